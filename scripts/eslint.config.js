@@ -1,0 +1,27 @@
+// ESLint flat config (kept in scripts/ so the top level stays as DESIGN.md lays it out).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'var/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', setImmediate: 'readonly', URL: 'readonly', AbortController: 'readonly', AbortSignal: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', performance: 'readonly', queueMicrotask: 'readonly', structuredClone: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-explicit-any': 'warn',
+      'no-constant-condition': ['error', { checkLoops: false }],
+    },
+  },
+  {
+    // Machines are orchestration only: no I/O, no node: imports (DESIGN.md).
+    files: ['machines/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [
+        { group: ['node:*', 'fs', 'net', 'child_process', 'serialport', 'winston'], message: 'machines/ are orchestration only: real work arrives as actors from src/.' },
+        { group: ['../src/**'], allowTypeImports: true, message: 'machines/ may import types from src/, never code.' },
+      ] }],
+    },
+  },
+);

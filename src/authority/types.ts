@@ -1,0 +1,85 @@
+/**
+ * The contract between the NTLM acceptor (src/ntlm/server.ts, machines/ntlmAccept.ts) and
+ * whatever checks credentials: the local NT-hash store, winbind's ntlm_auth, or a domain
+ * controller reached by an LDAP SASL bind that relays the NTLM legs.
+ *
+ * Two shapes, because real authorities come in two kinds:
+ *  - verifiers (local, winbind): we issue the challenge; the authority checks the client's
+ *    NTLMv2 response to it and hands back the session base key, so that we can check the MIC.
+ *  - relays (ldap): the domain controller issues the challenge itself; we pass NEGOTIATE and
+ *    AUTHENTICATE through and it answers yes or no (it checks the MIC; no key comes back).
+ */
+
+/** Why an authority said no. Stable strings: logs, metrics and the raserror mapping key on them. */
+export type DenyReason =
+  | 'bad-credentials' // wrong password or unknown user: never tell the caller which
+  | 'account-disabled'
+  | 'account-locked'
+  | 'account-expired'
+  | 'password-expired'
+  | 'password-must-change'
+  | 'logon-hours'
+  | 'workstation-restricted'
+  | 'no-dialin-permission'
+  | 'not-member'; // required group missing
+
+/** What the directory told us about an account, when it could (ldap). */
+export interface AccountInfo {
+  /** Group names or SIDs as the directory spells them (when read). */
+  groups?: string[];
+  /** msNPAllowDialin: true/false, undefined when absent. */
+  dialin?: boolean;
+  /** msNPCallbackNumber, kept for the callback feature. */
+  callbackNumber?: string;
+}
+
+export type AuthorityVerdict =
+  | {
+      result: 'ok';
+      /** User and domain as the authority spells them (not as typed). */
+      user: string;
+      domain: string;
+      /** NTLMv2 SessionBaseKey (16 bytes) when the authority can give it (local, winbind). */
+      sessionBaseKey?: Buffer;
+      account?: AccountInfo;
+    }
+  | { result: 'denied'; reason: DenyReason; user?: string; domain?: string; detail?: string }
+  /** Unreachable, timed out, malformed reply: an outage, never a wrong password. */
+  | { result: 'unavailable'; detail: string };
+
+/** What a verifier needs to check one NTLMv2 (or, if allowed, v1) response to our challenge. */
+export interface ResponseCheck {
+  /** As sent in AUTHENTICATE (decoded to a JS string). */
+  user: string;
+  domain: string;
+  workstation: string;
+  serverChallenge: Buffer;
+  /** Raw NtChallengeResponse bytes, never re-serialized. */
+  ntResponse: Buffer;
+  /** Raw LmChallengeResponse bytes (may be empty). */
+  lmResponse: Buffer;
+}
+
+/** One relayed exchange with a challenge-issuing authority (a DC). */
+export interface RelayExchange {
+  /** The CHALLENGE token the authority produced for the client's NEGOTIATE. */
+  readonly challenge: Buffer;
+  /** Pass the client's AUTHENTICATE on; resolves with the verdict. */
+  authenticate(authenticate: Buffer, signal: AbortSignal): Promise<AuthorityVerdict>;
+  /** Drop the exchange (client went away, context deleted). Idempotent. */
+  abort(): void;
+}
+
+export interface Authority {
+  /** 'local' | 'ldap' | 'winbind' | test names. */
+  readonly type: string;
+  /** Verifier authorities implement this. */
+  verify?(check: ResponseCheck, signal: AbortSignal): Promise<AuthorityVerdict>;
+  /** Relay authorities implement this: forward NEGOTIATE, get the authority's CHALLENGE. */
+  relay?(negotiate: Buffer, signal: AbortSignal): Promise<RelayExchange>;
+  /** Re-read the store / reconnect after SIGHUP. Optional. */
+  reload?(): Promise<void>;
+  /** Release connections, children, file watchers. */
+  close(): Promise<void>;
+}
+

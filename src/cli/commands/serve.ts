@@ -1,0 +1,5 @@
+/** `rasgate serve`: not built yet (see the issues). */
+export async function run(_argv: string[]): Promise<number> {
+  process.stderr.write('rasgate serve: not implemented yet\n');
+  return 1;
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+/**
+ * The `rasgate` command. Each subcommand lives in src/cli/commands/<name>.ts and exports
+ * `run(argv: string[]): Promise<number>` (the exit code); they are loaded lazily so that
+ * `rasgate ntlm decode` does not pay for the gateway's start-up.
+ */
+const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
+  serve: { summary: 'run the gateway  [--config FILE] [--inspect[=PORT]]', load: () => import('./commands/serve.js') },
+  user: { summary: 'manage the local authority  add|passwd|del|list|unlock NAME [--config FILE] [--password-stdin]', load: () => import('./commands/user.js') },
+  'check-config': { summary: 'validate a configuration file  FILE', load: () => import('./commands/check-config.js') },
+  machines: { summary: 'export the statecharts  [--format mermaid|json]', load: () => import('./commands/machines.js') },
+  ntlm: { summary: 'NTLM tools  decode TOKEN (base64 or hex)', load: () => import('./commands/ntlm.js') },
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  rasgate ${name.padEnd(13)} ${c.summary}`);
+  return `usage:\n${lines.join('\n')}\n`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name ? 0 : 2;
+  }
+  if (name === '--version' || name === '-V') {
+    const { createRequire } = await import('node:module');
+    const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
+    process.stdout.write(`rasgate ${pkg.version}\n`);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`rasgate: unknown command "${name}"\n${usage()}`);
+    return 2;
+  }
+  return (await command.load()).run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`rasgate: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

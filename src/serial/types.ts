@@ -1,0 +1,77 @@
+/**
+ * Lines and calls, as the rest of rasgate sees them. Every transport (TCP listener,
+ * serialport device with a Hayes modem, the simulated modem) produces the same two things:
+ * a Line that answers, and per answered call a CallChannel carrying plain bytes (telnet
+ * options, modem result codes and carrier handling already dealt with underneath).
+ */
+import type { EventEmitter } from 'node:events';
+
+export interface CallerId {
+  number?: string; // NMBR; 'P' private, 'O' unavailable as the modem sends them
+  name?: string;
+  date?: string; // MMDD
+  time?: string; // HHMM
+}
+
+export type CallEndReason =
+  | 'carrier-lost' // NO CARRIER / DCD dropped / TCP peer closed
+  | 'hangup' // we hung up
+  | 'device-lost' // the device vanished (USB unplug) or errored
+  | 'shutdown';
+
+/** One answered call: the byte path to the caller. */
+export interface CallChannel {
+  readonly lineId: string;
+  /** Unique per call, e.g. `tcp0-17`. */
+  readonly callId: string;
+  /** RAS_SECURITY_INFO.DeviceName (<= 128 chars): device path or `tcp://peer`. */
+  readonly deviceName: string;
+  readonly callerId?: CallerId;
+  /** CONNECT speed when a modem reported one. */
+  readonly connectSpeed?: number;
+  /** Telnet: the peer agreed that we echo (so it does not echo locally). */
+  readonly remoteEchoSuppressed?: boolean;
+  /** Queue bytes to the caller, in order. No-op after close. */
+  write(bytes: Uint8Array): void;
+  /** Subscribe to caller bytes; returns the unsubscribe function. */
+  onData(listener: (bytes: Buffer) => void): () => void;
+  /** Called once when the call is over for any reason. */
+  onEnd(listener: (reason: CallEndReason) => void): () => void;
+  /** Hang up (DTR drop / socket close) and resolve when done. Idempotent. */
+  hangup(): Promise<void>;
+  readonly ended: boolean;
+}
+
+export type LineState =
+  | 'closed'
+  | 'opening'
+  | 'initialising'
+  | 'idle'
+  | 'ringing'
+  | 'answering'
+  | 'connected'
+  | 'hanging-up'
+  | 'reopening'
+  | 'failed';
+
+export interface LineStatus {
+  id: string;
+  state: LineState;
+  /** Calls in progress (TCP lines may have many; modem lines 0 or 1). */
+  activeCalls: number;
+  lastError?: string;
+}
+
+/**
+ * A line that answers calls. Emits 'call' (CallChannel) and 'state' (LineStatus).
+ * start() resolves when the line is ready to answer (or rejects with a clear error,
+ * e.g. a lock held by another getty); stop() hangs up and releases the device.
+ */
+export interface Line extends EventEmitter {
+  readonly id: string;
+  start(): Promise<void>;
+  /** Stop answering new calls; existing calls are left alone. */
+  pause(): void;
+  stop(): Promise<void>;
+  status(): LineStatus;
+}
