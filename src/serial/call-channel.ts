@@ -1,0 +1,102 @@
+/**
+ * The CallChannel every transport hands out: listener bookkeeping, the once-only end, and
+ * a write path supplied by the transport. Transports call `deliver()` with caller bytes and
+ * `finish(reason)` when the call is over.
+ */
+import type { CallChannel, CallEndReason, CallerId } from './types.js';
+
+export interface CallChannelInit {
+  lineId: string;
+  callId: string;
+  deviceName: string;
+  callerId?: CallerId;
+  connectSpeed?: number;
+  /** Sends bytes to the caller (already encoded for the transport by the caller of this). */
+  send(bytes: Uint8Array): void;
+  /** Ends the call from our side; resolves when the line has hung up. */
+  hangup(): Promise<void>;
+  /** Reads the telnet echo agreement (TCP lines). */
+  echoSuppressed?: () => boolean;
+}
+
+export class BasicCallChannel implements CallChannel {
+  readonly lineId: string;
+  readonly callId: string;
+  readonly deviceName: string;
+  readonly callerId?: CallerId;
+  readonly connectSpeed?: number;
+  private readonly dataListeners = new Set<(bytes: Buffer) => void>();
+  private readonly endListeners = new Set<(reason: CallEndReason) => void>();
+  private endReason?: CallEndReason;
+  private hangingUp?: Promise<void>;
+  /** Bytes that arrived before anyone listened (the call is emitted, then subscribed). */
+  private early: Buffer[] = [];
+
+  constructor(private readonly init: CallChannelInit) {
+    this.lineId = init.lineId;
+    this.callId = init.callId.slice(0, 128);
+    this.deviceName = init.deviceName.slice(0, 128);
+    if (init.callerId) this.callerId = init.callerId;
+    if (init.connectSpeed !== undefined) this.connectSpeed = init.connectSpeed;
+  }
+
+  get remoteEchoSuppressed(): boolean | undefined {
+    return this.init.echoSuppressed?.();
+  }
+
+  get ended(): boolean {
+    return this.endReason !== undefined;
+  }
+
+  write(bytes: Uint8Array): void {
+    if (this.ended || bytes.length === 0) return;
+    this.init.send(bytes);
+  }
+
+  onData(listener: (bytes: Buffer) => void): () => void {
+    this.dataListeners.add(listener);
+    if (this.early.length) {
+      const early = this.early;
+      this.early = [];
+      for (const chunk of early) listener(chunk);
+    }
+    return () => this.dataListeners.delete(listener);
+  }
+
+  onEnd(listener: (reason: CallEndReason) => void): () => void {
+    if (this.endReason !== undefined) {
+      const reason = this.endReason;
+      queueMicrotask(() => listener(reason));
+      return () => undefined;
+    }
+    this.endListeners.add(listener);
+    return () => this.endListeners.delete(listener);
+  }
+
+  hangup(): Promise<void> {
+    this.finish('hangup');
+    this.hangingUp ??= this.init.hangup();
+    return this.hangingUp;
+  }
+
+  /** Transport side: bytes from the caller. */
+  deliver(bytes: Buffer): void {
+    if (this.ended || bytes.length === 0) return;
+    if (this.dataListeners.size === 0) {
+      if (this.early.reduce((n, b) => n + b.length, 0) < 64 * 1024) this.early.push(bytes);
+      return;
+    }
+    for (const l of this.dataListeners) l(bytes);
+  }
+
+  /** Transport side: the call is over. Runs the end listeners once. */
+  finish(reason: CallEndReason): void {
+    if (this.endReason !== undefined) return;
+    this.endReason = reason;
+    this.dataListeners.clear();
+    this.early = [];
+    const listeners = [...this.endListeners];
+    this.endListeners.clear();
+    for (const l of listeners) l(reason);
+  }
+}

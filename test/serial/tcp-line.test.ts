@@ -1,0 +1,193 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { connect, type Socket } from 'node:net';
+import { TcpLine } from '../../src/serial/tcp-line.js';
+import type { CallChannel, CallEndReason } from '../../src/serial/types.js';
+import { nullLogger } from '../../src/observe/logger.js';
+import { needs } from '../helpers/tools.js';
+import { waitFor } from '../helpers/net.js';
+
+/** A trivial per-call handler: prompt, echo the user name, read a password without echo. */
+function loginHandler(seen: Array<{ user: string; password: string; echo?: boolean }>) {
+  return (call: CallChannel) => {
+    let buf = '';
+    let stage: 'user' | 'password' = 'user';
+    let user = '';
+    call.write(Buffer.from('login: '));
+    call.onData((bytes) => {
+      for (const ch of bytes.toString('latin1')) {
+        if (ch === '\r' || ch === '\n') {
+          if (buf === '' && ch === '\n') continue;
+          if (stage === 'user') {
+            user = buf;
+            stage = 'password';
+            call.write(Buffer.from('\r\nPassword: '));
+          } else {
+            seen.push({ user, password: buf, echo: call.remoteEchoSuppressed });
+            call.write(Buffer.from('\r\nwelcome\r\n'));
+            void call.hangup();
+          }
+          buf = '';
+        } else if (ch !== '\0') {
+          buf += ch;
+          if (stage === 'user') call.write(Buffer.from(ch, 'latin1'));
+        }
+      }
+    });
+  };
+}
+
+async function startLine(opts: Partial<ConstructorParameters<typeof TcpLine>[0]> = {}) {
+  const line = new TcpLine({ id: 'tcp0', host: '127.0.0.1', port: 0, logger: nullLogger(), ...opts });
+  await line.start();
+  return line;
+}
+
+test('tcp line: Debian telnet client does not echo the password locally', { skip: needs('telnet', 'script') }, async () => {
+  const seen: Array<{ user: string; password: string; echo?: boolean }> = [];
+  const line = await startLine();
+  line.on('call', loginHandler(seen));
+  let out = '';
+  const child: ChildProcess = spawn('script', ['-qfc', `telnet 127.0.0.1 ${line.port}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  try {
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString('latin1')));
+    await waitFor(() => out.includes('login: '), 'login prompt');
+    child.stdin!.write('alice\r');
+    await waitFor(() => out.includes('Password: '), 'password prompt');
+    child.stdin!.write('s3cretPW\r');
+    await waitFor(() => seen.length === 1, 'login line');
+    await waitFor(() => out.includes('welcome'), 'welcome');
+    assert.equal(seen[0]!.user, 'alice');
+    assert.equal(seen[0]!.password, 's3cretPW');
+    assert.equal(seen[0]!.echo, true, 'client agreed DO ECHO');
+    assert.ok(!out.includes('s3cretPW'), `password shown on the client terminal: ${JSON.stringify(out)}`);
+    // user name appears exactly once: our echo, not the client's too
+    assert.equal(out.split('alice').length - 1, 1, JSON.stringify(out));
+  } finally {
+    child.kill();
+    await line.stop();
+  }
+});
+
+function rawClient(port: number) {
+  const sock: Socket = connect(port, '127.0.0.1');
+  const chunks: Buffer[] = [];
+  sock.on('data', (d) => chunks.push(d));
+  sock.on('error', () => undefined);
+  return { sock, received: () => Buffer.concat(chunks) };
+}
+
+test('tcp line: socat as a raw client; telnet offer bytes, CR NUL and CR LF handled', { skip: needs('socat') }, async () => {
+  const seen: Array<{ user: string; password: string }> = [];
+  const line = await startLine({ negotiationMs: 50 });
+  line.on('call', loginHandler(seen));
+  const child = spawn('socat', ['-', `TCP:127.0.0.1:${line.port}`], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = Buffer.alloc(0);
+  child.stdout.on('data', (d: Buffer) => (out = Buffer.concat([out, d])));
+  try {
+    await waitFor(() => out.includes('login: '), 'prompt');
+    assert.deepEqual(out.subarray(0, 9), Buffer.from([255, 251, 1, 255, 251, 3, 255, 253, 3]));
+    child.stdin.write(Buffer.from('bob\r\0'));
+    await waitFor(() => out.includes('Password: '), 'password prompt');
+    child.stdin.write(Buffer.from('pw\xff\xffx\r\n', 'latin1'));
+    await waitFor(() => seen.length === 1, 'login');
+    assert.deepEqual(seen[0], { user: 'bob', password: 'pw\xffx', echo: false });
+  } finally {
+    child.kill();
+    await line.stop();
+  }
+});
+
+test('tcp line: raw mode passes bytes untouched; callId and deviceName', async () => {
+  const line = await startLine({ mode: 'raw' });
+  const calls: CallChannel[] = [];
+  line.on('call', (c: CallChannel) => {
+    calls.push(c);
+    c.onData((b) => c.write(b));
+  });
+  const c = rawClient(line.port!);
+  try {
+    await waitFor(() => calls.length === 1, 'call');
+    assert.equal(calls[0]!.callId, 'tcp0-1');
+    assert.match(calls[0]!.deviceName, /^tcp:\/\/127\.0\.0\.1:\d+$/);
+    c.sock.write(Buffer.from([255, 0, 13, 0, 1]));
+    await waitFor(() => c.received().length === 5, 'echo');
+    assert.deepEqual(c.received(), Buffer.from([255, 0, 13, 0, 1]));
+    assert.equal(line.status().activeCalls, 1);
+    const ended = new Promise<CallEndReason>((r) => calls[0]!.onEnd(r));
+    c.sock.end(); // half-close from the caller
+    assert.equal(await ended, 'carrier-lost');
+    await waitFor(() => line.status().activeCalls === 0, 'call gone');
+  } finally {
+    c.sock.destroy();
+    await line.stop();
+  }
+});
+
+test('tcp line: maxCalls refuses the excess with a busy message', async () => {
+  const line = await startLine({ mode: 'raw', maxCalls: 1 });
+  const a = rawClient(line.port!);
+  await waitFor(() => line.status().activeCalls === 1, 'first call');
+  const b = rawClient(line.port!);
+  let closed = false;
+  b.sock.on('close', () => (closed = true));
+  try {
+    await waitFor(() => closed, 'second refused');
+    assert.match(b.received().toString(), /BUSY/);
+    assert.equal(line.status().activeCalls, 1);
+  } finally {
+    a.sock.destroy();
+    await line.stop();
+  }
+});
+
+test('tcp line: a caller that never reads is cut off at the write limit', async () => {
+  const line = await startLine({ mode: 'raw', maxWriteQueue: 64 * 1024 });
+  let call: CallChannel | undefined;
+  line.on('call', (c: CallChannel) => (call = c));
+  const c = rawClient(line.port!);
+  c.sock.pause();
+  try {
+    await waitFor(() => call, 'call');
+    const ended = new Promise<CallEndReason>((r) => call!.onEnd(r));
+    const chunk = Buffer.alloc(16 * 1024, 0x41);
+    for (let i = 0; i < 2000 && !call!.ended; i++) {
+      call!.write(chunk);
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.equal(await ended, 'hangup');
+  } finally {
+    c.sock.destroy();
+    await line.stop();
+  }
+});
+
+test('tcp line: connection reset ends the call; pause stops accepting', async () => {
+  const line = await startLine({ mode: 'raw' });
+  let call: CallChannel | undefined;
+  line.on('call', (c: CallChannel) => (call = c));
+  const c = rawClient(line.port!);
+  await waitFor(() => call, 'call');
+  const ended = new Promise<CallEndReason>((r) => call!.onEnd(r));
+  c.sock.resetAndDestroy();
+  assert.equal(await ended, 'carrier-lost');
+  const port = line.port!;
+  line.pause();
+  assert.equal(line.status().state, 'closed');
+  const refused = await new Promise<boolean>((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.on('error', () => resolve(true));
+    s.on('connect', () => { s.destroy(); resolve(false); });
+  });
+  assert.ok(refused);
+  await line.stop();
+});
+
+test('tcp line: address in use is a clear start error', async () => {
+  const a = await startLine();
+  const b = new TcpLine({ id: 'tcp1', host: '127.0.0.1', port: a.port!, logger: nullLogger() });
+  await assert.rejects(b.start(), (e: Error & { code?: string }) => e.code === 'LINE_OPEN_FAILED' && /EADDRINUSE/.test(e.message));
+  assert.equal(b.status().state, 'failed');
+  await a.stop();
+});
