@@ -5,6 +5,10 @@
  * Use `logger.child({ line, call, module })` for per-line / per-call loggers.
  */
 import winston from 'winston';
+import DailyRotateFile from 'winston-daily-rotate-file';
+
+/** winston's own record keys (triple-beam): the formatted line and the level. */
+const MESSAGE = Symbol.for('message');
 
 export type Logger = winston.Logger;
 
@@ -34,9 +38,55 @@ export const redact = winston.format((info) => {
   return info;
 });
 
+/** syslog priorities for journald's `<N>` prefix (sd-daemon(3)). */
+const SYSLOG_PRIORITY: Record<string, number> = { error: 3, warn: 4, info: 6, http: 6, verbose: 7, debug: 7, silly: 7 };
+
+/** True when stdout goes to journald (systemd sets these for services). */
+export function underJournald(env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(env.JOURNAL_STREAM || env.INVOCATION_ID);
+}
+
+/** Prefix the finished JSON line with `<N>` so journald files it at the right priority. */
+const journaldPrefix = winston.format((info) => {
+  const line = (info as Record<symbol, unknown>)[MESSAGE];
+  if (typeof line === 'string') (info as Record<symbol, unknown>)[MESSAGE] = `<${SYSLOG_PRIORITY[info.level] ?? 6}>${line}`;
+  return info;
+});
+
+const LEVEL_RANK: Record<string, number> = { error: 0, warn: 1, info: 2, http: 3, verbose: 4, debug: 5, silly: 6 };
+
+/**
+ * Per-module levels: a record passes if its level is within its module's level (or the
+ * global one). The module is the record's `area` (set by the gateway on child loggers) or
+ * else its `module`.
+ */
+const moduleLevels = (global: string, modules: Record<string, string>) =>
+  winston.format((info) => {
+    const area = (info.area ?? info.module) as string | undefined;
+    const limit = (area !== undefined && modules[area]) || global;
+    return (LEVEL_RANK[info.level] ?? 2) <= (LEVEL_RANK[limit] ?? 2) ? info : false;
+  });
+
+export interface FileLogOptions {
+  /** File name; `%DATE%` is replaced by the date. Required. */
+  path: string;
+  /** moment.js pattern deciding the rotation. Default 'YYYY-MM-DD' (daily). */
+  datePattern?: string;
+  /** Files or days (`14d`) to keep. Default '14d'. */
+  maxFiles?: string;
+  /** Minimum level in the file. Default: the logger's level. */
+  level?: string;
+}
+
 export interface LoggerOptions {
   /** Minimum level. Default 'info'. */
   level?: string;
+  /** Per-module minimum levels, keyed by a record's `area` or `module`. Default none. */
+  modules?: Record<string, string>;
+  /** Prefix stdout lines with journald's `<N>` priority. Default: underJournald(). */
+  journald?: boolean;
+  /** Also write to a file with daily rotation. Default none. */
+  file?: FileLogOptions;
   /** Silence every transport (tests). Default false. */
   silent?: boolean;
   /** Extra transports (file rotation, test capture). Default: stdout JSON lines only. */
@@ -46,13 +96,47 @@ export interface LoggerOptions {
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
+  const level = options.level ?? 'info';
+  const modules = options.modules ?? {};
   const transports: winston.transport[] = [...(options.transports ?? [])];
-  if (!options.noStdout) transports.push(new winston.transports.Console());
+  if (!options.noStdout) {
+    const journald = options.journald ?? underJournald();
+    transports.push(new winston.transports.Console({ format: journald ? journaldPrefix() : undefined }));
+  }
+  if (options.file) {
+    const slash = options.file.path.lastIndexOf('/');
+    transports.push(
+      new DailyRotateFile({
+        dirname: slash >= 0 ? options.file.path.slice(0, slash) || '/' : '.',
+        filename: slash >= 0 ? options.file.path.slice(slash + 1) : options.file.path,
+        datePattern: options.file.datePattern ?? 'YYYY-MM-DD',
+        maxFiles: options.file.maxFiles ?? '14d',
+        level: options.file.level,
+        auditFile: `${options.file.path.replace(/%DATE%/g, '')}.audit.json`,
+      }),
+    );
+  }
+  // The logger's own level is the most verbose one asked for; moduleLevels() does the rest.
+  const levels = [level, ...Object.values(modules)];
+  const lowest = levels.reduce((a, b) => ((LEVEL_RANK[b] ?? 2) > (LEVEL_RANK[a] ?? 2) ? b : a));
   return winston.createLogger({
-    level: options.level ?? 'info',
+    level: lowest,
     silent: options.silent ?? false,
-    format: winston.format.combine(redact(), winston.format.timestamp(), winston.format.json()),
+    format: winston.format.combine(moduleLevels(level, modules)(), redact(), winston.format.timestamp(), winston.format.json()),
     transports,
+  });
+}
+
+/** End every transport (flushes files) and resolve when done or after `timeoutMs`. */
+export function closeLogger(logger: Logger, timeoutMs = 2000): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, timeoutMs);
+    t.unref?.();
+    logger.once('finish', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    logger.end();
   });
 }
 

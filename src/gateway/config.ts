@@ -1,0 +1,9 @@
+/**
+ * The configuration of `rasgate serve`: schema, validation with key paths and hints, defaults,
+ * lookup and loading. See docs/configuration.md (generated from the same description).
+ */
+export * from './config/schema.js';
+export * from './config/load.js';
+export { parseTcpUrl, formatTcpUrl, type TcpAddress } from './config/address.js';
+export { formatIssue, type ConfigIssue, type DocRow } from './config/fields.js';
+export { summarize, describeLine, describeAction } from './config/summary.js';
