@@ -1,0 +1,45 @@
+/**
+ * The NTLM crypto primitives: MD5 and HMAC-MD5 from node:crypto (OpenSSL 3 still allows them),
+ * MD4/RC4 from our own modules, and the password hashes of [MS-NLMP 3.3.1, 3.3.2].
+ */
+import { createHash, createHmac, timingSafeEqual, randomBytes } from 'node:crypto';
+import { md4 } from './md4.js';
+
+export { randomBytes };
+
+/** UTF-16LE bytes of a string (NTLM "Unicode"). */
+export function utf16le(s: string): Buffer {
+  return Buffer.from(s, 'utf16le');
+}
+
+/** MD5 over the concatenation of `parts`. */
+export function md5(...parts: Uint8Array[]): Buffer {
+  const h = createHash('md5');
+  for (const p of parts) h.update(p);
+  return h.digest();
+}
+
+/** HMAC-MD5 under `key` over the concatenation of `parts`. */
+export function hmacMd5(key: Uint8Array, ...parts: Uint8Array[]): Buffer {
+  const h = createHmac('md5', key);
+  for (const p of parts) h.update(p);
+  return h.digest();
+}
+
+/** Constant-time equality; false (never a throw) when the lengths differ. */
+export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** NTOWFv1 = MD4(UNICODE(Password)) [MS-NLMP 3.3.1]: the NT hash. */
+export function ntowfv1(password: string): Buffer {
+  return md4(utf16le(password));
+}
+
+/**
+ * NTOWFv2 = HMAC_MD5(NT hash, UNICODE(Uppercase(User) + UserDom)) [MS-NLMP 3.3.2].
+ * Only the user name is uppercased; the domain goes in as given (see verifyNtlmV2 for retries).
+ */
+export function ntowfv2(ntHash: Uint8Array, user: string, domain: string): Buffer {
+  return hmacMd5(ntHash, utf16le(user.toUpperCase()), utf16le(domain));
+}
