@@ -1,0 +1,82 @@
+/**
+ * From the NTLM acceptor's last leg to what the dialogue reports (src/ras/verify.ts):
+ * SSPI status + the authority's DenyReason -> VerifyOutcome with its raserror code.
+ *
+ *  - wrong user or password                       -> failure (SECURITYMSG_FAILURE; 691 in logs)
+ *  - policy refusals (disabled, locked, ...)      -> denied + raserror.h code (SECURITYMSG_ERROR)
+ *  - authority unreachable / nonsense / timeout   -> error (SECURITYMSG_ERROR): "try later"
+ *
+ * raserror.h has no code for a locked-out account: we use ERROR_ACCT_DISABLED (647), as MS-CHAP
+ * servers do (RFC 2433 lists 646/647/648/649/691 as the failure codes a RAS client knows), and
+ * keep `account-locked` as the reason in the log. Workstation restrictions and a missing group
+ * become ERROR_NO_DIALIN_PERMISSION (649): not allowed in through this path.
+ */
+import type { DenyReason } from '../authority/types.js';
+import {
+  ERROR_ACCT_DISABLED,
+  ERROR_ACCT_EXPIRED,
+  ERROR_AUTHENTICATION_FAILURE,
+  ERROR_NO_DIALIN_PERMISSION,
+  ERROR_PASSWD_EXPIRED,
+  ERROR_REQUEST_TIMEOUT,
+  ERROR_RESTRICTED_LOGON_HOURS,
+} from '../ras/codes.js';
+import type { VerifyOutcome } from '../ras/verify.js';
+import { SEC_E_LOGON_DENIED, SEC_E_NO_AUTHENTICATING_AUTHORITY, SEC_E_OK } from '../ntlm/constants.js';
+
+/** winerror.h ERROR_NO_LOGON_SERVERS: no authority could serve the logon (outage). */
+export const ERROR_NO_LOGON_SERVERS = 1311;
+/** winerror.h ERROR_INTERNAL_ERROR: our own fault (a bug), never the caller's. */
+export const ERROR_INTERNAL_ERROR = 1359;
+
+/** raserror.h code for each policy refusal. `bad-credentials` is a failure, not a denial. */
+export const DENY_RAS_ERROR: Record<Exclude<DenyReason, 'bad-credentials'>, number> = {
+  'account-disabled': ERROR_ACCT_DISABLED,
+  'account-locked': ERROR_ACCT_DISABLED,
+  'account-expired': ERROR_ACCT_EXPIRED,
+  'password-expired': ERROR_PASSWD_EXPIRED,
+  'password-must-change': ERROR_PASSWD_EXPIRED,
+  'logon-hours': ERROR_RESTRICTED_LOGON_HOURS,
+  'workstation-restricted': ERROR_NO_DIALIN_PERMISSION,
+  'no-dialin-permission': ERROR_NO_DIALIN_PERMISSION,
+  'not-member': ERROR_NO_DIALIN_PERMISSION,
+};
+
+/** The logged raserror of a plain failure (wrong user or password). */
+export const FAILURE_RAS_ERROR = ERROR_AUTHENTICATION_FAILURE;
+
+export interface LastLeg {
+  status: number;
+  /** Stable word from the acceptor ('ok', 'authority-timeout', 'bad-mic', ...). */
+  reason?: string;
+  denyReason?: DenyReason;
+  user?: string;
+  domain?: string;
+}
+
+/**
+ * Map the final acceptSecurityContext result. `identity` is what querySecurityContextToken
+ * returned for an established context (the authority's spelling).
+ */
+export function toVerifyOutcome(leg: LastLeg, identity: { user: string; domain: string } | undefined, messages: Partial<Record<DenyReason, string>> = {}): VerifyOutcome {
+  if (leg.status === SEC_E_OK) {
+    if (!identity || !identity.user) return { kind: 'error', rasError: ERROR_INTERNAL_ERROR, detail: 'established context without identity' };
+    return { kind: 'success', user: identity.user, domain: identity.domain };
+  }
+  if (leg.denyReason && leg.denyReason !== 'bad-credentials') {
+    const out: VerifyOutcome = { kind: 'denied', rasError: DENY_RAS_ERROR[leg.denyReason] ?? ERROR_AUTHENTICATION_FAILURE, reason: leg.denyReason };
+    const message = messages[leg.denyReason];
+    if (message) out.message = message;
+    if (leg.user) out.user = leg.user;
+    if (leg.domain) out.domain = leg.domain;
+    return out;
+  }
+  if (leg.status === SEC_E_LOGON_DENIED) return { kind: 'failure' };
+  if (leg.status === SEC_E_NO_AUTHENTICATING_AUTHORITY) {
+    const timeout = /timeout|timed.?out/i.test(leg.reason ?? '');
+    return { kind: 'error', rasError: timeout ? ERROR_REQUEST_TIMEOUT : ERROR_NO_LOGON_SERVERS, detail: leg.reason ?? 'no authenticating authority' };
+  }
+  // Our own client made the tokens: anything else (invalid token, bad MIC, expired challenge,
+  // internal error) is our fault or the authority's nonsense, never the caller's password.
+  return { kind: 'error', rasError: ERROR_INTERNAL_ERROR, detail: `${leg.reason ?? 'ntlm'} (0x${(leg.status >>> 0).toString(16)})` };
+}

@@ -1,0 +1,150 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createActor, fromCallback, fromPromise, toPromise, type AnyActorRef } from 'xstate';
+import { callMachine, type CallAction, type CallEvent, type CallOutput } from '../../machines/call.js';
+
+interface Harness {
+  actor: AnyActorRef;
+  log: string[];
+  send(e: CallEvent): void;
+  done: Promise<CallOutput>;
+  /** Resolve the running bridge/exec. */
+  finishAction(err?: Error): void;
+}
+
+function harness(action: CallAction, o: { pppToExec?: boolean; dialogueThrows?: boolean } = {}): Harness {
+  const log: string[] = [];
+  let dialogueSend: ((e: CallEvent) => void) | undefined;
+  let finish: ((err?: Error) => void) | undefined;
+  const session = (name: string) =>
+    fromPromise<void, { preface?: Uint8Array }>(({ input, signal }) => {
+      log.push(`${name}:start${input.preface ? `:${input.preface.length}` : ''}`);
+      return new Promise<void>((resolve, reject) => {
+        finish = (err) => (err ? reject(err) : resolve());
+        signal.addEventListener('abort', () => log.push(`${name}:stopped`));
+      });
+    });
+  const machine = callMachine.provide({
+    actors: {
+      securityDialogue: fromCallback<CallEvent>(({ sendBack }) => {
+        if (o.dialogueThrows) throw Object.assign(new Error('boom'), { code: 'BOOM' });
+        log.push('begin');
+        dialogueSend = sendBack;
+        return () => log.push('end');
+      }),
+      carrier: fromCallback(() => () => log.push('carrier:unwatch')),
+      say: fromPromise<void, { what: string }>(async ({ input }) => {
+        log.push(`say:${input.what}`);
+      }),
+      bridge: session('bridge'),
+      exec: session('exec'),
+      hangup: fromPromise(async () => {
+        log.push('hangup');
+      }),
+    },
+  });
+  const actor = createActor(machine, { input: { lineId: 'tcp0', callId: 'tcp0-1', action, pppToExec: o.pppToExec ?? false } });
+  const done = toPromise(actor) as Promise<CallOutput>;
+  actor.start();
+  return {
+    actor,
+    log,
+    send: (e) => (dialogueSend ? dialogueSend(e) : actor.send(e)),
+    done,
+    finishAction: (err) => finish!(err),
+  };
+}
+
+const ok = { type: 'SECURITY_MESSAGE' as const, message: { msgId: 1, error: 0, userName: 'Alice', domain: 'HOST' } };
+const flush = () => new Promise((r) => setImmediate(r));
+
+test('success with hangup: dialogue ends, line hung up, result success with the identity', async () => {
+  const h = harness('hangup');
+  h.send(ok);
+  const out = await h.done;
+  assert.equal(out.result, 'success');
+  assert.equal(out.message?.userName, 'Alice');
+  assert.deepEqual(h.log, ['begin', 'end', 'hangup', 'carrier:unwatch']);
+});
+
+test('failure and error results hang up', async () => {
+  for (const [msgId, result] of [[2, 'failure'], [3, 'error']] as const) {
+    const h = harness('bridge');
+    h.send({ type: 'SECURITY_MESSAGE', message: { msgId, error: msgId === 3 ? 1311 : 0, userName: 'bob', domain: '' } });
+    const out = await h.done;
+    assert.equal(out.result, result);
+    assert.ok(!h.log.includes('bridge:start'));
+    assert.ok(h.log.includes('hangup'));
+  }
+});
+
+test('bridge runs until it ends, then hangs up', async () => {
+  const h = harness('bridge');
+  h.send(ok);
+  await flush();
+  assert.ok(h.log.includes('bridge:start'));
+  h.finishAction();
+  assert.equal((await h.done).result, 'success');
+});
+
+test('bridge connect failure tells the caller and hangs up', async () => {
+  const h = harness('bridge');
+  h.send(ok);
+  await flush();
+  h.finishAction(Object.assign(new Error('refused'), { code: 'BRIDGE_CONNECT_FAILED' }));
+  const out = await h.done;
+  assert.equal(out.result, 'action-failed');
+  assert.equal(out.detail, 'BRIDGE_CONNECT_FAILED');
+  assert.deepEqual(h.log.slice(-3), ['say:bridgeFailed', 'hangup', 'carrier:unwatch']);
+});
+
+test('carrier loss during exec stops the program and ends the call as a finished session', async () => {
+  const h = harness('exec');
+  h.send(ok);
+  await flush();
+  h.actor.send({ type: 'CARRIER_LOST', reason: 'carrier-lost' });
+  const out = await h.done;
+  assert.equal(out.result, 'success');
+  assert.ok(h.log.includes('exec:stopped'));
+  assert.ok(!h.log.includes('hangup'));
+});
+
+test('carrier loss during the dialogue ends it (rasEnd) with carrier-lost', async () => {
+  const h = harness('hangup');
+  h.actor.send({ type: 'CARRIER_LOST', reason: 'carrier-lost' });
+  const out = await h.done;
+  assert.equal(out.result, 'carrier-lost');
+  assert.deepEqual(h.log, ['begin', 'end', 'carrier:unwatch']);
+});
+
+test('PPP start is refused with a message unless the line hands it to exec', async () => {
+  const refused = harness('exec');
+  refused.send({ type: 'PPP_START', bytes: new Uint8Array([0x7e, 0xff, 0x7d, 0x23, 0xc0, 0x21]) });
+  assert.equal((await refused.done).result, 'ppp-refused');
+  assert.ok(refused.log.includes('say:pppRefused'));
+
+  const handed = harness('exec', { pppToExec: true });
+  handed.send({ type: 'PPP_START', bytes: new Uint8Array([0x7e, 0xff, 0x7d, 0x23, 0xc0, 0x21]) });
+  await flush();
+  assert.ok(handed.log.includes('exec:start:6'), handed.log.join());
+  handed.finishAction();
+  const out = await handed.done;
+  assert.equal(out.result, 'success');
+  assert.equal(out.detail, 'ppp');
+});
+
+test('HANGUP (shutdown) during the dialogue hangs up', async () => {
+  const h = harness('hangup');
+  h.actor.send({ type: 'HANGUP', reason: 'shutdown' });
+  const out = await h.done;
+  assert.equal(out.result, 'hung-up');
+  assert.equal(out.detail, 'shutdown');
+});
+
+test('a dialogue actor that throws is contained: the call ends as crashed and hangs up', async () => {
+  const h = harness('hangup', { dialogueThrows: true });
+  const out = await h.done;
+  assert.equal(out.result, 'crashed');
+  assert.equal(out.detail, 'BOOM');
+  assert.ok(h.log.includes('hangup'));
+});
