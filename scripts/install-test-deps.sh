@@ -21,6 +21,7 @@ REQUIRED=(
   "ip|iproute2"
   "py:impacket|python3-impacket"
   "py:ntlm_auth|python3-ntlm-auth"
+  "py:Cryptodome|python3-pycryptodome"
   "py:gssapi|python3-gssapi"
   "/usr/lib/x86_64-linux-gnu/gssntlmssp/gssntlmssp.so|gss-ntlmssp"
   "chromium|chromium"

@@ -1,0 +1,135 @@
+/**
+ * Real NTLM peers as token pumps: each client gives NEGOTIATE, then AUTHENTICATE for a
+ * CHALLENGE; the gss-ntlmssp acceptor gives CHALLENGE for a NEGOTIATE, then a verdict.
+ * Everything spawned goes through a PeerSet so a test's after() can kill it all.
+ */
+import { fileURLToPath } from 'node:url';
+import { LinePeer, type LinePeerOptions } from './line-peer.js';
+
+/** Debian's python (impacket, ntlm-auth and gssapi are installed for it, not for pyenv). */
+export const PYTHON = '/usr/bin/python3';
+const PEERS_DIR = fileURLToPath(new URL('./peers/', import.meta.url));
+
+export interface Credentials {
+  user: string;
+  password: string;
+  domain: string;
+}
+
+export interface NtlmClientPeer {
+  readonly name: string;
+  negotiate(): Promise<Buffer>;
+  authenticate(challenge: Buffer): Promise<Buffer>;
+}
+
+/** Tracks spawned peers; `killAll()` in after(). */
+export class PeerSet {
+  private readonly peers = new Set<LinePeer>();
+
+  spawn(command: string, args: readonly string[], options?: LinePeerOptions): LinePeer {
+    const peer = new LinePeer(command, args, options);
+    this.peers.add(peer);
+    return peer;
+  }
+
+  killAll(): void {
+    for (const p of this.peers) p.kill();
+    this.peers.clear();
+  }
+}
+
+function b64(line: string, who: string): Buffer {
+  const text = line.trim();
+  if (!/^[A-Za-z0-9+/]+=*$/.test(text)) throw new Error(`${who}: expected a base64 token, got ${JSON.stringify(line.slice(0, 200))}`);
+  return Buffer.from(text, 'base64');
+}
+
+/** A python driver from ./peers speaking "token per line". */
+function pythonClient(set: PeerSet, script: string, args: string[], env?: NodeJS.ProcessEnv): NtlmClientPeer {
+  const peer = set.spawn(PYTHON, [PEERS_DIR + script, ...args], { env: env ?? process.env });
+  return {
+    name: script,
+    async negotiate() {
+      return b64(await peer.readLine(), script);
+    },
+    async authenticate(challenge) {
+      peer.writeLine(challenge.toString('base64'));
+      return b64(await peer.readLine(), script);
+    },
+  };
+}
+
+function credArgs(c: Credentials): string[] {
+  return ['--user', c.user, '--password', c.password, '--domain', c.domain];
+}
+
+/** python3-impacket getNTLMSSPType1/3. `ntlmv1` gives a 24-byte NTLMv1 (ESS) response. */
+export function impacketClient(set: PeerSet, c: Credentials, opts: { ntlmv1?: boolean; sign?: boolean } = {}): NtlmClientPeer {
+  return pythonClient(set, 'impacket_client.py', [...credArgs(c), ...(opts.ntlmv1 ? ['--ntlmv1'] : []), ...(opts.sign ? ['--sign'] : [])]);
+}
+
+/** python3-ntlm-auth NtlmContext (NTLMv2, MIC, KEY_EXCH, 55-byte NEGOTIATE with domain). */
+export function ntlmAuthPyClient(set: PeerSet, c: Credentials): NtlmClientPeer {
+  return pythonClient(set, 'ntlm_auth_client.py', credArgs(c));
+}
+
+/** gss-ntlmssp through python3-gssapi, password credentials (acquire_cred_with_password). */
+export function gssClient(set: PeerSet, c: Credentials): NtlmClientPeer {
+  return pythonClient(set, 'gss_client.py', credArgs(c));
+}
+
+/**
+ * Samba's `ntlm_auth --helper-protocol=ntlmssp-client-1` (standalone, no winbind):
+ * "YR" -> "YR <negotiate>"; "TT <challenge>" -> "AF <authenticate>" (or "KK" when more legs
+ * follow); failures are "NA <status>" / "BH <reason>" (utils/ntlm_auth.c).
+ */
+export function sambaClient(set: PeerSet, c: Credentials): NtlmClientPeer {
+  const peer = set.spawn('/usr/bin/ntlm_auth', ['--helper-protocol=ntlmssp-client-1', `--username=${c.user}`, `--password=${c.password}`, `--domain=${c.domain}`]);
+  const reply = async (expect: string[]): Promise<Buffer> => {
+    const line = await peer.readLine();
+    const [code, token] = [line.slice(0, 2), line.slice(3)];
+    if (!expect.includes(code)) throw new Error(`ntlm_auth client: expected ${expect.join('/')}, got ${JSON.stringify(line)}; stderr: ${peer.stderr.trim()}`);
+    return b64(token, 'ntlm_auth client');
+  };
+  return {
+    name: 'samba ntlm_auth ntlmssp-client-1',
+    async negotiate() {
+      peer.writeLine('YR');
+      return reply(['YR']);
+    },
+    async authenticate(challenge) {
+      peer.writeLine(`TT ${challenge.toString('base64')}`);
+      return reply(['AF', 'KK']);
+    },
+  };
+}
+
+export type AcceptorVerdict = { ok: true; name: string; sessionKey?: Buffer } | { ok: false; detail: string };
+
+export interface NtlmAcceptorPeer {
+  readonly name: string;
+  /** NEGOTIATE in, CHALLENGE out; a refusal of the NEGOTIATE itself rejects. */
+  challenge(negotiate: Buffer): Promise<Buffer>;
+  authenticate(authenticate: Buffer): Promise<AcceptorVerdict>;
+}
+
+/** gss-ntlmssp accept_sec_context; users come from NTLM_USER_FILE ("DOMAIN:user:password"). */
+export function gssAcceptor(set: PeerSet, userFile: string): NtlmAcceptorPeer {
+  const peer = set.spawn(PYTHON, [PEERS_DIR + 'gss_acceptor.py'], { env: { ...process.env, NTLM_USER_FILE: userFile } });
+  return {
+    name: 'gss-ntlmssp acceptor',
+    async challenge(negotiate) {
+      peer.writeLine(negotiate.toString('base64'));
+      const line = await peer.readLine();
+      if (line.startsWith('FAIL')) throw new Error(`gss-ntlmssp refused NEGOTIATE: ${line}`);
+      return b64(line, 'gss acceptor');
+    },
+    async authenticate(authenticate) {
+      peer.writeLine(authenticate.toString('base64'));
+      const line = await peer.readLine();
+      const m = /^OK (\S+)(?: ([0-9a-f]{32}))?$/.exec(line);
+      if (m) return { ok: true, name: m[1]!, ...(m[2] ? { sessionKey: Buffer.from(m[2], 'hex') } : {}) };
+      return { ok: false, detail: line };
+    },
+  };
+}

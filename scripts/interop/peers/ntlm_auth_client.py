@@ -1,0 +1,48 @@
+#!/usr/bin/python3
+"""NTLM client tokens from python3-ntlm-auth (NtlmContext: NTLMv2, MIC, KEY_EXCH), one base64
+token per line.
+
+  ntlm_auth_client.py --user U --password P --domain D [--workstation W]
+  stdout: NEGOTIATE; stdin: CHALLENGE; stdout: AUTHENTICATE, then exit 0.
+"""
+import argparse
+import base64
+import hashlib
+import sys
+
+from Cryptodome.Hash import MD4
+from ntlm_auth.ntlm import NtlmContext
+
+# ntlm-auth 1.4 asks hashlib for MD4, which OpenSSL 3 refuses without the legacy provider;
+# route just that name to pycryptodomex (an impacket dependency, installed alongside).
+_hashlib_new = hashlib.new
+
+
+def _new(name, data=b'', **kw):
+    if name.lower() == 'md4':
+        return MD4.new(data)
+    return _hashlib_new(name, data, **kw)
+
+
+hashlib.new = _new
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--user', required=True)
+    ap.add_argument('--password', required=True)
+    ap.add_argument('--domain', default='')
+    ap.add_argument('--workstation', default='NTLMAUTH')
+    a = ap.parse_args()
+    ctx = NtlmContext(a.user, a.password, domain=a.domain, workstation=a.workstation, ntlm_compatibility=3)
+    print(base64.b64encode(ctx.step()).decode(), flush=True)
+    line = sys.stdin.readline().strip()
+    if not line:
+        print('no CHALLENGE on stdin', file=sys.stderr)
+        return 2
+    print(base64.b64encode(ctx.step(base64.b64decode(line))).decode(), flush=True)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
