@@ -5,9 +5,12 @@
 export interface LineClock {
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(id: unknown): void;
+  /** Milliseconds on this clock (SimulatedClock.now(), or performance.now() for real time). */
+  now(): number;
 }
 
 export const realClock: LineClock = {
+  now: () => performance.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (id) => clearTimeout(id as ReturnType<typeof setTimeout>),
 };

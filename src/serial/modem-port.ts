@@ -1,0 +1,191 @@
+/**
+ * One serial device under a modem line: opening (symlinks resolved, locks reported),
+ * writing, control lines, and routing of received bytes by input mode:
+ *   command  -> Hayes result events
+ *   quiet    -> 'activity' only (discarded: the line settles after CONNECT)
+ *   data     -> caller bytes, plus `NO CARRIER` recognised at a line boundary
+ * The device vanishing (USB unplug, pty master closed) is reported once as 'lost'.
+ */
+import { EventEmitter } from 'node:events';
+import { realpath, readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { SerialPortStream } from '@serialport/stream';
+import { autoDetect, type BindingInterface, type PortStatus } from '@serialport/bindings-cpp';
+import type { Logger } from '../observe/logger.js';
+import { errorSummary } from '../errors.js';
+import { LineDisconnectedError, LineLockedError, LineOpenError } from './errors.js';
+import { HayesParser, type ModemEvent } from './hayes.js';
+import { SIM_PREFIX, SimModemBinding } from './sim-binding.js';
+
+export type InputMode = 'command' | 'quiet' | 'data';
+
+export interface SerialSettings {
+  /** Device path; `/dev/serial/by-id/...` symlinks are resolved; `sim://NAME` picks a simulated modem. */
+  path: string;
+  /** Default 115200 (the DTE rate; modems adapt). */
+  baudRate?: number;
+  /** Default 8. */
+  dataBits?: 5 | 6 | 7 | 8;
+  /** Default 'none'. */
+  parity?: 'none' | 'even' | 'odd' | 'mark' | 'space';
+  /** Default 1. */
+  stopBits?: 1 | 1.5 | 2;
+  /** RTS/CTS hardware flow control. Default true (what modems want). */
+  rtscts?: boolean;
+  /** Directory of UUCP LCK..name files to honour. Default /var/lock. */
+  lockDir?: string;
+  /** Binding override (tests). Default: the simulated modem for sim://, else the platform binding. */
+  binding?: BindingInterface;
+}
+
+/** Read a UUCP lock file: PID as ASCII (HDB, 10 chars) or a 4-byte binary int (old style). */
+export function parseUucpLock(bytes: Buffer): number | undefined {
+  const text = bytes.toString('latin1').trim();
+  if (/^\d+$/.test(text)) return Number(text);
+  if (bytes.length === 4) return bytes.readInt32LE(0);
+  return undefined;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function isLockError(err: unknown): boolean {
+  const e = err as NodeJS.ErrnoException;
+  return e?.code === 'EBUSY' || e?.code === 'EAGAIN' || /Cannot lock port|Resource temporarily unavailable|Resource busy/i.test(e?.message ?? '');
+}
+
+export class ModemPort extends EventEmitter {
+  private port?: SerialPortStream;
+  private mode: InputMode = 'command';
+  private readonly commandParser = new HayesParser();
+  private readonly dataParser = new HayesParser(false);
+  /** The resolved device name (after symlinks), for logs and CallChannel.deviceName. */
+  device: string;
+
+  constructor(private readonly settings: SerialSettings, private readonly log: Logger) {
+    super();
+    this.device = settings.path;
+  }
+
+  get isOpen(): boolean {
+    return this.port?.isOpen ?? false;
+  }
+
+  async open(): Promise<void> {
+    const s = this.settings;
+    const sim = s.path.startsWith(SIM_PREFIX);
+    let device = s.path;
+    if (!sim) {
+      try {
+        device = await realpath(s.path);
+      } catch (err) {
+        throw new LineOpenError(s.path, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such device' : (err as Error).message, { cause: err });
+      }
+      if (device !== s.path) this.log.info('device resolved', { path: s.path, device });
+      await this.checkUucpLock(device);
+    }
+    this.device = device;
+    const binding = s.binding ?? (sim ? SimModemBinding : autoDetect());
+    const port = new SerialPortStream({
+      binding,
+      path: device,
+      baudRate: s.baudRate ?? 115200,
+      dataBits: s.dataBits ?? 8,
+      parity: s.parity ?? 'none',
+      stopBits: s.stopBits ?? 1,
+      rtscts: s.rtscts ?? true,
+      autoOpen: false,
+    });
+    await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve()))).catch((err: unknown) => {
+      if (isLockError(err)) throw new LineLockedError(device, '', { cause: err });
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new LineOpenError(device, code === 'ENOENT' ? 'no such device' : (err as Error).message, { cause: err });
+    });
+    this.port = port;
+    this.commandParser.reset();
+    port.on('data', (chunk: Buffer) => this.received(chunk));
+    port.on('error', (err) => this.log.warn('serial port error', { error: errorSummary(err) }));
+    port.on('close', (err?: { disconnected?: boolean }) => {
+      if (this.port !== port) return;
+      this.port = undefined;
+      if (err?.disconnected) this.emit('lost', new LineDisconnectedError(device, { cause: err }));
+    });
+  }
+
+  private async checkUucpLock(device: string): Promise<void> {
+    const file = `${this.settings.lockDir ?? '/var/lock'}/LCK..${basename(device)}`;
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(file);
+    } catch {
+      return;
+    }
+    const pid = parseUucpLock(bytes);
+    if (pid !== undefined && pid !== process.pid && alive(pid)) throw new LineLockedError(device, `UUCP lock ${file} held by PID ${pid}`);
+    this.log.warn('stale UUCP lock ignored', { file, pid });
+  }
+
+  async close(): Promise<void> {
+    const port = this.port;
+    this.port = undefined;
+    if (!port?.isOpen) return;
+    await new Promise<void>((resolve) => port.close(() => resolve()));
+  }
+
+  setMode(mode: InputMode): void {
+    if (mode === this.mode) return;
+    this.mode = mode;
+    this.commandParser.reset();
+    this.dataParser.reset();
+  }
+
+  write(bytes: Uint8Array): void {
+    this.port?.write(Buffer.from(bytes));
+  }
+
+  command(text: string): void {
+    this.log.debug('modem command', { command: text });
+    this.write(Buffer.from(`${text}\r`, 'latin1'));
+  }
+
+  /** DTR on or off; RTS kept on (set() resets every flag not passed). */
+  setDtr(on: boolean): Promise<void> {
+    const port = this.port;
+    if (!port) return Promise.reject(new Error('port not open'));
+    return new Promise((resolve, reject) => port.set({ dtr: on, rts: true }, (err) => (err ? reject(err) : resolve())));
+  }
+
+  signals(): Promise<PortStatus> {
+    const port = this.port;
+    if (!port) return Promise.reject(new Error('port not open'));
+    return new Promise((resolve, reject) => port.get((err, status) => (err || !status ? reject(err ?? new Error('no status')) : resolve(status))));
+  }
+
+  flush(): Promise<void> {
+    const port = this.port;
+    if (!port) return Promise.resolve();
+    this.commandParser.reset();
+    return new Promise((resolve, reject) => port.flush((err) => (err ? reject(err) : resolve())));
+  }
+
+  private received(chunk: Buffer): void {
+    switch (this.mode) {
+      case 'command':
+        for (const ev of this.commandParser.feed(chunk)) this.emit('modem', ev satisfies ModemEvent);
+        break;
+      case 'quiet':
+        this.emit('activity');
+        break;
+      case 'data':
+        this.emit('data', chunk);
+        for (const ev of this.dataParser.feed(chunk)) if (ev.type === 'NO_CARRIER') this.emit('modem', ev);
+        break;
+    }
+  }
+}

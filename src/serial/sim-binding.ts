@@ -1,0 +1,134 @@
+/**
+ * serialport BindingInterface over the simulated modems: `path` is `sim://NAME`. Behaves
+ * like the Linux binding where it matters to rasgate: a second open of the same modem
+ * fails as a lock would, open of a missing (unplugged) modem fails with ENOENT, reads in
+ * progress reject with `canceled` on close and with a plain error on unplug (which
+ * SerialPortStream turns into a DisconnectedError close), set() resets flags not passed.
+ */
+import type { BindingInterface, BindingPortInterface, OpenOptions, PortInfo, PortStatus, SetOptions, UpdateOptions } from '@serialport/bindings-cpp';
+import { findSimModem, type SimModem } from './sim-modem.js';
+
+export const SIM_PREFIX = 'sim://';
+
+function errno(code: string, message: string): NodeJS.ErrnoException {
+  const e = new Error(message) as NodeJS.ErrnoException;
+  e.code = code;
+  return e;
+}
+
+class SimPort implements BindingPortInterface {
+  readonly openOptions: Required<OpenOptions>;
+  isOpen = true;
+  private queue: Buffer[] = [];
+  private pending?: { buffer: Buffer; offset: number; length: number; resolve: (r: { buffer: Buffer; bytesRead: number }) => void; reject: (e: Error) => void };
+
+  constructor(private readonly modem: SimModem, options: Required<OpenOptions>) {
+    this.openOptions = options;
+    modem.attach(
+      (bytes) => this.push(bytes),
+      () => this.unplugged(),
+    );
+  }
+
+  private push(bytes: Buffer): void {
+    this.queue.push(Buffer.from(bytes));
+    this.serve();
+  }
+
+  private serve(): void {
+    const p = this.pending;
+    if (!p || this.queue.length === 0) return;
+    this.pending = undefined;
+    let n = 0;
+    while (n < p.length && this.queue.length) {
+      const head = this.queue[0]!;
+      const take = Math.min(head.length, p.length - n);
+      head.copy(p.buffer, p.offset + n, 0, take);
+      n += take;
+      if (take === head.length) this.queue.shift();
+      else this.queue[0] = head.subarray(take);
+    }
+    p.resolve({ buffer: p.buffer, bytesRead: n });
+  }
+
+  private unplugged(): void {
+    this.isOpen = false;
+    const p = this.pending;
+    this.pending = undefined;
+    p?.reject(errno('EIO', 'Input/output error: device disconnected'));
+  }
+
+  private check(): void {
+    if (!this.isOpen) throw errno('EBADF', 'Port is not open');
+  }
+
+  async close(): Promise<void> {
+    this.check();
+    this.isOpen = false;
+    this.modem.detach();
+    const p = this.pending;
+    this.pending = undefined;
+    if (p) p.reject(Object.assign(new Error('Canceled'), { canceled: true }));
+  }
+
+  read(buffer: Buffer, offset: number, length: number): Promise<{ buffer: Buffer; bytesRead: number }> {
+    this.check();
+    return new Promise((resolve, reject) => {
+      this.pending = { buffer, offset, length, resolve, reject };
+      this.serve();
+    });
+  }
+
+  async write(buffer: Buffer): Promise<void> {
+    this.check();
+    this.modem.fromDte(Buffer.from(buffer));
+  }
+
+  async update(options: UpdateOptions): Promise<void> {
+    this.check();
+    if (!Number.isInteger(options.baudRate) || options.baudRate <= 0) throw new TypeError('"baudRate" must be a positive integer');
+  }
+
+  async set(options: SetOptions): Promise<void> {
+    this.check();
+    // Like the real bindings: every flag not passed goes back to its default (DTR on, RTS on).
+    this.modem.rts = options.rts ?? true;
+    this.modem.setDtr(options.dtr ?? true);
+  }
+
+  async get(): Promise<PortStatus> {
+    this.check();
+    return { cts: this.modem.rts, dsr: this.modem.plugged, dcd: this.modem.dcd };
+  }
+
+  async getBaudRate(): Promise<{ baudRate: number }> {
+    this.check();
+    return { baudRate: this.openOptions.baudRate };
+  }
+
+  async flush(): Promise<void> {
+    this.check();
+    this.queue = [];
+  }
+
+  async drain(): Promise<void> {
+    this.check();
+  }
+}
+
+export const SimModemBinding: BindingInterface<SimPort> = {
+  async list(): Promise<PortInfo[]> {
+    return [];
+  },
+  async open(options: OpenOptions): Promise<SimPort> {
+    if (!options.path.startsWith(SIM_PREFIX)) throw new TypeError(`"path" must start with ${SIM_PREFIX}`);
+    const modem = findSimModem(options.path.slice(SIM_PREFIX.length));
+    if (!modem || !modem.plugged) throw errno('ENOENT', `Error: No such file or directory, cannot open ${options.path}`);
+    if (modem.isOpen) throw errno('EBUSY', `Error Resource temporarily unavailable Cannot lock port`);
+    const full: Required<OpenOptions> = {
+      dataBits: 8, lock: true, stopBits: 1, parity: 'none', rtscts: false, xon: false, xoff: false, xany: false, hupcl: true,
+      ...options,
+    } as Required<OpenOptions>;
+    return new SimPort(modem, full);
+  },
+};
