@@ -1,0 +1,100 @@
+/**
+ * LocalAuthority: checks NTLMv2 responses against NT hashes in an smbpasswd-format file.
+ *
+ * The password is checked before the account flags, so that a password guesser learns
+ * nothing about an account's state; unknown users cost the same HMAC work as known ones.
+ * Identity returned: the user as spelled in the file, and `domain` as configured (the local
+ * host's NetBIOS domain: this is a standalone server, like Samba's `security = user`).
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Authority, AuthorityVerdict, ResponseCheck } from '../types.js';
+import type { Logger } from '../../observe/logger.js';
+import { nullLogger } from '../../observe/logger.js';
+import { OptionError } from '../../errors.js';
+import { verifyNtlmV2 } from '../../ntlm/ntlmv2.js';
+import { verifyNtlmV1 } from './ntlmv1.js';
+import { SmbpasswdStore, type SmbpasswdStoreOptions } from './store.js';
+
+export interface LocalAuthorityOptions {
+  /** Path of the smbpasswd-format file. Required. */
+  file: string;
+  /**
+   * NetBIOS domain reported for every local account (at most 15 characters). Default: this
+   * host's name up to the first dot, upper-cased, cut to 15 characters; 'RASGATE' when that
+   * is not a valid NetBIOS name.
+   */
+  domain?: string;
+  /** Check NTLMv1 (24-byte) responses too. Crackable: default false. */
+  allowNtlmV1?: boolean;
+  logger?: Logger;
+  /** Store tuning (mtime recheck interval, lock timeouts). */
+  store?: Omit<SmbpasswdStoreOptions, 'logger'>;
+}
+
+/** The default local NetBIOS domain (see LocalAuthorityOptions.domain). */
+export function defaultLocalDomain(host = hostname()): string {
+  const label = host.split('.')[0]!.toUpperCase().slice(0, 15);
+  return /^[A-Z0-9][A-Z0-9_-]*$/.test(label) ? label : 'RASGATE';
+}
+
+const DENIED: AuthorityVerdict = { result: 'denied', reason: 'bad-credentials' };
+
+export class LocalAuthority implements Authority {
+  readonly type = 'local';
+  readonly store: SmbpasswdStore;
+  readonly domain: string;
+  private readonly allowNtlmV1: boolean;
+  private readonly logger: Logger;
+  /** Verifies unknown users against this, so both paths cost the same. */
+  private readonly decoyHash = randomBytes(16);
+
+  constructor(options: LocalAuthorityOptions) {
+    if (!options.file) throw new OptionError('authority.file', 'is required for the local authority');
+    const domain = options.domain ?? defaultLocalDomain();
+    if (domain.length === 0 || domain.length > 15) throw new OptionError('authority.domain', 'must be 1 to 15 characters (a NetBIOS name)');
+    this.domain = domain;
+    this.allowNtlmV1 = options.allowNtlmV1 ?? false;
+    this.logger = options.logger ?? nullLogger();
+    this.store = new SmbpasswdStore(options.file, { ...options.store, logger: this.logger });
+    this.store.reload();
+  }
+
+  async verify(check: ResponseCheck, _signal: AbortSignal): Promise<AuthorityVerdict> {
+    return this.verifySync(check);
+  }
+
+  /** The same check without the promise (the benchmark's bare path uses it). */
+  verifySync(check: ResponseCheck): AuthorityVerdict {
+    // Anonymous / LM-only: no NT response means nothing to check.
+    if (check.user.length === 0 || check.ntResponse.length === 0) return DENIED;
+    const entry = this.store.lookup(check.user);
+    const ntHash = entry?.ntHash ?? this.decoyHash;
+    let sessionBaseKey: Buffer | undefined;
+    if (check.ntResponse.length === 24) {
+      if (!this.allowNtlmV1) return { result: 'denied', reason: 'bad-credentials', detail: 'ntlmv1-refused' };
+      const v1 = verifyNtlmV1(ntHash, check.serverChallenge, check.ntResponse, check.lmResponse);
+      if (!v1.ok) return DENIED;
+      sessionBaseKey = v1.sessionBaseKey;
+    } else {
+      const v2 = verifyNtlmV2({ ntHash, user: check.user, domain: check.domain, serverChallenge: check.serverChallenge, ntResponse: check.ntResponse });
+      if (!v2.ok) return DENIED;
+      sessionBaseKey = v2.sessionBaseKey;
+    }
+    // A match against the decoy or an X'd-out hash is impossible in practice; still refuse.
+    if (!entry || !entry.ntHash) return DENIED;
+    // Trust accounts and no-password accounts never log in on a line (no guest).
+    if (entry.flags.has('W') || entry.flags.has('S') || entry.flags.has('I') || entry.flags.has('N')) return DENIED;
+    if (entry.flags.has('D')) return { result: 'denied', reason: 'account-disabled', user: entry.name, domain: this.domain };
+    if (entry.flags.has('L')) return { result: 'denied', reason: 'account-locked', user: entry.name, domain: this.domain };
+    return { result: 'ok', user: entry.name, domain: this.domain, sessionBaseKey };
+  }
+
+  async reload(): Promise<void> {
+    this.store.reload();
+  }
+
+  async close(): Promise<void> {
+    // nothing held open: reads are on demand
+  }
+}

@@ -1,0 +1,4 @@
+export { LocalAuthority, defaultLocalDomain, type LocalAuthorityOptions } from './authority.js';
+export { SmbpasswdStore, type SmbpasswdStoreOptions, type StoreEditor } from './store.js';
+export { parseSmbpasswd, parseLine, formatLine, formatFlags, ACCOUNT_FLAG_ORDER, ACCOUNT_FLAG_MEANING, type SmbpasswdEntry, type AccountFlag, type LineProblem } from './smbpasswd.js';
+export { withFileLock, StoreLockError } from './lock.js';

@@ -1,0 +1,281 @@
+/**
+ * The two accept steps the ntlmAccept machine invokes, as plain async functions:
+ *   issueChallenge      NEGOTIATE -> our CHALLENGE (or the relay authority's)
+ *   verifyAuthenticate  AUTHENTICATE -> AcceptOutcome (every server-side check lives here)
+ * Checks follow MS-NLMP 3.2.5 and Samba's acceptor (FACTS.md section 2).
+ */
+import { randomBytes } from 'node:crypto';
+import type { Authority, AuthorityVerdict, ResponseCheck } from '../authority/types.js';
+import { AvId, Layout, MsvAvFlag, NegotiateFlags as F, SEC_E_BAD_BINDINGS, SEC_E_INVALID_TOKEN, SEC_E_LOGON_DENIED, SEC_E_NO_AUTHENTICATING_AUTHORITY, SEC_E_OK, ASC_REQ_CONFIDENTIALITY, ASC_REQ_INTEGRITY, ASC_REQ_REPLAY_DETECT, ASC_REQ_SEQUENCE_DETECT } from './constants.js';
+import { NtlmTokenError } from './errors.js';
+import { constantTimeEqual, hmacMd5 } from './crypto.js';
+import { decodeAuthenticate, decodeChallenge, decodeNegotiate, encodeChallenge, RASGATE_VERSION, type AuthenticateMessage } from './messages.js';
+import { encodeAvPairs, stringPair, timestampPair, type AvPair } from './avpairs.js';
+import { computeMic, keyExchange, parseNtlmV2Response } from './ntlmv2.js';
+import { AcceptError, type AcceptOutcome, type CredentialState, type IssuedChallenge, type LegParams } from './context.js';
+
+/** Flags a server echoes only when the client offered them (FACTS.md section 2). */
+const ECHOED = F.NEGOTIATE_SIGN | F.NEGOTIATE_SEAL | F.NEGOTIATE_ALWAYS_SIGN | F.NEGOTIATE_128 | F.NEGOTIATE_56 | F.NEGOTIATE_KEY_EXCH | F.NEGOTIATE_EXTENDED_SESSIONSECURITY | F.REQUEST_TARGET;
+
+const Z16 = Buffer.alloc(16);
+/** FILETIME ticks per ms. */
+const TICKS_PER_MS = 10_000n;
+const FILETIME_UNIX_EPOCH = 116444736000000000n;
+
+function denied(reason: string, extra: Partial<AcceptOutcome> = {}): AcceptOutcome {
+  return { status: SEC_E_LOGON_DENIED, reason, ...extra };
+}
+
+function invalidToken(err: unknown): AcceptError {
+  const code = err instanceof NtlmTokenError ? err.code : 'NTLM_MALFORMED';
+  return new AcceptError(SEC_E_INVALID_TOKEN, code, err instanceof Error ? err.message : String(err));
+}
+
+function checkSize(token: Buffer): void {
+  if (!Buffer.isBuffer(token) || token.length > Layout.MAX_TOKEN) throw new AcceptError(SEC_E_INVALID_TOKEN, 'NTLM_TOO_LARGE');
+}
+
+/** Encoded name pairs per credential: built once, the timestamp is added per challenge. */
+const namePairsCache = new WeakMap<CredentialState, AvPair[]>();
+function namePairs(cred: CredentialState): AvPair[] {
+  let pairs = namePairsCache.get(cred);
+  if (!pairs) {
+    const n = cred.names;
+    pairs = [
+      stringPair(AvId.MsvAvNbComputerName, n.netbiosComputer),
+      stringPair(AvId.MsvAvNbDomainName, n.netbiosDomain),
+      stringPair(AvId.MsvAvDnsComputerName, n.dnsComputer),
+      stringPair(AvId.MsvAvDnsDomainName, n.dnsDomain),
+    ];
+    namePairsCache.set(cred, pairs);
+  }
+  return pairs;
+}
+
+export function nowMs(cred: CredentialState): number {
+  return cred.clock?.now ? cred.clock.now() : Date.now();
+}
+
+/** A fresh 8-byte challenge never live twice for this credential. */
+function freshChallenge(cred: CredentialState): Buffer {
+  for (;;) {
+    const c = randomBytes(8);
+    const key = c.toString('latin1');
+    if (!cred.liveChallenges.has(key)) {
+      cred.liveChallenges.add(key);
+      return c;
+    }
+  }
+}
+
+/** Forget a challenge (answered, expired or its context deleted): it can never verify again. */
+export function retireChallenge(cred: CredentialState, issued: IssuedChallenge | undefined): void {
+  if (issued && issued.serverChallenge.length) cred.liveChallenges.delete(issued.serverChallenge.toString('latin1'));
+}
+
+// ---- leg 1 ---------------------------------------------------------------------------------
+
+export async function issueChallenge(cred: CredentialState, negotiate: Buffer, _params: LegParams, signal: AbortSignal): Promise<IssuedChallenge> {
+  checkSize(negotiate);
+  let clientFlags: number;
+  try {
+    clientFlags = decodeNegotiate(negotiate).flags;
+  } catch (err) {
+    throw invalidToken(err);
+  }
+  const authority = cred.authority;
+  if (!authority.verify && authority.relay) return issueRelayed(authority, negotiate, signal);
+
+  let flags = F.NEGOTIATE_NTLM | F.NEGOTIATE_TARGET_INFO | (clientFlags & ECHOED);
+  flags |= clientFlags & F.NEGOTIATE_UNICODE ? F.NEGOTIATE_UNICODE : F.NEGOTIATE_OEM;
+  flags |= cred.names.netbiosDomain.toUpperCase() === cred.names.netbiosComputer.toUpperCase() ? F.TARGET_TYPE_SERVER : F.TARGET_TYPE_DOMAIN;
+  const withVersion = (clientFlags & F.NEGOTIATE_VERSION) !== 0;
+  if (withVersion) flags |= F.NEGOTIATE_VERSION;
+  flags >>>= 0;
+
+  const serverChallenge = freshChallenge(cred);
+  const filetime = BigInt(Math.floor(nowMs(cred))) * TICKS_PER_MS + FILETIME_UNIX_EPOCH;
+  // Never MsvAvFlags in a CHALLENGE (FACTS.md: breaks Windows MICs).
+  const pairs = [...namePairs(cred), timestampPair(filetime)];
+  const challengeToken = encodeChallenge({
+    flags,
+    serverChallenge,
+    targetName: cred.names.netbiosDomain,
+    targetInfo: encodeAvPairs(pairs),
+    version: withVersion ? RASGATE_VERSION : undefined,
+  });
+  return { challengeToken, negotiateToken: negotiate, serverChallenge, flags, sentAvPairs: new Map(pairs.map((p) => [p.id, p.value])) };
+}
+
+async function issueRelayed(authority: Authority, negotiate: Buffer, signal: AbortSignal): Promise<IssuedChallenge> {
+  let exchange;
+  try {
+    exchange = await authority.relay!(negotiate, signal);
+  } catch (err) {
+    if (err instanceof AcceptError) throw err;
+    throw new AcceptError(SEC_E_NO_AUTHENTICATING_AUTHORITY, 'authority-error', err instanceof Error ? err.message : String(err));
+  }
+  let flags: number;
+  try {
+    flags = decodeChallenge(exchange.challenge).flags;
+  } catch (err) {
+    exchange.abort();
+    throw new AcceptError(SEC_E_NO_AUTHENTICATING_AUTHORITY, 'authority-bad-challenge', err instanceof Error ? err.message : String(err));
+  }
+  if (signal.aborted) exchange.abort();
+  return { challengeToken: exchange.challenge, negotiateToken: negotiate, serverChallenge: Buffer.alloc(0), flags, sentAvPairs: new Map(), relay: exchange };
+}
+
+// ---- leg 3 ---------------------------------------------------------------------------------
+
+/** fContextReq bits the client must make possible, and the NTLM flags each needs. */
+function unmetRequirement(contextReq: number, negotiated: number): string | undefined {
+  const sessionSecurity = (negotiated & F.NEGOTIATE_EXTENDED_SESSIONSECURITY) !== 0;
+  if (contextReq & (ASC_REQ_INTEGRITY | ASC_REQ_REPLAY_DETECT | ASC_REQ_SEQUENCE_DETECT) && !(sessionSecurity && negotiated & F.NEGOTIATE_SIGN)) return 'integrity-not-offered';
+  if (contextReq & ASC_REQ_CONFIDENTIALITY && !(sessionSecurity && negotiated & F.NEGOTIATE_SEAL)) return 'confidentiality-not-offered';
+  return undefined;
+}
+
+function identity(auth: AuthenticateMessage): Pick<AcceptOutcome, 'user' | 'domain'> {
+  return { user: auth.user, domain: auth.domain };
+}
+
+async function askAuthority(run: () => Promise<AuthorityVerdict>): Promise<AuthorityVerdict> {
+  try {
+    const verdict = await run();
+    if (!verdict || typeof verdict !== 'object' || !['ok', 'denied', 'unavailable'].includes(verdict.result)) return { result: 'unavailable', detail: 'malformed verdict' };
+    return verdict;
+  } catch (err) {
+    return { result: 'unavailable', detail: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/** Non-ok verdicts as outcomes (identical for verifier and relay authorities). */
+function refusal(verdict: Exclude<AuthorityVerdict, { result: 'ok' }>, auth: AuthenticateMessage): AcceptOutcome {
+  if (verdict.result === 'unavailable') return { status: SEC_E_NO_AUTHENTICATING_AUTHORITY, reason: 'authority-unavailable', ...identity(auth) };
+  return denied(verdict.detail === 'ntlmv1-refused' ? 'ntlmv1-refused' : verdict.reason, { denyReason: verdict.reason, user: verdict.user ?? auth.user, domain: verdict.domain ?? auth.domain });
+}
+
+function checkBindings(params: LegParams, blobPairs: AvPair[] | undefined): boolean {
+  if (!params.channelBindings) return true;
+  const sent = blobPairs?.find((p) => p.id === AvId.MsvAvChannelBindings)?.value;
+  if (!sent || constantTimeEqual(sent, Z16)) return false;
+  return constantTimeEqual(sent, params.channelBindings);
+}
+
+export async function verifyAuthenticate(cred: CredentialState, token: Buffer, issued: IssuedChallenge, params: LegParams, signal: AbortSignal): Promise<AcceptOutcome> {
+  // Single use: whatever happens next, this challenge never verifies again.
+  retireChallenge(cred, issued);
+  checkSize(token);
+  let auth: AuthenticateMessage;
+  try {
+    auth = decodeAuthenticate(token);
+  } catch (err) {
+    throw invalidToken(err);
+  }
+  const negotiated = (auth.flags & (issued.flags | F.NEGOTIATE_ANONYMOUS | F.NEGOTIATE_IDENTIFY)) >>> 0;
+  // Anonymous never authenticates anyone (no guest).
+  if (auth.flags & F.NEGOTIATE_ANONYMOUS || auth.user.length === 0 || auth.ntResponse.length === 0) return denied('anonymous', identity(auth));
+  const v1 = auth.ntResponse.length === 24;
+  if (v1 && !cred.policy.allowNtlmV1) return denied('ntlmv1-refused', identity(auth));
+  const unmet = unmetRequirement(params.contextReq, negotiated);
+  if (unmet) return denied(unmet, identity(auth));
+
+  let blobPairs: AvPair[] | undefined;
+  let blobTime: bigint | undefined;
+  if (!v1) {
+    try {
+      const parsed = parseNtlmV2Response(auth.ntResponse);
+      blobPairs = parsed.avPairs;
+      blobTime = parsed.timestamp;
+    } catch (err) {
+      throw invalidToken(err);
+    }
+  }
+
+  if (issued.relay) return verifyRelayed(cred, token, auth, issued, params, blobPairs, signal);
+
+  // Every AV pair we sent must come back unchanged in the client's blob (as Samba).
+  if (blobPairs) {
+    for (const [id, value] of issued.sentAvPairs) {
+      const back = blobPairs.find((p) => p.id === id);
+      if (!back || !back.value.equals(value)) return denied('av-pairs-altered', identity(auth));
+    }
+    if (cred.policy.maxClockSkewMs !== undefined && blobTime !== undefined) {
+      const skew = Math.abs(Number((blobTime - FILETIME_UNIX_EPOCH) / TICKS_PER_MS) - nowMs(cred));
+      if (skew > cred.policy.maxClockSkewMs) return denied('clock-skew', identity(auth));
+    }
+  }
+  const micAnnounced = ((blobPairs?.find((p) => p.id === AvId.MsvAvFlags)?.value.readUInt32LE(0) ?? 0) & MsvAvFlag.MIC_PRESENT) !== 0;
+  if ((micAnnounced || cred.policy.requireMic) && !auth.mic) return denied('mic-missing', identity(auth));
+  if (v1 && params.channelBindings) return { status: SEC_E_BAD_BINDINGS, reason: 'bindings-missing', ...identity(auth) };
+
+  const check: ResponseCheck = {
+    user: auth.user,
+    domain: auth.domain,
+    workstation: auth.workstation,
+    serverChallenge: issued.serverChallenge,
+    ntResponse: auth.ntResponse,
+    lmResponse: auth.lmResponse,
+  };
+  const authority = cred.authority;
+  if (!authority.verify) return { status: SEC_E_NO_AUTHENTICATING_AUTHORITY, reason: 'authority-cannot-verify', ...identity(auth) };
+  const verdict = await askAuthority(() => authority.verify!(check, signal));
+  if (verdict.result !== 'ok') return refusal(verdict, auth);
+
+  // Keys [MS-NLMP 3.2.5.1.2, 3.4.5.1]: v2 KeyExchangeKey = SessionBaseKey; NTLM2-session v1 mixes in both challenges.
+  let exportedSessionKey: Buffer | undefined;
+  if (verdict.sessionBaseKey?.length === 16) {
+    const kxkey = v1 && negotiated & F.NEGOTIATE_EXTENDED_SESSIONSECURITY && auth.lmResponse.length >= 8 ? hmacMd5(verdict.sessionBaseKey, issued.serverChallenge, auth.lmResponse.subarray(0, 8)) : verdict.sessionBaseKey;
+    if (negotiated & F.NEGOTIATE_KEY_EXCH) {
+      try {
+        exportedSessionKey = keyExchange(kxkey, auth.encryptedRandomSessionKey);
+      } catch (err) {
+        throw invalidToken(err);
+      }
+    } else exportedSessionKey = kxkey;
+  }
+  if (auth.mic && (micAnnounced || cred.policy.requireMic)) {
+    if (!exportedSessionKey) return denied('mic-unverifiable', { user: verdict.user, domain: verdict.domain });
+    const expected = computeMic(exportedSessionKey, issued.negotiateToken, issued.challengeToken, auth.raw, auth.micOffset);
+    if (!constantTimeEqual(expected, auth.mic)) return denied('bad-mic', { user: verdict.user, domain: verdict.domain });
+  }
+  if (!checkBindings(params, blobPairs)) return { status: SEC_E_BAD_BINDINGS, reason: 'bad-bindings', user: verdict.user, domain: verdict.domain };
+  if (params.contextReq & (ASC_REQ_INTEGRITY | ASC_REQ_CONFIDENTIALITY | ASC_REQ_REPLAY_DETECT | ASC_REQ_SEQUENCE_DETECT) && !exportedSessionKey) {
+    return denied('session-key-unavailable', { user: verdict.user, domain: verdict.domain });
+  }
+  return {
+    status: SEC_E_OK,
+    reason: 'ok',
+    user: verdict.user,
+    domain: verdict.domain,
+    session: { user: verdict.user, domain: verdict.domain, workstation: auth.workstation, flags: negotiated, exportedSessionKey, account: verdict.account },
+  };
+}
+
+async function verifyRelayed(_cred: CredentialState, token: Buffer, auth: AuthenticateMessage, issued: IssuedChallenge, params: LegParams, blobPairs: AvPair[] | undefined, signal: AbortSignal): Promise<AcceptOutcome> {
+  if (params.contextReq & (ASC_REQ_INTEGRITY | ASC_REQ_CONFIDENTIALITY | ASC_REQ_REPLAY_DETECT | ASC_REQ_SEQUENCE_DETECT)) {
+    issued.relay!.abort();
+    return denied('session-key-unavailable', identity(auth));
+  }
+  if (params.channelBindings && !blobPairs) {
+    issued.relay!.abort();
+    return { status: SEC_E_BAD_BINDINGS, reason: 'bindings-missing', ...identity(auth) };
+  }
+  const relay = issued.relay!;
+  const verdict = await askAuthority(() => relay.authenticate(token, signal));
+  if (verdict.result !== 'ok') return refusal(verdict, auth);
+  // The DC checked NTProofStr (so the blob is authentic) and the MIC; the bindings are ours to check.
+  if (!checkBindings(params, blobPairs)) return { status: SEC_E_BAD_BINDINGS, reason: 'bad-bindings', user: verdict.user, domain: verdict.domain };
+  return {
+    status: SEC_E_OK,
+    reason: 'ok',
+    user: verdict.user,
+    domain: verdict.domain,
+    session: { user: verdict.user, domain: verdict.domain, workstation: auth.workstation, flags: negotiated(auth, issued), account: verdict.account },
+  };
+}
+
+function negotiated(auth: AuthenticateMessage, issued: IssuedChallenge): number {
+  return (auth.flags & issued.flags) >>> 0;
+}

@@ -1,0 +1,29 @@
+/**
+ * `rasgate/ntlm`: an NTLM acceptor and initiator shaped after SSPI, plus every wire and SSPI
+ * constant (SEC_E_*, SEC_I_*, ASC_REQ_*, ASC_RET_*, ISC_REQ_*, ...).
+ */
+export * from './constants.js';
+export {
+  acquireCredentialsHandle,
+  freeCredentialsHandle,
+  acceptSecurityContext,
+  deleteSecurityContext,
+  querySecurityContextToken,
+  querySecurityContextOutcome,
+  makeSignature,
+  verifySignature,
+  encryptMessage,
+  decryptMessage,
+  channelBindingsHash,
+  NtlmContextError,
+  type AcquireCredentialsOptions,
+  type CredentialHandle,
+  type SecurityContext,
+  type AcceptOptions,
+  type AcceptResult,
+  type ContextIdentity,
+} from './server.js';
+export { initializeSecurityContext, createClientContext, type ClientCredential, type ClientSecurityContext, type InitializeResult } from './client.js';
+export { type NtlmPolicyOptions } from './policy.js';
+export { NtlmTokenError, NtlmSessionError } from './errors.js';
+export type { Authority, AuthorityVerdict, DenyReason, ResponseCheck, RelayExchange } from '../authority/types.js';
