@@ -51,8 +51,11 @@ class SimPort implements BindingPortInterface {
     p.resolve({ buffer: p.buffer, bytesRead: n });
   }
 
+  /** The device vanished: like Linux, the fd stays open but every read/write fails with EIO. */
+  private gone = false;
+
   private unplugged(): void {
-    this.isOpen = false;
+    this.gone = true;
     const p = this.pending;
     this.pending = undefined;
     p?.reject(errno('EIO', 'Input/output error: device disconnected'));
@@ -60,18 +63,19 @@ class SimPort implements BindingPortInterface {
 
   private check(): void {
     if (!this.isOpen) throw errno('EBADF', 'Port is not open');
+    if (this.gone) throw errno('EIO', 'Input/output error: device disconnected');
   }
 
   async close(): Promise<void> {
-    this.check();
+    if (!this.isOpen) throw errno('EBADF', 'Port is not open');
     this.isOpen = false;
-    this.modem.detach();
+    if (!this.gone) this.modem.detach();
     const p = this.pending;
     this.pending = undefined;
     if (p) p.reject(Object.assign(new Error('Canceled'), { canceled: true }));
   }
 
-  read(buffer: Buffer, offset: number, length: number): Promise<{ buffer: Buffer; bytesRead: number }> {
+  async read(buffer: Buffer, offset: number, length: number): Promise<{ buffer: Buffer; bytesRead: number }> {
     this.check();
     return new Promise((resolve, reject) => {
       this.pending = { buffer, offset, length, resolve, reject };

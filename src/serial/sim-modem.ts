@@ -134,6 +134,8 @@ export class SimModem {
   plugged = true;
   wedged = false;
   ignoreDtr = false;
+  /** Print NO CARRIER when the caller hangs up (false: only DCD tells). */
+  reportNoCarrier = true;
   /** Commands the modem received, newest last (for tests). */
   readonly commands: string[] = [];
   /** Count of hang-ups caused by DTR drops (for tests). */
@@ -263,7 +265,7 @@ export class SimModem {
     caller.end();
     if (wasConnected) {
       this.mode = 'command';
-      this.result('NO CARRIER');
+      if (this.reportNoCarrier) this.result('NO CARRIER');
     }
   }
 

@@ -56,3 +56,162 @@ test('sim line: init chat, RING, ATA, CONNECT, call, DTR hang-up, re-init, secon
   // re-init after every call
   assert.equal(modem.commands.filter((c) => c === 'ATZ').length, 3);
 });
+
+function endOf(line: DeviceLine): Promise<{ call: CallChannel; reason: CallEndReason }> {
+  return new Promise((resolve) => line.once('call', (call: CallChannel) => call.onEnd((reason) => resolve({ call, reason }))));
+}
+
+test('sim line: caller hangs up mid-call: NO CARRIER ends the call as carrier-lost', async () => {
+  const { clock, modem, line } = await rig();
+  const ended = endOf(line);
+  const caller = modem.dial();
+  await advanceUntil(clock, () => line.status().activeCalls === 1, 'call');
+  caller.hangup();
+  const { reason } = await ended;
+  assert.equal(reason, 'carrier-lost');
+  await advanceUntil(clock, () => line.status().state === 'idle', 'idle again');
+});
+
+test('sim line: DCD loss without NO CARRIER is caught by polling DCD', async () => {
+  const { clock, modem, line } = await rig({ dcdPollMs: 500 });
+  modem.reportNoCarrier = false;
+  const ended = endOf(line);
+  const caller = modem.dial();
+  await advanceUntil(clock, () => line.status().activeCalls === 1, 'call');
+  caller.hangup();
+  let result: { reason: CallEndReason } | undefined;
+  void ended.then((r) => (result = r));
+  await advanceUntil(clock, () => result !== undefined, 'DCD poll', 2000);
+  assert.equal(result!.reason, 'carrier-lost');
+  await advanceUntil(clock, () => line.status().state === 'idle', 'idle again');
+});
+
+test('sim line: answer on ring 2 with caller ID; the call carries it', async () => {
+  const { clock, modem, line } = await rig({ answerOnRing: 2, callerId: 'AT+VCID=1' });
+  assert.ok(modem.commands.includes('AT+VCID=1'));
+  const ended = endOf(line);
+  const caller = modem.dial({ number: '5551234', name: 'JOHN DOE' });
+  await advance(clock, 3000);
+  assert.equal(line.status().state, 'ringing');
+  assert.ok(!modem.commands.includes('ATA'));
+  await advanceUntil(clock, () => line.status().activeCalls === 1, 'call');
+  assert.equal(caller.rings, 2);
+  caller.hangup();
+  const { call } = await ended;
+  assert.deepEqual(call.callerId, { date: '0321', time: '1405', number: '5551234', name: 'JOHN DOE' });
+});
+
+test('sim line: deny list: a denied caller is never answered', async () => {
+  const { clock, modem, line } = await rig({ answerOnRing: 2, callerId: 'AT+VCID=1', deny: ['P', '666*'] });
+  let calls = 0;
+  line.on('call', () => calls++);
+  const caller = modem.dial({ number: '6661234' });
+  await advanceUntil(clock, () => caller.state === 'ended', 'caller gives up', 120_000, 250);
+  assert.equal(calls, 0);
+  assert.ok(!modem.commands.includes('ATA'));
+  await advanceUntil(clock, () => line.status().state === 'idle', 'idle');
+  // an allowed caller afterwards is answered
+  const ok = modem.dial({ number: '5550000' });
+  await advanceUntil(clock, () => calls === 1, 'answered', 30_000);
+  ok.hangup();
+});
+
+test('sim line: allow list with an unknown number (answer on ring 1) is not answered', async () => {
+  const { clock, modem, line } = await rig({ allow: ['555*'] });
+  let calls = 0;
+  line.on('call', () => calls++);
+  const caller = modem.dial({ number: '5550000' });
+  await advance(clock, 20_000, 250);
+  assert.equal(calls, 0, 'caller ID was not on: number unknown at ring 1');
+  caller.hangup();
+});
+
+test('sim line: modem ignoring DTR is hung up with +++ and ATH0', async () => {
+  const { clock, modem, line } = await rig();
+  modem.ignoreDtr = true;
+  line.on('call', greeter([]));
+  const caller = modem.dial();
+  await advanceUntil(clock, () => caller.received.includes('login: '), 'prompt');
+  caller.type('carol\r');
+  await advanceUntil(clock, () => caller.state === 'ended', 'hang-up by ATH0', 30_000);
+  assert.ok(caller.received.includes('+++'), 'the escape went through the data path');
+  assert.ok(modem.commands.includes('ATH0'));
+  assert.equal(modem.dtrHangups, 0);
+  await advanceUntil(clock, () => line.status().state === 'idle', 'idle');
+});
+
+test('sim line: wedged modem: health check fails, re-init fails, device reopened, back to idle', async () => {
+  const { clock, modem, line } = await rig({ healthCheckSeconds: 30 });
+  const states: string[] = [];
+  line.on('state', (s: { state: string }) => states.push(s.state));
+  modem.wedge();
+  await advanceUntil(clock, () => states.includes('reopening'), 'reopening', 200_000, 250);
+  await advanceUntil(clock, () => line.status().state === 'idle', 'idle after reopen', 60_000, 250);
+  assert.ok(states.includes('initialising'));
+  assert.equal(modem.wedged, false);
+});
+
+test('sim line: USB unplug: call ends device-lost, status reopening with the error, backoff, replug recovers', async () => {
+  const { clock, modem, line } = await rig({ reopenBaseMs: 1000, reopenMaxMs: 8000 });
+  const ended = endOf(line);
+  modem.dial();
+  await advanceUntil(clock, () => line.status().activeCalls === 1, 'call');
+  const opens: number[] = [];
+  line.on('state', (s: { state: string }) => s.state === 'opening' && opens.push(clock.now()));
+  let reason: CallEndReason | undefined;
+  void ended.then((r) => (reason = r.reason));
+  modem.unplug();
+  await advanceUntil(clock, () => reason !== undefined, 'call end');
+  assert.equal(reason, 'device-lost');
+  await advanceUntil(clock, () => line.status().state === 'reopening', 'reopening');
+  await advance(clock, 40_000, 250);
+  const st = line.status();
+  assert.equal(st.state, 'reopening');
+  assert.match(st.lastError ?? '', /no such device|disconnected/i);
+  const gaps = opens.slice(1).map((t, i) => t - opens[i]!);
+  assert.ok(gaps.length >= 3, `reopen attempts: ${gaps}`);
+  for (let i = 1; i < gaps.length; i++) assert.ok(gaps[i]! >= gaps[i - 1]!, `backoff grows: ${gaps}`);
+  assert.ok(Math.max(...gaps) <= 8000 + 500, `capped: ${gaps}`);
+  modem.replug();
+  await advanceUntil(clock, () => line.status().state === 'idle', 'idle after replug', 20_000, 250);
+  assert.equal(line.status().lastError, undefined);
+});
+
+test('sim line: the modem held by another line is reported as locked; start rejects', async () => {
+  const { modem, clock } = await rig();
+  const other = new DeviceLine({ id: 'other', path: `sim://${modem.name}`, logger: nullLogger(), clock });
+  await assert.rejects(other.start(), /locked by another program \(another getty\?\)/);
+  assert.equal(other.status().state, 'failed');
+  await other.stop();
+});
+
+test('sim line: 16 lines in one process complete calls independently', async () => {
+  const clock = new SimulatedClock();
+  const lines: DeviceLine[] = [];
+  const modems: SimModem[] = [];
+  for (let i = 0; i < 16; i++) {
+    const name = `many${i}`;
+    modems.push(simModem(name, { clock, connectDelayMs: 500 + i * 37 }));
+    lines.push(new DeviceLine({ id: `ml${i}`, path: `sim://${name}`, logger: nullLogger(), clock }));
+  }
+  cleanups.push(async () => {
+    const stopped = Promise.all(lines.map((l) => l.stop()));
+    await advance(clock, 3000);
+    await stopped;
+    for (let i = 0; i < 16; i++) removeSimModem(`many${i}`);
+  });
+  const started = Promise.all(lines.map((l) => l.start()));
+  await advanceUntil(clock, () => lines.every((l) => l.status().state === 'idle'), 'all idle');
+  await started;
+  const seen: string[][] = lines.map(() => []);
+  lines.forEach((l, i) => l.on('call', greeter(seen[i]!)));
+  for (let round = 0; round < 2; round++) {
+    const callers = modems.map((m, i) => ((i + round) % 3 === 0 ? undefined : m.dial({ number: `555${i}` })));
+    await advanceUntil(clock, () => callers.every((c, i) => !c || c.received.includes('login: ') || (void i, false)), 'prompts', 60_000);
+    callers.forEach((c, i) => c?.type(`user${i}-${round}\r`));
+    await advanceUntil(clock, () => callers.every((c) => !c || c.state === 'ended'), 'all hung up', 60_000);
+    callers.forEach((c, i) => c && assert.match(c.received, new RegExp(`hello user${i}-${round}`)));
+    await advanceUntil(clock, () => lines.every((l) => l.status().state === 'idle'), 'all idle again', 60_000);
+  }
+  seen.forEach((s, i) => assert.deepEqual(s, [0, 1].filter((r) => (i + r) % 3 !== 0).map((r) => `user${i}-${r}`)));
+});
