@@ -1,0 +1,220 @@
+/**
+ * `authority: { type: ldap }`: NTLM relayed to a domain controller by LDAP SASL bind
+ * (FACTS.md section 3). The client's NEGOTIATE goes to the DC in a BindRequest (SASL
+ * GSS-SPNEGO carrying raw NTLMSSP); the DC's CHALLENGE comes back in serverSaslCreds with
+ * saslBindInProgress (14); the AUTHENTICATE goes in a second bind on the same connection and
+ * its resultCode is the verdict (0 ok, 49 + AD data code denied, anything else an outage).
+ *
+ * Tokens pass through unchanged: the MIC covers the NEGOTIATE's bytes, so NEGOTIATE_SIGN cannot
+ * be added on the way. DCs require signing on LDAP binds; a client that does not offer SIGN
+ * gets strongerAuthRequired (8) from the DC, reported as an outage with that reason
+ * (rasgate's own client always offers SIGN).
+ */
+import type { Authority, AuthorityVerdict, RelayExchange } from '../types.js';
+import { nullLogger, type Logger } from '../../observe/logger.js';
+import { errorSummary } from '../../errors.js';
+import { decodeAuthenticate, decodeChallenge, decodeNegotiate } from '../../ntlm/messages.js';
+import { AvId, NegotiateFlags } from '../../ntlm/constants.js';
+import { dialinDenial } from '../dialin.js';
+import { LdapConnection, type LdapConnectOptions } from './connection.js';
+import { ResultCode } from './constants.js';
+import { denyReasonFor, adDataCode } from './diagnostic.js';
+import { defaultNamingContext, lookupAccount } from './directory.js';
+import { LdapConnectionError, LdapProtocolError } from './errors.js';
+import { bindRequest, type LdapResponse } from './messages.js';
+import { resolveLdapOptions, type LdapAuthorityOptions, type ResolvedLdapOptions } from './options.js';
+import type { LdapUrl } from './url.js';
+
+export interface LdapAuthorityDeps {
+  logger?: Logger;
+  /** Milliseconds clock for DC health. Default Date.now. */
+  now?: () => number;
+}
+
+interface DcHealth {
+  url: LdapUrl;
+  /** Skipped until then after a failure. */
+  deadUntil: number;
+  /** Cached base for lookups (from the rootDSE). */
+  baseDn?: string;
+}
+
+export class LdapAuthority implements Authority {
+  readonly type = 'ldap';
+  private readonly o: ResolvedLdapOptions;
+  private readonly logger: Logger;
+  private readonly now: () => number;
+  private readonly dcs: DcHealth[];
+  private readonly open = new Set<LdapConnection>();
+
+  constructor(options: LdapAuthorityOptions, deps: LdapAuthorityDeps = {}) {
+    this.o = resolveLdapOptions(options);
+    this.logger = deps.logger ?? nullLogger();
+    this.now = deps.now ?? Date.now;
+    this.dcs = this.o.servers.map((url) => ({ url, deadUntil: 0 }));
+    if (!this.o.tls.rejectUnauthorized) this.logger.warn('ldap authority: DC certificates are NOT checked (tlsVerify: false)', { authority: 'ldap' });
+  }
+
+  /** Health of each DC, for logs and tests. */
+  health(): Array<{ server: string; up: boolean }> {
+    const t = this.now();
+    return this.dcs.map((d) => ({ server: d.url.href, up: d.deadUntil <= t }));
+  }
+
+  async relay(negotiate: Buffer, signal: AbortSignal): Promise<RelayExchange> {
+    const clientFlags = decodeNegotiate(negotiate).flags;
+    if (!(clientFlags & NegotiateFlags.NEGOTIATE_SIGN)) {
+      this.logger.warn('ldap authority: client NEGOTIATE lacks NEGOTIATE_SIGN; domain controllers usually refuse such binds (strongerAuthRequired)', { authority: 'ldap' });
+    }
+    const t = this.now();
+    // Live DCs first in configured order; dead ones after, so that an all-dead list is still tried.
+    const order = [...this.dcs.filter((d) => d.deadUntil <= t), ...this.dcs.filter((d) => d.deadUntil > t)];
+    const failures: string[] = [];
+    for (const dc of order) {
+      if (signal.aborted) break;
+      let conn: LdapConnection | undefined;
+      try {
+        conn = await this.connect(dc.url, signal);
+        const r = await conn.request((id) => bindRequest(id, '', { sasl: { mechanism: this.o.mechanism, credentials: negotiate } }), signal);
+        const challenge = this.challengeFrom(r);
+        dc.deadUntil = 0;
+        return this.exchange(dc, conn, challenge);
+      } catch (err) {
+        conn?.destroy();
+        if (conn) this.open.delete(conn);
+        const s = errorSummary(err);
+        failures.push(`${dc.url.href}: ${s.message}`);
+        // An answer we can read (a result code) says the DC is alive; anything else marks it dead.
+        if (!(err instanceof LdapConnectionError && err.code === 'LDAP_RESULT') && !signal.aborted) {
+          dc.deadUntil = this.now() + this.o.retryDeadAfterMs;
+          this.logger.warn('ldap authority: domain controller failed, skipping it for a while', { server: dc.url.href, code: s.code, error: s.message, retryInMs: this.o.retryDeadAfterMs });
+        } else {
+          this.logger.warn('ldap authority: domain controller refused the NEGOTIATE', { server: dc.url.href, code: s.code, error: s.message });
+        }
+      }
+    }
+    throw new LdapConnectionError(signal.aborted ? 'LDAP_ABORTED' : 'LDAP_CONNECT', `no domain controller gave a challenge (${failures.join('; ') || 'aborted'})`);
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.open) c.destroy();
+    this.open.clear();
+  }
+
+  private async connect(url: LdapUrl, signal: AbortSignal): Promise<LdapConnection> {
+    const opts: LdapConnectOptions = {
+      connectTimeoutMs: this.o.connectTimeoutMs,
+      responseTimeoutMs: this.o.responseTimeoutMs,
+      tls: this.o.tls,
+      maxMessageBytes: this.o.maxMessageBytes,
+      signal,
+    };
+    const conn = await LdapConnection.connect(url, opts);
+    this.open.add(conn);
+    return conn;
+  }
+
+  private challengeFrom(r: LdapResponse): Buffer {
+    if (r.type !== 'bindResponse') throw new LdapProtocolError('LDAP_BAD_MESSAGE', `bind answered with ${r.type}`);
+    if (r.result.resultCode !== ResultCode.SaslBindInProgress || !r.serverSaslCreds) {
+      throw new LdapConnectionError('LDAP_RESULT', `bind step 1: resultCode ${r.result.resultCode} ${r.result.diagnosticMessage}`.trim());
+    }
+    decodeChallenge(r.serverSaslCreds); // a malformed CHALLENGE is the DC's fault: fail over
+    return r.serverSaslCreds;
+  }
+
+  private exchange(dc: DcHealth, conn: LdapConnection, challenge: Buffer): RelayExchange {
+    const done = (): void => {
+      conn.close();
+      this.open.delete(conn);
+    };
+    return {
+      challenge,
+      authenticate: async (authenticate, signal) => {
+        try {
+          return await this.secondLeg(dc, conn, challenge, authenticate, signal);
+        } finally {
+          done();
+        }
+      },
+      abort: () => {
+        conn.destroy();
+        this.open.delete(conn);
+      },
+    };
+  }
+
+  private async secondLeg(dc: DcHealth, conn: LdapConnection, challenge: Buffer, authenticate: Buffer, signal: AbortSignal): Promise<AuthorityVerdict> {
+    const auth = decodeAuthenticate(authenticate);
+    const nbDomain = decodeChallenge(challenge).targetInfo.pairs.find((p) => p.id === AvId.MsvAvNbDomainName)?.value.toString('utf16le');
+    const domain = nbDomain || auth.domain;
+    let r: LdapResponse;
+    try {
+      r = await conn.request((id) => bindRequest(id, '', { sasl: { mechanism: this.o.mechanism, credentials: authenticate } }), signal);
+    } catch (err) {
+      const s = errorSummary(err);
+      if (err instanceof LdapConnectionError && err.code === 'LDAP_TIMEOUT') dc.deadUntil = this.now() + this.o.retryDeadAfterMs;
+      this.logger.warn('ldap authority: bind step 2 failed', { server: dc.url.href, code: s.code, error: s.message });
+      return { result: 'unavailable', detail: `${dc.url.href}: ${s.message}` };
+    }
+    if (r.type !== 'bindResponse') return { result: 'unavailable', detail: `${dc.url.href}: bind answered with ${r.type}` };
+    const { resultCode, diagnosticMessage } = r.result;
+    if (resultCode === ResultCode.InvalidCredentials) {
+      const reason = denyReasonFor(diagnosticMessage);
+      this.logger.info('ldap authority: domain controller refused the logon', { server: dc.url.href, user: auth.user, domain, adData: adDataCode(diagnosticMessage), reason: reason ?? 'unknown' });
+      if (reason) return { result: 'denied', reason, user: auth.user, domain };
+      return { result: 'unavailable', detail: `${dc.url.href}: invalidCredentials with an unknown data code (${diagnosticMessage})` };
+    }
+    if (resultCode === ResultCode.StrongerAuthRequired) {
+      return { result: 'unavailable', detail: `${dc.url.href}: strongerAuthRequired: the DC requires signing and the client did not offer NEGOTIATE_SIGN` };
+    }
+    if (resultCode !== ResultCode.Success) return { result: 'unavailable', detail: `${dc.url.href}: bind resultCode ${resultCode} ${diagnosticMessage}`.trim() };
+    conn.close();
+    this.open.delete(conn);
+    if (!this.o.lookup) return { result: 'ok', user: auth.user, domain };
+    return this.withPolicy(dc, auth.user, domain, signal);
+  }
+
+  /** Service-account lookup and dial-in policy (see directory.ts for why a second connection). */
+  private async withPolicy(dc: DcHealth, user: string, domain: string, signal: AbortSignal): Promise<AuthorityVerdict> {
+    const lookup = this.o.lookup!;
+    let conn: LdapConnection | undefined;
+    try {
+      conn = await this.connect(dc.url, signal);
+      if (!dc.url.secure) await conn.startTls(this.o.tls, signal);
+      const b = await conn.request((id) => bindRequest(id, lookup.bindDn, { simple: lookup.password }), signal);
+      if (b.type !== 'bindResponse' || b.result.resultCode !== ResultCode.Success) {
+        const code = b.type === 'bindResponse' ? b.result.resultCode : b.type;
+        throw new LdapConnectionError('LDAP_RESULT', `service account bind failed: resultCode ${code}`);
+      }
+      dc.baseDn ??= lookup.baseDn ?? (await defaultNamingContext(conn, signal));
+      const account = await lookupAccount(conn, dc.baseDn, user, signal);
+      if (!account) return { result: 'unavailable', detail: `${dc.url.href}: ${user} authenticated but was not found under ${dc.baseDn}` };
+      const info = {
+        groups: account.groups.map((g) => g.name),
+        ...(account.dialin !== undefined ? { dialin: account.dialin } : {}),
+        ...(account.callbackNumber !== undefined ? { callbackNumber: account.callbackNumber } : {}),
+      };
+      const denial = dialinDenial(account, this.o.policy);
+      if (denial) {
+        this.logger.info('ldap authority: dial-in policy refused the logon', { server: dc.url.href, user: account.sAMAccountName, domain, reason: denial });
+        return { result: 'denied', reason: denial, user: account.sAMAccountName, domain };
+      }
+      return { result: 'ok', user: account.sAMAccountName, domain, account: info };
+    } catch (err) {
+      const s = errorSummary(err);
+      this.logger.warn('ldap authority: policy lookup failed', { server: dc.url.href, code: s.code, error: s.message });
+      return { result: 'unavailable', detail: `${dc.url.href}: policy lookup: ${s.message}` };
+    } finally {
+      if (conn) {
+        conn.close();
+        this.open.delete(conn);
+      }
+    }
+  }
+}
+
+/** Factory used by src/authority/index.ts. */
+export function createLdapAuthority(options: LdapAuthorityOptions, deps: LdapAuthorityDeps = {}): LdapAuthority {
+  return new LdapAuthority(options, deps);
+}
