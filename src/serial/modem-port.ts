@@ -183,8 +183,9 @@ export class ModemPort extends EventEmitter {
         this.emit('activity');
         break;
       case 'data':
-        this.emit('data', chunk);
+        // The result first: once the call has ended, `NO CARRIER` itself is not caller data.
         for (const ev of this.dataParser.feed(chunk)) if (ev.type === 'NO_CARRIER') this.emit('modem', ev);
+        if (this.mode === 'data') this.emit('data', chunk);
         break;
     }
   }

@@ -1,0 +1,141 @@
+/**
+ * The device byte path on real kernel ptys (socat): a DeviceLine on one end, the simulated
+ * modem's command interpreter speaking Hayes on the other. DTR and DCD do not exist on a
+ * pty (set()/get() fail with ENOTTY), so the line must fall back to +++ / ATH0 and to
+ * NO CARRIER. Real time, bounded waits.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, realpathSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, basename } from 'node:path';
+import { SerialPortStream } from '@serialport/stream';
+import { autoDetect } from '@serialport/bindings-cpp';
+import { DeviceLine } from '../../src/serial/device-line.js';
+import { SimModem } from '../../src/serial/sim-modem.js';
+import type { CallChannel, CallEndReason } from '../../src/serial/types.js';
+import { createLogger, nullLogger } from '../../src/observe/logger.js';
+import { needs } from '../helpers/tools.js';
+import { waitFor } from '../helpers/net.js';
+import Transport from 'winston-transport';
+import { greeter } from './helpers.js';
+
+const skip = needs('socat', 'flock');
+let dir = '';
+let socat: ChildProcess | undefined;
+let lineEnd = '';
+let modemEnd = '';
+
+before(async () => {
+  if (skip) return;
+  dir = mkdtempSync(join(tmpdir(), 'rasgate-pty-'));
+  lineEnd = join(dir, 'ttyLINE');
+  modemEnd = join(dir, 'ttyMODEM');
+  socat = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${lineEnd}`, `pty,raw,echo=0,link=${modemEnd}`], { stdio: 'ignore' });
+  await waitFor(() => existsSync(lineEnd) && existsSync(modemEnd), 'socat ptys');
+});
+
+after(() => {
+  socat?.kill();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** The simulated modem's interpreter on the far pty end. */
+async function modemOnPty(modem: SimModem): Promise<SerialPortStream> {
+  const port = new SerialPortStream({ binding: autoDetect(), path: modemEnd, baudRate: 115200, lock: false, autoOpen: false });
+  await new Promise<void>((res, rej) => port.open((e) => (e ? rej(e) : res())));
+  modem.attach((bytes) => port.write(bytes), () => undefined);
+  port.on('data', (d: Buffer) => modem.fromDte(d));
+  return port;
+}
+
+class Capture extends Transport {
+  records: Array<Record<string, unknown>> = [];
+  override log(info: Record<string, unknown>, next: () => void) {
+    this.records.push(info);
+    next();
+  }
+}
+
+test('pty line: init chat, RING, ATA, CONNECT, data both ways, +++/ATH0 hang-up (no DTR on a pty), caller NO CARRIER', { skip }, async () => {
+  const modem = new SimModem('pty', { ringIntervalMs: 400, connectDelayMs: 100 });
+  const far = await modemOnPty(modem);
+  const capture = new Capture();
+  const logger = createLogger({ noStdout: true, transports: [capture], level: 'debug' });
+  const line = new DeviceLine({
+    id: 'pty0',
+    path: lineEnd,
+    logger,
+    modem: { init: ['ATZ', 'ATE0V1Q0&C1&D2S0=0S12=10'], guardMs: 300, quietMs: 100, settleMs: 50, chatTimeoutMs: 2000, dcdPollMs: 100 },
+  });
+  try {
+    await line.start();
+    assert.equal(line.status().state, 'idle');
+    const device = realpathSync(lineEnd);
+    assert.ok(capture.records.some((r) => r.message === 'device resolved' && r.device === device), 'resolved name logged');
+    const seen: string[] = [];
+    const calls: CallChannel[] = [];
+    line.on('call', (c: CallChannel) => calls.push(c));
+    line.on('call', greeter(seen));
+
+    // call 1: we hang up; DTR cannot be dropped on a pty -> +++ then ATH0
+    const c1 = modem.dial({ number: '5550100' });
+    await waitFor(() => c1.received.includes('login: '), 'prompt over the pty');
+    assert.equal(calls[0]!.deviceName, device);
+    assert.equal(calls[0]!.connectSpeed, 33600);
+    c1.type('dave\r');
+    await waitFor(() => c1.state === 'ended', 'hang-up by +++/ATH0', 15_000);
+    assert.match(c1.received, /hello dave/);
+    assert.ok(modem.commands.includes('ATH0'));
+    await waitFor(() => line.status().state === 'idle', 're-init', 15_000);
+    assert.ok(capture.records.some((r) => /cannot drop DTR/.test(String(r.message))), 'fallback logged');
+
+    // call 2: the caller hangs up; NO CARRIER at a line boundary ends it (DCD unreadable)
+    const ended = new Promise<CallEndReason>((r) => line.once('call', (c: CallChannel) => c.onEnd(r)));
+    const c2 = modem.dial();
+    await waitFor(() => c2.received.includes('login: '), 'second prompt');
+    c2.type('NO CARRIER'); // typed by the caller without a line end: data, not a result
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(line.status().state, 'connected');
+    c2.hangup();
+    assert.equal(await ended, 'carrier-lost');
+    await waitFor(() => line.status().state === 'idle', 'idle again', 15_000);
+    assert.ok(capture.records.some((r) => /cannot read DCD/.test(String(r.message))), 'DCD fallback logged once');
+    assert.equal(capture.records.filter((r) => /cannot read DCD/.test(String(r.message))).length, 1);
+  } finally {
+    await line.stop();
+    await new Promise<void>((r) => far.close(() => r()));
+  }
+});
+
+test('pty line: device held by another program (flock) is reported clearly', { skip }, async () => {
+  // detached: its own process group, so the sleeping child holding the lock dies with it
+  const holder = spawn('flock', ['-n', lineEnd, 'sleep', '30'], { stdio: 'ignore', detached: true });
+  try {
+    await new Promise((r) => setTimeout(r, 300));
+    const line = new DeviceLine({ id: 'pty1', path: lineEnd, logger: nullLogger() });
+    await assert.rejects(line.start(), (e: Error) => /device \/dev\/pts\/\d+ is locked by another program \(another getty\?\)/.test(e.message));
+    assert.equal(line.status().state, 'failed');
+    await line.stop();
+  } finally {
+    process.kill(-holder.pid!, 'SIGTERM');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+});
+
+test('pty line: a UUCP LCK.. file of a live process is reported with its PID; a stale one is ignored', { skip }, async () => {
+  const lockDir = join(dir, 'lock');
+  spawnSync('mkdir', ['-p', lockDir]);
+  const file = join(lockDir, `LCK..${basename(realpathSync(lineEnd))}`);
+  writeFileSync(file, `${String(socat!.pid).padStart(10)}\n`);
+  const line = new DeviceLine({ id: 'pty2', path: lineEnd, lockDir, logger: nullLogger() });
+  await assert.rejects(line.start(), new RegExp(`locked by another program.*PID ${socat!.pid}`));
+  await line.stop();
+  writeFileSync(file, `${String(2 ** 22 + 12345).padStart(10)}\n`); // no such process
+  const line2 = new DeviceLine({ id: 'pty3', path: lineEnd, lockDir, logger: nullLogger(), modem: { chatTimeoutMs: 200, maxInitFailures: 1, reopenBaseMs: 60_000 } });
+  await line2.start().catch(() => undefined); // nobody answers the chat: it opened, that is what counts
+  await waitFor(() => line2.status().state !== 'opening', 'opened');
+  assert.notEqual(line2.status().state, 'failed');
+  await line2.stop();
+});
