@@ -3,8 +3,11 @@
  * harnesses: one context per session, deleted on close.
  */
 import type { Authority } from '../../src/authority/types.js';
-import { ASC_REQ_CONNECTION, SECURITY_NATIVE_DREP, SEC_E_OK, SEC_I_CONTINUE_NEEDED } from '../../src/ntlm/constants.js';
 import {
+  ASC_REQ_CONNECTION,
+  SECURITY_NATIVE_DREP,
+  SEC_E_OK,
+  SEC_I_CONTINUE_NEEDED,
   acceptSecurityContext,
   acquireCredentialsHandle,
   deleteSecurityContext,
@@ -12,7 +15,7 @@ import {
   type AcquireCredentialsOptions,
   type CredentialHandle,
   type SecurityContext,
-} from '../../src/ntlm/server.js';
+} from '../../src/ntlm/index.js';
 import type { AcceptLeg, AcceptSession } from './http-ntlm-server.js';
 
 export interface OurAcceptorLeg extends AcceptLeg {

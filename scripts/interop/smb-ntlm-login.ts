@@ -11,10 +11,17 @@ import { ntlmGssMic } from './ntlm-gss-mic.js';
 import { Dialect, NtStatus, Smb2Connection, Smb2Flags, smb2Signature } from './smb2-client.js';
 import { NegState, negTokenInit, negTokenRespOut, ntlmMechTypeList, parseNegTokenResp } from './spnego.js';
 
+/** The engine's session security, when the initiator has one (src/ntlm/session.ts). */
+export interface InitiatorSession {
+  sign(message: Uint8Array): Buffer;
+  /** Throws when the signature is wrong. */
+  verify(message: Uint8Array, signature: Uint8Array): void;
+}
+
 /** The client side of a handshake, whoever implements it. */
 export interface NtlmInitiator {
   negotiate(): Promise<Buffer>;
-  authenticate(challenge: Buffer): Promise<{ token: Buffer; exportedSessionKey?: Buffer; flags: number }>;
+  authenticate(challenge: Buffer): Promise<{ token: Buffer; exportedSessionKey?: Buffer; flags: number; session?: InitiatorSession }>;
 }
 
 export interface SmbLoginResult {
@@ -29,6 +36,10 @@ export interface SmbLoginResult {
   /** Server's SPNEGO mechListMIC matches our key; undefined when it sent none. */
   serverMechListMicValid?: boolean;
   negState?: number;
+  /** The initiator's own session.sign(mechTypeList) equals the spec computation here. */
+  engineMicMatches?: boolean;
+  /** The initiator's session.verify accepted the server's mechListMIC. */
+  engineVerifiedServerMic?: boolean;
   challenge: Buffer;
   authenticate: Buffer;
 }
@@ -46,6 +57,7 @@ export async function smbNtlmLogin(port: number, client: NtlmInitiator): Promise
     const signing = key !== undefined && (auth.flags & NegotiateFlags.NEGOTIATE_SIGN) !== 0;
     const mechList = ntlmMechTypeList();
     const mic = signing ? ntlmGssMic(key, auth.flags, 'client-to-server', mechList) : undefined;
+    const engineMic = mic && auth.session ? auth.session.sign(mechList) : undefined;
     const last = await conn.sessionSetup(negTokenRespOut(auth.token, mic), first.sessionId);
     const result: SmbLoginResult = {
       status: last.status,
@@ -55,10 +67,21 @@ export async function smbNtlmLogin(port: number, client: NtlmInitiator): Promise
       challenge: resp1.responseToken,
       authenticate: auth.token,
     };
+    if (engineMic && mic) result.engineMicMatches = engineMic.equals(mic);
     if (last.securityBlob.length > 0) {
       const resp2 = parseNegTokenResp(last.securityBlob);
       if (resp2.negState !== undefined) result.negState = resp2.negState;
-      if (resp2.mechListMic && signing) result.serverMechListMicValid = resp2.mechListMic.equals(ntlmGssMic(key, auth.flags, 'server-to-client', mechList));
+      if (resp2.mechListMic && signing) {
+        result.serverMechListMicValid = resp2.mechListMic.equals(ntlmGssMic(key, auth.flags, 'server-to-client', mechList));
+        if (auth.session) {
+          try {
+            auth.session.verify(mechList, resp2.mechListMic);
+            result.engineVerifiedServerMic = true;
+          } catch {
+            result.engineVerifiedServerMic = false;
+          }
+        }
+      }
     }
     if (result.responseSigned && key) result.signatureValid = last.message.signature.equals(smb2Signature(last.message.raw, key));
     return result;

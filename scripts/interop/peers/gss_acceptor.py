@@ -48,7 +48,9 @@ def main() -> int:
         key = inq[0].hex() if inq else ''
     except Exception:  # the key is a bonus check only
         key = ''
-    print(f'OK {ctx.initiator_name} {key}'.strip(), flush=True)
+    # gss-ntlmssp's display name carries its C string's NUL terminator.
+    name = str(ctx.initiator_name).rstrip('\x00')
+    print(f'OK {name} {key}'.strip(), flush=True)
     return 0
 
 

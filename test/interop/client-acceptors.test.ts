@@ -1,0 +1,122 @@
+/**
+ * Our NTLM client (src/ntlm/client.ts) against real acceptors:
+ *  - Samba smbd, standalone on a loopback port with an smbpasswd user, over SMB2 2.1 with
+ *    signing required and our tokens in SPNEGO. smbd lets anonymous in with STATUS_SUCCESS, so
+ *    success is proven by what only a server that checked our NTLMv2 response can produce: the
+ *    final SESSION_SETUP response signed under our exported session key (HMAC-SHA256) and a
+ *    SPNEGO mechListMIC that verifies under it; SessionFlags must not say guest or null.
+ *  - gss-ntlmssp (NTLM_USER_FILE) through python3-gssapi accept_sec_context.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClientContext, initializeSecurityContext, ISC_REQ_CONNECTION, SEC_E_OK, SEC_I_CONTINUE_NEEDED, statusName } from '../../src/ntlm/index.js';
+import { startSmbd, type SmbdFixture } from '../../scripts/interop/smbd-fixture.js';
+import { smbNtlmLogin, type NtlmInitiator } from '../../scripts/interop/smb-ntlm-login.js';
+import { Dialect, NtStatus, Smb2SessionFlags } from '../../scripts/interop/smb2-client.js';
+import { NegState } from '../../scripts/interop/spnego.js';
+import { gssAcceptor, PeerSet } from '../../scripts/interop/ntlm-peers.js';
+import { needs } from '../helpers/tools.js';
+
+const GSSNTLMSSP = '/usr/lib/x86_64-linux-gnu/gssntlmssp/gssntlmssp.so';
+const PASSWORD = 'Sm8d-passw0rd';
+
+/** Our client behind the NtlmInitiator shape the SMB login helper drives. */
+function ourInitiator(user: string, domain: string, password: string): NtlmInitiator {
+  const ctx = createClientContext({ user, domain, password, workstation: 'RASGATE-IT' });
+  return {
+    negotiate: async () => ctx.negotiate(),
+    authenticate: async (challenge) => ctx.authenticate(challenge),
+  };
+}
+
+const hex = (n: number): string => `0x${(n >>> 0).toString(16)}`;
+
+describe('our client -> Samba smbd (SMB2 2.1, signing required, SPNEGO)', { skip: needs('root', 'smbd', 'smbpasswd', 'useradd') }, () => {
+  let smbd: SmbdFixture;
+  before(async () => {
+    smbd = await startSmbd({ password: PASSWORD });
+  });
+  after(async () => {
+    await smbd?.stop();
+  });
+
+  test('right password: SUCCESS, not guest/null, response signed under our key, mechListMIC verifies', async () => {
+    const r = await smbNtlmLogin(smbd.port, ourInitiator(smbd.user, smbd.workgroup, PASSWORD));
+    assert.equal(r.status, NtStatus.SUCCESS, `SESSION_SETUP ${hex(r.status)}; smbd log:\n${smbd.log()}`);
+    assert.equal(r.dialect, Dialect.SMB210);
+    assert.equal(r.sessionFlags & (Smb2SessionFlags.IS_GUEST | Smb2SessionFlags.IS_NULL), 0, `SessionFlags ${hex(r.sessionFlags)}`);
+    assert.equal(r.responseSigned, true, 'smbd must sign the final SESSION_SETUP response (signing mandatory)');
+    assert.equal(r.signatureValid, true, 'SMB2 signature under our exported session key');
+    assert.equal(r.negState, NegState.acceptCompleted);
+    assert.equal(r.serverMechListMicValid, true, "smbd's mechListMIC under our key");
+    assert.equal(r.engineVerifiedServerMic, true, "our session.verify accepts smbd's mechListMIC");
+    assert.equal(r.engineMicMatches, true, 'our session.sign equals the spec computation');
+  });
+
+  test('the domain in lower case and the user in upper case still log in', async () => {
+    const r = await smbNtlmLogin(smbd.port, ourInitiator(smbd.user.toUpperCase(), smbd.workgroup.toLowerCase(), PASSWORD));
+    assert.equal(r.status, NtStatus.SUCCESS, `SESSION_SETUP ${hex(r.status)}`);
+    assert.equal(r.signatureValid, true);
+  });
+
+  test('wrong password: STATUS_LOGON_FAILURE (map to guest = never)', async () => {
+    const r = await smbNtlmLogin(smbd.port, ourInitiator(smbd.user, smbd.workgroup, `${PASSWORD}x`));
+    assert.equal(r.status, NtStatus.LOGON_FAILURE, `SESSION_SETUP ${hex(r.status)}`);
+  });
+
+  test('unknown user: STATUS_LOGON_FAILURE', async () => {
+    const r = await smbNtlmLogin(smbd.port, ourInitiator('nosuchuser', smbd.workgroup, PASSWORD));
+    assert.equal(r.status, NtStatus.LOGON_FAILURE, `SESSION_SETUP ${hex(r.status)}`);
+  });
+});
+
+describe('our client -> gss-ntlmssp acceptor (python3-gssapi)', { skip: needs('py:gssapi', GSSNTLMSSP) }, () => {
+  const peers = new PeerSet();
+  let dir: string;
+  let userFile: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'rasgate-gss-'));
+    userFile = join(dir, 'users');
+    writeFileSync(userFile, `GSSDOM:carol:${PASSWORD}\n`, { mode: 0o600 });
+  });
+  after(() => {
+    peers.killAll();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('right password (createClientContext): accepted as GSSDOM\\carol with our exported session key', async () => {
+    const acceptor = gssAcceptor(peers, userFile);
+    const ctx = createClientContext({ user: 'carol', domain: 'GSSDOM', password: PASSWORD, workstation: 'RASGATE-IT' });
+    const negotiate = ctx.negotiate();
+    assert.ok(negotiate.length >= 40, 'gss-ntlmssp refuses a NEGOTIATE under 40 bytes');
+    const auth = ctx.authenticate(await acceptor.challenge(negotiate));
+    const verdict = await acceptor.authenticate(auth.token);
+    assert.ok(verdict.ok, `gss-ntlmssp said ${verdict.ok ? '' : verdict.detail}`);
+    assert.equal(verdict.name.toLowerCase(), 'gssdom\\carol');
+    assert.ok(verdict.sessionKey, 'gss-ntlmssp reports the session key (GSS_C_INQ_SSPI_SESSION_KEY)');
+    assert.ok(verdict.sessionKey.equals(auth.exportedSessionKey), 'same exported session key on both sides');
+  });
+
+  test('right password (initializeSecurityContext legs): SEC_I_CONTINUE_NEEDED then SEC_E_OK, accepted', async () => {
+    const acceptor = gssAcceptor(peers, userFile);
+    const cred = { user: 'carol', domain: 'GSSDOM', password: PASSWORD };
+    const leg1 = initializeSecurityContext(cred, null, 'host/rasgate', ISC_REQ_CONNECTION);
+    assert.equal(leg1.status, SEC_I_CONTINUE_NEEDED, statusName(leg1.status));
+    const challenge = await acceptor.challenge(leg1.outputToken!);
+    const leg2 = initializeSecurityContext(cred, leg1.context, 'host/rasgate', ISC_REQ_CONNECTION, challenge);
+    assert.equal(leg2.status, SEC_E_OK, `${statusName(leg2.status)} ${leg2.error?.message ?? ''}`);
+    const verdict = await acceptor.authenticate(leg2.outputToken!);
+    assert.ok(verdict.ok, `gss-ntlmssp said ${verdict.ok ? '' : verdict.detail}`);
+  });
+
+  test('wrong password: refused', async () => {
+    const acceptor = gssAcceptor(peers, userFile);
+    const ctx = createClientContext({ user: 'carol', domain: 'GSSDOM', password: 'not-it' });
+    const auth = ctx.authenticate(await acceptor.challenge(ctx.negotiate()));
+    const verdict = await acceptor.authenticate(auth.token);
+    assert.equal(verdict.ok, false);
+  });
+});
