@@ -143,6 +143,14 @@ export class LineDiscipline {
     return this.held.length - this.heldOffset;
   }
 
+  /** Take the held, unprocessed input (e.g. what followed a PPP frame start, for pppd). */
+  takeHeld(): Buffer {
+    const rest = Buffer.from(this.held.subarray(this.heldOffset));
+    this.held = Buffer.alloc(0);
+    this.heldOffset = 0;
+    return rest;
+  }
+
   /** What to send to show the field again after an interruption (nothing for a hidden field). */
   redraw(): Buffer {
     if (!this.field || this.field.echo === 'off') return Buffer.alloc(0);
@@ -339,14 +347,14 @@ export class LineDiscipline {
   }
 
   private endLine(): void {
-    const text = this.text();
+    const text = this.text(this.field!.maxChars);
     this.echoBuf.push(...NEWLINE);
     this.field = null;
     this.clearField();
     this.emit({ type: 'line', text });
   }
 
-  private text(): string {
+  private text(maxChars: number): string {
     const raw = Uint8Array.from(this.bytes);
     let text: string;
     if (this.utf8) {
@@ -356,7 +364,10 @@ export class LineDiscipline {
         text = Buffer.from(raw).toString('latin1');
       }
     } else text = Buffer.from(raw).toString('latin1');
-    return text.replace(CONTROL_CHARS, '');
+    text = text.replace(CONTROL_CHARS, '');
+    // Invalid UTF-8 read as Latin-1 can hold more characters than were counted: keep the cap.
+    const chars = Array.from(text);
+    return chars.length > maxChars ? chars.slice(0, maxChars).join('') : text;
   }
 
   private clearField(): void {

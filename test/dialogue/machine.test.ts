@@ -1,0 +1,288 @@
+/** The dialogue machine through every path (issue 3 §5), time from SimulatedClock. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { CallEndReason } from '../../src/serial/types.js';
+import { machineHarness, settle } from './harness.js';
+
+const SECRET = 'S3cr3t-pass!';
+const ok = { kind: 'success' as const, user: 'Bob', domain: 'EXAMPLE' };
+
+describe('dialogue machine', () => {
+  test('success: banner, prompts, verify input, output; the password never enters context', async () => {
+    const h = machineHarness();
+    assert.equal(h.state, 'session.username');
+    assert.deepEqual(h.log, ['tell:banner', 'prompt:user']);
+    h.actor.send({ type: 'USER', user: 'bob', valid: true });
+    assert.equal(h.state, 'session.password');
+    h.answers.push(ok);
+    h.actor.send({ type: 'PASSWORD', password: SECRET });
+    assert.equal(h.state, 'session.verifying');
+    assert.doesNotMatch(JSON.stringify(h.actor.getSnapshot().context), new RegExp(SECRET));
+    await settle();
+    assert.equal(h.state, 'success');
+    assert.deepEqual(h.calls[0].input, { user: 'bob', domain: '', password: SECRET, lineId: 'tty0', callId: 'tty0-1' });
+    assert.deepEqual(h.output, { kind: 'success', user: 'Bob', domain: 'EXAMPLE', attempts: 1 });
+    assert.doesNotMatch(JSON.stringify(h.actor.getPersistedSnapshot()), new RegExp(SECRET));
+    assert.equal(h.pendingTimers, 0);
+    assert.deepEqual(h.errors, []);
+  });
+
+  test('wrong password, then success after the 1 s delay', async () => {
+    const h = machineHarness();
+    h.actor.send({ type: 'USER', user: 'bob', valid: true });
+    h.actor.send({ type: 'PASSWORD', password: 'wrong' });
+    await settle();
+    assert.equal(h.state, 'session.rejected');
+    assert.ok(h.log.includes('tell:failure'));
+    h.clock.increment(999);
+    assert.equal(h.state, 'session.rejected');
+    h.clock.increment(1);
+    assert.equal(h.state, 'session.username');
+    h.actor.send({ type: 'USER', user: 'bob', valid: true });
+    h.answers.push(ok);
+    h.actor.send({ type: 'PASSWORD', password: SECRET });
+    await settle();
+    assert.deepEqual(h.output, { kind: 'success', user: 'Bob', domain: 'EXAMPLE', attempts: 2 });
+  });
+
+  test('all attempts fail, with growing delays (1 s, 2 s, 4 s), then FAILURE', async () => {
+    const h = machineHarness();
+    for (const delay of [1000, 2000, 4000]) {
+      h.actor.send({ type: 'USER', user: 'bob', valid: true });
+      h.actor.send({ type: 'PASSWORD', password: 'wrong' });
+      await settle();
+      assert.equal(h.state, 'session.rejected');
+      h.clock.increment(delay - 1);
+      assert.equal(h.state, 'session.rejected', `still waiting before ${delay} ms`);
+      h.clock.increment(1);
+    }
+    assert.equal(h.state, 'failed');
+    assert.deepEqual(h.output, { kind: 'failure', user: 'bob', domain: '', attempts: 3 });
+    assert.equal(h.calls.length, 3);
+    assert.equal(h.pendingTimers, 0);
+  });
+
+  test('failure delays: the last value repeats; maxAttempts is configurable', async () => {
+    const h = machineHarness({ maxAttempts: 3, failureDelaysSeconds: [5] });
+    for (let i = 0; i < 3; i++) {
+      h.actor.send({ type: 'USER', user: 'bob', valid: true });
+      h.actor.send({ type: 'PASSWORD', password: 'x' });
+      await settle();
+      h.clock.increment(4999);
+      assert.equal(h.state, 'session.rejected');
+      h.clock.increment(1);
+    }
+    assert.equal(h.state, 'failed');
+  });
+
+  test('field timeout: warning 10 s before, then ERROR timeout', () => {
+    const h = machineHarness();
+    h.clock.increment(49_999);
+    assert.ok(!h.log.some((l) => l.startsWith('tell:fieldWarning')));
+    h.clock.increment(1);
+    assert.ok(h.log.includes('tell:fieldWarning:10'));
+    h.clock.increment(9_999);
+    assert.equal(h.state, 'session.username');
+    h.clock.increment(1);
+    assert.equal(h.state, 'timedOut');
+    assert.deepEqual(h.output, { kind: 'timeout', scope: 'field', field: 'user', user: '', domain: '' });
+    assert.equal(h.log.at(-1), 'tell:timeout');
+    assert.equal(h.pendingTimers, 0);
+  });
+
+  test('field timeout restarts with each field', () => {
+    const h = machineHarness();
+    h.clock.increment(59_000);
+    h.actor.send({ type: 'USER', user: 'bob', valid: true });
+    h.clock.increment(59_000);
+    assert.equal(h.state, 'session.password');
+    h.clock.increment(1_000);
+    assert.deepEqual(h.output, { kind: 'timeout', scope: 'field', field: 'password', user: 'bob', domain: '' });
+  });
+
+  test('total login time: one-minute warning, then timeout (240 s)', () => {
+    const h = machineHarness({ fieldTimeoutSeconds: 0 });
+    h.clock.increment(179_999);
+    assert.ok(!h.log.some((l) => l.startsWith('tell:loginWarning')));
+    h.clock.increment(1);
+    assert.ok(h.log.includes('tell:loginWarning:60'));
+    h.actor.send({ type: 'USER', user: 'bob', valid: true });
+    h.clock.increment(59_999);
+    assert.equal(h.state, 'session.password');
+    h.clock.increment(1);
+    assert.deepEqual(h.output, { kind: 'timeout', scope: 'login', user: 'bob', domain: '' });
+    assert.equal(h.pendingTimers, 0);
+  });
+
+  describe('carrier loss in each state', () => {
+    const reach: Record<string, (h: ReturnType<typeof machineHarness>) => Promise<void>> = {
+      username: async () => {},
+      domain: async (h) => h.actor.send({ type: 'USER', user: 'bob', valid: true }),
+      password: async (h) => h.actor.send({ type: 'USER', user: 'bob', domain: 'DOM', valid: true }),
+      verifying: async (h) => {
+        h.answers.push('hang');
+        h.actor.send({ type: 'USER', user: 'bob', domain: 'DOM', valid: true });
+        h.actor.send({ type: 'PASSWORD', password: SECRET });
+      },
+      rejected: async (h) => {
+        h.actor.send({ type: 'USER', user: 'bob', domain: 'DOM', valid: true });
+        h.actor.send({ type: 'PASSWORD', password: 'wrong' });
+        await settle();
+      },
+    };
+    for (const [state, go] of Object.entries(reach)) {
+      for (const reason of ['carrier-lost', 'device-lost'] as CallEndReason[]) {
+        test(`${state}: ${reason}`, async () => {
+          const h = machineHarness({ domainPrompt: 'when-missing' });
+          await go(h);
+          assert.equal(h.state, `session.${state}`);
+          h.actor.send({ type: 'CARRIER_LOST', reason });
+          assert.equal(h.state, 'disconnected');
+          assert.equal(h.output?.kind, 'disconnected');
+          assert.equal((h.output as { reason: string }).reason, reason);
+          if (state === 'verifying') assert.equal(h.calls[0].signal.aborted, true);
+          assert.equal(h.pendingTimers, 0);
+          assert.equal(h.actor.getSnapshot().children.verify, undefined);
+        });
+      }
+      test(`${state}: END`, async () => {
+        const h = machineHarness({ domainPrompt: 'when-missing' });
+        await go(h);
+        h.actor.send({ type: 'END' });
+        assert.equal(h.state, 'ended');
+        if (state === 'verifying') assert.equal(h.calls[0].signal.aborted, true);
+        assert.equal(h.pendingTimers, 0);
+      });
+    }
+  });
+
+  test('end during verify: the AbortSignal fires, a late answer is ignored', async () => {
+    const h = machineHarness();
+    h.answers.push('hang');
+    h.actor.send({ type: 'USER', user: 'bob', valid: true });
+    h.actor.send({ type: 'PASSWORD', password: SECRET });
+    const { signal } = h.calls[0];
+    assert.equal(signal.aborted, false);
+    h.actor.send({ type: 'END' });
+    assert.equal(signal.aborted, true);
+    assert.deepEqual(h.output, { kind: 'ended', user: 'bob', domain: '' });
+    await settle();
+    assert.deepEqual(h.errors, []);
+  });
+
+  test('PPP frame start at the user-name prompt', () => {
+    const h = machineHarness();
+    const frame = Uint8Array.of(0x7e, 0xff, 0x7d, 0x23, 0xc0, 0x21);
+    h.actor.send({ type: 'PPP', frame });
+    assert.equal(h.state, 'ppp');
+    assert.deepEqual(h.output, { kind: 'ppp-start', frame });
+    assert.equal(h.pendingTimers, 0);
+  });
+
+  test('PPP is ignored outside the user-name prompt', () => {
+    const h = machineHarness();
+    h.actor.send({ type: 'USER', user: 'bob', valid: true });
+    h.actor.send({ type: 'PPP', frame: new Uint8Array(6) });
+    assert.equal(h.state, 'session.password');
+  });
+
+  describe('domain', () => {
+    test('typed with the user name: no prompt', async () => {
+      const h = machineHarness({ domainPrompt: 'when-missing', defaultDomain: 'DEF' });
+      h.actor.send({ type: 'USER', user: 'bob', domain: 'DOM', valid: true });
+      assert.equal(h.state, 'session.password');
+      h.actor.send({ type: 'PASSWORD', password: 'x' });
+      assert.equal(h.calls[0].input.domain, 'DOM');
+    });
+    test('when-missing: prompted; an empty answer takes the default', () => {
+      const h = machineHarness({ domainPrompt: 'when-missing', defaultDomain: 'DEF' });
+      h.actor.send({ type: 'USER', user: 'bob', valid: true });
+      assert.equal(h.state, 'session.domain');
+      assert.equal(h.log.at(-1), 'prompt:domain');
+      h.actor.send({ type: 'DOMAIN', domain: '' });
+      h.actor.send({ type: 'PASSWORD', password: 'x' });
+      assert.equal(h.calls[0].input.domain, 'DEF');
+    });
+    test('when-missing: the answer wins', () => {
+      const h = machineHarness({ domainPrompt: 'when-missing', defaultDomain: 'DEF' });
+      h.actor.send({ type: 'USER', user: 'bob', valid: true });
+      h.actor.send({ type: 'DOMAIN', domain: 'OTHER' });
+      h.actor.send({ type: 'PASSWORD', password: 'x' });
+      assert.equal(h.calls[0].input.domain, 'OTHER');
+    });
+    test('always: prompted even when typed; empty keeps the typed one', () => {
+      const h = machineHarness({ domainPrompt: 'always', defaultDomain: 'DEF' });
+      h.actor.send({ type: 'USER', user: 'bob', domain: 'TYPED', valid: true });
+      assert.equal(h.state, 'session.domain');
+      h.actor.send({ type: 'DOMAIN', domain: '' });
+      h.actor.send({ type: 'PASSWORD', password: 'x' });
+      assert.equal(h.calls[0].input.domain, 'TYPED');
+    });
+    test('never: the default domain, no prompt', () => {
+      const h = machineHarness({ domainPrompt: 'never', defaultDomain: 'DEF' });
+      h.actor.send({ type: 'USER', user: 'bob', valid: true });
+      assert.equal(h.state, 'session.password');
+      h.actor.send({ type: 'PASSWORD', password: 'x' });
+      assert.equal(h.calls[0].input.domain, 'DEF');
+    });
+    test('an invalid login (domain too long) is asked for a password, then rejected without verify', async () => {
+      const h = machineHarness();
+      h.actor.send({ type: 'USER', user: 'bob', domain: 'X'.repeat(16), valid: false });
+      assert.equal(h.state, 'session.password');
+      h.actor.send({ type: 'PASSWORD', password: 'x' });
+      assert.equal(h.state, 'session.rejected');
+      assert.equal(h.calls.length, 0);
+    });
+  });
+
+  test('authority error: ERROR outcome with the verifier code, the error message said', async () => {
+    const h = machineHarness();
+    h.answers.push({ kind: 'error', rasError: 691, detail: 'ldap down' });
+    h.actor.send({ type: 'USER', user: 'bob', valid: true });
+    h.actor.send({ type: 'PASSWORD', password: 'x' });
+    await settle();
+    assert.equal(h.state, 'error');
+    assert.deepEqual(h.output, { kind: 'error', user: 'bob', domain: '', rasError: 691, detail: 'ldap down' });
+    assert.equal(h.log.at(-1), 'tell:error');
+  });
+
+  test('verifier throws: ERROR outcome without a code (src maps it), no crash', async () => {
+    const h = machineHarness();
+    h.answers.push('throw');
+    h.actor.send({ type: 'USER', user: 'bob', valid: true });
+    h.actor.send({ type: 'PASSWORD', password: 'x' });
+    await settle();
+    assert.equal(h.state, 'error');
+    assert.equal(h.output?.kind, 'error');
+    assert.equal((h.output as { rasError?: number }).rasError, undefined);
+    assert.deepEqual(h.errors, []);
+  });
+
+  for (const [reason, rasError] of [['account-disabled', 647], ['password-expired', 648], ['no-dialin-permission', 649], ['logon-hours', 646], ['account-expired', 708]] as const) {
+    test(`denied (${reason}): ERROR ${rasError}, reason message said, no retry`, async () => {
+      const h = machineHarness();
+      h.answers.push({ kind: 'denied', rasError, reason });
+      h.actor.send({ type: 'USER', user: 'bob', valid: true });
+      h.actor.send({ type: 'PASSWORD', password: 'x' });
+      await settle();
+      assert.equal(h.state, 'denied');
+      assert.deepEqual(h.output, { kind: 'denied', user: 'bob', domain: '', rasError, reason });
+      assert.equal(h.log.at(-1), `tell:denied:${reason}`);
+    });
+  }
+
+  test('^C goes back to the user-name prompt without counting an attempt', () => {
+    const h = machineHarness();
+    h.actor.send({ type: 'USER', user: 'bob', valid: true });
+    h.actor.send({ type: 'ABORT' });
+    assert.equal(h.state, 'session.username');
+    assert.equal(h.actor.getSnapshot().context.attempts, 0);
+  });
+
+  test('an empty user name asks again', () => {
+    const h = machineHarness();
+    h.actor.send({ type: 'USER', user: '', valid: true });
+    assert.equal(h.state, 'session.username');
+    assert.deepEqual(h.log, ['tell:banner', 'prompt:user', 'prompt:user']);
+  });
+});
