@@ -10,6 +10,13 @@ import { findSimModem, type SimModem } from './sim-modem.js';
 
 export const SIM_PREFIX = 'sim://';
 
+/** `sim://NAME[?far=tcp://HOST:PORT]`: the modem's name and where its far side listens, if anywhere. */
+export function parseSimPath(path: string): { name: string; far?: string } {
+  const [name = '', query = ''] = path.slice(SIM_PREFIX.length).split('?', 2);
+  const far = new URLSearchParams(query).get('far') ?? undefined;
+  return far ? { name, far } : { name };
+}
+
 function errno(code: string, message: string): NodeJS.ErrnoException {
   const e = new Error(message) as NodeJS.ErrnoException;
   e.code = code;
@@ -126,7 +133,7 @@ export const SimModemBinding: BindingInterface<SimPort> = {
   },
   async open(options: OpenOptions): Promise<SimPort> {
     if (!options.path.startsWith(SIM_PREFIX)) throw new TypeError(`"path" must start with ${SIM_PREFIX}`);
-    const modem = findSimModem(options.path.slice(SIM_PREFIX.length));
+    const modem = findSimModem(parseSimPath(options.path).name);
     if (!modem || !modem.plugged) throw errno('ENOENT', `Error: No such file or directory, cannot open ${options.path}`);
     if (modem.isOpen) throw errno('EBUSY', `Error Resource temporarily unavailable Cannot lock port`);
     const full: Required<OpenOptions> = {

@@ -7,7 +7,10 @@
  * `ignoreDtr` (DTR drop does not hang up). src/serial/sim-binding.ts puts it behind
  * serialport's BindingInterface; all timing runs on an injectable clock.
  */
+import type { Server } from 'node:net';
+import type { Logger } from '../observe/logger.js';
 import { realClock, type LineClock } from './clock.js';
+import { serveFarSide } from './sim-far-side.js';
 
 export interface SimModemOptions {
   /** Default real time; tests pass xstate's SimulatedClock. */
@@ -174,6 +177,19 @@ export class SimModem {
     this.caller = caller;
     this.ring();
     return caller;
+  }
+
+  private farSide?: Server;
+
+  /** Let callers in other processes dial over TCP (see sim-far-side.ts). Once per modem. */
+  listenFarSide(at: { host: string; port: number }, logger: Logger): void {
+    this.farSide ??= serveFarSide(this, at, logger);
+  }
+
+  /** Stop the far-side listener, if any. */
+  closeFarSide(): void {
+    this.farSide?.close();
+    this.farSide = undefined;
   }
 
   /** Pull the USB plug: the port errors, opens fail with ENOENT until replug(). */
