@@ -5,7 +5,6 @@ import { createLine, parseListen, DeviceLine, TcpLine, findSimModem, removeSimMo
 import type { CallChannel } from '../../src/serial/types.js';
 import { nullLogger } from '../../src/observe/logger.js';
 import { freePort, waitFor } from '../helpers/net.js';
-import { greeter } from './helpers.js';
 
 const deps = { logger: nullLogger() };
 
