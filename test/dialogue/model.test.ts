@@ -131,7 +131,7 @@ describe('dialogue machine against its abstract model (xstate/graph)', () => {
       const h = machineHarness({ domainPrompt: 'when-missing', maxAttempts: MAX_ATTEMPTS, loginTimeoutSeconds: 0, failureDelaysSeconds: [1, 4] });
       assert.equal(h.state, REAL.username);
       for (const step of path.steps) {
-        if (step.event.type === 'xstate.init') continue;
+        if ((step.event.type as string) === 'xstate.init') continue;
         await EXEC[step.event.type](h);
         assert.equal(h.state, REAL[String(step.state.value)], `after ${step.event.type}`);
       }
