@@ -153,10 +153,10 @@ export class NtlmClientContext {
     let flags = (challenge.flags & this.offeredFlags) >>> 0;
     // One character set [MS-NLMP 3.1.5.1.2]: Unicode if the server chose it, else OEM.
     flags = flags & F.NEGOTIATE_UNICODE ? flags & ~F.NEGOTIATE_OEM : flags | F.NEGOTIATE_OEM;
-    flags |= F.NEGOTIATE_NTLM;
-    const version = o.version ?? RASGATE_VERSION;
-    if (this.offeredFlags & F.NEGOTIATE_VERSION) flags |= F.NEGOTIATE_VERSION;
+    // Otherwise a subset of what the server chose (gss-ntlmssp checks this). The Version bytes
+    // are always present: the MIC slot at 72 needs them, whatever NEGOTIATE_VERSION says.
     flags >>>= 0;
+    const version = o.version ?? RASGATE_VERSION;
 
     // AV pairs: the server's, unchanged and in order (minus any MsvAvFlags), then ours [3.1.5.1.2].
     const serverTime = avTimestamp(challenge.targetInfo.pairs);

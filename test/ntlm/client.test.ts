@@ -114,6 +114,10 @@ test('AUTHENTICATE: OEM server, no KEY_EXCH -> OEM strings, ExportedSessionKey =
   const a = decodeAuthenticate(r.token);
   assert.equal(a.unicode, false);
   assert.equal(a.user, 'bob');
+  // Flags are a subset of the server's; Version bytes still there (MIC slot layout).
+  assert.equal((a.flags & ~(F.NEGOTIATE_OEM | F.NEGOTIATE_NTLM | F.NEGOTIATE_SIGN | F.NEGOTIATE_EXTENDED_SESSIONSECURITY)) >>> 0, 0);
+  assert.equal(a.flags & F.NEGOTIATE_VERSION, 0);
+  assert.deepEqual(a.version, RASGATE_VERSION);
   assert.equal(a.encryptedRandomSessionKey.length, 0);
   const v = verifyNtlmV2({ ntHash: ntowfv1('pw'), user: 'bob', domain: 'dom', serverChallenge: SERVER_CHALLENGE, ntResponse: a.ntResponse });
   assert.ok(v.ok);

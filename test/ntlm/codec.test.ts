@@ -19,7 +19,8 @@ import {
   type NegotiateFields,
 } from '../../src/ntlm/messages.js';
 import { decodeAvPairs, encodeAvPairs, flagsPair, stringPair, timestampPair, avTimestamp, avFlags } from '../../src/ntlm/avpairs.js';
-import { parseNtlmV2Response } from '../../src/ntlm/ntlmv2.js';
+import { computeMic, keyExchange, parseNtlmV2Response, verifyNtlmV2 } from '../../src/ntlm/ntlmv2.js';
+import { ntowfv1 } from '../../src/ntlm/crypto.js';
 import { AvId, flagNames, NegotiateFlags as F, statusName, SEC_E_INVALID_HANDLE, SEC_E_LOGON_DENIED } from '../../src/ntlm/constants.js';
 import { NtlmTokenError } from '../../src/ntlm/errors.js';
 
@@ -310,3 +311,64 @@ test('flagNames and statusName', () => {
   assert.equal(statusName(SEC_E_INVALID_HANDLE), 'SEC_E_INVALID_HANDLE');
   assert.equal(statusName(0x12345), '0x00012345');
 });
+
+// ---- real captures --------------------------------------------------------------------------
+// Captured on this Debian 12 image against our CHALLENGE (REAL_CHALLENGE below, server challenge
+// 0123456789abcdef, user alice / EXAMPLE / password "Secret#1"): Samba 4.17 `ntlm_auth
+// --helper-protocol=ntlmssp-client-1` (40-byte NEGOTIATE, MIC slot, blob without trailing Z(4),
+// MsvAvSingleHost, no MsvAvFlags) and python3-impacket getNTLMSSPType1/3 (32-byte NEGOTIATE with
+// zero offsets, no Version, no MIC, payload at 64).
+const REAL_CHALLENGE = hex(
+    '4e544c4d53535000020000000e000e0038000000058289620123456789abcdef00000000000000006c006c00460000000a00614a0000000f45005800' +
+    '41004d0050004c00450002000e004500580041004d0050004c00450001000600520041005300040018006500780061006d0070006c0065002e007400' +
+    '650073007400030020007200610073002e006500780061006d0070006c0065002e007400650073007400070008000080209bcb82d80100000000',
+);
+const REAL: Array<[string, Buffer, Buffer, { mic: boolean; version: boolean }]> = [
+  [
+    'Samba ntlm_auth ntlmssp-client-1',
+    hex('4e544c4d53535000010000000582086200000000280000000000000028000000060100000000000f'),
+    hex(
+      '4e544c4d53535000030000001800180058000000e000e000700000000e000e00500100000a000a005e01000000000000680100001000100068010000' +
+      '05820862060100000000000f894866b35d604e0c52cdf5b445976bee0000000000000000000000000000000000000000000000002b75045f97bd8c97' +
+      '9085809f470ae17d01010000000000000080209bcb82d8018b82f46b248654190000000002000e004500580041004d0050004c004500010006005200' +
+      '41005300040018006500780061006d0070006c0065002e007400650073007400030020007200610073002e006500780061006d0070006c0065002e00' +
+      '7400650073007400070008000080209bcb82d8010800300030000000000000000000000000000000c089f661de38e67aec0ad6b376be0d8871dac1a5' +
+      '3c8fd994a66a124f121090a40a00100000000000000000000000000000000000000000004500580041004d0050004c00450061006c00690063006500' +
+      '65fd80d2988631c9ae9dbc6c49d2e92c',
+    ),
+    { mic: true, version: true },
+  ],
+  [
+    'python3-impacket',
+    hex('4e544c4d5353500001000000358288e000000000000000000000000000000000'),
+    hex(
+      '4e544c4d53535000030000001800180060000000b000b000780000000e000e00400000000a000a004e00000008000800580000001000100028010000' +
+      '058288e04500580041004d0050004c00450061006c00690063006500570053003000310002a81309dba63024903ba82004c866e84a75596d716a7551' +
+      '932e2a9df7e2e9982186c429c40298b201010000000000000080209bcb82d8014a75596d716a75510000000002000e004500580041004d0050004c00' +
+      '450001000600520041005300040018006500780061006d0070006c0065002e007400650073007400030020007200610073002e006500780061006d00' +
+      '70006c0065002e007400650073007400070008000080209bcb82d8010900100063006900660073002f0052004100530000000000000000009ef5cb4b' +
+      'e11e401cd96d8398487a556e',
+    ),
+    { mic: false, version: false },
+  ],
+];
+for (const [name, neg, auth, layout] of REAL) {
+  test(`real capture: ${name} decodes, verifies, MIC checks out`, () => {
+    const n = decodeNegotiate(neg);
+    assert.deepEqual(n.raw, neg);
+    const a = decodeAuthenticate(auth);
+    assert.equal(a.user, 'alice');
+    assert.equal(a.domain, 'EXAMPLE');
+    assert.equal(a.mic !== undefined, layout.mic);
+    assert.equal(a.version !== undefined, layout.version);
+    const v2 = parseNtlmV2Response(a.ntResponse);
+    assert.equal(v2.timestamp, 133000000000000000n);
+    const r = verifyNtlmV2({ ntHash: ntowfv1('Secret#1'), user: a.user, domain: a.domain, serverChallenge: decodeChallenge(REAL_CHALLENGE).serverChallenge, ntResponse: a.ntResponse });
+    assert.ok(r.ok);
+    assert.equal(verifyNtlmV2({ ntHash: ntowfv1('Secret#2'), user: a.user, domain: a.domain, serverChallenge: decodeChallenge(REAL_CHALLENGE).serverChallenge, ntResponse: a.ntResponse }).ok, false);
+    if (a.mic) {
+      const exported = keyExchange(r.sessionBaseKey, a.encryptedRandomSessionKey);
+      assert.deepEqual(computeMic(exported, neg, REAL_CHALLENGE, a.raw, a.micOffset), a.mic);
+    }
+  });
+}
