@@ -127,7 +127,7 @@ describe('receive', () => {
   test('timeout N seconds: zero bytes when it passes (simulated clock)', async () => {
     const t = bare();
     t.host.begin(t.port, 64, 64, t.onComplete);
-    let got: Buffer | undefined;
+    let got = undefined as Buffer | undefined;
     void t.host.receive(t.port, 8, 5).then((b) => (got = b));
     t.clock.increment(4_999);
     await settle();
@@ -141,7 +141,7 @@ describe('receive', () => {
   test('timeout 0: no timeout', async () => {
     const t = bare();
     t.host.begin(t.port, 64, 64, t.onComplete);
-    let got: Buffer | undefined;
+    let got = undefined as Buffer | undefined;
     void t.host.receive(t.port, 8, 0).then((b) => (got = b));
     t.clock.increment(24 * 3600 * 1000);
     await settle();
