@@ -134,7 +134,7 @@ describe('receive', () => {
     assert.equal(got, undefined);
     t.clock.increment(1);
     await settle();
-    assert.equal(got?.length, 0);
+    assert.equal((got as Buffer | undefined)?.length, 0);
     assert.deepEqual(t.host.getInfo(t.port), { lastError: NO_ERROR, bytesReceived: 0, deviceName: '/dev/ttyTEST0' });
   });
 
@@ -149,7 +149,7 @@ describe('receive', () => {
     assert.equal(pendingTimers(t.clock), 0);
     t.channel.type('x');
     await settle();
-    assert.equal(got?.toString(), 'x');
+    assert.equal((got as Buffer | undefined)?.toString(), 'x');
   });
 
   test('data before the timeout clears its timer', async () => {
