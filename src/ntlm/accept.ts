@@ -4,7 +4,7 @@
  *   verifyAuthenticate  AUTHENTICATE -> AcceptOutcome (every server-side check lives here)
  * Checks follow MS-NLMP 3.2.5 and Samba's acceptor (FACTS.md section 2).
  */
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type { Authority, AuthorityVerdict, ResponseCheck } from '../authority/types.js';
 import { AvId, Layout, MsvAvFlag, NegotiateFlags as F, SEC_E_BAD_BINDINGS, SEC_E_INVALID_TOKEN, SEC_E_LOGON_DENIED, SEC_E_NO_AUTHENTICATING_AUTHORITY, SEC_E_OK, ASC_REQ_CONFIDENTIALITY, ASC_REQ_INTEGRITY, ASC_REQ_REPLAY_DETECT, ASC_REQ_SEQUENCE_DETECT } from './constants.js';
 import { NtlmTokenError } from './errors.js';
@@ -56,10 +56,24 @@ export function nowMs(cred: CredentialState): number {
   return cred.clock?.now ? cred.clock.now() : Date.now();
 }
 
+/** CSPRNG bytes drawn 4 KiB at a time (randomBytes(8) per challenge costs more than the rest of leg 1). */
+const pool = Buffer.alloc(4096);
+let poolAt = pool.length;
+function random8(): Buffer {
+  if (poolAt + 8 > pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  const out = Buffer.from(pool.subarray(poolAt, poolAt + 8));
+  pool.fill(0, poolAt, poolAt + 8); // each byte is used once
+  poolAt += 8;
+  return out;
+}
+
 /** A fresh 8-byte challenge never live twice for this credential. */
 function freshChallenge(cred: CredentialState): Buffer {
   for (;;) {
-    const c = randomBytes(8);
+    const c = random8();
     const key = c.toString('latin1');
     if (!cred.liveChallenges.has(key)) {
       cred.liveChallenges.add(key);

@@ -1,5 +1,244 @@
-/** `rasgate user`: not built yet (see the issues). */
-export async function run(_argv: string[]): Promise<number> {
-  process.stderr.write('rasgate user: not implemented yet\n');
-  return 1;
+/**
+ * `rasgate user add|passwd|del|list|unlock NAME [--config FILE] [--password-stdin]`: manage the
+ * local authority's smbpasswd-format file. Passwords are read twice without echo on a terminal
+ * (or one line from stdin with --password-stdin), turned into the NT hash at once, and never
+ * stored, printed or logged. Writes go through SmbpasswdStore.update (lock + atomic rename).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { SmbpasswdStore, formatFlags, type SmbpasswdEntry } from '../../authority/local/index.js';
+import { ntowfv1 } from '../../ntlm/crypto.js';
+
+const USAGE = 'usage: rasgate user add|passwd|del|list|unlock NAME [--config FILE] [--password-stdin]\n';
+/** UNLEN (lmcons.h). */
+const MAX_NAME = 256;
+/** PWLEN (lmcons.h). */
+const MAX_PASSWORD = 256;
+/** First uid given to accounts that have none on this host (Samba's idea of a non-Unix account). */
+const FIRST_UID = 1000;
+
+class UsageError extends Error {}
+
+/**
+ * Where the local authority's file is: `authority.file` of --config FILE when that file exists
+ * and names one, else of $RASGATE_CONFIG likewise, else ./var/smbpasswd. Relative paths in a
+ * config file are taken from the current directory (as the gateway does).
+ * (Small on purpose: the gateway's config loader can replace it.)
+ */
+export function resolveLocalStorePath(configFlag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  for (const candidate of [configFlag, env.RASGATE_CONFIG]) {
+    if (!candidate || !existsSync(candidate)) continue;
+    try {
+      const doc = parseYaml(readFileSync(candidate, 'utf8')) as { authority?: { file?: unknown } } | null;
+      const file = doc?.authority?.file;
+      if (typeof file === 'string' && file.length > 0) return resolve(file);
+    } catch {
+      // unreadable or not YAML: fall through to the next source
+    }
+  }
+  return resolve('var/smbpasswd');
+}
+
+interface Args {
+  action: string;
+  name: string | undefined;
+  config: string | undefined;
+  passwordStdin: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const rest: string[] = [];
+  let config: string | undefined;
+  let passwordStdin = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--config') {
+      config = argv[++i];
+      if (!config) throw new UsageError('--config needs a FILE');
+    } else if (a.startsWith('--config=')) config = a.slice('--config='.length);
+    else if (a === '--password-stdin') passwordStdin = true;
+    else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
+    else rest.push(a);
+  }
+  const [action, name, extra] = rest;
+  if (!action) throw new UsageError('missing action');
+  if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
+  return { action, name, config, passwordStdin };
+}
+
+function checkName(name: string | undefined): string {
+  if (!name) throw new UsageError('missing NAME');
+  if (name.length > MAX_NAME || /[\s:\\/@]/.test(name) || /[\x00-\x1f\x7f]/.test(name)) {
+    throw new UsageError(`"${name}" is not a valid user name (no spaces, ':', '\\', '/', '@', control characters; at most ${MAX_NAME})`);
+  }
+  return name;
+}
+
+/** One line from a pipe: everything up to the first newline (CR stripped). */
+function readStdinLine(): Promise<string> {
+  return new Promise((resolveLine, reject) => {
+    const chunks: Buffer[] = [];
+    const stdin = process.stdin;
+    const done = (line: string) => {
+      stdin.off('data', onData);
+      stdin.off('end', onEnd);
+      stdin.off('error', reject);
+      stdin.pause();
+      resolveLine(line.replace(/\r$/, ''));
+    };
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      const all = Buffer.concat(chunks);
+      const nl = all.indexOf(0x0a);
+      if (nl >= 0) done(all.subarray(0, nl).toString('utf8'));
+    };
+    const onEnd = () => done(Buffer.concat(chunks).toString('utf8'));
+    stdin.on('data', onData);
+    stdin.on('end', onEnd);
+    stdin.on('error', reject);
+  });
+}
+
+class Interrupted extends Error {}
+
+/** Prompt on the terminal without echo (raw mode): Enter ends, BS/DEL erase, ^U kills, ^C / ^D abort. */
+function promptHidden(prompt: string): Promise<string> {
+  return new Promise((resolvePw, reject) => {
+    const stdin = process.stdin;
+    process.stderr.write(prompt);
+    stdin.setRawMode(true);
+    stdin.resume();
+    let chars: string[] = [];
+    const finish = (err?: Error) => {
+      stdin.off('data', onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+      process.stderr.write('\n');
+      if (err) reject(err);
+      else resolvePw(chars.join(''));
+      chars = [];
+    };
+    const onData = (chunk: Buffer) => {
+      for (const ch of chunk.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') return finish();
+        if (ch === '\x03') return finish(new Interrupted('interrupted'));
+        if (ch === '\x04') {
+          if (chars.length === 0) return finish(new Interrupted('end of input'));
+          continue;
+        }
+        if (ch === '\x7f' || ch === '\b') chars.pop();
+        else if (ch === '\x15') chars = [];
+        else if (ch >= ' ') chars.push(ch);
+      }
+    };
+    stdin.on('data', onData);
+  });
+}
+
+async function readNewPassword(passwordStdin: boolean): Promise<string> {
+  let password: string;
+  if (passwordStdin) password = await readStdinLine();
+  else if (process.stdin.isTTY) {
+    password = await promptHidden('New password: ');
+    const again = await promptHidden('Retype new password: ');
+    if (again !== password) throw new Error('passwords do not match; nothing changed');
+  } else throw new UsageError('standard input is not a terminal: pass --password-stdin to read the password from it');
+  if (password.length === 0) throw new Error('empty password refused; nothing changed');
+  if (password.length > MAX_PASSWORD) throw new Error(`password longer than ${MAX_PASSWORD} characters refused; nothing changed`);
+  return password;
+}
+
+function describe(e: SmbpasswdEntry): string {
+  return `${e.name.padEnd(20)} ${formatFlags(e.flags)}`;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  let args: Args;
+  try {
+    args = parseArgs(argv);
+  } catch (err) {
+    process.stderr.write(`rasgate user: ${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const path = resolveLocalStorePath(args.config);
+  const store = new SmbpasswdStore(path, { recheckMs: 0 });
+  try {
+    switch (args.action) {
+      case 'list': {
+        for (const e of store.list()) process.stdout.write(describe(e) + '\n');
+        for (const p of store.problems) process.stderr.write(`${path}:${p.line}: skipped: ${p.reason}\n`);
+        return 0;
+      }
+      case 'add': {
+        const name = checkName(args.name);
+        if (store.lookup(name)) throw new Error(`user "${name}" already exists (use passwd)`);
+        const ntHash = ntowfv1(await readNewPassword(args.passwordStdin));
+        await store.update((ed) => {
+          if (ed.get(name)) throw new Error(`user "${name}" already exists (use passwd)`);
+          const uid = Math.max(FIRST_UID - 1, ...ed.list().map((e) => e.uid)) + 1;
+          ed.put({ name, uid, ntHash, hasLmHash: false, flags: new Set(['U']), lastChange: Math.floor(Date.now() / 1000) });
+        });
+        ntHash.fill(0);
+        process.stdout.write(`added user ${name}\n`);
+        return 0;
+      }
+      case 'passwd': {
+        const name = checkName(args.name);
+        if (!store.lookup(name)) throw new Error(`no user "${name}"`);
+        const ntHash = ntowfv1(await readNewPassword(args.passwordStdin));
+        await store.update((ed) => {
+          const e = ed.get(name);
+          if (!e) throw new Error(`no user "${name}"`);
+          const flags = new Set(e.flags);
+          flags.delete('N'); // a password is set now
+          ed.put({ ...e, ntHash, hasLmHash: false, flags, lastChange: Math.floor(Date.now() / 1000) });
+        });
+        ntHash.fill(0);
+        process.stdout.write(`password changed for ${name}\n`);
+        return 0;
+      }
+      case 'del': {
+        const name = checkName(args.name);
+        const removed = await store.update((ed) => ed.delete(name));
+        if (!removed) throw new Error(`no user "${name}"`);
+        process.stdout.write(`deleted user ${name}\n`);
+        return 0;
+      }
+      case 'unlock': {
+        const name = checkName(args.name);
+        const was = await store.update((ed) => {
+          const e = ed.get(name);
+          if (!e) throw new Error(`no user "${name}"`);
+          const locked = e.flags.has('L');
+          if (locked) {
+            const flags = new Set(e.flags);
+            flags.delete('L');
+            ed.put({ ...e, flags });
+          }
+          return locked;
+        });
+        process.stdout.write(was ? `unlocked ${name}\n` : `${name} was not locked\n`);
+        return 0;
+      }
+      default:
+        process.stderr.write(`rasgate user: unknown action "${args.action}"\n${USAGE}`);
+        return 2;
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`rasgate user: ${err.message}\n${USAGE}`);
+      return 2;
+    }
+    if (err instanceof Interrupted) {
+      process.stderr.write(`rasgate user: ${err.message}; nothing changed\n`);
+      return 130;
+    }
+    process.stderr.write(`rasgate user: ${(err as Error).message}\n`);
+    return 1;
+  }
 }
