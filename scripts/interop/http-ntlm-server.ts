@@ -30,6 +30,8 @@ export interface HttpNtlmOutcome {
   status: number;
   user?: string;
   domain?: string;
+  /** The client's tokens on this connection, in order (NEGOTIATE, AUTHENTICATE). */
+  tokens: Buffer[];
 }
 
 export interface HttpNtlmServer {
@@ -49,7 +51,7 @@ export interface HttpNtlmServerOptions {
 }
 
 export async function startHttpNtlmServer(options: HttpNtlmServerOptions): Promise<HttpNtlmServer> {
-  const sessions = new Map<Socket, AcceptSession>();
+  const sessions = new Map<Socket, { session: AcceptSession; tokens: Buffer[] }>();
   const outcomes: HttpNtlmOutcome[] = [];
 
   const challenge = (res: ServerResponse, token: Buffer | undefined, close: boolean): void => {
@@ -66,35 +68,38 @@ export async function startHttpNtlmServer(options: HttpNtlmServerOptions): Promi
     const m = /^NTLM\s+([A-Za-z0-9+/=]+)\s*$/i.exec(req.headers.authorization ?? '');
     if (!m) return challenge(res, undefined, false);
     const socket = req.socket;
-    let session = sessions.get(socket);
-    if (!session) {
-      session = options.newSession();
-      sessions.set(socket, session);
+    let entry = sessions.get(socket);
+    if (!entry) {
+      entry = { session: options.newSession(), tokens: [] };
+      sessions.set(socket, entry);
       socket.once('close', () => {
-        sessions.get(socket)?.close();
+        sessions.get(socket)?.session.close();
         sessions.delete(socket);
       });
     }
-    const leg = await session.step(Buffer.from(m[1]!, 'base64'));
+    const { session, tokens } = entry;
+    const token = Buffer.from(m[1]!, 'base64');
+    tokens.push(token);
+    const leg = await session.step(token);
     if (leg.status === options.continueStatus) return challenge(res, leg.outputToken, false);
     sessions.delete(socket);
     if (leg.status === options.okStatus) {
       const who = session.identity();
-      outcomes.push({ status: leg.status, ...who });
+      outcomes.push({ status: leg.status, ...who, tokens });
       session.close();
       const body = `user=${who?.domain ?? ''}\\${who?.user ?? ''}\n`;
       res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': String(Buffer.byteLength(body)) });
       res.end(body);
       return;
     }
-    outcomes.push({ status: leg.status });
+    outcomes.push({ status: leg.status, tokens });
     session.close();
     challenge(res, undefined, true);
   };
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
-      outcomes.push({ status: -1 });
+      outcomes.push({ status: -1, tokens: [] });
       res.writeHead(500, { Connection: 'close' });
       res.end(String(err));
     });

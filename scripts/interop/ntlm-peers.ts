@@ -73,6 +73,38 @@ export function ntlmAuthPyClient(set: PeerSet, c: Credentials): NtlmClientPeer {
   return pythonClient(set, 'ntlm_auth_client.py', credArgs(c));
 }
 
+/** python3-ntlm-auth, then its session security (GSS_WrapEx/UnwrapEx) on the context. */
+export interface NtlmSessionPeer extends NtlmClientPeer {
+  /** signature(16) + sealed, as ntlm-auth's NtlmContext.wrap gives them. */
+  wrap(plaintext: Buffer): Promise<Buffer>;
+  /** The plaintext, or an Error carrying ntlm-auth's refusal. */
+  unwrap(wrapped: Buffer): Promise<Buffer | Error>;
+}
+
+export function ntlmAuthPySession(set: PeerSet, c: Credentials): NtlmSessionPeer {
+  const peer = set.spawn(PYTHON, [PEERS_DIR + 'ntlm_auth_client.py', ...credArgs(c), '--session']);
+  const who = 'ntlm_auth_client.py --session';
+  return {
+    name: who,
+    async negotiate() {
+      return b64(await peer.readLine(), who);
+    },
+    async authenticate(challenge) {
+      peer.writeLine(challenge.toString('base64'));
+      return b64(await peer.readLine(), who);
+    },
+    async wrap(plaintext) {
+      peer.writeLine(`WRAP ${plaintext.toString('base64')}`);
+      return b64(await peer.readLine(), who);
+    },
+    async unwrap(wrapped) {
+      peer.writeLine(`UNWRAP ${wrapped.toString('base64')}`);
+      const line = await peer.readLine();
+      return line.startsWith('ERR ') ? new Error(line.slice(4)) : b64(line, who);
+    },
+  };
+}
+
 /** gss-ntlmssp through python3-gssapi, password credentials (acquire_cred_with_password). */
 export function gssClient(set: PeerSet, c: Credentials): NtlmClientPeer {
   return pythonClient(set, 'gss_client.py', credArgs(c));

@@ -7,12 +7,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { SEC_E_LOGON_DENIED, SEC_E_OK, SEC_I_CONTINUE_NEEDED, statusName } from '../../src/ntlm/constants.js';
+import { Layout, NegotiateFlags, SEC_E_LOGON_DENIED, SEC_E_OK, SEC_I_CONTINUE_NEEDED, statusName } from '../../src/ntlm/index.js';
 import { makeLocalAuthority, type LocalAuthorityFixture } from '../../scripts/interop/local-authority-fixture.js';
 import { ourAcceptSession, ourCredential } from '../../scripts/interop/our-acceptor.js';
 import { gssClient, impacketClient, ntlmAuthPyClient, PeerSet, sambaClient, type Credentials, type NtlmClientPeer } from '../../scripts/interop/ntlm-peers.js';
 import { startHttpNtlmServer, type HttpNtlmServer } from '../../scripts/interop/http-ntlm-server.js';
 import type { CredentialHandle } from '../../src/ntlm/server.js';
+import { payloadStart } from '../../scripts/interop/token-bytes.js';
 import { needs, toolPath } from '../helpers/tools.js';
 
 const USER = 'alice';
@@ -110,7 +111,16 @@ describe('our acceptor <- curl --ntlm over HTTP', { skip: needs('curl') }, () =>
     const r = await curl(http.url, `${DOMAIN}\\${USER}:${PASSWORD}`);
     assert.equal(r.code, 0, `curl failed: ${r.stderr}`);
     assert.equal(r.body.trim(), `user=${DOMAIN}\\${USER}`);
-    assert.deepEqual(http.outcomes.slice(before), [{ status: SEC_E_OK, user: USER, domain: DOMAIN }]);
+    const got = http.outcomes.slice(before);
+    assert.deepEqual(got.map(({ status, user, domain }) => ({ status, user, domain })), [{ status: SEC_E_OK, user: USER, domain: DOMAIN }]);
+    // What makes curl worth testing: OEM strings, a 32-byte NEGOTIATE, a real LMv2, no MIC.
+    const [negotiate, authenticate] = got[0]!.tokens;
+    assert.equal(negotiate!.length, 32, 'curl NEGOTIATE length');
+    const flags = authenticate!.readUInt32LE(60);
+    assert.equal(flags & NegotiateFlags.NEGOTIATE_UNICODE, 0, 'curl speaks OEM');
+    assert.equal(authenticate!.readUInt16LE(12), 24, 'LMv2 response is 24 bytes');
+    assert.ok(authenticate!.readUInt16LE(20) > 24, 'NTLMv2 response');
+    assert.ok(payloadStart(authenticate!) < Layout.AUTHENTICATE_WITH_MIC, 'no MIC slot');
   });
 
   test('wrong password: 401 and SEC_E_LOGON_DENIED', async () => {
@@ -118,6 +128,6 @@ describe('our acceptor <- curl --ntlm over HTTP', { skip: needs('curl') }, () =>
     const r = await curl(http.url, `${DOMAIN}\\${USER}:nope`);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /401/);
-    assert.deepEqual(http.outcomes.slice(before), [{ status: SEC_E_LOGON_DENIED }]);
+    assert.deepEqual(http.outcomes.slice(before).map((o) => o.status), [SEC_E_LOGON_DENIED]);
   });
 });

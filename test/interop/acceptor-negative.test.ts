@@ -14,6 +14,7 @@ import { makeLocalAuthority, type LocalAuthorityFixture } from '../../scripts/in
 import { ourAcceptSession, ourCredential, type OurAcceptSession } from '../../scripts/interop/our-acceptor.js';
 import { impacketClient, ntlmAuthPyClient, PeerSet, sambaClient, type Credentials, type NtlmClientPeer } from '../../scripts/interop/ntlm-peers.js';
 import type { CredentialHandle } from '../../src/ntlm/server.js';
+import { blobAvPairOffset, payloadStart } from '../../scripts/interop/token-bytes.js';
 import { needs } from '../helpers/tools.js';
 
 const USER = 'bob';
@@ -51,19 +52,6 @@ async function upToAuthenticate(client: NtlmClientPeer): Promise<{ session: OurA
   const leg1 = await s.step(await client.negotiate());
   assert.equal(leg1.status, SEC_I_CONTINUE_NEEDED, `NEGOTIATE gave ${status(leg1.status)} (${leg1.reason})`);
   return { session: s, authenticate: await client.authenticate(leg1.outputToken!) };
-}
-
-/** Offset of the AV pair `id` in the NTLMv2 blob of an AUTHENTICATE [MS-NLMP 2.2.2.7]. */
-function blobAvPairOffset(authenticate: Buffer, id: number): number {
-  const ntOffset = authenticate.readUInt32LE(24);
-  let at = ntOffset + Layout.NTPROOFSTR_LENGTH + Layout.NTLMV2_BLOB_FIXED;
-  for (;;) {
-    const avId = authenticate.readUInt16LE(at);
-    const len = authenticate.readUInt16LE(at + 2);
-    if (avId === id) return at;
-    if (avId === AvId.MsvAvEOL) throw new Error(`AV pair ${id} not in the blob`);
-    at += 4 + len;
-  }
 }
 
 function micAnnounced(authenticate: Buffer): boolean {
@@ -141,7 +129,7 @@ describe('MIC from Samba ntlm_auth ntlmssp-client-1 (present, not announced)', {
 
   test('the token carries a non-zero MIC slot and no MIC_PRESENT flag', async () => {
     const { authenticate } = await upToAuthenticate(sambaClient(peers, right));
-    assert.ok(authenticate.readUInt32LE(24) >= Layout.AUTHENTICATE_WITH_MIC, 'payload starts after a MIC slot');
+    assert.ok(payloadStart(authenticate) >= Layout.AUTHENTICATE_WITH_MIC, 'payload starts after a MIC slot');
     assert.ok(!authenticate.subarray(Layout.MIC_OFFSET, Layout.MIC_OFFSET + Layout.MIC_LENGTH).equals(Buffer.alloc(16)), 'MIC slot is filled');
     assert.throws(() => micAnnounced(authenticate), /AV pair 6 not in the blob/);
   });

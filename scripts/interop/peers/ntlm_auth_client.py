@@ -2,8 +2,13 @@
 """NTLM client tokens from python3-ntlm-auth (NtlmContext: NTLMv2, MIC, KEY_EXCH), one base64
 token per line.
 
-  ntlm_auth_client.py --user U --password P --domain D [--workstation W]
+  ntlm_auth_client.py --user U --password P --domain D [--workstation W] [--session]
   stdout: NEGOTIATE; stdin: CHALLENGE; stdout: AUTHENTICATE, then exit 0.
+
+With --session it then serves GSS_WrapEx / GSS_UnwrapEx (MS-NLMP 3.4.6, 3.4.7) on the
+established context until stdin closes, one request per line:
+  "WRAP <b64 plaintext>"        -> "<b64 signature(16) + sealed>"
+  "UNWRAP <b64 signature+sealed>" -> "<b64 plaintext>" or "ERR <reason>"
 """
 import argparse
 import base64
@@ -33,6 +38,7 @@ def main() -> int:
     ap.add_argument('--password', required=True)
     ap.add_argument('--domain', default='')
     ap.add_argument('--workstation', default='NTLMAUTH')
+    ap.add_argument('--session', action='store_true')
     a = ap.parse_args()
     ctx = NtlmContext(a.user, a.password, domain=a.domain, workstation=a.workstation, ntlm_compatibility=3)
     print(base64.b64encode(ctx.step()).decode(), flush=True)
@@ -41,7 +47,20 @@ def main() -> int:
         print('no CHALLENGE on stdin', file=sys.stderr)
         return 2
     print(base64.b64encode(ctx.step(base64.b64decode(line))).decode(), flush=True)
+    if a.session:
+        serve_session(ctx)
     return 0
+
+
+def serve_session(ctx: NtlmContext) -> None:
+    for line in sys.stdin:
+        op, _, arg = line.strip().partition(' ')
+        data = base64.b64decode(arg)
+        try:
+            out = ctx.wrap(data) if op == 'WRAP' else ctx.unwrap(data)
+            print(base64.b64encode(out).decode(), flush=True)
+        except Exception as e:  # a bad signature is an expected answer here
+            print(f'ERR {type(e).__name__}: {e}'.replace('\n', ' '), flush=True)
 
 
 if __name__ == '__main__':
