@@ -36,10 +36,28 @@ export function ntowfv1(password: string): Buffer {
   return md4(utf16le(password));
 }
 
+const ASCII = /^[\x00-\x7f]*$/;
+
+/**
+ * Uppercase one UTF-16 unit at a time, as Windows (RtlUpcaseUnicodeString) and Samba
+ * (strupper_m) do: a character whose uppercase is longer ('\u00df' -> 'SS') stays as it is,
+ * so the byte length never changes. String.prototype.toUpperCase alone would differ.
+ */
+export function ntlmUppercase(s: string): string {
+  if (ASCII.test(s)) return s.toUpperCase();
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    const u = c.toUpperCase();
+    out += u.length === 1 ? u : c;
+  }
+  return out;
+}
+
 /**
  * NTOWFv2 = HMAC_MD5(NT hash, UNICODE(Uppercase(User) + UserDom)) [MS-NLMP 3.3.2].
  * Only the user name is uppercased; the domain goes in as given (see verifyNtlmV2 for retries).
  */
 export function ntowfv2(ntHash: Uint8Array, user: string, domain: string): Buffer {
-  return hmacMd5(ntHash, utf16le(user.toUpperCase()), utf16le(domain));
+  return hmacMd5(ntHash, utf16le(ntlmUppercase(user)), utf16le(domain));
 }

@@ -5,7 +5,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Layout } from './constants.js';
-import { hmacMd5, md5 } from './crypto.js';
+import { hmacMd5, md5, ntlmUppercase } from './crypto.js';
 import { rc4 } from './rc4.js';
 import { decodeAvPairsWithEnd, encodeAvPairs, type AvPair } from './avpairs.js';
 import { decoding, NtlmTokenError, NtlmTokenErrorCode } from './errors.js';
@@ -107,6 +107,7 @@ export type VerifyNtlmV2Result =
   | { ok: false };
 
 const FAILED: VerifyNtlmV2Result = Object.freeze({ ok: false });
+const EMPTY_ONLY = [''];
 
 /**
  * Check an NTLMv2 response against an NT hash. Tries the domain as sent, then uppercased, then
@@ -118,12 +119,13 @@ export function verifyNtlmV2(input: VerifyNtlmV2Input): VerifyNtlmV2Result {
   if (nt.length < Layout.NTPROOFSTR_LENGTH + BLOB_MIN || nt[16] !== 1 || nt[17] !== 1) return FAILED;
   const proof = nt.subarray(0, Layout.NTPROOFSTR_LENGTH);
   const blob = nt.subarray(Layout.NTPROOFSTR_LENGTH);
-  const userUpper = Buffer.from(input.user.toUpperCase(), 'utf16le');
+  const user = ntlmUppercase(input.user);
   const domain = input.domain;
-  const upper = domain.toUpperCase();
-  const candidates = domain === '' ? [''] : upper === domain ? [domain, ''] : [domain, upper, ''];
+  const upper = ntlmUppercase(domain);
+  const candidates = domain === '' ? EMPTY_ONLY : upper === domain ? [domain, ''] : [domain, upper, ''];
   for (const candidate of candidates) {
-    const k = createHmac('md5', input.ntHash).update(userUpper).update(Buffer.from(candidate, 'utf16le')).digest();
+    // One UTF-16LE encoding of user + domain per try: NTOWFv2's input, no intermediate buffers.
+    const k = createHmac('md5', input.ntHash).update(user + candidate, 'utf16le').digest();
     const expected = createHmac('md5', k).update(input.serverChallenge).update(blob).digest();
     if (timingSafeEqual(expected, proof)) {
       return { ok: true, sessionBaseKey: createHmac('md5', k).update(expected).digest(), ntProofStr: expected, domainUsed: candidate };

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { md4 } from '../../src/ntlm/md4.js';
 import { Rc4, rc4 } from '../../src/ntlm/rc4.js';
-import { constantTimeEqual, hmacMd5, md5, ntowfv1, utf16le } from '../../src/ntlm/crypto.js';
+import { constantTimeEqual, hmacMd5, md5, ntlmUppercase, ntowfv1, utf16le } from '../../src/ntlm/crypto.js';
 
 // RFC 1320 appendix A.5 test suite.
 const MD4_SUITE: Array<[string, string]> = [
@@ -58,4 +58,11 @@ test('constantTimeEqual: equal, different, different length (no throw)', () => {
   assert.equal(constantTimeEqual(Buffer.from('abc'), Buffer.from('abd')), false);
   assert.equal(constantTimeEqual(Buffer.from('abc'), Buffer.from('abcd')), false);
   assert.equal(constantTimeEqual(Buffer.alloc(0), Buffer.alloc(0)), true);
+});
+
+test('ntlmUppercase keeps the length (Windows/Samba 1:1 upcase)', () => {
+  assert.equal(ntlmUppercase('alice'), 'ALICE');
+  assert.equal(ntlmUppercase('stra\u00dfe'), 'STRA\u00dfE');
+  assert.equal(ntlmUppercase('\u00e9ric \u0131'), '\u00c9RIC I');
+  assert.equal(ntlmUppercase('\ufb01x'), '\ufb01X');
 });
