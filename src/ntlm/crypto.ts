@@ -36,7 +36,7 @@ export function ntowfv1(password: string): Buffer {
   return md4(utf16le(password));
 }
 
-const ASCII = /^[\x00-\x7f]*$/;
+const NON_ASCII = /[\u0080-\uffff]/;
 
 /**
  * Uppercase one UTF-16 unit at a time, as Windows (RtlUpcaseUnicodeString) and Samba
@@ -44,7 +44,7 @@ const ASCII = /^[\x00-\x7f]*$/;
  * so the byte length never changes. String.prototype.toUpperCase alone would differ.
  */
 export function ntlmUppercase(s: string): string {
-  if (ASCII.test(s)) return s.toUpperCase();
+  if (!NON_ASCII.test(s)) return s.toUpperCase();
   let out = '';
   for (let i = 0; i < s.length; i++) {
     const c = s[i]!;
