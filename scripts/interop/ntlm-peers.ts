@@ -68,9 +68,18 @@ export function impacketClient(set: PeerSet, c: Credentials, opts: { ntlmv1?: bo
   return pythonClient(set, 'impacket_client.py', [...credArgs(c), ...(opts.ntlmv1 ? ['--ntlmv1'] : []), ...(opts.sign ? ['--sign'] : [])]);
 }
 
+/** Channel bindings for a peer: the gss_channel_bindings_struct's application data. */
+export interface BindingOptions {
+  cbtAppData?: Buffer;
+}
+
+function cbtArgs(o: BindingOptions): string[] {
+  return o.cbtAppData ? ['--cbt-app-data', o.cbtAppData.toString('hex')] : [];
+}
+
 /** python3-ntlm-auth NtlmContext (NTLMv2, MIC, KEY_EXCH, 55-byte NEGOTIATE with domain). */
-export function ntlmAuthPyClient(set: PeerSet, c: Credentials): NtlmClientPeer {
-  return pythonClient(set, 'ntlm_auth_client.py', credArgs(c));
+export function ntlmAuthPyClient(set: PeerSet, c: Credentials, o: BindingOptions = {}): NtlmClientPeer {
+  return pythonClient(set, 'ntlm_auth_client.py', [...credArgs(c), ...cbtArgs(o)]);
 }
 
 /** python3-ntlm-auth, then its session security (GSS_WrapEx/UnwrapEx) on the context. */
@@ -106,8 +115,8 @@ export function ntlmAuthPySession(set: PeerSet, c: Credentials): NtlmSessionPeer
 }
 
 /** gss-ntlmssp through python3-gssapi, password credentials (acquire_cred_with_password). */
-export function gssClient(set: PeerSet, c: Credentials): NtlmClientPeer {
-  return pythonClient(set, 'gss_client.py', credArgs(c));
+export function gssClient(set: PeerSet, c: Credentials, o: BindingOptions = {}): NtlmClientPeer {
+  return pythonClient(set, 'gss_client.py', [...credArgs(c), ...cbtArgs(o)]);
 }
 
 /**
@@ -146,8 +155,8 @@ export interface NtlmAcceptorPeer {
 }
 
 /** gss-ntlmssp accept_sec_context; users come from NTLM_USER_FILE ("DOMAIN:user:password"). */
-export function gssAcceptor(set: PeerSet, userFile: string): NtlmAcceptorPeer {
-  const peer = set.spawn(PYTHON, [PEERS_DIR + 'gss_acceptor.py'], { env: { ...process.env, NTLM_USER_FILE: userFile } });
+export function gssAcceptor(set: PeerSet, userFile: string, o: BindingOptions = {}): NtlmAcceptorPeer {
+  const peer = set.spawn(PYTHON, [PEERS_DIR + 'gss_acceptor.py', ...cbtArgs(o)], { env: { ...process.env, NTLM_USER_FILE: userFile } });
   return {
     name: 'gss-ntlmssp acceptor',
     async challenge(negotiate) {

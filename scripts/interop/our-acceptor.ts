@@ -12,6 +12,7 @@ import {
   acquireCredentialsHandle,
   deleteSecurityContext,
   querySecurityContextToken,
+  type AcceptOptions,
   type AcquireCredentialsOptions,
   type CredentialHandle,
   type SecurityContext,
@@ -31,7 +32,7 @@ export function ourCredential(authority: Authority, extra: Omit<AcquireCredentia
   return acquireCredentialsHandle({ authority, ...extra });
 }
 
-export function ourAcceptSession(credential: CredentialHandle, contextReq = ASC_REQ_CONNECTION): OurAcceptSession {
+export function ourAcceptSession(credential: CredentialHandle, contextReq = ASC_REQ_CONNECTION, options: AcceptOptions = {}): OurAcceptSession {
   let context: SecurityContext | null = null;
   let ok = false;
   return {
@@ -39,7 +40,7 @@ export function ourAcceptSession(credential: CredentialHandle, contextReq = ASC_
       return context;
     },
     async step(token) {
-      const r = await acceptSecurityContext(credential, context, token, contextReq, SECURITY_NATIVE_DREP);
+      const r = await acceptSecurityContext(credential, context, token, contextReq, SECURITY_NATIVE_DREP, options);
       context = r.context;
       ok = r.status === SEC_E_OK;
       return { status: r.status, reason: r.reason, ...(r.outputToken ? { outputToken: r.outputToken } : {}) };

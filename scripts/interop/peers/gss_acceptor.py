@@ -1,17 +1,19 @@
 #!/usr/bin/python3
 """gss-ntlmssp as an NTLM acceptor, through python3-gssapi, one line per step.
 
-  NTLM_USER_FILE=users gss_acceptor.py      (users: DOMAIN:user:password lines)
+  NTLM_USER_FILE=users gss_acceptor.py [--cbt-app-data HEX]   (users: DOMAIN:user:password lines)
   stdin: NEGOTIATE (base64); stdout: CHALLENGE (base64)
   stdin: AUTHENTICATE (base64); stdout: "OK <initiator name> <session key hex>" or
   "FAIL <gss error>"; exit 0 either way (a crash exits non-zero).
 
 gss-ntlmssp rejects a NEGOTIATE shorter than 40 bytes (no Version field).
 """
+import argparse
 import base64
 import sys
 
 import gssapi
+import gssapi.raw as gb
 
 NTLM = gssapi.OID.from_int_seq('1.3.6.1.4.1.311.2.2.10')
 
@@ -24,8 +26,12 @@ def read_token() -> bytes:
 
 
 def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--cbt-app-data', default=None, help='expected channel bindings application data (hex)')
+    a = ap.parse_args()
+    cb = gb.ChannelBindings(application_data=bytes.fromhex(a.cbt_app_data)) if a.cbt_app_data is not None else None
     creds = gssapi.Credentials(usage='accept', mechs=[NTLM])
-    ctx = gssapi.SecurityContext(creds=creds, usage='accept')
+    ctx = gssapi.SecurityContext(creds=creds, usage='accept', channel_bindings=cb)
     try:
         challenge = ctx.step(read_token())
     except gssapi.exceptions.GSSError as e:
@@ -42,7 +48,6 @@ def main() -> int:
         return 0
     key = ''
     try:
-        import gssapi.raw as gb
         # GSS_C_INQ_SSPI_SESSION_KEY 1.2.840.113554.1.2.2.5.5: the NTLM exported session key.
         inq = gb.inquire_sec_context_by_oid(ctx, gssapi.OID.from_int_seq('1.2.840.113554.1.2.2.5.5'))
         key = inq[0].hex() if inq else ''

@@ -3,7 +3,11 @@
 token per line.
 
   ntlm_auth_client.py --user U --password P --domain D [--workstation W] [--session]
+                      [--cbt-app-data HEX]
   stdout: NEGOTIATE; stdin: CHALLENGE; stdout: AUTHENTICATE, then exit 0.
+
+--cbt-app-data binds the channel: a gss_channel_bindings_struct with that application data
+(e.g. "tls-server-end-point:" + certificate hash), hashed by ntlm-auth into MsvAvChannelBindings.
 
 With --session it then serves GSS_WrapEx / GSS_UnwrapEx (MS-NLMP 3.4.6, 3.4.7) on the
 established context until stdin closes, one request per line:
@@ -16,6 +20,7 @@ import hashlib
 import sys
 
 from Cryptodome.Hash import MD4
+from ntlm_auth.gss_channel_bindings import GssChannelBindingsStruct
 from ntlm_auth.ntlm import NtlmContext
 
 # ntlm-auth 1.4 asks hashlib for MD4, which OpenSSL 3 refuses without the legacy provider;
@@ -39,8 +44,13 @@ def main() -> int:
     ap.add_argument('--domain', default='')
     ap.add_argument('--workstation', default='NTLMAUTH')
     ap.add_argument('--session', action='store_true')
+    ap.add_argument('--cbt-app-data', default=None)
     a = ap.parse_args()
-    ctx = NtlmContext(a.user, a.password, domain=a.domain, workstation=a.workstation, ntlm_compatibility=3)
+    cbt = None
+    if a.cbt_app_data is not None:
+        cbt = GssChannelBindingsStruct()
+        cbt[cbt.APPLICATION_DATA] = bytes.fromhex(a.cbt_app_data)
+    ctx = NtlmContext(a.user, a.password, domain=a.domain, workstation=a.workstation, cbt_data=cbt, ntlm_compatibility=3)
     print(base64.b64encode(ctx.step()).decode(), flush=True)
     line = sys.stdin.readline().strip()
     if not line:
