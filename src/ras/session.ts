@@ -79,8 +79,9 @@ export class DialogueSession {
     const { channel } = this.port;
     const actor = createActor(runtimeDialogueMachine, {
       input: { config: this.deps.options.machine, lineId: channel.lineId, callId: channel.callId },
-      clock: this.deps.timers as never,
-      inspect: this.deps.inspect,
+      // Only when given: an explicit `clock: undefined` would replace xstate's default clock.
+      ...(this.deps.timers ? { clock: this.deps.timers as never } : {}),
+      ...(this.deps.inspect ? { inspect: this.deps.inspect } : {}),
     });
     this.actor = actor;
     sessions.set(actor.system, this);

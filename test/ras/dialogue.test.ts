@@ -276,6 +276,19 @@ describe('login dialogue over the RAS surface', () => {
     assert.throws(() => new RasSecurityHost({}), /"verifier" is required/);
   });
 
+  test('default (Node) timers: the dialogue runs and end() clears them', async () => {
+    const host = new RasSecurityHost({ verifier: async () => ({ kind: 'failure' }) });
+    const channel = new FakeChannel();
+    const completions: SecurityMessage[] = [];
+    const port = host.openPort(channel);
+    assert.equal(host.begin(port, 64, 64, (m) => void completions.push(m)), NO_ERROR);
+    channel.type('bob\r');
+    await settle();
+    assert.equal(channel.output, 'login: bob\r\nPassword: ');
+    assert.equal(host.end(port), ERROR_PORT_DISCONNECTED);
+    assert.deepEqual(completions, []);
+  });
+
   test('garbage on the line never crashes the dialogue', async () => {
     const r = rig();
     let seed = 7;
