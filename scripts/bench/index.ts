@@ -10,6 +10,7 @@ interface BenchModule {
 
 const BENCHES: Array<() => Promise<BenchModule>> = [
   () => import('./ntlm.js'),
+  () => import('./dialogue.js'),
 ];
 
 let failed = 0;
