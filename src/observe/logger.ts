@@ -17,11 +17,33 @@ const SECRET_KEY = /pass(word)?|secret|nt_?hash|lm_?hash|hash$|token|session_?ke
 
 const REDACTED = '[redacted]';
 
+/** True for a key that names a secret (password, hash, token, key, ...). */
+export function isSecretKey(key: string): boolean {
+  return SECRET_KEY.test(key);
+}
+
+/** A Buffer after JSON.stringify: `{ type: 'Buffer', data: [...] }`. */
+function isJsonBuffer(value: object): value is { type: 'Buffer'; data: unknown[] } {
+  return (value as { type?: unknown }).type === 'Buffer' && Array.isArray((value as { data?: unknown }).data);
+}
+
+/**
+ * The same redaction as the log format, for any value (the inspector's sanitizers use it):
+ * secret keys replaced, bytes reduced to their length, token-like strings masked.
+ */
+export function redactDeep(value: unknown): unknown {
+  return redactValue(value, 0);
+}
+
 function redactValue(value: unknown, depth: number): unknown {
   if (value === null || value === undefined) return value;
-  if (Buffer.isBuffer(value) || value instanceof Uint8Array) return `[${value.length} bytes]`;
+  if (Buffer.isBuffer(value) || ArrayBuffer.isView(value)) return `[${(value as ArrayBufferView).byteLength} bytes]`;
+  if (value instanceof ArrayBuffer) return `[${value.byteLength} bytes]`;
+  if (typeof value === 'object' && isJsonBuffer(value)) return `[${value.data.length} bytes]`;
   if (typeof value === 'string') return value.length > 24 && /^(?:[0-9a-fA-F]{32,}|[A-Za-z0-9+/]{40,}={0,2})$/.test(value) ? REDACTED : value;
-  if (depth > 6 || typeof value !== 'object') return value;
+  if (typeof value !== 'object') return value;
+  // Never pass a deep object through unredacted: cut it instead.
+  if (depth > 8) return '[nested]';
   if (value instanceof Error) return { name: value.name, message: value.message, code: (value as { code?: unknown }).code };
   if (Array.isArray(value)) return value.map((v) => redactValue(v, depth + 1));
   const out: Record<string, unknown> = {};
