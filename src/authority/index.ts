@@ -6,6 +6,8 @@ import type { Authority } from './types.js';
 import type { Logger } from '../observe/logger.js';
 import { OptionError } from '../errors.js';
 import { LocalAuthority } from './local/index.js';
+import { createLdapAuthority, type LdapAuthorityOptions } from './ldap/index.js';
+import { createWinbindAuthority, type WinbindAuthorityOptions } from './winbind/index.js';
 
 export type { Authority } from './types.js';
 
@@ -32,7 +34,9 @@ export async function createAuthority(config: AuthorityConfig, deps: AuthorityDe
       const c = config as LocalAuthorityConfig;
       return new LocalAuthority({ file: c.file ?? 'var/smbpasswd', domain: c.domain, allowNtlmV1: c.allowNtlmV1, logger: deps.logger });
     }
+    case 'ldap': return createLdapAuthority(config as unknown as LdapAuthorityOptions, { logger: deps.logger });
+    case 'winbind': return createWinbindAuthority(config as unknown as WinbindAuthorityOptions, { logger: deps.logger });
     default:
-      throw new OptionError('authority.type', `"${config.type}" is not a known authority (local)`);
+      throw new OptionError('authority.type', `"${config.type}" is not a known authority (local, ldap, winbind)`);
   }
 }

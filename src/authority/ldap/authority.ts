@@ -5,10 +5,17 @@
  * saslBindInProgress (14); the AUTHENTICATE goes in a second bind on the same connection and
  * its resultCode is the verdict (0 ok, 49 + AD data code denied, anything else an outage).
  *
- * Tokens pass through unchanged: the MIC covers the NEGOTIATE's bytes, so NEGOTIATE_SIGN cannot
- * be added on the way. DCs require signing on LDAP binds; a client that does not offer SIGN
- * gets strongerAuthRequired (8) from the DC, reported as an outage with that reason
- * (rasgate's own client always offers SIGN).
+ * Tokens pass through unchanged: the MIC covers the NEGOTIATE's bytes, so flags cannot be
+ * changed on the way. Which transport a relay uses therefore follows the client's NEGOTIATE
+ * (checked against Samba 4.17; AD behaves alike):
+ *  - NEGOTIATE_SIGN offered (rasgate's own client, Windows): plain LDAP. DCs require signing
+ *    or TLS on binds ("ldap server require strong auth"), and refuse SIGN/SEAL inside TLS
+ *    (unwillingToPerform 53 "Sign or Seal are not allowed if TLS is used").
+ *  - SIGN not offered: TLS, by StartTLS on an ldap:// server or directly on ldaps://. Samba's
+ *    default ("require strong auth = yes") still refuses that (strongerAuthRequired 8, "Sign or
+ *    Seal are required"); `allow_sasl_over_tls` on the DC allows it.
+ * So ldap:// URLs serve both kinds of client; ldaps:// only clients without SIGN. A refusal for
+ * the transport is an outage with the reason logged, never a denial.
  */
 import type { Authority, AuthorityVerdict, RelayExchange } from '../types.js';
 import { nullLogger, type Logger } from '../../observe/logger.js';
@@ -37,6 +44,8 @@ interface DcHealth {
   deadUntil: number;
   /** Cached base for lookups (from the rootDSE). */
   baseDn?: string;
+  /** The service-account connection, kept open between lookups (LDAP runs requests concurrently on it). */
+  service?: Promise<LdapConnection>;
 }
 
 export class LdapAuthority implements Authority {
@@ -62,10 +71,7 @@ export class LdapAuthority implements Authority {
   }
 
   async relay(negotiate: Buffer, signal: AbortSignal): Promise<RelayExchange> {
-    const clientFlags = decodeNegotiate(negotiate).flags;
-    if (!(clientFlags & NegotiateFlags.NEGOTIATE_SIGN)) {
-      this.logger.warn('ldap authority: client NEGOTIATE lacks NEGOTIATE_SIGN; domain controllers usually refuse such binds (strongerAuthRequired)', { authority: 'ldap' });
-    }
+    const signs = (decodeNegotiate(negotiate).flags & NegotiateFlags.NEGOTIATE_SIGN) !== 0;
     const t = this.now();
     // Live DCs first in configured order; dead ones after, so that an all-dead list is still tried.
     const order = [...this.dcs.filter((d) => d.deadUntil <= t), ...this.dcs.filter((d) => d.deadUntil > t)];
@@ -75,10 +81,11 @@ export class LdapAuthority implements Authority {
       let conn: LdapConnection | undefined;
       try {
         conn = await this.connect(dc.url, signal);
+        if (!signs && !dc.url.secure) await conn.startTls(this.o.tls, signal);
         const r = await conn.request((id) => bindRequest(id, '', { sasl: { mechanism: this.o.mechanism, credentials: negotiate } }), signal);
         const challenge = this.challengeFrom(r);
         dc.deadUntil = 0;
-        return this.exchange(dc, conn, challenge);
+        return this.exchange(dc, conn, challenge, signs);
       } catch (err) {
         conn?.destroy();
         if (conn) this.open.delete(conn);
@@ -97,7 +104,8 @@ export class LdapAuthority implements Authority {
   }
 
   async close(): Promise<void> {
-    for (const c of this.open) c.destroy();
+    for (const dc of this.dcs) dc.service = undefined;
+    for (const c of this.open) c.close();
     this.open.clear();
   }
 
@@ -123,7 +131,7 @@ export class LdapAuthority implements Authority {
     return r.serverSaslCreds;
   }
 
-  private exchange(dc: DcHealth, conn: LdapConnection, challenge: Buffer): RelayExchange {
+  private exchange(dc: DcHealth, conn: LdapConnection, challenge: Buffer, signs: boolean): RelayExchange {
     const done = (): void => {
       conn.close();
       this.open.delete(conn);
@@ -132,7 +140,7 @@ export class LdapAuthority implements Authority {
       challenge,
       authenticate: async (authenticate, signal) => {
         try {
-          return await this.secondLeg(dc, conn, challenge, authenticate, signal);
+          return await this.secondLeg(dc, conn, challenge, authenticate, signs, signal);
         } finally {
           done();
         }
@@ -144,7 +152,7 @@ export class LdapAuthority implements Authority {
     };
   }
 
-  private async secondLeg(dc: DcHealth, conn: LdapConnection, challenge: Buffer, authenticate: Buffer, signal: AbortSignal): Promise<AuthorityVerdict> {
+  private async secondLeg(dc: DcHealth, conn: LdapConnection, challenge: Buffer, authenticate: Buffer, signs: boolean, signal: AbortSignal): Promise<AuthorityVerdict> {
     const auth = decodeAuthenticate(authenticate);
     const nbDomain = decodeChallenge(challenge).targetInfo.pairs.find((p) => p.id === AvId.MsvAvNbDomainName)?.value.toString('utf16le');
     const domain = nbDomain || auth.domain;
@@ -165,8 +173,12 @@ export class LdapAuthority implements Authority {
       if (reason) return { result: 'denied', reason, user: auth.user, domain };
       return { result: 'unavailable', detail: `${dc.url.href}: invalidCredentials with an unknown data code (${diagnosticMessage})` };
     }
-    if (resultCode === ResultCode.StrongerAuthRequired) {
-      return { result: 'unavailable', detail: `${dc.url.href}: strongerAuthRequired: the DC requires signing and the client did not offer NEGOTIATE_SIGN` };
+    if (resultCode === ResultCode.StrongerAuthRequired || resultCode === ResultCode.UnwillingToPerform) {
+      const why = signs
+        ? 'the DC refuses NTLM signing inside TLS: configure ldap:// URLs for clients that offer NEGOTIATE_SIGN'
+        : 'the client did not offer NEGOTIATE_SIGN and the DC requires SASL signing even over TLS (Samba: ldap server require strong auth = allow_sasl_over_tls relaxes it)';
+      this.logger.warn('ldap authority: domain controller refused the bind for its transport', { server: dc.url.href, resultCode, why });
+      return { result: 'unavailable', detail: `${dc.url.href}: resultCode ${resultCode} ${diagnosticMessage} (${why})` };
     }
     if (resultCode !== ResultCode.Success) return { result: 'unavailable', detail: `${dc.url.href}: bind resultCode ${resultCode} ${diagnosticMessage}`.trim() };
     conn.close();
@@ -175,20 +187,54 @@ export class LdapAuthority implements Authority {
     return this.withPolicy(dc, auth.user, domain, signal);
   }
 
+  /** A bound service-account connection to `dc`, reused while it stays open. */
+  private service(dc: DcHealth): Promise<LdapConnection> {
+    const lookup = this.o.lookup!;
+    const existing = dc.service;
+    if (existing) {
+      return existing.then((c) => {
+        if (!c.isClosed) return c;
+        dc.service = undefined;
+        return this.service(dc);
+      });
+    }
+    const made = (async () => {
+      // Not tied to one caller's abort signal: the connection outlives the request that opened it.
+      const conn = await this.connect(dc.url, new AbortController().signal);
+      try {
+        if (!dc.url.secure) await conn.startTls(this.o.tls);
+        const b = await conn.request((id) => bindRequest(id, lookup.bindDn, { simple: lookup.password }));
+        if (b.type !== 'bindResponse' || b.result.resultCode !== ResultCode.Success) {
+          const code = b.type === 'bindResponse' ? `${b.result.resultCode} ${b.result.diagnosticMessage}` : b.type;
+          throw new LdapConnectionError('LDAP_RESULT', `service account bind failed: resultCode ${code}`);
+        }
+        dc.baseDn ??= lookup.baseDn ?? (await defaultNamingContext(conn));
+        return conn;
+      } catch (err) {
+        conn.destroy();
+        this.open.delete(conn);
+        throw err;
+      }
+    })();
+    dc.service = made;
+    made.catch(() => {
+      if (dc.service === made) dc.service = undefined;
+    });
+    return made;
+  }
+
   /** Service-account lookup and dial-in policy (see directory.ts for why a second connection). */
   private async withPolicy(dc: DcHealth, user: string, domain: string, signal: AbortSignal): Promise<AuthorityVerdict> {
-    const lookup = this.o.lookup!;
-    let conn: LdapConnection | undefined;
     try {
-      conn = await this.connect(dc.url, signal);
-      if (!dc.url.secure) await conn.startTls(this.o.tls, signal);
-      const b = await conn.request((id) => bindRequest(id, lookup.bindDn, { simple: lookup.password }), signal);
-      if (b.type !== 'bindResponse' || b.result.resultCode !== ResultCode.Success) {
-        const code = b.type === 'bindResponse' ? b.result.resultCode : b.type;
-        throw new LdapConnectionError('LDAP_RESULT', `service account bind failed: resultCode ${code}`);
+      const conn = await this.service(dc);
+      let account;
+      try {
+        account = await lookupAccount(conn, dc.baseDn!, user, signal);
+      } catch (err) {
+        if (dc.service) void dc.service.then((c) => c.destroy(), () => undefined);
+        dc.service = undefined;
+        throw err;
       }
-      dc.baseDn ??= lookup.baseDn ?? (await defaultNamingContext(conn, signal));
-      const account = await lookupAccount(conn, dc.baseDn, user, signal);
       if (!account) return { result: 'unavailable', detail: `${dc.url.href}: ${user} authenticated but was not found under ${dc.baseDn}` };
       const info = {
         groups: account.groups.map((g) => g.name),
@@ -205,11 +251,6 @@ export class LdapAuthority implements Authority {
       const s = errorSummary(err);
       this.logger.warn('ldap authority: policy lookup failed', { server: dc.url.href, code: s.code, error: s.message });
       return { result: 'unavailable', detail: `${dc.url.href}: policy lookup: ${s.message}` };
-    } finally {
-      if (conn) {
-        conn.close();
-        this.open.delete(conn);
-      }
     }
   }
 }
