@@ -48,11 +48,19 @@ export interface HttpNtlmServerOptions {
   continueStatus: number;
   /** SSPI success status. */
   okStatus: number;
+  /** Loopback port. Default 0 (the kernel picks). */
+  port?: number;
+  /** Called with each final-leg result as it happens. Default: none. */
+  onOutcome?: (outcome: HttpNtlmOutcome) => void;
 }
 
 export async function startHttpNtlmServer(options: HttpNtlmServerOptions): Promise<HttpNtlmServer> {
   const sessions = new Map<Socket, { session: AcceptSession; tokens: Buffer[] }>();
   const outcomes: HttpNtlmOutcome[] = [];
+  const record = (o: HttpNtlmOutcome): void => {
+    outcomes.push(o);
+    options.onOutcome?.(o);
+  };
 
   const challenge = (res: ServerResponse, token: Buffer | undefined, close: boolean): void => {
     res.writeHead(401, {
@@ -85,28 +93,28 @@ export async function startHttpNtlmServer(options: HttpNtlmServerOptions): Promi
     sessions.delete(socket);
     if (leg.status === options.okStatus) {
       const who = session.identity();
-      outcomes.push({ status: leg.status, ...who, tokens });
+      record({ status: leg.status, ...who, tokens });
       session.close();
       const body = `user=${who?.domain ?? ''}\\${who?.user ?? ''}\n`;
       res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': String(Buffer.byteLength(body)) });
       res.end(body);
       return;
     }
-    outcomes.push({ status: leg.status, tokens });
+    record({ status: leg.status, tokens });
     session.close();
     challenge(res, undefined, true);
   };
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
-      outcomes.push({ status: -1, tokens: [] });
+      record({ status: -1, tokens: [] });
       res.writeHead(500, { Connection: 'close' });
       res.end(String(err));
     });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;

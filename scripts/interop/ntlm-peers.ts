@@ -77,6 +77,28 @@ function cbtArgs(o: BindingOptions): string[] {
   return o.cbtAppData ? ['--cbt-app-data', o.cbtAppData.toString('hex')] : [];
 }
 
+/** impacket with its exported session key (hex line after the AUTHENTICATE), for key-bound checks. */
+export function impacketKeyedClient(
+  set: PeerSet,
+  c: Credentials,
+  opts: { sign?: boolean } = {},
+): { negotiate(): Promise<Buffer>; authenticate(challenge: Buffer): Promise<{ token: Buffer; exportedSessionKey: Buffer; flags: number }> } {
+  const who = 'impacket_client.py --print-key';
+  const peer = set.spawn(PYTHON, [PEERS_DIR + 'impacket_client.py', ...credArgs(c), '--print-key', ...(opts.sign ? ['--sign'] : [])]);
+  return {
+    async negotiate() {
+      return b64(await peer.readLine(), who);
+    },
+    async authenticate(challenge) {
+      peer.writeLine(challenge.toString('base64'));
+      const token = b64(await peer.readLine(), who);
+      const exportedSessionKey = Buffer.from(await peer.readLine(), 'hex');
+      // NegotiateFlags of the AUTHENTICATE [MS-NLMP 2.2.1.3].
+      return { token, exportedSessionKey, flags: token.readUInt32LE(60) };
+    },
+  };
+}
+
 /** python3-ntlm-auth NtlmContext (NTLMv2, MIC, KEY_EXCH, 55-byte NEGOTIATE with domain). */
 export function ntlmAuthPyClient(set: PeerSet, c: Credentials, o: BindingOptions = {}): NtlmClientPeer {
   return pythonClient(set, 'ntlm_auth_client.py', [...credArgs(c), ...cbtArgs(o)]);

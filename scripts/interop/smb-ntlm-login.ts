@@ -44,10 +44,11 @@ export interface SmbLoginResult {
   authenticate: Buffer;
 }
 
-export async function smbNtlmLogin(port: number, client: NtlmInitiator): Promise<SmbLoginResult> {
+/** `dialect`: SMB 2.0.2 or 2.1 (both sign with HMAC-SHA256 under the session key). Default 2.1. */
+export async function smbNtlmLogin(port: number, client: NtlmInitiator, dialect: number = Dialect.SMB210): Promise<SmbLoginResult> {
   const conn = await Smb2Connection.connect(port);
   try {
-    const neg = await conn.negotiate(Dialect.SMB210);
+    const neg = await conn.negotiate(dialect);
     const first = await conn.sessionSetup(negTokenInit(await client.negotiate()), 0n);
     if (first.status !== NtStatus.MORE_PROCESSING_REQUIRED) throw new Error(`SESSION_SETUP leg 1: NT status 0x${first.status.toString(16)}`);
     const resp1 = parseNegTokenResp(first.securityBlob);

@@ -137,9 +137,21 @@ export async function startSmbd(options: SmbdFixtureOptions): Promise<SmbdFixtur
     }
     return `${output}\n${file}`.slice(-8000);
   };
+  // If the test process dies without after(), take smbd's process group down with it.
+  const killGroup = (): void => {
+    try {
+      if (child.pid) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // group already gone
+    }
+  };
+  process.once('exit', killGroup);
   const stop = async (): Promise<void> => {
+    process.removeListener('exit', killGroup);
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await waitFor(() => child.exitCode !== null || child.signalCode !== null, 'smbd to exit', 5000).catch(() => child.kill('SIGKILL'));
+    await waitFor(() => child.exitCode !== null || child.signalCode !== null, 'smbd to exit', 5000).catch(() => undefined);
+    killGroup();
+    // Helpers smbd may have started outside its group (samba-dcerpcd daemonizes).
     for (const pid of pidsUsing(confPath)) {
       try {
         process.kill(pid, 'SIGKILL');

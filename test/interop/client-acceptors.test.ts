@@ -1,6 +1,6 @@
 /**
  * Our NTLM client (src/ntlm/client.ts) against real acceptors:
- *  - Samba smbd, standalone on a loopback port with an smbpasswd user, over SMB2 2.1 with
+ *  - Samba smbd, standalone on a loopback port with an smbpasswd user, over SMB 2.1 and 2.0.2 with
  *    signing required and our tokens in SPNEGO. smbd lets anonymous in with STATUS_SUCCESS, so
  *    success is proven by what only a server that checked our NTLMv2 response can produce: the
  *    final SESSION_SETUP response signed under our exported session key (HMAC-SHA256) and a
@@ -17,7 +17,7 @@ import { startSmbd, type SmbdFixture } from '../../scripts/interop/smbd-fixture.
 import { smbNtlmLogin, type NtlmInitiator } from '../../scripts/interop/smb-ntlm-login.js';
 import { Dialect, NtStatus, Smb2SessionFlags } from '../../scripts/interop/smb2-client.js';
 import { NegState } from '../../scripts/interop/spnego.js';
-import { gssAcceptor, PeerSet } from '../../scripts/interop/ntlm-peers.js';
+import { gssAcceptor, impacketKeyedClient, PeerSet } from '../../scripts/interop/ntlm-peers.js';
 import { needs } from '../helpers/tools.js';
 
 const GSSNTLMSSP = '/usr/lib/x86_64-linux-gnu/gssntlmssp/gssntlmssp.so';
@@ -34,7 +34,7 @@ function ourInitiator(user: string, domain: string, password: string): NtlmIniti
 
 const hex = (n: number): string => `0x${(n >>> 0).toString(16)}`;
 
-describe('our client -> Samba smbd (SMB2 2.1, signing required, SPNEGO)', { skip: needs('root', 'smbd', 'smbpasswd', 'useradd') }, () => {
+describe('our client -> Samba smbd (SMB2, signing required, SPNEGO)', { skip: needs('root', 'smbd', 'smbpasswd', 'useradd') }, () => {
   let smbd: SmbdFixture;
   before(async () => {
     smbd = await startSmbd({ password: PASSWORD });
@@ -43,18 +43,20 @@ describe('our client -> Samba smbd (SMB2 2.1, signing required, SPNEGO)', { skip
     await smbd?.stop();
   });
 
-  test('right password: SUCCESS, not guest/null, response signed under our key, mechListMIC verifies', async () => {
-    const r = await smbNtlmLogin(smbd.port, ourInitiator(smbd.user, smbd.workgroup, PASSWORD));
-    assert.equal(r.status, NtStatus.SUCCESS, `SESSION_SETUP ${hex(r.status)}; smbd log:\n${smbd.log()}`);
-    assert.equal(r.dialect, Dialect.SMB210);
-    assert.equal(r.sessionFlags & (Smb2SessionFlags.IS_GUEST | Smb2SessionFlags.IS_NULL), 0, `SessionFlags ${hex(r.sessionFlags)}`);
-    assert.equal(r.responseSigned, true, 'smbd must sign the final SESSION_SETUP response (signing mandatory)');
-    assert.equal(r.signatureValid, true, 'SMB2 signature under our exported session key');
-    assert.equal(r.negState, NegState.acceptCompleted);
-    assert.equal(r.serverMechListMicValid, true, "smbd's mechListMIC under our key");
-    assert.equal(r.engineVerifiedServerMic, true, "our session.verify accepts smbd's mechListMIC");
-    assert.equal(r.engineMicMatches, true, 'our session.sign equals the spec computation');
-  });
+  for (const [name, dialect] of [['2.1', Dialect.SMB210], ['2.0.2', Dialect.SMB202]] as const) {
+    test(`SMB ${name}, right password: SUCCESS, not guest/null, response signed under our key, mechListMIC verifies`, async () => {
+      const r = await smbNtlmLogin(smbd.port, ourInitiator(smbd.user, smbd.workgroup, PASSWORD), dialect);
+      assert.equal(r.status, NtStatus.SUCCESS, `SESSION_SETUP ${hex(r.status)}; smbd log:\n${smbd.log()}`);
+      assert.equal(r.dialect, dialect);
+      assert.equal(r.sessionFlags & (Smb2SessionFlags.IS_GUEST | Smb2SessionFlags.IS_NULL), 0, `SessionFlags ${hex(r.sessionFlags)}`);
+      assert.equal(r.responseSigned, true, 'smbd must sign the final SESSION_SETUP response (signing mandatory)');
+      assert.equal(r.signatureValid, true, 'SMB2 signature under our exported session key');
+      assert.equal(r.negState, NegState.acceptCompleted);
+      assert.equal(r.serverMechListMicValid, true, "smbd's mechListMIC under our key");
+      assert.equal(r.engineVerifiedServerMic, true, "our session.verify accepts smbd's mechListMIC");
+      assert.equal(r.engineMicMatches, true, 'our session.sign equals the spec computation');
+    });
+  }
 
   test('the domain in lower case and the user in upper case still log in', async () => {
     const r = await smbNtlmLogin(smbd.port, ourInitiator(smbd.user.toUpperCase(), smbd.workgroup.toLowerCase(), PASSWORD));
@@ -65,6 +67,22 @@ describe('our client -> Samba smbd (SMB2 2.1, signing required, SPNEGO)', { skip
   test('wrong password: STATUS_LOGON_FAILURE (map to guest = never)', async () => {
     const r = await smbNtlmLogin(smbd.port, ourInitiator(smbd.user, smbd.workgroup, `${PASSWORD}x`));
     assert.equal(r.status, NtStatus.LOGON_FAILURE, `SESSION_SETUP ${hex(r.status)}`);
+  });
+
+  // The control that justifies the checks above: Samba 4.17 answers an anonymous NTLM
+  // SESSION_SETUP with STATUS_SUCCESS, SessionFlags 0 here (no IS_NULL), and a mechListMIC that
+  // verifies (the anonymous key exchange key is all zeros: anyone can compute it). What it does
+  // not give anonymous is a signed response.
+  test('control: impacket anonymous also gets SUCCESS, but an unsigned response', { skip: needs('py:impacket') }, async () => {
+    const peers = new PeerSet();
+    try {
+      const r = await smbNtlmLogin(smbd.port, impacketKeyedClient(peers, { user: '', password: '', domain: '' }, { sign: true }));
+      assert.equal(r.status, NtStatus.SUCCESS, `SESSION_SETUP ${hex(r.status)}`);
+      assert.equal(r.responseSigned, false, `SessionFlags ${hex(r.sessionFlags)}`);
+      assert.equal(r.signatureValid, undefined);
+    } finally {
+      peers.killAll();
+    }
   });
 
   test('unknown user: STATUS_LOGON_FAILURE', async () => {
