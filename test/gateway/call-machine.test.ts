@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createActor, fromCallback, fromPromise, toPromise, type AnyActorRef } from 'xstate';
-import { callMachine, type CallAction, type CallEvent, type CallOutput } from '../../machines/call.js';
+import { callMachine, type ActionInput, type CallAction, type CallEvent, type CallOutput, type SayInput } from '../../machines/call.js';
 
 interface Harness {
   actor: AnyActorRef;
@@ -17,7 +17,7 @@ function harness(action: CallAction, o: { pppToExec?: boolean; dialogueThrows?: 
   let dialogueSend: ((e: CallEvent) => void) | undefined;
   let finish: ((err?: Error) => void) | undefined;
   const session = (name: string) =>
-    fromPromise<void, { preface?: Uint8Array }>(({ input, signal }) => {
+    fromPromise<void, ActionInput>(({ input, signal }) => {
       log.push(`${name}:start${input.preface ? `:${input.preface.length}` : ''}`);
       return new Promise<void>((resolve, reject) => {
         finish = (err) => (err ? reject(err) : resolve());
@@ -26,14 +26,14 @@ function harness(action: CallAction, o: { pppToExec?: boolean; dialogueThrows?: 
     });
   const machine = callMachine.provide({
     actors: {
-      securityDialogue: fromCallback<CallEvent>(({ sendBack }) => {
+      securityDialogue: fromCallback<CallEvent, { lineId: string; callId: string }>(({ sendBack }) => {
         if (o.dialogueThrows) throw Object.assign(new Error('boom'), { code: 'BOOM' });
         log.push('begin');
         dialogueSend = sendBack;
         return () => log.push('end');
       }),
-      carrier: fromCallback(() => () => log.push('carrier:unwatch')),
-      say: fromPromise<void, { what: string }>(async ({ input }) => {
+      carrier: fromCallback<CallEvent, { lineId: string; callId: string }>(() => () => log.push('carrier:unwatch')),
+      say: fromPromise<void, SayInput>(async ({ input }) => {
         log.push(`say:${input.what}`);
       }),
       bridge: session('bridge'),

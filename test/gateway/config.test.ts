@@ -17,14 +17,20 @@ const CASES: [string, string, string][] = [
   ['bad tcp url', 'lines: [{ listen: "tcp:/127.0.0.1:2323" }]', 'lines[0].listen: "tcp:/127.0.0.1:2323" is not tcp://HOST:PORT (hint: tcp://127.0.0.1:2323)'],
   ['url without scheme', 'lines: [{ listen: "127.0.0.1:23" }]', 'lines[0].listen: "127.0.0.1:23" is not tcp://HOST:PORT (hint: tcp://127.0.0.1:23)'],
   ['port out of range', 'lines: [{ listen: "tcp://127.0.0.1:70000" }]', 'lines[0].listen: "tcp://127.0.0.1:70000" is not tcp://HOST:PORT (hint: tcp://127.0.0.1:2323)'],
-  ['typo key', 'lines: [{ listen: tcp://127.0.0.1:1, telent: true }]', 'lines[0].telent: unknown key (hint: did you mean "telnet"?)'],
+  ['typo key', 'lines: [{ listen: tcp://127.0.0.1:1, mdoe: raw }]', 'lines[0].mdoe: unknown key (hint: did you mean "mode"?)'],
   ['unknown top key', 'lines: [{ listen: tcp://127.0.0.1:1 }]\nauthorty: {}', 'authorty: unknown key (hint: did you mean "authority"?)'],
-  ['no kind', 'lines: [{ id: x }]', 'lines[0]: needs one of listen:, device:, simulated:'],
+  ['no kind', 'lines: [{ id: x }]', 'lines[0]: needs listen: or device: (hint: listen: tcp://127.0.0.1:2323)'],
   ['two kinds', 'lines: [{ listen: tcp://127.0.0.1:1, device: /dev/ttyS0 }]', 'lines[0]: has listen and device: a line is exactly one kind'],
+  ['relative device', 'lines: [{ device: ttyS0 }]', 'lines[0].device: "ttyS0" is not an absolute device path (hint: /dev/ttyS0)'],
+  ['bad sim far side', 'lines: [{ device: "sim://demo?far=127.0.0.1:2424" }]', 'lines[0].device: "127.0.0.1:2424" (far side) is not tcp://HOST:PORT (hint: sim://demo?far=tcp://127.0.0.1:2424)'],
+  ['tcp key on a device line', 'lines: [{ device: /dev/ttyS0, mode: raw }]', 'lines[0].mode: applies to TCP lines (listen:) only'],
+  ['not an AT command', 'lines: [{ device: /dev/ttyS0, modem: { init: [ATZ, E0] } }]', 'lines[0].modem.init[1]: "E0" is not an AT command'],
+  ['ldap typo', 'lines: [{ listen: tcp://127.0.0.1:1 }]\nauthority: { type: ldap, servers: [ldap://dc1], bindDN: x }', 'authority.bindDN: unknown key for type ldap (hint: did you mean "bindDn"?)'],
+  ['denied reason typo', 'lines: [{ listen: tcp://127.0.0.1:1 }]\ndialogue: { messages: { deniedReasons: { account-lock: x } } }', 'dialogue.messages.deniedReasons.account-lock: unknown key (known: bad-credentials, account-disabled, account-locked, account-expired, password-expired, password-must-change, logon-hours, workstation-restricted, no-dialin-permission, not-member) (hint: did you mean "account-locked"?)'],
   ['quoted number', 'lines: [{ device: /dev/ttyS0, baudRate: "9600" }]', 'lines[0].baudRate: "9600" is not a number (hint: write 9600 without quotes)'],
   ['bad data bits', 'lines: [{ device: /dev/ttyS0, dataBits: 9 }]', 'lines[0].dataBits: "9" is not one of 5, 6, 7, 8'],
-  ['rings range', 'lines: [{ device: /dev/ttyS0, modem: { rings: 0 } }]', 'lines[0].modem.rings: 0 is below the minimum 1'],
-  ['yes is not boolean', 'lines: [{ listen: tcp://127.0.0.1:1, telnet: yes }]', 'lines[0].telnet: "yes" is not true or false (hint: write true (YAML 1.2 reads "yes" as a string))'],
+  ['rings range', 'lines: [{ device: /dev/ttyS0, modem: { answerOnRing: 0 } }]', 'lines[0].modem.answerOnRing: 0 is below the minimum 1'],
+  ['yes is not boolean', 'lines: [{ device: /dev/ttyS0, rtscts: yes }]', 'lines[0].rtscts: "yes" is not true or false (hint: write true (YAML 1.2 reads "yes" as a string))'],
   ['unknown action name', 'lines: [{ listen: tcp://127.0.0.1:1, action: shel }]\nactions: { shell: { exec: [/bin/sh] } }', 'lines[0].action: "shel" is neither hangup nor a name in actions: (hint: did you mean "shell"?)'],
   ['action without kind', 'lines: [{ listen: tcp://127.0.0.1:1, action: { run: x } }]', 'lines[0].action: an action needs `bridge:` or `exec:` (hint: `hangup`, `{ bridge: tcp://HOST:PORT }`, `{ exec: [PROGRAM, ARGS...] }` or the name of an entry in `actions`)'],
   ['empty exec', 'lines: [{ listen: tcp://127.0.0.1:1, action: { exec: [] } }]', 'lines[0].action.exec: needs at least 1 item'],
@@ -39,7 +45,7 @@ const CASES: [string, string, string][] = [
   ['log module', 'lines: [{ listen: tcp://127.0.0.1:1 }]\nlog: { modules: { cal: debug } }', 'log.modules.cal: unknown key (known: gateway, line, call, dialogue, ntlm, authority, action, inspector) (hint: did you mean "call"?)'],
   ['log file path', 'lines: [{ listen: tcp://127.0.0.1:1 }]\nlog: { file: { maxFiles: 3d } }', 'log.file.path: is required (file name; `%DATE%` is replaced by the date (daily rotation))'],
   ['grace', 'lines: [{ listen: tcp://127.0.0.1:1 }]\nshutdown: { grace: -1 }', 'shutdown.grace: -1 is below the minimum 0'],
-  ['attempts', 'lines: [{ listen: tcp://127.0.0.1:1 }]\ndialogue: { attempts: 2.5 }', 'dialogue.attempts: 2.5 is not a whole number (hint: 3)'],
+  ['attempts', 'lines: [{ listen: tcp://127.0.0.1:1 }]\ndialogue: { maxAttempts: 2.5 }', 'dialogue.maxAttempts: 2.5 is not a whole number (hint: 3)'],
   ['no lines', 'authority: { type: local }', 'lines: is required: at least one line (hint: lines: [{ listen: tcp://127.0.0.1:2323 }])'],
   ['empty lines', 'lines: []', 'lines: needs at least 1 item'],
   ['duplicate yaml key', 'lines: [{ listen: tcp://127.0.0.1:1 }]\nlog: {}\nlog: {}', 'test.yaml:3:1: YAML: Map keys must be unique'],
@@ -52,7 +58,7 @@ for (const [name, yaml, expected] of CASES) {
 }
 
 test('every problem of a file is reported at once', () => {
-  const all = issuesOf('lines:\n  - listen: "tcp:/x:1"\n    telent: 1\n  - device: /dev/ttyS0\n    parity: mark\nlog: { level: loud }\n');
+  const all = issuesOf('lines:\n  - listen: "tcp:/x:1"\n    mdoe: 1\n  - device: /dev/ttyS0\n    parity: marks\nlog: { level: loud }\n');
   assert.equal(all.length, 4, all.join('\n'));
 });
 
@@ -62,11 +68,11 @@ test('embedded default: one telnet TCP line on 127.0.0.1:2323, local authority i
   const l = c.lines[0]!;
   assert.equal(l.kind, 'tcp');
   assert.deepEqual(l.kind === 'tcp' && l.listen, { host: '127.0.0.1', port: 2323 });
-  assert.equal(l.kind === 'tcp' && l.telnet, true);
+  assert.equal(l.kind === 'tcp' && l.mode, 'telnet');
   assert.deepEqual(c.authority, { type: 'local', file: '/srv/x/var/smbpasswd', allowNtlmV1: false });
   assert.deepEqual(c.console, { listen: { host: '127.0.0.1', port: 8023 }, enabled: false });
   assert.equal(c.shutdown.grace, 30);
-  assert.equal(c.dialogue.attempts, 3);
+  assert.equal(c.dialogue.maxAttempts, 3);
 });
 
 test('defaults, ids by position, named actions, simulated shorthand, ipv6', () => {
@@ -77,7 +83,7 @@ lines:
   - device: /dev/serial/by-id/usb-modem
     dataBits: 7
     stopBits: 2
-  - simulated: true
+  - device: sim://demo?far=tcp://127.0.0.1:2424
   - listen: tcp://127.0.0.1:2324
     action: { bridge: tcp://127.0.0.1:7 }
 actions:
@@ -93,7 +99,7 @@ actions:
     assert.equal(b!.stopBits, 2);
     assert.deepEqual(b!.modem.init, ['ATZ', 'ATE0V1Q0&C1&D2S0=0']);
   }
-  assert.equal(s!.kind, 'simulated');
+  assert.deepEqual(s!.kind === 'device' && s!.simulated, { name: 'demo', far: { host: '127.0.0.1', port: 2424 } });
   assert.deepEqual(d!.action, { kind: 'bridge', target: { host: '127.0.0.1', port: 7 }, connectTimeout: 10 });
 });
 
@@ -110,7 +116,7 @@ test('lookup: --config, then $RASGATE_CONFIG, then ./rasgate.yaml, else the embe
 
 test('every documented key has a type, a default column and a meaning', () => {
   const rows = configRows();
-  for (const key of ['lines[].listen', 'lines[].action', 'lines[].modem.rings', 'authority.file', 'dialogue.prompts.user', 'log.file.path', 'console.listen', 'shutdown.grace']) {
+  for (const key of ['lines[].listen', 'lines[].action', 'lines[].modem.answerOnRing', 'authority.file', 'dialogue.userPrompt', 'log.file.path', 'console.listen', 'shutdown.grace']) {
     assert.ok(rows.some((r) => r.key === key), key);
   }
   for (const r of rows) assert.ok(r.type && r.default && r.doc, JSON.stringify(r));

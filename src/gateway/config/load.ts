@@ -15,7 +15,7 @@ export const EMBEDDED_DEFAULT = `# rasgate embedded default: one TCP line (telne
 lines:
   - id: tcp0
     listen: tcp://127.0.0.1:2323
-    telnet: true
+    mode: telnet
     action: hangup
 authority:
   type: local

@@ -4,22 +4,33 @@
  * read this description, so the documentation cannot drift from what is accepted.
  */
 import { parseTcpUrl, suggestTcpUrl, type TcpAddress } from './address.js';
-import { bool, dict, Issues, isPlainObject, list, num, obj, oneOf, show, str, closest, type DocRow, type Field } from './fields.js';
+import type { DenyReason } from '../../authority/types.js';
+import { bool, dict, Issues, isPlainObject, list, num, obj, oneOf, show, str, closest, defaultText, type DocRow, type Field } from './fields.js';
 
 export type ActionConfig =
   | { kind: 'hangup' }
   | { kind: 'bridge'; target: TcpAddress; connectTimeout: number }
   | { kind: 'exec'; argv: string[]; killGrace: number; cwd?: string; env: Record<string, string> };
 
+/** Hayes modem settings: the keys of src/serial ModemSettings, with their defaults filled in. */
 export interface ModemConfig {
   init: string[];
-  rings: number;
-  answerTimeout: number;
-  quietTime: number;
-  healthCheck: number;
-  callerId: boolean;
+  callerId?: string;
+  answerOnRing: number;
   allow: string[];
   deny: string[];
+  answerTimeoutSeconds: number;
+  quietMs: number;
+  healthCheckSeconds: number;
+  chatTimeoutMs: number;
+  ringTimeoutMs: number;
+  dcdPollMs: number;
+  dtrDropMs: number;
+  guardMs: number;
+  settleMs: number;
+  maxInitFailures: number;
+  reopenBaseMs: number;
+  reopenMaxMs: number;
 }
 
 interface LineCommon {
@@ -32,43 +43,57 @@ interface LineCommon {
 export interface TcpLineConfig extends LineCommon {
   kind: 'tcp';
   listen: TcpAddress;
-  telnet: boolean;
+  mode: 'telnet' | 'raw';
   maxCalls: number;
 }
 
+/** A serial device, or the simulated modem (`device: sim://NAME[?far=tcp://HOST:PORT]`). */
 export interface DeviceLineConfig extends LineCommon {
   kind: 'device';
   device: string;
+  /** Set for sim:// devices: where callers dial in over TCP, if anywhere. */
+  simulated?: { name: string; far?: TcpAddress };
   baudRate: number;
   dataBits: 5 | 6 | 7 | 8;
-  parity: 'none' | 'even' | 'odd';
-  stopBits: 1 | 2;
+  parity: 'none' | 'even' | 'odd' | 'mark' | 'space';
+  stopBits: 1 | 1.5 | 2;
   rtscts: boolean;
+  lockDir: string;
   modem: ModemConfig;
 }
 
-export interface SimulatedLineConfig extends LineCommon {
-  kind: 'simulated';
-  /** Callers reach the simulated modem's far side here (each connection dials in). */
-  dialIn?: TcpAddress;
-  callerNumber?: string;
-  modem: ModemConfig;
-}
+export type LineConfig = TcpLineConfig | DeviceLineConfig;
 
-export type LineConfig = TcpLineConfig | DeviceLineConfig | SimulatedLineConfig;
-
+/** The keys of src/ras DialogueOptions, defaults filled in, plus the gateway's own messages. */
 export interface DialogueConfig {
   banner: string;
-  prompts: { user: string; password: string; domain: string };
-  askDomain: boolean;
+  userPrompt: string;
+  passwordPrompt: string;
+  domainPrompt: string;
+  askDomain: 'never' | 'always' | 'when-missing';
   defaultDomain: string;
-  messages: { welcome: string; failure: string; error: string; denied: string; timeout: string; timeoutWarning: string; pppRefused: string; bridgeFailed: string };
-  fieldTimeout: number;
-  warnBefore: number;
-  loginTime: number;
-  attempts: number;
-  failureDelay: number;
+  splitDomainForms: boolean;
+  fieldTimeoutSeconds: number;
+  fieldWarningSeconds: number;
+  loginTimeoutSeconds: number;
+  loginWarningSeconds: number;
+  maxAttempts: number;
+  failureDelaysSeconds: number[];
+  passwordMask: string;
   sevenBit: boolean;
+  bellOnOverflow: boolean;
+  messages: {
+    failure: string;
+    error: string;
+    timeout: string;
+    fieldWarning: string;
+    loginWarning: string;
+    success: string;
+    denied: string;
+    deniedReasons: Partial<Record<DenyReason, string>>;
+    pppRefused: string;
+    bridgeFailed: string;
+  };
 }
 
 export interface LocalAuthorityConfig {
@@ -78,7 +103,7 @@ export interface LocalAuthorityConfig {
   allowNtlmV1: boolean;
 }
 
-/** ldap / winbind settings are validated by their owners' option parsers (src/authority/*). */
+/** ldap / winbind: their keys are checked here (unknown keys) and their values by src/authority. */
 export interface DomainAuthorityConfig {
   type: 'ldap' | 'winbind';
   [key: string]: unknown;
@@ -161,19 +186,30 @@ const action: Field<ActionConfig | { kind: 'named'; name: string }> = {
   },
 };
 
+const ms = (doc: string, def: number, min = 0, max = 3_600_000): Field<number> => num({ doc, default: def, min, max, unit: 'ms' });
+
 const modemFields = {
-  init: list(str({ doc: '', required: true }), { doc: 'init chat, one command per item, each must answer OK', default: ['ATZ', 'ATE0V1Q0&C1&D2S0=0'] }),
-  rings: num({ doc: 'answer on this ring (>= 2 to receive caller ID)', default: 1, min: 1, max: 20, integer: true }),
-  answerTimeout: seconds('ATA to CONNECT', 80, 1, 600),
-  quietTime: seconds('after CONNECT, discard input until the line is quiet this long', 0.3, 0, 10),
-  healthCheck: seconds('`AT` while idle every this long (0 = never)', 60, 0, 3600),
-  callerId: bool({ doc: 'ask the modem for caller ID (`AT+VCID=1`)', default: false }),
-  allow: list(str({ doc: '', required: true }), { doc: 'caller numbers allowed (empty = all); `*` suffix matches a prefix', default: [] }),
-  deny: list(str({ doc: '', required: true }), { doc: 'caller numbers refused (checked first)', default: [] }),
+  init: list(str({ doc: '', required: true, check: (v) => (/^AT/i.test(v) ? undefined : `${show(v)} is not an AT command`) }), { doc: 'init chat, one command per item; each must answer OK', default: ['ATZ', 'ATE0V1Q0&C1&D2S0=0'], minItems: 1 }),
+  callerId: str({ doc: 'command enabling caller ID, appended to the init chat (`AT+VCID=1` or `AT#CID=1`)', check: (v) => (/^AT/i.test(v) ? undefined : `${show(v)} is not an AT command`), hint: () => 'AT+VCID=1' }),
+  answerOnRing: num({ doc: 'answer on this RING (>= 2 with caller ID: it arrives after the first RING)', default: 1, min: 1, max: 20, integer: true }),
+  allow: list(str({ doc: '', required: true }), { doc: 'only these caller numbers are answered (`*`, `?` wildcards or `/regex/`; empty = everyone)', default: [] }),
+  deny: list(str({ doc: '', required: true }), { doc: 'caller numbers never answered (checked first)', default: [] }),
+  answerTimeoutSeconds: num({ doc: 'ATA to CONNECT', default: 80, min: 1, max: 600, unit: 'seconds' }),
+  quietMs: ms('after CONNECT, discard input until it was quiet this long', 300, 0, 10_000),
+  healthCheckSeconds: num({ doc: '`AT` while idle this often (0 = never)', default: 60, min: 0, max: 86_400, unit: 'seconds' }),
+  chatTimeoutMs: ms('wait for each chat answer', 5000, 100),
+  ringTimeoutMs: ms('a ringing call is over without a RING for this long', 8000, 100),
+  dcdPollMs: ms('poll DCD during a call this often', 1000, 50),
+  dtrDropMs: ms('DTR low time for hang-up (at least 500)', 700, 500),
+  guardMs: ms('`+++` guard time', 1100, 0),
+  settleMs: ms('wait after open before flushing', 200, 0),
+  maxInitFailures: num({ doc: 'failed init chats before the device is reopened', default: 3, min: 1, max: 100, integer: true }),
+  reopenBaseMs: ms('first reopen delay after the device is lost, doubled per attempt', 1000, 10),
+  reopenMaxMs: ms('longest reopen delay', 30_000, 10),
 };
 
 const lineCommon = {
-  id: str({ doc: 'line name in logs (default: tcp0, dev0, sim0 ... by position)', check: (v) => (/^[A-Za-z0-9_.-]{1,32}$/.test(v) ? undefined : `${show(v)} is not a name (letters, digits, _ . -; at most 32)`) }),
+  id: str({ doc: 'line name in logs and call ids (default: tcp0, dev0, sim0 ... by position)', check: (v) => (/^[A-Za-z0-9_.-]{1,32}$/.test(v) ? undefined : `${show(v)} is not a name (letters, digits, _ . -; at most 32)`) }),
   action,
   ppp: oneOf(['refuse', 'exec'] as const, { doc: 'a PPP frame at the login prompt: refuse with a message, or hand the line to the exec action (AutoPPP)', default: 'refuse' }),
   enabled: bool({ doc: 'answer on this line', default: true }),
@@ -181,81 +217,81 @@ const lineCommon = {
 
 const tcpLine = obj<TcpLineConfig>(
   {
-    listen: tcpUrl('accept calls here (one connection = one call)', { required: true }),
-    telnet: bool({ doc: 'negotiate telnet options (we echo, the client does not)', default: true }),
-    maxCalls: num({ doc: 'calls in progress at once on this listener', default: 64, min: 1, max: 4096, integer: true }),
+    listen: tcpUrl('TCP line: accept calls here (one connection = one call)', { required: true }),
+    mode: oneOf(['telnet', 'raw'] as const, { doc: 'TCP line: `telnet` answers option negotiation (we echo, the client does not); `raw` passes bytes untouched', default: 'telnet' }),
+    maxCalls: num({ doc: 'TCP line: calls at once, excess callers told busy (0 = no limit)', default: 64, min: 0, max: 100_000, integer: true }),
     ...lineCommon,
   },
   { doc: 'a TCP line' },
 );
 
+const SIM_PATH = /^sim:\/\/([A-Za-z0-9_.-]+)(?:\?far=(.*))?$/;
+
 const deviceLine = obj<DeviceLineConfig>(
   {
-    device: str({ doc: 'serial device; prefer /dev/serial/by-id/... names', required: true }),
-    baudRate: num({ doc: 'bits per second', default: 115200, min: 50, max: 4_000_000, integer: true }),
-    dataBits: oneOf(['5', '6', '7', '8'] as const, { doc: 'data bits', default: '8' }) as unknown as Field<number>,
-    parity: oneOf(['none', 'even', 'odd'] as const, { doc: 'parity', default: 'none' }),
-    stopBits: oneOf(['1', '2'] as const, { doc: 'stop bits', default: '1' }) as unknown as Field<number>,
-    rtscts: bool({ doc: 'RTS/CTS hardware flow control', default: false }),
-    modem: obj<ModemConfig>(modemFields, { doc: 'Hayes modem settings', defaultEmpty: true }),
+    device: str({
+      doc: 'device line: serial device (prefer /dev/serial/by-id/...), or `sim://NAME[?far=tcp://HOST:PORT]` for the simulated modem',
+      required: true,
+      check: (v) => {
+        if (v.startsWith('sim://')) {
+          const m = SIM_PATH.exec(v);
+          if (!m) return `${show(v)} is not sim://NAME[?far=tcp://HOST:PORT]`;
+          if (m[2] !== undefined && !parseTcpUrl(m[2])) return `${show(m[2])} (far side) is not tcp://HOST:PORT`;
+          return undefined;
+        }
+        return v.startsWith('/') ? undefined : `${show(v)} is not an absolute device path`;
+      },
+      hint: (v) => (v.startsWith('sim') ? 'sim://demo?far=tcp://127.0.0.1:2424' : `/dev/${v.replace(/^\/*(dev\/)?/, '')}`),
+    }),
+    baudRate: num({ doc: 'device line: DTE speed, bits per second', default: 115200, min: 50, max: 4_000_000, integer: true }),
+    dataBits: oneOf(['5', '6', '7', '8'] as const, { doc: 'device line: data bits', default: '8' }) as unknown as Field<number>,
+    parity: oneOf(['none', 'even', 'odd', 'mark', 'space'] as const, { doc: 'device line: parity', default: 'none' }),
+    stopBits: oneOf(['1', '1.5', '2'] as const, { doc: 'device line: stop bits', default: '1' }) as unknown as Field<number>,
+    rtscts: bool({ doc: 'device line: RTS/CTS hardware flow control', default: true }),
+    lockDir: str({ doc: 'device line: UUCP lock directory checked for LCK..NAME files', default: '/var/lock' }),
+    modem: obj<ModemConfig>(modemFields, { doc: 'device line: Hayes modem settings', defaultEmpty: true }),
     ...lineCommon,
   },
   { doc: 'a serial device line' },
 );
 
-const simulatedLine = obj<SimulatedLineConfig & { simulated: { dialIn?: TcpAddress; callerNumber?: string } }>(
-  {
-    simulated: obj(
-      {
-        dialIn: tcpUrl('each TCP connection here dials the simulated modem (demos, rehearsals)'),
-        callerNumber: str({ doc: 'caller ID the simulated modem reports' }),
-      },
-      { doc: 'a simulated Hayes modem (no hardware)', defaultEmpty: true },
-    ),
-    modem: obj<ModemConfig>(modemFields, { doc: 'Hayes modem settings', defaultEmpty: true }),
-    ...lineCommon,
-  },
-  { doc: 'a simulated modem line' },
-);
-
-// The numeric enums above are written as strings in oneOf for the message; YAML gives numbers.
+// dataBits / stopBits are checked as strings (for the message); YAML gives numbers.
 function numericEnum(v: unknown): unknown {
   return typeof v === 'number' ? String(v) : v;
 }
 
-const LINE_KINDS = ['listen', 'device', 'simulated'] as const;
+const LINE_KINDS = ['listen', 'device'] as const;
+const TCP_ONLY = ['mode', 'maxCalls'];
 
 const line: Field<LineConfig> = {
   type: 'line',
-  doc: 'one line: exactly one of `listen`, `device`, `simulated`',
+  doc: 'one line: `listen:` (TCP) or `device:` (serial device or simulated modem)',
   parse(v, path, issues) {
     if (!isPlainObject(v)) return issues.add(path, `${show(v)} is not a line mapping`, 'e.g. { listen: tcp://127.0.0.1:2323 }');
     const kinds = LINE_KINDS.filter((k) => k in v);
     if (kinds.length !== 1) {
       const near = Object.keys(v).map((k) => closest(k, LINE_KINDS)).find(Boolean);
-      return issues.add(path, kinds.length ? `has ${kinds.join(' and ')}: a line is exactly one kind` : 'needs one of listen:, device:, simulated:', kinds.length ? undefined : near);
+      return issues.add(path, kinds.length ? 'has listen and device: a line is exactly one kind' : 'needs listen: or device:', kinds.length ? undefined : near ?? 'listen: tcp://127.0.0.1:2323');
     }
     if (kinds[0] === 'listen') {
       const r = tcpLine.parse(v, path, issues);
       return r && { ...r, kind: 'tcp' };
     }
-    if (kinds[0] === 'device') {
-      const fixed = { ...v, dataBits: numericEnum(v.dataBits), stopBits: numericEnum(v.stopBits) };
-      const r = deviceLine.parse(fixed, path, issues);
-      return r && ({ ...r, kind: 'device', dataBits: Number(r.dataBits), stopBits: Number(r.stopBits) } as DeviceLineConfig);
-    }
-    const raw = v.simulated === true || v.simulated === null ? { ...v, simulated: {} } : v;
-    const r = simulatedLine.parse(raw, path, issues);
+    for (const k of TCP_ONLY) if (k in v) issues.add(`${path}.${k}`, 'applies to TCP lines (listen:) only');
+    const fixed = Object.fromEntries(Object.entries(v).filter(([k]) => !TCP_ONLY.includes(k)));
+    fixed.dataBits = numericEnum(v.dataBits);
+    fixed.stopBits = numericEnum(v.stopBits);
+    const r = deviceLine.parse(fixed, path, issues);
     if (!r) return undefined;
-    const { simulated, ...rest } = r;
-    return { ...rest, kind: 'simulated', dialIn: simulated.dialIn, callerNumber: simulated.callerNumber };
+    const out = { ...r, kind: 'device', dataBits: Number(r.dataBits), stopBits: Number(r.stopBits) } as DeviceLineConfig;
+    const sim = typeof r.device === 'string' ? SIM_PATH.exec(r.device) : null;
+    if (sim) out.simulated = sim[2] ? { name: sim[1]!, far: parseTcpUrl(sim[2]) } : { name: sim[1]! };
+    return out;
   },
   rows(prefix) {
-    const tcp = tcpLine.rows!(prefix).filter((r) => !r.key.endsWith('.id') && !Object.keys(lineCommon).some((k) => r.key === `${prefix}.${k}`));
-    const dev = deviceLine.rows!(prefix).filter((r) => !Object.keys(lineCommon).some((k) => r.key === `${prefix}.${k}`));
-    const sim = simulatedLine.rows!(prefix).filter((r) => !r.key.startsWith(`${prefix}.modem`) && !Object.keys(lineCommon).some((k) => r.key === `${prefix}.${k}`));
-    const common = Object.entries(lineCommon).map(([k, f]) => ({ key: `${prefix}.${k}`, type: f.type, default: f.defaultText ?? (f.defaultValue ? JSON.stringify(f.defaultValue()) : '(none)'), doc: f.doc }));
-    return [...common, ...tcp, ...dev, ...sim];
+    const isCommon = (key: string) => Object.keys(lineCommon).some((k) => key === `${prefix}.${k}`);
+    const common = Object.entries(lineCommon).map(([k, f]) => ({ key: `${prefix}.${k}`, type: f.type, default: defaultText(f), doc: f.doc }));
+    return [...common, ...tcpLine.rows!(prefix).filter((r) => !isCommon(r.key)), ...deviceLine.rows!(prefix).filter((r) => !isCommon(r.key))];
   },
 };
 
@@ -271,6 +307,12 @@ const localAuthority = obj<LocalAuthorityConfig>(
 
 const AUTHORITY_TYPES = ['local', 'ldap', 'winbind'] as const;
 
+/** Keys of src/authority/ldap LdapAuthorityOptions and winbind WinbindAuthorityOptions (docs/domain.md). */
+const DOMAIN_KEYS: Record<'ldap' | 'winbind', string[]> = {
+  ldap: ['type', 'servers', 'mechanism', 'connectTimeoutMs', 'responseTimeoutMs', 'retryDeadAfterMs', 'caFile', 'tlsServername', 'tlsVerify', 'bindDn', 'bindPassword', 'bindPasswordFile', 'baseDn', 'maxMessageBytes', 'requiredGroup', 'dialinDefault'],
+  winbind: ['type', 'ntlmAuthPath', 'extraArgs', 'requiredGroup', 'domain', 'requestTimeoutMs', 'restartMinMs', 'restartMaxMs', 'queueLimit'],
+};
+
 const authority: Field<AuthorityConfigSection> = {
   type: 'mapping',
   doc: 'where credentials are checked: `type: local | ldap | winbind` and its settings',
@@ -280,44 +322,53 @@ const authority: Field<AuthorityConfigSection> = {
     if (!isPlainObject(v)) return issues.add(path, `${show(v)} is not a mapping`);
     const type = v.type ?? 'local';
     if (type === 'local') return localAuthority.parse({ ...v, type }, path, issues);
-    if (type === 'ldap' || type === 'winbind') return { ...v, type } as DomainAuthorityConfig;
+    if (type === 'ldap' || type === 'winbind') {
+      const known = DOMAIN_KEYS[type];
+      for (const k of Object.keys(v)) if (!known.includes(k)) issues.add(`${path}.${k}`, `unknown key for type ${type}`, closest(k, known) ?? `known keys: ${known.join(', ')}`);
+      return { ...v, type } as DomainAuthorityConfig;
+    }
     return issues.add(`${path}.type`, `${show(type)} is not one of ${AUTHORITY_TYPES.join(', ')}`, typeof type === 'string' ? closest(type, AUTHORITY_TYPES) : undefined);
   },
   rows: (prefix) => localAuthority.rows!(prefix).map((r) => (r.key.endsWith('.type') ? { ...r, type: '`local` \\| `ldap` \\| `winbind`', default: '`local`' } : r)),
 };
 
+const DENY_REASONS = ['bad-credentials', 'account-disabled', 'account-locked', 'account-expired', 'password-expired', 'password-must-change', 'logon-hours', 'workstation-restricted', 'no-dialin-permission', 'not-member'] as const;
+
+const message = (doc: string, def: string) => str({ doc, default: def, empty: true });
+
 const dialogue = obj<DialogueConfig>(
   {
-    banner: str({ doc: 'sent when the call is answered; `{line}`, `{date}`, `{caller}` are replaced', default: '\r\nrasgate {line}\r\n', empty: true }),
-    prompts: obj(
-      {
-        user: str({ doc: 'user name prompt', default: 'login: ', empty: true }),
-        password: str({ doc: 'password prompt (typed characters are never echoed)', default: 'Password: ', empty: true }),
-        domain: str({ doc: 'domain prompt (with askDomain)', default: 'Domain: ', empty: true }),
-      },
-      { doc: 'prompts', defaultEmpty: true },
-    ),
-    askDomain: bool({ doc: 'ask for the domain after the password (DOMAIN\\user and user@domain always work)', default: false }),
-    defaultDomain: str({ doc: 'domain used when none is typed (empty: the authority\'s own)', default: '', empty: true }),
+    banner: message('sent when the call is answered; escapes \\l line, \\L device, \\C call, \\d date, \\t time, \\N caller number, \\n caller name, \\b speed', ''),
+    userPrompt: message('user name prompt', 'login: '),
+    passwordPrompt: message('password prompt (typed characters are never echoed)', 'Password: '),
+    domainPrompt: message('domain prompt', 'Domain: '),
+    askDomain: oneOf(['never', 'always', 'when-missing'] as const, { doc: 'ask for the domain after the user name (`DOMAIN\\user` and `user@domain` always work)', default: 'never' }),
+    defaultDomain: str({ doc: 'domain used when none is typed (empty: the authority\'s own); at most 15 characters', default: '', empty: true, check: (v) => (v.length <= 15 ? undefined : 'must be at most 15 characters (DNLEN)') }),
+    splitDomainForms: bool({ doc: 'split `DOMAIN\\user` and `user@DOMAIN` at the user name prompt', default: true }),
+    fieldTimeoutSeconds: num({ doc: 'from a field\'s prompt to its Enter (0 = no limit)', default: 60, min: 0, max: 86_400, unit: 'seconds' }),
+    fieldWarningSeconds: num({ doc: 'warn this long before a field times out (0 = no warning)', default: 10, min: 0, max: 86_400, unit: 'seconds' }),
+    loginTimeoutSeconds: num({ doc: 'the whole login, all attempts (0 = no limit)', default: 240, min: 0, max: 86_400, unit: 'seconds' }),
+    loginWarningSeconds: num({ doc: 'warn this long before the login time ends (0 = no warning)', default: 60, min: 0, max: 86_400, unit: 'seconds' }),
+    maxAttempts: num({ doc: 'failed attempts before the call is refused', default: 3, min: 1, max: 20, integer: true }),
+    failureDelaysSeconds: list(num({ doc: '', min: 0, max: 600, unit: 'seconds' }), { doc: 'pause after the 1st, 2nd, ... failure (the last value repeats)', default: [1, 2, 4] }),
+    passwordMask: message('echoed per password character (empty: nothing)', ''),
+    sevenBit: bool({ doc: 'strip bit 7 of input and send 7-bit output', default: false }),
+    bellOnOverflow: bool({ doc: 'ring the bell when a field is full (not in the password field)', default: false }),
     messages: obj(
       {
-        welcome: str({ doc: 'after a successful login; `{user}`, `{domain}` are replaced', default: 'Welcome, {user}.', empty: true }),
-        failure: str({ doc: 'after a wrong user name or password', default: 'Login incorrect.', empty: true }),
-        error: str({ doc: 'when the authority cannot be reached', default: 'Service unavailable, please try again later.', empty: true }),
-        denied: str({ doc: 'account refused by policy (disabled, locked, expired, no dial-in) when the authority gives no message', default: 'Access denied for this account. Contact your administrator.', empty: true }),
-        timeout: str({ doc: 'when a field or the whole login times out', default: 'Timed out.', empty: true }),
-        timeoutWarning: str({ doc: 'sent warnBefore seconds before a field times out', default: 'Please hurry: the login times out soon.', empty: true }),
-        pppRefused: str({ doc: 'a PPP frame at the prompt on a line without `ppp: exec`', default: 'PPP is not available on this line.', empty: true }),
-        bridgeFailed: str({ doc: 'the bridge target did not answer', default: 'The service is not reachable, please try again later.', empty: true }),
+        failure: message('after a wrong user name or password', 'Login incorrect'),
+        error: message('when the authority cannot be reached', 'Service unavailable, please try again later'),
+        timeout: message('when a field or the whole login timed out', 'Login timed out'),
+        fieldWarning: message('before a field times out; `{seconds}` is replaced', 'Please answer within {seconds} seconds'),
+        loginWarning: message('before the login time ends; `{seconds}` is replaced', 'Login time ends in {seconds} seconds'),
+        success: message('after a successful login', ''),
+        denied: message('a policy refusal without a more specific message', 'Access denied'),
+        deniedReasons: dict(message('', ''), { doc: `per refusal reason (${DENY_REASONS.join(', ')}); defaults in src/ras/options.ts`, default: {}, keys: DENY_REASONS }),
+        pppRefused: message('a PPP frame at the prompt on a line without `ppp: exec`', 'PPP is not available on this line'),
+        bridgeFailed: message('the bridge target did not answer', 'The service is not reachable, please try again later'),
       },
       { doc: 'messages', defaultEmpty: true },
     ),
-    fieldTimeout: seconds('per-field Receive timeout (0 = none)', 60, 0, 3600),
-    warnBefore: seconds('warn this long before a field times out (0 = no warning)', 10, 0, 3600),
-    loginTime: seconds('whole login, all attempts', 240, 0, 86_400),
-    attempts: num({ doc: 'attempts before hanging up', default: 3, min: 1, max: 10, integer: true }),
-    failureDelay: seconds('delay after the first failure; doubles after each further one', 2, 0, 60),
-    sevenBit: bool({ doc: 'strip bit 7 from what the caller types', default: false }),
   },
   { doc: 'the login dialogue', defaultEmpty: true },
 );
@@ -381,14 +432,15 @@ export function validate(doc: unknown): { config?: RasgateConfig; issues: Issues
   if (!raw) return { issues };
   if (isPlainObject(doc) && !('lines' in doc)) issues.add('lines', 'is required: at least one line', 'lines: [{ listen: tcp://127.0.0.1:2323 }]');
   for (const [name, a] of Object.entries(raw.actions ?? {})) if (a?.kind === 'named') issues.add(`actions.${name}`, `${show(a.name)} is not an action`, actionDoc);
-  const counters: Record<string, number> = { tcp: 0, device: 0, simulated: 0 };
-  const prefix: Record<string, string> = { tcp: 'tcp', device: 'dev', simulated: 'sim' };
+  const counters: Record<string, number> = { tcp: 0, dev: 0, sim: 0 };
   const ids = new Map<string, number>();
   const listens = new Map<string, number>();
   (raw.lines ?? []).forEach((l, i) => {
     if (!l) return;
-    const n = counters[l.kind]!++;
-    if (!l.id) l.id = `${prefix[l.kind]}${n}`;
+    const lc0 = l as LineConfig;
+    const prefix = lc0.kind === 'tcp' ? 'tcp' : lc0.simulated ? 'sim' : 'dev';
+    const n = counters[prefix]!++;
+    if (!l.id) l.id = `${prefix}${n}`;
     if (ids.has(l.id)) issues.add(`lines[${i}].id`, `"${l.id}" is also lines[${ids.get(l.id)}]`, 'give every line its own id');
     ids.set(l.id, i);
     if (!l.action) return;
@@ -400,7 +452,7 @@ export function validate(doc: unknown): { config?: RasgateConfig; issues: Issues
     }
     if (l.ppp === 'exec' && l.action.kind !== 'exec' && l.action.kind !== 'named') issues.add(`lines[${i}].ppp`, '`exec` needs an exec action on the line', 'action: { exec: [/usr/sbin/pppd, ...] }');
     const lc = l as LineConfig;
-    const addr = lc.kind === 'tcp' ? lc.listen : lc.kind === 'simulated' ? lc.dialIn : undefined;
+    const addr = lc.kind === 'tcp' ? lc.listen : lc.simulated?.far;
     if (addr) {
       const key = `${addr.host}:${addr.port}`;
       if (listens.has(key)) issues.add(`lines[${i}]`, `listens on ${key} like lines[${listens.get(key)}]`);

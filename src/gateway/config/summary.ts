@@ -9,7 +9,12 @@ export function describeAction(a: ActionConfig): string {
 }
 
 export function describeLine(l: LineConfig): string {
-  const where = l.kind === 'tcp' ? `${formatTcpUrl(l.listen)} ${l.telnet ? 'telnet' : 'raw'}` : l.kind === 'device' ? `${l.device} ${l.baudRate} baud` : `simulated modem${l.dialIn ? ` dial-in ${formatTcpUrl(l.dialIn)}` : ''}`;
+  const where =
+    l.kind === 'tcp'
+      ? `${formatTcpUrl(l.listen)} ${l.mode}`
+      : l.simulated
+        ? `simulated modem "${l.simulated.name}"${l.simulated.far ? `, callers dial in at ${formatTcpUrl(l.simulated.far)}` : ''}`
+        : `${l.device} ${l.baudRate} baud`;
   return `${l.id}: ${where}, then ${describeAction(l.action)}${l.ppp === 'exec' ? ', PPP to exec' : ''}${l.enabled ? '' : ' (disabled)'}`;
 }
 
