@@ -2,7 +2,8 @@
  * Session security after our acceptor established a context with python3-ntlm-auth
  * (ASC_REQ_CONFIDENTIALITY | ASC_REQ_INTEGRITY): messages sealed by the peer's GSS_WrapEx open
  * with our decryptMessage and ours with its GSS_UnwrapEx, sequence numbers advance on both
- * sides, and a flipped byte is refused by each side [MS-NLMP 3.4.6, 3.4.7].
+ * sides, and a flipped byte is refused by each side [MS-NLMP 3.4.6, 3.4.7]. And with impacket
+ * (KEY_EXCH with its own random session key): our signature equals the one its key gives.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,8 +18,10 @@ import {
   SEC_E_OK,
   SEC_I_CONTINUE_NEEDED,
   NtlmSessionError,
+  NegotiateFlags,
   acceptSecurityContext,
   decryptMessage,
+  makeSignature,
   deleteSecurityContext,
   encryptMessage,
   statusName,
@@ -26,7 +29,8 @@ import {
 } from '../../src/ntlm/index.js';
 import { makeLocalAuthority, type LocalAuthorityFixture } from '../../scripts/interop/local-authority-fixture.js';
 import { ourCredential } from '../../scripts/interop/our-acceptor.js';
-import { ntlmAuthPySession, PeerSet, type NtlmSessionPeer } from '../../scripts/interop/ntlm-peers.js';
+import { impacketKeyedClient, ntlmAuthPySession, PeerSet, type NtlmSessionPeer } from '../../scripts/interop/ntlm-peers.js';
+import { ntlmGssMic } from '../../scripts/interop/ntlm-gss-mic.js';
 import { Layout } from '../../src/ntlm/constants.js';
 import { needs } from '../helpers/tools.js';
 
@@ -95,5 +99,33 @@ describe('session security with python3-ntlm-auth', { skip: needs('py:ntlm_auth'
     bad[2]! ^= 0x01;
     const opened = await peer.unwrap(Buffer.concat([signature, bad]));
     assert.ok(opened instanceof Error, 'ntlm-auth must refuse an altered message');
+  });
+});
+
+describe('session key agreement with python3-impacket (KEY_EXCH, SIGN, SEAL)', { skip: needs('py:impacket') }, () => {
+  const peers = new PeerSet();
+  let fx: LocalAuthorityFixture;
+  after(async () => {
+    peers.killAll();
+    await fx?.cleanup();
+  });
+
+  test("our makeSignature equals the MS-NLMP signature under impacket's exported session key", async () => {
+    fx = makeLocalAuthority([{ name: USER, password: PASSWORD }], DOMAIN);
+    const credential = ourCredential(fx.authority, { netbiosComputerName: 'RASGATE-TEST' });
+    const client = impacketKeyedClient(peers, { user: USER, password: PASSWORD, domain: DOMAIN }, { sign: true });
+    const req = ASC_REQ_INTEGRITY | ASC_REQ_CONNECTION;
+    const leg1 = await acceptSecurityContext(credential, null, await client.negotiate(), req, SECURITY_NATIVE_DREP);
+    assert.equal(leg1.status, SEC_I_CONTINUE_NEEDED, statusName(leg1.status));
+    const auth = await client.authenticate(leg1.outputToken!);
+    assert.ok(auth.flags & NegotiateFlags.NEGOTIATE_KEY_EXCH, 'impacket negotiated KEY_EXCH');
+    const leg2 = await acceptSecurityContext(credential, leg1.context, auth.token, req, SECURITY_NATIVE_DREP);
+    try {
+      assert.equal(leg2.status, SEC_E_OK, `${statusName(leg2.status)} (${leg2.reason})`);
+      const message = Buffer.from('signed by the gateway');
+      assert.deepEqual(makeSignature(leg2.context!, message), ntlmGssMic(auth.exportedSessionKey, auth.flags, 'server-to-client', message, 0));
+    } finally {
+      deleteSecurityContext(leg2.context);
+    }
   });
 });
