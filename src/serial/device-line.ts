@@ -247,10 +247,11 @@ export class DeviceLine extends EventEmitter implements Line {
     this.actor.send({ type: 'RESUME' });
   }
 
+  /** Hang up any call, release the device; final (make a new line to start again). */
   stop(): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
-        if (this.state !== 'closed' || this.stateValue === 'stopping') return false;
+        if (this.stateValue !== '"closed"') return false;
         this.off('state', done);
         this.actor.stop();
         resolve();
