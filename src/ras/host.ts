@@ -83,7 +83,7 @@ export class RasSecurityHost {
   private readonly maxQueuedBytes: number;
 
   constructor(options: RasSecurityHostOptions = {}) {
-    this.logger = (options.logger ?? nullLogger()).child({ module: 'ras' });
+    this.logger = (options.logger ?? nullLogger()).child({ module: 'dialogue' });
     this.timers = options.timers ?? nodeTimers;
     this.maxQueuedBytes = options.maxQueuedBytes ?? 65536;
     if (options.startDialogue) this.startDialogue = options.startDialogue;

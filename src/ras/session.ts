@@ -71,7 +71,7 @@ export class DialogueSession {
   ) {
     const o = deps.options;
     this.discipline = new LineDiscipline({ sevenBit: o.sevenBit, bellOnOverflow: o.bellOnOverflow });
-    this.log = deps.logger.child({ module: 'ras.dialogue', line: port.channel.lineId, call: port.channel.callId, port: port.handle });
+    this.log = deps.logger.child({ module: 'dialogue', line: port.channel.lineId, call: port.channel.callId, port: port.handle });
   }
 
   /** Start the machine and the receive loop; returns at once. */
