@@ -248,23 +248,21 @@ export class DeviceLine extends EventEmitter implements Line {
   }
 
   /** Hang up any call, release the device; final (make a new line to start again). */
-  stop(): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        if (this.stateValue !== '"closed"') return false;
-        this.off('state', done);
-        this.actor.stop();
-        resolve();
-        return true;
-      };
-      this.on('state', done);
-      this.actor.send({ type: 'STOP' });
-      if (this.actor.getSnapshot().matches('closed') || this.actor.getSnapshot().matches('failed')) {
-        this.off('state', done);
-        this.actor.stop();
-        void this.port.close().then(resolve);
-      }
-    });
+  async stop(): Promise<void> {
+    const snap = this.actor.getSnapshot();
+    if (snap.status === 'active' && !snap.matches('closed') && !snap.matches('failed')) {
+      await new Promise<void>((resolve) => {
+        const sub = this.actor.subscribe((s) => {
+          if (s.matches('closed')) {
+            sub.unsubscribe();
+            resolve();
+          }
+        });
+        this.actor.send({ type: 'STOP' });
+      });
+    }
+    this.actor.stop();
+    await this.port.close();
   }
 
   /** The machine's state value, for tests and the console. */
@@ -279,7 +277,7 @@ export class DeviceLine extends EventEmitter implements Line {
       this.stateValue = value;
     }
     const state = STATE_OF.find(([path]) => s.matches(path as never))?.[1] ?? this.state;
-    if (state !== this.state || value === '"stopping"') {
+    if (state !== this.state) {
       this.state = state;
       this.emit('state', this.status());
     }
