@@ -1,19 +1,17 @@
 /**
  * Negative cases against our acceptor, with tokens real peers made and then tampered with
  * where the case needs it: a forged MIC (python3-ntlm-auth announces its MIC; Samba ntlm_auth
- * fills the slot without announcing it, see below),
- * a MIC bit stripped from the signed blob, a replayed AUTHENTICATE (to a second context and to
- * the same context again), an NTLMv1 response (impacket, use_ntlmv2=False) and an anonymous
+ * fills the slot without announcing it, see below), a MIC bit stripped from the signed blob,
+ * a replayed AUTHENTICATE (to a second context and to the same context again), an NTLMv1 response (impacket, use_ntlmv2=False) and an anonymous
  * AUTHENTICATE (impacket with empty user and password). Each is refused, with the status and the
  * engine's reason word checked so that a refusal for the wrong cause does not pass.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AvId, Layout, MsvAvFlag, SEC_E_INVALID_TOKEN, SEC_E_LOGON_DENIED, SEC_E_OK, SEC_I_CONTINUE_NEEDED, statusName } from '../../src/ntlm/constants.js';
+import { AvId, Layout, MsvAvFlag, SEC_E_INVALID_TOKEN, SEC_E_LOGON_DENIED, SEC_E_OK, SEC_I_CONTINUE_NEEDED, statusName, type CredentialHandle } from '../../src/ntlm/index.js';
 import { makeLocalAuthority, type LocalAuthorityFixture } from '../../scripts/interop/local-authority-fixture.js';
 import { ourAcceptSession, ourCredential, type OurAcceptSession } from '../../scripts/interop/our-acceptor.js';
 import { impacketClient, ntlmAuthPyClient, PeerSet, sambaClient, type Credentials, type NtlmClientPeer } from '../../scripts/interop/ntlm-peers.js';
-import type { CredentialHandle } from '../../src/ntlm/server.js';
 import { blobAvPairOffset, payloadStart } from '../../scripts/interop/token-bytes.js';
 import { needs } from '../helpers/tools.js';
 
