@@ -12,7 +12,7 @@
  * aborted, timers cleared), releases the handle and returns ERROR_PORT_DISCONNECTED: nonzero, so
  * the transaction is over and no completion follows (RasSecurityDialogEnd's contract).
  */
-import type { InspectionEvent } from 'xstate';
+import type { InspectionEvent, Observer } from 'xstate';
 import { errorSummary } from '../errors.js';
 import { nullLogger, type Logger } from '../observe/logger.js';
 import type { CallChannel } from '../serial/types.js';
@@ -54,8 +54,10 @@ export interface RasSecurityHostOptions {
   timers?: Timers;
   /** Clock for the banner's \d and \t. Default: () => new Date(). */
   now?: () => Date;
-  /** XState inspection observer for every dialogue actor (sanitize `password` keys in it). */
+  /** XState inspection observer for every dialogue actor (sanitize `password` keys in it). Default none. */
   inspect?: (event: InspectionEvent) => void;
+  /** Per-call inspection observer (e.g. transitionLogger({ logger, line, call })); wins over `inspect`. Default none. */
+  inspectCall?: (channel: CallChannel) => Observer<InspectionEvent> | ((event: InspectionEvent) => void) | undefined;
   /** Caller bytes queued per port before a receive takes them. Default 65536. */
   maxQueuedBytes?: number;
   /** Replace the dialogue begin() starts (surface tests, other dialogues). Default: the login dialogue. */
@@ -97,6 +99,7 @@ export class RasSecurityHost {
         now: options.now ?? (() => new Date()),
         timers: options.timers,
         inspect: options.inspect,
+        inspectCall: options.inspectCall,
       };
       this.startDialogue = (host, port) => {
         const session = new DialogueSession(host, port, deps);

@@ -5,7 +5,7 @@
  * reports the machine's outcome through complete(). One process-wide provided machine: actions
  * and the verify actor find their session through the actor system (no per-call provide()).
  */
-import { createActor, fromPromise, type Actor, type InspectionEvent } from 'xstate';
+import { createActor, fromPromise, type Actor, type InspectionEvent, type Observer } from 'xstate';
 import { dialogueMachine, type DialogueEvent, type DialogueOutcome, type LoginField, type TellParams } from '../../machines/dialogue.js';
 import { errorSummary } from '../errors.js';
 import type { Logger } from '../observe/logger.js';
@@ -17,6 +17,7 @@ import { parseLogin } from './login.js';
 import { securityMessageFor } from './message.js';
 import type { ResolvedDialogueOptions } from './options.js';
 import type { RasPort } from './port.js';
+import type { CallChannel } from '../serial/types.js';
 import type { CompletionDetail, PortHandle, SecurityMessage, Timers } from './types.js';
 import type { VerifyInput, VerifyOutcome, Verifier } from './verify.js';
 
@@ -34,6 +35,8 @@ export interface SessionDeps {
   now: () => Date;
   timers?: Timers;
   inspect?: (event: InspectionEvent) => void;
+  /** Per-call inspection (e.g. src/observe's transitionLogger with line and call); wins over `inspect`. */
+  inspectCall?: (channel: CallChannel) => Observer<InspectionEvent> | ((event: InspectionEvent) => void) | undefined;
 }
 
 const sessions = new WeakMap<object, DialogueSession>();
@@ -77,11 +80,12 @@ export class DialogueSession {
   /** Start the machine and the receive loop; returns at once. */
   start(): void {
     const { channel } = this.port;
+    const inspect = this.deps.inspectCall?.(channel) ?? this.deps.inspect;
     const actor = createActor(runtimeDialogueMachine, {
       input: { config: this.deps.options.machine, lineId: channel.lineId, callId: channel.callId },
       // Only when given: an explicit `clock: undefined` would replace xstate's default clock.
       ...(this.deps.timers ? { clock: this.deps.timers as never } : {}),
-      ...(this.deps.inspect ? { inspect: this.deps.inspect } : {}),
+      ...(inspect ? { inspect } : {}),
     });
     this.actor = actor;
     sessions.set(actor.system, this);

@@ -6,6 +6,7 @@ import winston from 'winston';
 import { SimulatedClock, type InspectionEvent } from 'xstate';
 import { OptionError } from '../../src/errors.js';
 import { createLogger } from '../../src/observe/logger.js';
+import { transitionLogger } from '../../src/observe/transitions.js';
 import {
   ERROR_ACCT_DISABLED,
   ERROR_AUTHENTICATION_FAILURE,
@@ -287,6 +288,30 @@ describe('login dialogue over the RAS surface', () => {
     assert.equal(channel.output, 'login: bob\r\nPassword: ');
     assert.equal(host.end(port), ERROR_PORT_DISCONNECTED);
     assert.deepEqual(completions, []);
+  });
+
+  test('per-call inspection: one transition log line per step, with line and call, never the password', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ noStdout: true, transports: [new winston.transports.Stream({ stream: new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }) })] });
+    const host = new RasSecurityHost({
+      verifier: async (i) => (i.password === SECRET ? { kind: 'success', user: i.user, domain: 'D' } : { kind: 'failure' }),
+      inspectCall: (channel) => transitionLogger({ logger, line: channel.lineId, call: channel.callId }),
+    });
+    const channel = new FakeChannel({ lineId: 'tty7', callId: 'tty7-1' });
+    const done = new Promise<SecurityMessage>((resolve) => host.beginCall(channel, (m) => resolve(m)));
+    channel.type(`bob\r${SECRET}\r`);
+    assert.equal((await done).msgId, SECURITYMSG_SUCCESS);
+    const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.message === 'transition');
+    assert.deepEqual(
+      records.map((r) => [r.machine, r.from, r.to, r.event, r.line, r.call]),
+      [
+        ['dialogue', null, 'session.username', 'xstate.init', 'tty7', 'tty7-1'],
+        ['dialogue', 'session.username', 'session.password', 'USER', 'tty7', 'tty7-1'],
+        ['dialogue', 'session.password', 'session.verifying', 'PASSWORD', 'tty7', 'tty7-1'],
+        ['dialogue', 'session.verifying', 'success', 'xstate.done.actor.verify', 'tty7', 'tty7-1'],
+      ],
+    );
+    assert.ok(!lines.join('').includes(SECRET));
   });
 
   test('garbage on the line never crashes the dialogue', async () => {
