@@ -88,7 +88,8 @@ export interface DialogueContext {
   outcome?: DialogueOutcome;
 }
 
-const s = (seconds: number) => Math.max(0, seconds) * 1000;
+/** Seconds (as configured, and as Receive takes them) to the milliseconds `after` wants. */
+const toMs = (seconds: number) => Math.max(0, seconds) * 1000;
 
 export const dialogueMachine = setup({
   types: {
@@ -127,13 +128,13 @@ export const dialogueMachine = setup({
     attemptsLeft: ({ context }) => context.attempts < context.config.maxAttempts,
   },
   delays: {
-    fieldWarning: ({ context: { config } }) => s(config.fieldTimeoutSeconds - config.fieldWarningSeconds),
-    fieldTimeout: ({ context: { config } }) => s(config.fieldTimeoutSeconds),
-    loginWarning: ({ context: { config } }) => s(config.loginTimeoutSeconds - config.loginWarningSeconds),
-    loginTimeout: ({ context: { config } }) => s(config.loginTimeoutSeconds),
+    fieldWarning: ({ context: { config } }) => toMs(config.fieldTimeoutSeconds - config.fieldWarningSeconds),
+    fieldTimeout: ({ context: { config } }) => toMs(config.fieldTimeoutSeconds),
+    loginWarning: ({ context: { config } }) => toMs(config.loginTimeoutSeconds - config.loginWarningSeconds),
+    loginTimeout: ({ context: { config } }) => toMs(config.loginTimeoutSeconds),
     failureDelay: ({ context: { config, attempts } }) => {
       const delays = config.failureDelaysSeconds;
-      return delays.length === 0 ? 0 : s(delays[Math.min(attempts, delays.length) - 1] ?? 0);
+      return delays.length === 0 ? 0 : toMs(delays[Math.min(attempts, delays.length) - 1] ?? 0);
     },
   },
 }).createMachine({
