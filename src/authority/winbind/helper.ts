@@ -12,7 +12,7 @@ import { RasgateError, errorSummary } from '../../errors.js';
 import { HelperAnswerParser, type HelperAnswer } from './protocol.js';
 
 export class WinbindHelperError extends RasgateError {
-  constructor(code: 'WINBIND_TIMEOUT' | 'WINBIND_DIED' | 'WINBIND_CLOSED' | 'WINBIND_QUEUE_FULL' | 'WINBIND_ABORTED', message: string) {
+  constructor(code: 'WINBIND_TIMEOUT' | 'WINBIND_DIED' | 'WINBIND_PROTOCOL' | 'WINBIND_CLOSED' | 'WINBIND_QUEUE_FULL' | 'WINBIND_ABORTED', message: string) {
     super(code, message);
   }
 }
@@ -133,21 +133,35 @@ export class NtlmAuthHelper {
     this.backoff = Math.min(this.backoff * 2, this.o.restartMaxMs);
   }
 
+  /** Our decision to drop the child (stalled, garbled): fail its request, never re-ask it, restart. */
+  private replace(why: string, code: 'WINBIND_TIMEOUT' | 'WINBIND_PROTOCOL'): void {
+    const child = this.child;
+    this.child = undefined;
+    child?.kill('SIGKILL');
+    const job = this.current;
+    this.current = undefined;
+    if (job) this.settle(job, new WinbindHelperError(code, why));
+    if (this.closed) return;
+    this.o.logger.warn('winbind authority: replacing the ntlm_auth helper', { error: why, restartInMs: this.backoff });
+    this.restartTimer = setTimeout(() => this.start(), this.backoff);
+    this.backoff = Math.min(this.backoff * 2, this.o.restartMaxMs);
+  }
+
   private receive(child: ChildProcessWithoutNullStreams, chunk: string): void {
+    if (this.child !== child) return;
     let answers: HelperAnswer[];
     try {
       answers = this.parser.feed(chunk);
     } catch (err) {
-      this.o.logger.warn('winbind authority: ntlm_auth answer malformed; restarting it', errorSummary(err));
-      child.kill('SIGKILL');
+      const s = errorSummary(err);
+      this.replace(`ntlm_auth answer malformed: ${s.message}`, 'WINBIND_PROTOCOL');
       return;
     }
     for (const a of answers) {
       const job = this.current;
       this.current = undefined;
       if (!job) {
-        this.o.logger.warn('winbind authority: ntlm_auth answered with nothing asked; restarting it');
-        child.kill('SIGKILL');
+        this.replace('ntlm_auth answered with nothing asked', 'WINBIND_PROTOCOL');
         return;
       }
       this.backoff = this.o.restartMinMs;
@@ -167,9 +181,7 @@ export class NtlmAuthHelper {
     const err = new WinbindHelperError('WINBIND_TIMEOUT', `ntlm_auth gave no answer in ${this.o.requestTimeoutMs} ms`);
     if (this.current === job) {
       // A stalled helper would answer this request into the next one's slot: replace it.
-      this.current = undefined;
-      this.settle(job, err);
-      this.child?.kill('SIGKILL');
+      this.replace(err.message, 'WINBIND_TIMEOUT');
     } else this.drop(job, err);
   }
 
