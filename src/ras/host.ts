@@ -69,6 +69,8 @@ interface PortEntry {
   onComplete?: CompletionCallback;
   dialogue?: { stop(): void };
   completed: boolean;
+  /** Inside begin(): a completion now is delivered after begin has returned. */
+  beginning?: boolean;
 }
 
 const nodeTimers: Timers = {
@@ -137,11 +139,14 @@ export class RasSecurityHost {
     p.recvBufSize = recvBufSize;
     p.state = 'begun';
     entry.onComplete = onComplete;
+    entry.beginning = true;
     try {
       entry.dialogue = this.startDialogue(this, p);
     } catch (err) {
       this.logger.error('security dialogue failed to start', { port, error: errorSummary(err) });
       return this.refuse(port, entry, ERROR_PORT_NOT_OPEN, 'the dialogue failed to start');
+    } finally {
+      entry.beginning = false;
     }
     return NO_ERROR;
   }
@@ -195,11 +200,16 @@ export class RasSecurityHost {
       domain: copy.domain,
       outcome: detail.outcome?.kind,
     });
-    try {
-      entry.onComplete?.(copy, detail);
-    } catch (err) {
-      this.logger.error('completion callback threw', { port: copy.port, error: errorSummary(err) });
-    }
+    const deliver = () => {
+      try {
+        entry.onComplete?.(copy, detail);
+      } catch (err) {
+        this.logger.error('completion callback threw', { port: copy.port, error: errorSummary(err) });
+      }
+    };
+    // The server must see begin() return before the completion (rasshost.h order).
+    if (entry.beginning) queueMicrotask(deliver);
+    else deliver();
     return NO_ERROR;
   }
 

@@ -81,6 +81,21 @@ describe('begin', () => {
     assert.equal(t.channel.hangups, 1);
   });
 
+  test('a completion made while begin() runs is delivered after begin() returns', async () => {
+    const host = new RasSecurityHost({
+      startDialogue: (h, port) => {
+        assert.equal(h.complete({ msgId: SECURITYMSG_ERROR, port: port.handle, error: 638, userName: '', domain: '' }), NO_ERROR);
+        return { stop() {} };
+      },
+    });
+    const order: string[] = [];
+    const port = host.openPort(new FakeChannel());
+    assert.equal(host.begin(port, 64, 64, () => order.push('complete')), NO_ERROR);
+    order.push('begin returned');
+    await settle();
+    assert.deepEqual(order, ['begin returned', 'complete']);
+  });
+
   test('a dialogue that fails to start: refused, hung up', () => {
     const host = new RasSecurityHost({ startDialogue: () => { throw new Error('boom'); } });
     const channel = new FakeChannel();
