@@ -198,7 +198,11 @@ export const lineMachine = setup({
       invoke: { id: 'closeDevice', src: 'closeDevice', onDone: 'closed', onError: 'closed' },
     },
     open: {
-      invoke: { id: 'portEvents', src: 'portEvents' },
+      invoke: {
+        id: 'portEvents',
+        src: 'portEvents',
+        onError: { target: 'reopening', actions: [{ type: 'endCall', params: { reason: 'device-lost' } }, 'rememberError'] },
+      },
       on: {
         DEVICE_LOST: {
           target: 'reopening',

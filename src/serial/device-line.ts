@@ -192,9 +192,10 @@ export class DeviceLine extends EventEmitter implements Line {
           this.log.info('caller ID decision', { callerNumber: context.callerId.number ?? 'unknown', answer: ok });
           return ok;
         },
+        // Retrying will not release another getty's lock or grant permissions: fail clearly.
         fatalOpenError: ({ event }) => {
-          const code = (event as { error?: { code?: string } }).error?.code;
-          return code === 'LINE_LOCKED';
+          const error = (event as { error?: { code?: string; errno?: string } }).error;
+          return error?.code === 'LINE_LOCKED' || error?.errno === 'EACCES';
         },
       },
     });

@@ -10,8 +10,11 @@ export class LineLockedError extends RasgateError {
 
 /** The device could not be opened (missing, permissions, bad settings). */
 export class LineOpenError extends RasgateError {
-  constructor(readonly device: string, message: string, options?: { cause?: unknown }) {
+  /** errno name when known (ENOENT, EACCES, ...): the bindings give only strerror text. */
+  readonly errno?: string;
+  constructor(readonly device: string, message: string, options?: { cause?: unknown; errno?: string }) {
     super('LINE_OPEN_FAILED', `device ${device}: ${message}`, options);
+    if (options?.errno) this.errno = options.errno;
   }
 }
 

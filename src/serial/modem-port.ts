@@ -55,6 +55,17 @@ function alive(pid: number): boolean {
   }
 }
 
+/** errno name of an open failure: serialport's C++ binding reports only strerror text. */
+export function errnoOf(err: unknown): string | undefined {
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code) return e.code;
+  const m = e?.message ?? '';
+  if (/No such file or directory/i.test(m)) return 'ENOENT';
+  if (/Permission denied/i.test(m)) return 'EACCES';
+  if (/No such device/i.test(m)) return 'ENODEV';
+  return undefined;
+}
+
 export function isLockError(err: unknown): boolean {
   const e = err as NodeJS.ErrnoException;
   return e?.code === 'EBUSY' || e?.code === 'EAGAIN' || /Cannot lock port|Resource temporarily unavailable|Resource busy/i.test(e?.message ?? '');
@@ -85,7 +96,8 @@ export class ModemPort extends EventEmitter {
       try {
         device = await realpath(s.path);
       } catch (err) {
-        throw new LineOpenError(s.path, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such device' : (err as Error).message, { cause: err });
+        const errno = errnoOf(err);
+        throw new LineOpenError(s.path, errno === 'ENOENT' ? 'no such device' : (err as Error).message, { cause: err, ...(errno ? { errno } : {}) });
       }
       if (device !== s.path) this.log.info('device resolved', { path: s.path, device });
       await this.checkUucpLock(device);
@@ -104,8 +116,8 @@ export class ModemPort extends EventEmitter {
     });
     await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve()))).catch((err: unknown) => {
       if (isLockError(err)) throw new LineLockedError(device, '', { cause: err });
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new LineOpenError(device, code === 'ENOENT' ? 'no such device' : (err as Error).message, { cause: err });
+      const errno = errnoOf(err);
+      throw new LineOpenError(device, errno === 'ENOENT' ? 'no such device' : (err as Error).message, { cause: err, ...(errno ? { errno } : {}) });
     });
     this.port = port;
     this.commandParser.reset();

@@ -139,3 +139,46 @@ test('pty line: a UUCP LCK.. file of a live process is reported with its PID; a 
   assert.notEqual(line2.status().state, 'failed');
   await line2.stop();
 });
+
+test('pty line: the pty disappearing mid-call (socat killed) ends the call device-lost; the line reopens when it is back', { skip }, async () => {
+  const a = join(dir, 'ttyGONE');
+  const b = join(dir, 'ttyGONEFAR');
+  const startPair = async () => {
+    const p = spawn('socat', [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: 'ignore' });
+    await waitFor(() => existsSync(a) && existsSync(b), 'socat ptys');
+    return p;
+  };
+  let pair = await startPair();
+  const modem = new SimModem('gone', { ringIntervalMs: 300, connectDelayMs: 50 });
+  const attach = async () => {
+    const port = new SerialPortStream({ binding: autoDetect(), path: b, baudRate: 115200, lock: false, autoOpen: false });
+    await new Promise<void>((res, rej) => port.open((e) => (e ? rej(e) : res())));
+    port.on('error', () => undefined);
+    modem.attach((bytes) => port.write(bytes), () => undefined);
+    port.on('data', (d: Buffer) => modem.fromDte(d));
+    return port;
+  };
+  let far = await attach();
+  const line = new DeviceLine({ id: 'pty4', path: a, logger: nullLogger(), modem: { quietMs: 50, settleMs: 50, chatTimeoutMs: 1000, reopenBaseMs: 200, reopenMaxMs: 800 } });
+  try {
+    await line.start();
+    const ended = new Promise<CallEndReason>((r) => line.once('call', (c: CallChannel) => c.onEnd(r)));
+    const caller = modem.dial();
+    await waitFor(() => line.status().activeCalls === 1, 'call');
+    pair.kill();
+    assert.equal(await ended, 'device-lost');
+    caller.hangup();
+    await waitFor(() => line.status().state === 'reopening', 'reopening');
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(line.status().state, 'reopening');
+    assert.match(line.status().lastError ?? '', /disconnected|no such device/);
+    far.destroy();
+    pair = await startPair();
+    far = await attach();
+    await waitFor(() => line.status().state === 'idle', 'idle after the device came back', 10_000);
+  } finally {
+    await line.stop();
+    far.destroy();
+    pair.kill();
+  }
+});

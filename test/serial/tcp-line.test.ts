@@ -47,6 +47,8 @@ async function startLine(opts: Partial<ConstructorParameters<typeof TcpLine>[0]>
 test('tcp line: Debian telnet client does not echo the password locally', { skip: needs('telnet', 'script') }, async () => {
   const seen: Array<{ user: string; password: string; echo?: boolean }> = [];
   const line = await startLine();
+  const raw: Buffer[] = [];
+  line.on('call', (c: CallChannel) => c.onData((b) => raw.push(b)));
   line.on('call', loginHandler(seen));
   let out = '';
   const child: ChildProcess = spawn('script', ['-qfc', `telnet 127.0.0.1 ${line.port}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -64,6 +66,9 @@ test('tcp line: Debian telnet client does not echo the password locally', { skip
     assert.ok(!out.includes('s3cretPW'), `password shown on the client terminal: ${JSON.stringify(out)}`);
     // user name appears exactly once: our echo, not the client's too
     assert.equal(out.split('alice').length - 1, 1, JSON.stringify(out));
+    // what the dialogue got: plain bytes, CR NUL / CR LF reduced, no telnet commands
+    const got = Buffer.concat(raw).toString('latin1');
+    assert.match(got, /^alice\r\n?s3cretPW\r\n?$/, JSON.stringify(got));
   } finally {
     child.kill();
     await line.stop();
