@@ -15,6 +15,8 @@ export interface AcceptLeg {
   /** SSPI status of the leg. */
   status: number;
   outputToken?: Buffer;
+  /** The acceptor's word for why (logs), when it gives one. */
+  reason?: string;
 }
 
 /** One accept context: the legs of one client's handshake. */
@@ -28,6 +30,7 @@ export interface AcceptSession {
 export interface HttpNtlmOutcome {
   /** SSPI status of the final leg. */
   status: number;
+  reason?: string;
   user?: string;
   domain?: string;
   /** The client's tokens on this connection, in order (NEGOTIATE, AUTHENTICATE). */
@@ -52,6 +55,11 @@ export interface HttpNtlmServerOptions {
   port?: number;
   /** Called with each final-leg result as it happens. Default: none. */
   onOutcome?: (outcome: HttpNtlmOutcome) => void;
+  /**
+   * Negative tests: replace the client's token before the acceptor sees it (`leg` counts the
+   * connection's tokens from 0). `tokens` records what the client sent. Default: none.
+   */
+  tamper?: (token: Buffer, leg: number) => Buffer;
 }
 
 export async function startHttpNtlmServer(options: HttpNtlmServerOptions): Promise<HttpNtlmServer> {
@@ -88,19 +96,19 @@ export async function startHttpNtlmServer(options: HttpNtlmServerOptions): Promi
     const { session, tokens } = entry;
     const token = Buffer.from(m[1]!, 'base64');
     tokens.push(token);
-    const leg = await session.step(token);
+    const leg = await session.step(options.tamper ? options.tamper(token, tokens.length - 1) : token);
     if (leg.status === options.continueStatus) return challenge(res, leg.outputToken, false);
     sessions.delete(socket);
     if (leg.status === options.okStatus) {
       const who = session.identity();
-      record({ status: leg.status, ...who, tokens });
+      record({ status: leg.status, ...(leg.reason ? { reason: leg.reason } : {}), ...who, tokens });
       session.close();
       const body = `user=${who?.domain ?? ''}\\${who?.user ?? ''}\n`;
       res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': String(Buffer.byteLength(body)) });
       res.end(body);
       return;
     }
-    record({ status: leg.status, tokens });
+    record({ status: leg.status, ...(leg.reason ? { reason: leg.reason } : {}), tokens });
     session.close();
     challenge(res, undefined, true);
   };

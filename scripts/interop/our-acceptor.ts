@@ -20,6 +20,7 @@ import {
 import type { AcceptLeg, AcceptSession } from './http-ntlm-server.js';
 
 export interface OurAcceptorLeg extends AcceptLeg {
+  /** The engine's stable reason word ('ok', 'bad-mic', ...). */
   reason: string;
 }
 

@@ -112,6 +112,7 @@ describe('our acceptor <- curl --ntlm over HTTP', { skip: needs('curl') }, () =>
     assert.equal(r.body.trim(), `user=${DOMAIN}\\${USER}`);
     const got = http.outcomes.slice(before);
     assert.deepEqual(got.map(({ status, user, domain }) => ({ status, user, domain })), [{ status: SEC_E_OK, user: USER, domain: DOMAIN }]);
+    assert.equal(got[0]!.reason, 'ok');
     // What makes curl worth testing: OEM strings, a 32-byte NEGOTIATE, a real LMv2, no MIC.
     const [negotiate, authenticate] = got[0]!.tokens;
     assert.equal(negotiate!.length, 32, 'curl NEGOTIATE length');
