@@ -11,6 +11,7 @@ interface BenchModule {
 const BENCHES: Array<() => Promise<BenchModule>> = [
   () => import('./ntlm.js'),
   () => import('./dialogue.js'),
+  () => import('./domain.js'),
 ];
 
 let failed = 0;

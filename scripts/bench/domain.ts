@@ -1,0 +1,62 @@
+/**
+ * Domain bench: logons per second and p50/p99 latency against a throwaway Samba AD DC
+ * (scripts/samba-dc.sh) for each domain authority, next to Samba's own ntlm_auth doing the
+ * same checks in the same run. The measuring half (domain-inner.ts) runs inside the DC's
+ * network namespace. Skipped (with the reason) where the DC cannot run: not root, no Samba.
+ *   BENCH_SECONDS (default 3) per figure, BENCH_CONCURRENCY (default 4).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const name = 'domain (Samba AD DC in a network namespace)';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const script = resolve(root, 'scripts/samba-dc.sh');
+
+function missing(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root (network namespace)';
+  for (const t of ['/usr/sbin/samba', '/usr/bin/samba-tool', '/usr/bin/ntlm_auth', '/usr/sbin/ip']) if (!existsSync(t)) return `needs ${t}`;
+  return undefined;
+}
+
+interface Figures {
+  name: string;
+  n: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  concurrency: number;
+}
+
+export async function run(): Promise<void> {
+  const why = missing();
+  if (why) {
+    process.stdout.write(`skipped: ${why} (scripts/install-test-deps.sh installs Samba)\n`);
+    return;
+  }
+  const dc = `rgbench-${process.pid}`;
+  const started = spawnSync('bash', [script, 'start', dc], { encoding: 'utf8', timeout: 120_000 });
+  if (started.status !== 0) throw new Error(`samba-dc.sh start failed: ${started.stderr.slice(-1500)}`);
+  try {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const line of started.stdout.split('\n')) {
+      const m = /^([A-Z_]+)=(.*)$/.exec(line);
+      if (m) env[m[1]!] = m[2]!.replace(/^"(.*)"$/, '$1');
+    }
+    const r = spawnSync('bash', [script, 'exec', dc, process.execPath, '--import', 'tsx', resolve(root, 'scripts/bench/domain-inner.ts')], { encoding: 'utf8', env, cwd: root, timeout: 300_000 });
+    if (r.status !== 0) throw new Error(`domain bench failed: ${r.stderr.slice(-1500)}`);
+    const figures = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Figures);
+    const base = figures[0]!;
+    const pad = Math.max(...figures.map((f) => f.name.length));
+    process.stdout.write(`${'what'.padEnd(pad)}  logons/s   p50 ms   p99 ms   vs ntlm_auth direct\n`);
+    for (const f of figures) {
+      process.stdout.write(
+        `${f.name.padEnd(pad)}  ${f.perSecond.toFixed(0).padStart(8)}  ${f.p50.toFixed(2).padStart(7)}  ${f.p99.toFixed(2).padStart(7)}   ${(f.perSecond / base.perSecond).toFixed(2)}x\n`,
+      );
+    }
+  } finally {
+    spawnSync('bash', [script, 'stop', dc], { timeout: 30_000 });
+  }
+}
