@@ -76,6 +76,43 @@ test('simulated modem: caller ID in the banner, login, welcome, DTR hang-up; the
   }
 });
 
+test('16 simulated modem lines in one process, one host: every caller completes independently', async () => {
+  const clock = new SimulatedClock();
+  const host = new RasSecurityHost({ verifier, timers: clock });
+  const results: SecurityMessage[] = [];
+  const rigs = Array.from({ length: 16 }, (_, i) => {
+    const modem = simModem(`rasdlg16-${i}`, { clock, connectDelayMs: 500 + i * 37 });
+    const line = new DeviceLine({ id: `m16-${i}`, path: `sim://rasdlg16-${i}`, logger: nullLogger(), clock });
+    line.on('call', serve(host, results));
+    return { modem, line };
+  });
+  try {
+    const started = rigs.map((r) => r.line.start());
+    await advanceUntil(clock, () => rigs.every((r) => r.line.status().state === 'idle'), 'all idle');
+    await Promise.all(started);
+    const callers = rigs.map((r) => r.modem.dial());
+    await advanceUntil(clock, () => callers.every((c) => c.received.endsWith('login: ')), 'all prompted');
+    // Interleave: odd callers type a wrong password first.
+    callers.forEach((c, i) => c.type(`user${i}\r`));
+    await advanceUntil(clock, () => callers.every((c) => c.received.endsWith('Password: ')), 'all asked for a password');
+    callers.forEach((c, i) => c.type(i % 2 ? 'wrong\r' : `${SECRET}\r`));
+    await advanceUntil(clock, () => callers.every((c, i) => (i % 2 ? c.received.endsWith('login: ') : c.state === 'ended')), 'first round');
+    callers.forEach((c, i) => {
+      if (i % 2) c.type(`user${i}\r${SECRET}\r`);
+    });
+    await advanceUntil(clock, () => callers.every((c) => c.state === 'ended') && results.length === 16, 'all done');
+    assert.deepEqual(results.map((m) => m.msgId), new Array(16).fill(SECURITYMSG_SUCCESS));
+    assert.deepEqual(results.map((m) => m.userName).sort(), Array.from({ length: 16 }, (_, i) => `user${i}`).sort());
+    assert.ok(callers.every((c, i) => c.received.includes(`Welcome, user${i}`)));
+    assert.equal(host.portCount, 0);
+  } finally {
+    const stopped = rigs.map((r) => r.line.stop());
+    await advance(clock, 3000);
+    await Promise.all(stopped);
+    rigs.forEach((_, i) => removeSimModem(`rasdlg16-${i}`));
+  }
+});
+
 test('TCP line: Debian telnet logs in; the password is echoed neither by us nor by the client', { skip: needs('telnet', 'script') }, async () => {
   const line = new TcpLine({ id: 'tcp0', host: '127.0.0.1', port: 0, logger: nullLogger() });
   await line.start();
