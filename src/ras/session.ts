@@ -200,6 +200,10 @@ export class DialogueSession {
         if (this.stopped || !this.discipline.fieldOpen || this.discipline.pending === 0) break;
         events = this.discipline.resume();
       }
+    } catch (err) {
+      // Caller bytes must never crash the process: drop what is pending and carry on.
+      this.log.error('caller input could not be processed', { error: errorSummary(err) });
+      this.discipline.flush();
     } finally {
       this.feeding = false;
     }
