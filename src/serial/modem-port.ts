@@ -7,7 +7,7 @@
  * The device vanishing (USB unplug, pty master closed) is reported once as 'lost'.
  */
 import { EventEmitter } from 'node:events';
-import { realpath, readFile } from 'node:fs/promises';
+import { realpath, readFile, unlink, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { SerialPortStream } from '@serialport/stream';
 import { autoDetect, type BindingInterface, type PortStatus } from '@serialport/bindings-cpp';
@@ -119,6 +119,7 @@ export class ModemPort extends EventEmitter {
       const errno = errnoOf(err);
       throw new LineOpenError(device, errno === 'ENOENT' ? 'no such device' : (err as Error).message, { cause: err, ...(errno ? { errno } : {}) });
     });
+    if (!sim) await this.takeUucpLock(device, port);
     this.port = port;
     this.commandParser.reset();
     port.on('data', (chunk: Buffer) => this.received(chunk));
@@ -130,8 +131,36 @@ export class ModemPort extends EventEmitter {
     });
   }
 
+  /** The UUCP lock file we hold, removed on close. */
+  private lockFile?: string;
+
+  private uucpLockFile(device: string): string {
+    // ttyS0 for /dev/ttyS0; pts_5 for /dev/pts/5 (a lock name has no slash)
+    const name = device.startsWith('/dev/') ? device.slice(5).replace(/\//g, '_') : basename(device);
+    return `${this.settings.lockDir ?? '/var/lock'}/LCK..${name}`;
+  }
+
+  /**
+   * Write our own HDB-style UUCP lock (PID in 10 ASCII columns) so cu, minicom and getty
+   * that honour LCK.. files keep off. Best effort: a missing or read-only lock dir is logged.
+   */
+  private async takeUucpLock(device: string, port: SerialPortStream): Promise<void> {
+    const file = this.uucpLockFile(device);
+    await unlink(file).catch(() => undefined); // absent or stale: checkUucpLock said so
+    try {
+      await writeFile(file, `${String(process.pid).padStart(10)}\n`, { flag: 'wx', mode: 0o644 });
+      this.lockFile = file;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+        await new Promise<void>((r) => port.close(() => r()));
+        throw new LineLockedError(device, `UUCP lock ${file} appeared while opening`);
+      }
+      this.log.debug('no UUCP lock written', { file, error: errorSummary(err) });
+    }
+  }
+
   private async checkUucpLock(device: string): Promise<void> {
-    const file = `${this.settings.lockDir ?? '/var/lock'}/LCK..${basename(device)}`;
+    const file = this.uucpLockFile(device);
     let bytes: Buffer;
     try {
       bytes = await readFile(file);
@@ -146,8 +175,10 @@ export class ModemPort extends EventEmitter {
   async close(): Promise<void> {
     const port = this.port;
     this.port = undefined;
-    if (!port?.isOpen) return;
-    await new Promise<void>((resolve) => port.close(() => resolve()));
+    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+    const lock = this.lockFile;
+    this.lockFile = undefined;
+    if (lock) await unlink(lock).catch(() => undefined);
   }
 
   setMode(mode: InputMode): void {

@@ -85,14 +85,19 @@ export class TelnetSession {
     return q === 'wantyes' || q === 'wantno';
   }
 
-  /** Escape data for the wire: IAC doubled (RFC 854). */
+  /**
+   * Escape data for the wire: IAC doubled (RFC 854); outside BINARY a CR not followed by LF
+   * in the same buffer is sent as CR NUL (RFC 854 p.11), so write "\r\n" in one piece.
+   */
   encode(data: Uint8Array): Buffer {
-    const first = data.indexOf(Cmd.IAC);
-    if (first < 0) return Buffer.from(data);
+    const binary = this.enabled('us', Opt.BINARY);
+    if (data.indexOf(Cmd.IAC) < 0 && (binary || data.indexOf(0x0d) < 0)) return Buffer.from(data);
     const out: number[] = [];
-    for (const b of data) {
+    for (let i = 0; i < data.length; i++) {
+      const b = data[i]!;
       out.push(b);
       if (b === Cmd.IAC) out.push(Cmd.IAC);
+      else if (b === 0x0d && !binary && data[i + 1] !== 0x0a) out.push(0);
     }
     return Buffer.from(out);
   }

@@ -7,9 +7,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, realpathSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, realpathSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, basename } from 'node:path';
+import { join } from 'node:path';
 import { SerialPortStream } from '@serialport/stream';
 import { autoDetect } from '@serialport/bindings-cpp';
 import { DeviceLine } from '../../src/serial/device-line.js';
@@ -127,7 +127,7 @@ test('pty line: device held by another program (flock) is reported clearly', { s
 test('pty line: a UUCP LCK.. file of a live process is reported with its PID; a stale one is ignored', { skip }, async () => {
   const lockDir = join(dir, 'lock');
   spawnSync('mkdir', ['-p', lockDir]);
-  const file = join(lockDir, `LCK..${basename(realpathSync(lineEnd))}`);
+  const file = join(lockDir, `LCK..${realpathSync(lineEnd).slice(5).replace(/\//g, '_')}`);
   writeFileSync(file, `${String(socat!.pid).padStart(10)}\n`);
   const line = new DeviceLine({ id: 'pty2', path: lineEnd, lockDir, logger: nullLogger() });
   await assert.rejects(line.start(), new RegExp(`locked by another program.*PID ${socat!.pid}`));
@@ -137,7 +137,10 @@ test('pty line: a UUCP LCK.. file of a live process is reported with its PID; a 
   await line2.start().catch(() => undefined); // nobody answers the chat: it opened, that is what counts
   await waitFor(() => line2.status().state !== 'opening', 'opened');
   assert.notEqual(line2.status().state, 'failed');
+  // we hold our own HDB lock while open, and remove it on stop
+  assert.equal(readFileSync(file, 'latin1'), `${String(process.pid).padStart(10)}\n`);
   await line2.stop();
+  assert.equal(existsSync(file), false);
 });
 
 test('pty line: the pty disappearing mid-call (socat killed) ends the call device-lost; the line reopens when it is back', { skip }, async () => {

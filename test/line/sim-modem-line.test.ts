@@ -215,3 +215,17 @@ test('sim line: 16 lines in one process complete calls independently', async () 
   }
   seen.forEach((s, i) => assert.deepEqual(s, [0, 1].filter((r) => (i + r) % 3 !== 0).map((r) => `user${i}-${r}`)));
 });
+
+test('sim line: numeric results (V0) and command echo (E1) work end to end', async () => {
+  const { clock, modem, line } = await rig({ init: ['ATZ', 'ATE1V0Q0&C1&D2S0=0'] });
+  const ended = endOf(line);
+  const caller = modem.dial();
+  await advanceUntil(clock, () => line.status().activeCalls === 1, 'call on numeric CONNECT');
+  caller.hangup();
+  let reason: CallEndReason | undefined;
+  void ended.then((r) => (reason = r.reason));
+  await advanceUntil(clock, () => reason !== undefined, 'end');
+  // in V0 the data-mode watcher ignores a bare "3" (a caller could type it): DCD polling ends it
+  assert.equal(reason, 'carrier-lost');
+  await advanceUntil(clock, () => line.status().state === 'idle', 'idle');
+});

@@ -89,8 +89,12 @@ test('telnet: oversized subnegotiation is bounded and reported', () => {
   assert.deepEqual(r.data, b('ok'));
 });
 
-test('telnet: encode doubles IAC', () => {
-  assert.deepEqual(new TelnetSession().encode(b('a', 0xff, 'b')), b('a', IAC, IAC, 'b'));
+test('telnet: encode doubles IAC; bare CR becomes CR NUL, CR LF stays', () => {
+  const s = new TelnetSession();
+  assert.deepEqual(s.encode(b('a', 0xff, 'b')), b('a', IAC, IAC, 'b'));
+  assert.deepEqual(s.encode(b('x\r\ny\rz\r')), b('x\r\ny\r', 0, 'z\r', 0));
+  s.feed(b(IAC, DO, BINARY));
+  assert.deepEqual(s.encode(b('y\rz')), b('y\rz'));
 });
 
 test('telnet: random input never throws and replies stay bounded', () => {
