@@ -6,6 +6,7 @@ import winston from 'winston';
 import { SimulatedClock, type InspectionEvent } from 'xstate';
 import { OptionError } from '../../src/errors.js';
 import { createLogger } from '../../src/observe/logger.js';
+import { sanitizeForViewer } from '../../src/observe/sanitize.js';
 import { transitionLogger } from '../../src/observe/transitions.js';
 import {
   ERROR_ACCT_DISABLED,
@@ -101,6 +102,8 @@ describe('login dialogue over the RAS surface', () => {
     const raw = JSON.stringify(r.inspections.flatMap(visible));
     assert.ok(raw.includes(SECRET), 'the PASSWORD event and verify input carry it, keyed `password`');
     assert.ok(!JSON.stringify(r.inspections.flatMap(visible), redact).includes(SECRET));
+    // src/observe's viewer sanitizer (what the Stately inspector gets) removes it too.
+    for (const e of r.inspections) assert.ok(!JSON.stringify(sanitizeForViewer(e)).includes(SECRET), e.type);
     const ctx = JSON.stringify(r.inspections.filter((e) => e.type === '@xstate.snapshot').map((e) => (e.snapshot as { context?: unknown }).context));
     assert.ok(!ctx.includes(SECRET), 'never in machine context');
   });
