@@ -23,7 +23,7 @@
  *                                 # same settings, no hardware: rehearse a configuration, demos
  */
 import { EventEmitter } from 'node:events';
-import { createActor, fromCallback, fromPromise, type SnapshotFrom } from 'xstate';
+import { createActor, fromCallback, fromPromise, type InspectionEvent, type SnapshotFrom } from 'xstate';
 import { lineMachine, type LineActor, type LineEvent, type LineModemEvent, type LineSettings } from '../../machines/line.js';
 import type { Logger } from '../observe/logger.js';
 import { errorSummary } from '../errors.js';
@@ -76,6 +76,8 @@ export interface DeviceLineOptions extends SerialSettings {
   logger: Logger;
   /** Default real time; tests pass a SimulatedClock (also used by the machine). */
   clock?: LineClock;
+  /** Receives the line machine's inspection events (observe/ bridges them to logs or the inspector). */
+  inspect?: (event: InspectionEvent) => void;
 }
 
 export function lineSettings(m: ModemSettings = {}): LineSettings {
@@ -203,6 +205,7 @@ export class DeviceLine extends EventEmitter implements Line {
       input: { settings: lineSettings(modem) },
       clock,
       inspect: (ev) => {
+        options.inspect?.(ev);
         if (ev.type === '@xstate.event' && ev.actorRef === this.actor) this.lastEvent = ev.event.type === 'MODEM' ? `MODEM.${(ev.event as unknown as { event: { type: string } }).event.type}` : ev.event.type;
       },
     });

@@ -2,6 +2,7 @@
  * Lines from configuration: `createLine(config, deps)` returns a TCP line or a modem line
  * (a real device or the simulated modem). The gateway maps YAML onto LineConfig.
  */
+import type { InspectionEvent } from 'xstate';
 import { OptionError } from '../errors.js';
 import type { Logger } from '../observe/logger.js';
 import type { LineClock } from './clock.js';
@@ -54,6 +55,8 @@ export interface LineDeps {
   logger: Logger;
   /** Default real time; tests pass xstate's SimulatedClock. */
   clock?: LineClock;
+  /** Modem lines: inspection events of their line machine (for observe/ and the inspector). */
+  inspect?: (event: InspectionEvent) => void;
 }
 
 const TCP_URL = /^tcp:\/\/(\[[0-9a-fA-F:.]+\]|[^:/[\]]+):(\d{1,5})$/;
@@ -130,5 +133,6 @@ export function createLine(config: LineConfig, deps: LineDeps): Line {
     ...(config.modem !== undefined ? { modem: config.modem } : {}),
     logger: deps.logger,
     ...(deps.clock ? { clock: deps.clock } : {}),
+    ...(deps.inspect ? { inspect: deps.inspect } : {}),
   });
 }

@@ -10,8 +10,10 @@ const deps = { logger: nullLogger() };
 
 test('createLine: a TCP line and a device line', async () => {
   assert.ok(createLine({ id: 'tcp0', listen: 'tcp://127.0.0.1:0' }, deps) instanceof TcpLine);
-  const d = createLine({ id: 'sim0', device: 'sim://cl0' }, deps);
+  const inspected: string[] = [];
+  const d = createLine({ id: 'sim0', device: 'sim://cl0' }, { ...deps, inspect: (ev) => inspected.push(ev.type) });
   assert.ok(d instanceof DeviceLine);
+  assert.ok(inspected.includes('@xstate.actor'), 'inspection events reach deps.inspect');
   assert.ok(findSimModem('cl0'), 'sim:// creates the simulated modem');
   await d.stop();
   removeSimModem('cl0');
