@@ -100,6 +100,8 @@ export const lineMachine = setup({
     openDevice: fromPromise<void>(async () => notProvided('openDevice')),
     closeDevice: fromPromise<void>(async () => undefined),
     flushDevice: fromPromise<void>(async () => undefined),
+    /** Wait until queued output has left (the last words to the caller before hang-up). */
+    drainDevice: fromPromise<void>(async () => undefined),
     setDtr: fromPromise<void, { on: boolean }>(async () => notProvided('setDtr')),
     readSignals: fromPromise<{ dcd: boolean }>(async () => notProvided('readSignals')),
     /** Forwards MODEM / ACTIVITY / DEVICE_LOST events from the port. */
@@ -367,8 +369,12 @@ export const lineMachine = setup({
         },
         hangingUp: {
           entry: { type: 'setInputMode', params: { mode: 'command' } },
-          initial: 'start',
+          initial: 'draining',
           states: {
+            draining: {
+              invoke: { id: 'drainDevice', src: 'drainDevice', onDone: 'start', onError: 'start' },
+              after: { chatTimeout: 'start' },
+            },
             start: { always: [{ guard: 'dtrSupported', target: 'dtrDown' }, { target: 'escape' }] },
             dtrDown: {
               invoke: {

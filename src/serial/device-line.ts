@@ -158,6 +158,7 @@ export class DeviceLine extends EventEmitter implements Line {
         }),
         closeDevice: fromPromise(() => port.close()),
         flushDevice: fromPromise(() => port.flush()),
+        drainDevice: fromPromise(() => port.drain()),
         setDtr: fromPromise(({ input }: { input: { on: boolean } }) => port.setDtr(input.on)),
         readSignals: fromPromise(async () => ({ dcd: (await port.signals()).dcd })),
         portEvents: fromCallback<LineEvent>(({ sendBack }) => {

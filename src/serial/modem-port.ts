@@ -34,6 +34,8 @@ export interface SerialSettings {
   rtscts?: boolean;
   /** Directory of UUCP LCK..name files to honour. Default /var/lock. */
   lockDir?: string;
+  /** Bytes queued to the device before further output is dropped. Default 64 KiB. */
+  maxWriteQueue?: number;
   /** Binding override (tests). Default: the simulated modem for sim://, else the platform binding. */
   binding?: BindingInterface;
 }
@@ -188,9 +190,23 @@ export class ModemPort extends EventEmitter {
     this.dataParser.reset();
   }
 
+  /**
+   * Queue bytes to the modem. Past `maxWriteQueue` (flow control held off by CTS, a wedged
+   * device) bytes are dropped and logged instead of growing memory.
+   */
   write(bytes: Uint8Array): void {
-    this.port?.write(Buffer.from(bytes));
+    const port = this.port;
+    if (!port) return;
+    if (port.writableLength + bytes.length > (this.settings.maxWriteQueue ?? 64 * 1024)) {
+      if (!this.dropping) this.log.warn('serial output not draining: dropping output', { queued: port.writableLength });
+      this.dropping = true;
+      return;
+    }
+    this.dropping = false;
+    port.write(Buffer.from(bytes));
   }
+
+  private dropping = false;
 
   command(text: string): void {
     this.log.debug('modem command', { command: text });
@@ -215,6 +231,13 @@ export class ModemPort extends EventEmitter {
     if (!port) return Promise.resolve();
     this.commandParser.reset();
     return new Promise((resolve, reject) => port.flush((err) => (err ? reject(err) : resolve())));
+  }
+
+  /** Resolve when queued output has been handed to the device. */
+  drain(): Promise<void> {
+    const port = this.port;
+    if (!port) return Promise.resolve();
+    return new Promise((resolve, reject) => port.drain((err) => (err ? reject(err) : resolve())));
   }
 
   private received(chunk: Buffer): void {

@@ -92,6 +92,8 @@ class SimPort implements BindingPortInterface {
 
   async write(buffer: Buffer): Promise<void> {
     this.check();
+    await this.modem.clearToSend();
+    this.check();
     this.modem.fromDte(Buffer.from(buffer));
   }
 
@@ -109,7 +111,7 @@ class SimPort implements BindingPortInterface {
 
   async get(): Promise<PortStatus> {
     this.check();
-    return { cts: this.modem.rts, dsr: this.modem.plugged, dcd: this.modem.dcd };
+    return { cts: !this.modem.ctsHeld, dsr: this.modem.plugged, dcd: this.modem.dcd };
   }
 
   async getBaudRate(): Promise<{ baudRate: number }> {

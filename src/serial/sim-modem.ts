@@ -137,6 +137,25 @@ export class SimModem {
   plugged = true;
   wedged = false;
   ignoreDtr = false;
+  /** Flow control held off: writes from the DTE wait until released (see releaseCts). */
+  ctsHeld = false;
+  private ctsWaiters: Array<() => void> = [];
+
+  /** Hold CTS off: the DTE's writes stall (a slow or stuck far end). */
+  holdCts(): void {
+    this.ctsHeld = true;
+  }
+
+  releaseCts(): void {
+    this.ctsHeld = false;
+    for (const w of this.ctsWaiters.splice(0)) w();
+  }
+
+  /** @internal resolves when the DTE may send. */
+  clearToSend(): Promise<void> {
+    return this.ctsHeld ? new Promise((r) => this.ctsWaiters.push(r)) : Promise.resolve();
+  }
+
   /** Print NO CARRIER when the caller hangs up (false: only DCD tells). */
   reportNoCarrier = true;
   /** Commands the modem received, newest last (for tests). */

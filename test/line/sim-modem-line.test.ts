@@ -229,3 +229,20 @@ test('sim line: numeric results (V0) and command echo (E1) work end to end', asy
   assert.equal(reason, 'carrier-lost');
   await advanceUntil(clock, () => line.status().state === 'idle', 'idle');
 });
+
+test('sim line: output to a stalled device (CTS held) is bounded, the call still ends cleanly', async () => {
+  const { clock, modem, line } = await rig();
+  let call: CallChannel | undefined;
+  line.on('call', (c: CallChannel) => (call = c));
+  const caller = modem.dial();
+  await advanceUntil(clock, () => call !== undefined, 'call');
+  modem.holdCts();
+  for (let i = 0; i < 100; i++) call!.write(Buffer.alloc(4096, 0x41));
+  await advance(clock, 100);
+  assert.ok(caller.received.length < 64 * 1024 + 4096, `delivered ${caller.received.length}`);
+  modem.releaseCts();
+  await advance(clock, 100);
+  assert.ok(caller.received.length <= 64 * 1024 + 4096, 'the excess was dropped, not queued');
+  caller.hangup();
+  await advanceUntil(clock, () => line.status().state === 'idle', 'idle');
+});
