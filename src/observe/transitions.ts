@@ -15,6 +15,8 @@ export interface TransitionLogOptions {
   level?: string;
   /** Machine ids (config ids) whose transitions go at 'debug' instead (busy idle loops). */
   quiet?: readonly string[];
+  /** Take `line` / `call` from each actor's context (`lineId`, `callId`) instead. */
+  idsFromContext?: boolean;
   /** Count each logged transition (metrics). */
   onTransition?: (machine: string) => void;
 }
@@ -36,6 +38,14 @@ interface MachineLogic {
   root?: unknown;
 }
 
+function contextIds(snap: unknown): { line?: string; call?: string } {
+  const c = (snap as { context?: { lineId?: unknown; callId?: unknown } }).context;
+  const out: { line?: string; call?: string } = {};
+  if (typeof c?.lineId === 'string') out.line = c.lineId;
+  if (typeof c?.callId === 'string') out.call = c.callId;
+  return out;
+}
+
 export function transitionLogger(o: TransitionLogOptions): Observer<InspectionEvent> {
   const log = o.logger.child({ ...(o.line ? { line: o.line } : {}), ...(o.call ? { call: o.call } : {}) });
   const level = o.level ?? 'info';
@@ -54,7 +64,8 @@ export function transitionLogger(o: TransitionLogOptions): Observer<InspectionEv
       const machine = logic.config?.id ?? (ev.actorRef as { id?: string }).id ?? 'machine';
       o.onTransition?.(machine);
       const lvl = o.quiet?.includes(machine) ? 'debug' : level;
-      log.log(lvl, 'transition', { area: AREA[machine] ?? machine, machine, from: from ?? null, to, event: ev.event.type, status: snap.status });
+      const ids = o.idsFromContext ? contextIds(snap) : {};
+      log.log(lvl, 'transition', { ...ids, area: AREA[machine] ?? machine, machine, from: from ?? null, to, event: ev.event.type, status: snap.status });
     },
   };
 }

@@ -1,5 +1,148 @@
-/** `rasgate serve`: not built yet (see the issues). */
-export async function run(_argv: string[]): Promise<number> {
-  process.stderr.write('rasgate serve: not implemented yet\n');
-  return 1;
+/**
+ * `rasgate serve [--config FILE] [--inspect[=PORT]]`: run the gateway until SIGTERM / SIGINT.
+ * Configuration: --config, $RASGATE_CONFIG, ./rasgate.yaml, else the embedded default; an
+ * invalid file is refused with every problem listed (as check-config prints them).
+ * Signals: SIGTERM/SIGINT stop gracefully (exit 0); SIGHUP reloads configuration and user store.
+ */
+import { ConfigError, formatIssue, formatTcpUrl, loadConfig, EMBEDDED_SOURCE, type LoadedConfig } from '../../gateway/config.js';
+import { Gateway } from '../../gateway/daemon.js';
+import { closeLogger, createLogger, type Logger } from '../../observe/logger.js';
+import { startInspector, type RunningInspector } from '../../observe/inspector.js';
+import { RasgateError, errorSummary } from '../../errors.js';
+
+interface ServeArgs {
+  config?: string;
+  inspect?: number | true;
+}
+
+function parseArgs(argv: string[]): ServeArgs | string {
+  const out: ServeArgs = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--config' || a === '-c') {
+      const v = argv[++i];
+      if (!v) return '--config needs a FILE';
+      out.config = v;
+    } else if (a.startsWith('--config=')) out.config = a.slice(9);
+    else if (a === '--inspect') out.inspect = true;
+    else if (a.startsWith('--inspect=')) {
+      const port = Number(a.slice(10));
+      if (!Number.isInteger(port) || port < 0 || port > 65535) return `--inspect=PORT: "${a.slice(10)}" is not a port`;
+      out.inspect = port;
+    } else return `unknown argument "${a}"`;
+  }
+  return out;
+}
+
+/** Errors that one call or connection can raise without leaving the process in doubt. */
+const CONTAINED_ERRNO = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNREFUSED', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END']);
+
+export function isContainedError(err: unknown): boolean {
+  if (err instanceof RasgateError) return true;
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && CONTAINED_ERRNO.has(code);
+}
+
+function firstStartHint(loaded: LoadedConfig, file: string): string {
+  const tcp = loaded.config.lines.find((l) => l.kind === 'tcp' && l.enabled);
+  const sim = loaded.config.lines.find((l) => l.kind === 'device' && l.simulated?.far && l.enabled);
+  const cfg = loaded.source === EMBEDDED_SOURCE ? '' : ` --config ${loaded.source}`;
+  const lines = ['', `rasgate: no accounts yet (${file}). Add one, in another terminal:`, '', `    npx rasgate user add NAME${cfg}`, '', 'then call in:', ''];
+  if (tcp && tcp.kind === 'tcp') lines.push(`    telnet ${tcp.listen.host.includes(':') ? `${tcp.listen.host}` : tcp.listen.host} ${tcp.listen.port}`);
+  if (sim && sim.kind === 'device' && sim.simulated?.far) lines.push(`    npx tsx scripts/sim-caller.ts ${formatTcpUrl(sim.simulated.far)}   (the simulated modem)`);
+  lines.push('', 'New accounts are picked up without a restart (or send SIGHUP).', '');
+  return lines.join('\n');
+}
+
+export async function run(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write('usage: rasgate serve [--config FILE] [--inspect[=PORT]]\n');
+    return 0;
+  }
+  const args = parseArgs(argv);
+  if (typeof args === 'string') {
+    process.stderr.write(`rasgate serve: ${args}\nusage: rasgate serve [--config FILE] [--inspect[=PORT]]\n`);
+    return 2;
+  }
+  let loaded: LoadedConfig;
+  try {
+    loaded = loadConfig({ path: args.config });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`rasgate serve: refusing to start: ${err.source}: ${err.issues.length} problem${err.issues.length === 1 ? '' : 's'}\n`);
+    for (const i of err.issues) process.stderr.write(`  ${formatIssue(i)}\n`);
+    return 1;
+  }
+  const { log } = loaded.config;
+  const logger = createLogger({ level: log.level, modules: log.modules, ...(log.file ? { file: log.file } : {}) });
+  return serve(loaded, logger, args);
+}
+
+async function serve(loaded: LoadedConfig, logger: Logger, args: ServeArgs): Promise<number> {
+  const log = logger.child({ area: 'gateway' });
+  let inspector: RunningInspector | undefined;
+  if (args.inspect !== undefined) {
+    try {
+      inspector = await startInspector({ host: loaded.config.inspector.host, port: args.inspect === true ? loaded.config.inspector.port : args.inspect, logger });
+      process.stderr.write(`rasgate: inspector at ${inspector.url} (loopback only; from elsewhere: ssh -L ${inspector.port}:127.0.0.1:${inspector.port} THIS-HOST, then open http://localhost:${inspector.port})\n`);
+    } catch (err) {
+      log.error('inspector not started', { error: errorSummary(err) });
+      process.stderr.write(`rasgate serve: inspector: ${errorSummary(err).message}\n`);
+      await closeLogger(logger);
+      return 1;
+    }
+  }
+  const gateway = new Gateway({ loaded, logger, ...(inspector ? { inspect: inspector.inspect } : {}) });
+
+  let exitCode = 0;
+  let resolveStopped!: (code: number) => void;
+  const stopped = new Promise<number>((r) => (resolveStopped = r));
+  let stopping = false;
+  const stop = (reason: string, code: number) => {
+    if (stopping) return;
+    stopping = true;
+    exitCode = code;
+    void gateway
+      .stop(reason)
+      .catch((err: unknown) => log.error('stop failed', { error: errorSummary(err) }))
+      .then(() => inspector?.stop())
+      .then(() => closeLogger(logger))
+      .then(() => resolveStopped(exitCode));
+  };
+
+  // Last resort. A contained kind (our typed errors, a peer resetting a socket) is logged and
+  // serving goes on; anything else is a bug whose damage we cannot bound: stop gracefully and
+  // exit 1 so that systemd (Restart=on-failure) starts a clean process. A burst also stops us.
+  const recent: number[] = [];
+  const onFault = (kind: string) => (err: unknown) => {
+    const now = Date.now();
+    recent.push(now);
+    while (recent.length && recent[0]! < now - 60_000) recent.shift();
+    const contained = isContainedError(err) && recent.length <= 20;
+    log.error(kind, { error: errorSummary(err), stack: err instanceof Error ? err.stack?.split('\n').slice(0, 8).join('\n') : undefined, action: contained ? 'continue' : 'stop' });
+    if (!contained) stop(`fatal-${kind}`, 1);
+  };
+  process.on('uncaughtException', onFault('uncaught exception'));
+  process.on('unhandledRejection', onFault('unhandled rejection'));
+  process.on('SIGTERM', () => stop('SIGTERM', 0));
+  process.on('SIGINT', () => stop('SIGINT', 0));
+  process.on('SIGHUP', () => {
+    log.info('SIGHUP: reloading configuration and user store');
+    void gateway.reload().catch((err: unknown) => log.error('reload failed', { error: errorSummary(err) }));
+  });
+
+  try {
+    await gateway.start();
+  } catch (err) {
+    log.error('gateway did not start', { error: errorSummary(err) });
+    process.stderr.write(`rasgate serve: ${errorSummary(err).message}\n`);
+    stop('start-failed', 1);
+    return stopped;
+  }
+  const accounts = gateway.localAccounts();
+  if (accounts && accounts.count === 0) process.stderr.write(firstStartHint(loaded, accounts.file));
+  const code = await stopped;
+  // Whatever handle a library left open (a reconnecting WebSocket, ...) must not keep us alive.
+  setTimeout(() => process.exit(code), 1000).unref();
+  return code;
 }

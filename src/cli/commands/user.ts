@@ -4,9 +4,7 @@
  * (or one line from stdin with --password-stdin), turned into the NT hash at once, and never
  * stored, printed or logged. Writes go through SmbpasswdStore.update (lock + atomic rename).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { loadConfig } from '../../gateway/config.js';
 import { SmbpasswdStore, formatFlags, type SmbpasswdEntry } from '../../authority/local/index.js';
 import { ntowfv1 } from '../../ntlm/crypto.js';
 
@@ -21,23 +19,15 @@ const FIRST_UID = 1000;
 class UsageError extends Error {}
 
 /**
- * Where the local authority's file is: `authority.file` of --config FILE when that file exists
- * and names one, else of $RASGATE_CONFIG likewise, else ./var/smbpasswd. Relative paths in a
- * config file are taken from the current directory (as the gateway does).
- * (Small on purpose: the gateway's config loader can replace it.)
+ * Where the local authority's file is: `authority.file` of the configuration the gateway would
+ * use (--config FILE, $RASGATE_CONFIG, ./rasgate.yaml, else the embedded default's
+ * ./var/smbpasswd), resolved exactly as `rasgate serve` resolves it (relative to the file's
+ * folder). An invalid configuration or a domain authority is an error, not a silent default.
  */
 export function resolveLocalStorePath(configFlag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  for (const candidate of [configFlag, env.RASGATE_CONFIG]) {
-    if (!candidate || !existsSync(candidate)) continue;
-    try {
-      const doc = parseYaml(readFileSync(candidate, 'utf8')) as { authority?: { file?: unknown } } | null;
-      const file = doc?.authority?.file;
-      if (typeof file === 'string' && file.length > 0) return resolve(file);
-    } catch {
-      // unreadable or not YAML: fall through to the next source
-    }
-  }
-  return resolve('var/smbpasswd');
+  const { config, source } = loadConfig({ path: configFlag, env });
+  if (config.authority.type !== 'local') throw new Error(`${source}: authority.type is ${config.authority.type}: accounts live in the domain, not in a local file`);
+  return config.authority.file;
 }
 
 interface Args {
@@ -69,7 +59,7 @@ function parseArgs(argv: string[]): Args {
 
 function checkName(name: string | undefined): string {
   if (!name) throw new UsageError('missing NAME');
-  if (name.length > MAX_NAME || /[\s:\\/@]/.test(name) || /[\x00-\x1f\x7f]/.test(name)) {
+  if (name.length > MAX_NAME || /[\s:\\/@]/.test(name) || [...name].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) {
     throw new UsageError(`"${name}" is not a valid user name (no spaces, ':', '\\', '/', '@', control characters; at most ${MAX_NAME})`);
   }
   return name;

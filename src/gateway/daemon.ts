@@ -1,0 +1,262 @@
+/**
+ * The gateway daemon: many lines in one process, each answered call run by startCall().
+ *
+ *  - Isolation: a call's failure ends that call (call-runner.ts); a line's failure (cannot open,
+ *    device lost) is logged and retried by the line itself; neither touches another line.
+ *  - stop(): stop answering; calls still in the login dialogue get `shutdown.grace` seconds to
+ *    reach their result; sessions past the dialogue, and dialogues still running at the end of
+ *    the grace, are hung up. A login completed during shutdown does not start its action.
+ *  - reload() (SIGHUP): re-read the configuration and the user store. Lines whose transport
+ *    settings are unchanged keep running with their calls (a new action applies to new calls);
+ *    removed or changed lines stop answering and are released when their last call ends; new
+ *    lines start. An invalid file is logged and ignored: the running configuration stays.
+ */
+import type { InspectionEvent, Observer } from 'xstate';
+import { createAuthority, type Authority } from '../authority/index.js';
+import { LocalAuthority } from '../authority/local/index.js';
+import { acquireCredentialsHandle, freeCredentialsHandle, type CredentialHandle } from '../ntlm/server.js';
+import { RasSecurityHost } from '../ras/host.js';
+import { createLine, type CallChannel, type Line, type LineStatus } from '../serial/index.js';
+import type { Logger } from '../observe/logger.js';
+import { Metrics } from '../observe/metrics.js';
+import { combineInspect } from '../observe/inspector.js';
+import { transitionLogger } from '../observe/transitions.js';
+import { errorSummary } from '../errors.js';
+import { loadConfigFile, EMBEDDED_SOURCE, formatIssue, ConfigError, type LoadedConfig, type LineConfig, type RasgateConfig } from './config.js';
+import { describeLine } from './config/summary.js';
+import { authorityConfig, dialogueOptions, serialLineConfig, transportKey } from './mapping.js';
+import { createGatewayVerifier } from './verifier.js';
+import { startCall, type CallSummary, type RunningCall } from './call-runner.js';
+
+export interface GatewayOptions {
+  loaded: LoadedConfig;
+  logger: Logger;
+  /** The inspector's observer (serve --inspect). */
+  inspect?: Observer<InspectionEvent>;
+  /** Called with every finished call (tests, benchmarks). */
+  onCallEnd?: (summary: CallSummary) => void;
+}
+
+interface LineEntry {
+  config: LineConfig;
+  key: string;
+  line: Line;
+  calls: Set<RunningCall>;
+  retiring: boolean;
+  lastState?: string;
+}
+
+export class Gateway {
+  readonly metrics = new Metrics();
+  private config: RasgateConfig;
+  private readonly source: string;
+  private readonly log: Logger;
+  private authority!: Authority;
+  private credential!: CredentialHandle;
+  private host!: RasSecurityHost;
+  private readonly lines = new Map<string, LineEntry>();
+  private readonly retired = new Set<LineEntry>();
+  private stopping = false;
+  private readonly verifier;
+
+  constructor(private readonly o: GatewayOptions) {
+    this.config = o.loaded.config;
+    this.source = o.loaded.source;
+    this.log = o.logger.child({ area: 'gateway' });
+    this.verifier = createGatewayVerifier({ credential: () => this.credential, logger: o.logger });
+  }
+
+  /** Open the authority and every enabled line. Rejects only when nothing can answer. */
+  async start(): Promise<void> {
+    await this.openAuthority(this.config);
+    this.host = this.makeHost(this.config);
+    const results = await Promise.all(this.config.lines.filter((l) => l.enabled).map((l) => this.startLine(l)));
+    if (!results.some(Boolean)) throw new Error('no line could be started (see the log)');
+    this.log.info('gateway started', { source: this.source, lines: this.config.lines.map((l) => describeLine(l)) });
+  }
+
+  /** Accounts in the local store (undefined for domain authorities). */
+  localAccounts(): { file: string; count: number } | undefined {
+    const a = this.authority;
+    if (!(a instanceof LocalAuthority) || this.config.authority.type !== 'local') return undefined;
+    return { file: this.config.authority.file, count: a.store.list().length };
+  }
+
+  status(): { lines: LineStatus[]; calls: number } {
+    return { lines: [...this.lines.values()].map((e) => e.line.status()), calls: [...this.lines.values(), ...this.retired].reduce((n, e) => n + e.calls.size, 0) };
+  }
+
+  /** SIGHUP. */
+  async reload(): Promise<void> {
+    if (this.stopping) return;
+    let next = this.config;
+    if (this.source !== EMBEDDED_SOURCE) {
+      try {
+        next = loadConfigFile(this.source).config;
+      } catch (err) {
+        const issues = err instanceof ConfigError ? err.issues.map(formatIssue) : [errorSummary(err).message];
+        this.log.error('reload refused: configuration invalid, keeping the running one', { source: this.source, issues });
+        return;
+      }
+    }
+    const prev = this.config;
+    this.config = next;
+    if (JSON.stringify(prev.authority) !== JSON.stringify(next.authority)) {
+      const old = { authority: this.authority, credential: this.credential };
+      try {
+        await this.openAuthority(next);
+        // Verifications in flight keep the old credential; release it once they are surely over.
+        setTimeout(() => {
+          freeCredentialsHandle(old.credential);
+          void old.authority.close().catch(() => {});
+        }, 60_000).unref();
+      } catch (err) {
+        this.log.error('reload: new authority failed, keeping the old one', { error: errorSummary(err) });
+        this.config = { ...next, authority: prev.authority };
+      }
+    } else {
+      try {
+        await this.authority.reload?.();
+      } catch (err) {
+        this.log.error('reload: authority reload failed', { error: errorSummary(err) });
+      }
+    }
+    if (JSON.stringify(prev.dialogue) !== JSON.stringify(next.dialogue)) this.host = this.makeHost(next);
+    const wanted = new Map(next.lines.filter((l) => l.enabled).map((l) => [l.id, l]));
+    for (const [id, entry] of this.lines) {
+      const l = wanted.get(id);
+      if (l && transportKey(l) === entry.key) {
+        entry.config = l; // action / ppp apply to new calls
+        wanted.delete(id);
+      } else {
+        this.retire(entry, l ? 'changed' : 'removed');
+      }
+    }
+    await Promise.all([...wanted.values()].map((l) => this.startLine(l)));
+    this.log.info('configuration reloaded', { source: this.source, lines: [...this.lines.keys()] });
+  }
+
+  /** SIGTERM: see the file comment. Resolves when every call has ended and every line is released. */
+  async stop(reason = 'shutdown'): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    const graceMs = this.config.shutdown.grace * 1000;
+    const entries = [...this.lines.values(), ...this.retired];
+    for (const e of entries) e.line.pause();
+    const calls = entries.flatMap((e) => [...e.calls]);
+    this.log.info('shutting down: not answering; dialogues in progress may finish', { reason, calls: calls.length, graceSeconds: this.config.shutdown.grace });
+    for (const c of calls) if (!c.inDialogue()) c.hangup(reason);
+    const all = Promise.all(calls.map((c) => c.done));
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<'grace'>((r) => (timer = setTimeout(() => r('grace'), graceMs)));
+    if ((await Promise.race([all, graceOver])) === 'grace') {
+      const left = calls.filter((c) => c.inDialogue());
+      this.log.warn('grace period over: hanging up', { calls: left.length });
+      for (const c of calls) c.hangup(`${reason}-grace-over`);
+      await Promise.race([all, new Promise((r) => setTimeout(r, 10_000).unref())]);
+    }
+    clearTimeout(timer);
+    await Promise.all(entries.map((e) => e.line.stop().catch((err: unknown) => this.log.warn('line stop failed', { line: e.line.id, error: errorSummary(err) }))));
+    freeCredentialsHandle(this.credential);
+    await this.authority.close().catch(() => {});
+    this.log.info('stopped', { metrics: this.metrics.snapshot() });
+  }
+
+  private async openAuthority(config: RasgateConfig): Promise<void> {
+    const authority = await createAuthority(authorityConfig(config.authority), { logger: this.o.logger.child({ area: 'authority' }) });
+    const credential = acquireCredentialsHandle({ authority, logger: this.o.logger.child({ area: 'ntlm' }) });
+    this.authority = authority;
+    this.credential = credential;
+  }
+
+  private makeHost(config: RasgateConfig): RasSecurityHost {
+    // Dialogue transitions: line and call ids come from the dialogue's own context.
+    const dialogueLog = config.log.transitions ? dialogueTransitions(this.o.logger, this.metrics) : undefined;
+    const inspect = dialogueLog || this.o.inspect ? combineInspect(dialogueLog, this.o.inspect) : undefined;
+    return new RasSecurityHost({
+      verifier: this.verifier,
+      dialogue: dialogueOptions(config.dialogue),
+      logger: this.o.logger.child({ area: 'dialogue' }),
+      ...(inspect ? { inspect: (ev: InspectionEvent) => inspect.next?.(ev) } : {}),
+    });
+  }
+
+  /** Start one line; false (logged) when it cannot. */
+  private async startLine(config: LineConfig): Promise<boolean> {
+    let line: Line;
+    try {
+      line = createLine(serialLineConfig(config), { logger: this.o.logger.child({ area: 'line' }) });
+    } catch (err) {
+      this.log.error('line not created', { line: config.id, error: errorSummary(err) });
+      return false;
+    }
+    const entry: LineEntry = { config, key: transportKey(config), line, calls: new Set(), retiring: false };
+    line.on('error', (err: unknown) => this.log.error('line error', { line: config.id, error: errorSummary(err) }));
+    line.on('state', (s: LineStatus) => {
+      if (this.o.loaded.config.log.transitions && s.state !== entry.lastState) {
+        this.metrics.transitions++;
+        this.o.logger.log(s.state === 'failed' ? 'error' : 'info', 'transition', { area: 'line', line: config.id, machine: 'line', from: entry.lastState ?? null, to: s.state, event: s.lastError ? 'error' : 'state', ...(s.lastError ? { lastError: s.lastError } : {}) });
+      }
+      entry.lastState = s.state;
+    });
+    line.on('call', (channel: CallChannel) => this.answer(entry, channel));
+    this.lines.set(config.id, entry);
+    try {
+      await line.start();
+      return true;
+    } catch (err) {
+      this.log.error('line failed to start', { line: config.id, error: errorSummary(err) });
+      return false;
+    }
+  }
+
+  private answer(entry: LineEntry, channel: CallChannel): void {
+    if (this.stopping) {
+      void channel.hangup().catch(() => {});
+      return;
+    }
+    let call: RunningCall;
+    try {
+      call = startCall(channel, {
+        host: this.host,
+        line: entry.config,
+        messages: this.config.dialogue.messages,
+        logger: this.o.logger,
+        metrics: this.metrics,
+        transitions: this.config.log.transitions,
+        inspect: this.o.inspect,
+        shuttingDown: () => this.stopping,
+      });
+    } catch (err) {
+      this.metrics.crashes++;
+      this.log.error('call could not start: hanging up', { line: entry.config.id, call: channel.callId, error: errorSummary(err) });
+      void channel.hangup().catch(() => {});
+      return;
+    }
+    entry.calls.add(call);
+    void call.done.then((summary) => {
+      entry.calls.delete(call);
+      this.o.onCallEnd?.(summary);
+      if (entry.retiring && entry.calls.size === 0) this.release(entry);
+    });
+  }
+
+  private retire(entry: LineEntry, why: string): void {
+    this.lines.delete(entry.config.id);
+    entry.retiring = true;
+    entry.line.pause();
+    this.retired.add(entry);
+    this.log.info('line retiring: not answering, released after its last call', { line: entry.config.id, why, calls: entry.calls.size });
+    if (entry.calls.size === 0) this.release(entry);
+  }
+
+  private release(entry: LineEntry): void {
+    this.retired.delete(entry);
+    void entry.line.stop().catch((err: unknown) => this.log.warn('line stop failed', { line: entry.config.id, error: errorSummary(err) }));
+  }
+}
+
+/** Transition log for dialogue actors: ids from the dialogue's context (lineId, callId). */
+function dialogueTransitions(logger: Logger, metrics: Metrics): Observer<InspectionEvent> {
+  return transitionLogger({ logger, idsFromContext: true, onTransition: () => metrics.transitions++ });
+}

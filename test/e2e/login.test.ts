@@ -1,0 +1,35 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { freePort } from '../helpers/net.js';
+import { Caller, startGateway, tempDir, type Gateway } from './harness.js';
+
+const tmp = tempDir();
+after(() => tmp.remove());
+
+test('a caller on a TCP line logs in with the right password and is refused with a wrong one', async () => {
+  const port = await freePort();
+  const yaml = `lines:\n  - { id: tcp0, listen: tcp://127.0.0.1:${port}, mode: raw }\nauthority: { type: local, file: ./smbpasswd, domain: RASGATE }\ndialogue: { failureDelaysSeconds: [0], maxAttempts: 2 }\nshutdown: { grace: 2 }\n`;
+  const gw: Gateway = await startGateway(yaml, { dir: tmp.dir, users: [['Alice', 'S3cret-pass']] });
+  try {
+    const ok = new Caller(port);
+    await ok.login('alice', 'S3cret-pass');
+    await ok.waitClosed();
+    const summary = await gw.waitLog((l) => l.message === 'call summary' && l.result === 'success', 'success summary');
+    assert.equal(summary.user, 'Alice');
+    assert.equal(summary.domain, 'RASGATE');
+
+    const bad = new Caller(port);
+    await bad.login('alice', 'wrong');
+    await bad.expect(/Login incorrect/);
+    await bad.expect(/login: $/);
+    bad.type('alice\r');
+    await bad.expect(/Password: $/);
+    bad.type('wrong again\r');
+    await bad.waitClosed();
+    const refused = await gw.waitLog((l) => l.message === 'call summary' && l.result === 'failure', 'failure summary');
+    assert.equal(refused.level, 'warn');
+  } finally {
+    const r = await gw.stop();
+    assert.equal(r.code, 0, gw.stdout.slice(-8).join('\n'));
+  }
+});
