@@ -16,6 +16,7 @@ import { removeSimModem, simModem } from '../../src/serial/sim-modem.js';
 import { TcpLine } from '../../src/serial/tcp-line.js';
 import type { CallChannel } from '../../src/serial/types.js';
 import { waitFor } from '../helpers/net.js';
+import { settle } from './fake-channel.js';
 import { needs } from '../helpers/tools.js';
 import { SimulatedClock, advance, advanceUntil } from '../line/helpers.js';
 
@@ -29,7 +30,8 @@ function serve(host: RasSecurityHost, results: SecurityMessage[]) {
       results.push(message);
       if (message.msgId === SECURITYMSG_SUCCESS) channel.write(Buffer.from(`Welcome, ${message.userName}\r\n`));
       assert.equal(host.end(message.port), ERROR_PORT_DISCONNECTED);
-      void channel.hangup();
+      // CallChannel has no drain: let the welcome pass through the serial binding before DTR drops.
+      void settle().then(() => channel.hangup());
     });
   };
 }
