@@ -270,3 +270,50 @@ test('line machine: STOP mid-call ends the call as shutdown and closes', async (
   assert.ok(r.at('closed'));
   assert.deepEqual(r.errors, []);
 });
+
+test('line machine: random event storms never error and every call ends before the next starts', async () => {
+  let totalCalls = 0;
+  for (let seed = 1; seed <= 12; seed++) {
+    let x = seed;
+    const rnd = (n: number) => ((x = (x * 1103515245 + 12345) >>> 0) >>> 8) % n;
+    const r = rig({
+      open: async () => { if (rnd(10) === 0) throw new Error('ENOENT'); },
+      dtr: async () => { if (rnd(5) === 0) throw new Error('ENOTTY'); },
+      dcd: async () => ({ dcd: rnd(3) !== 0 }),
+      allowed: true,
+    }, { healthIntervalMs: 5000, backoffBaseMs: 100, backoffMaxMs: 1000 });
+    r.actor.send({ type: 'START' });
+    const ring = () => r.modem({ type: 'RING' });
+    const ok = () => r.modem({ type: 'OK' });
+    const connect = () => r.modem({ type: 'CONNECT', speed: 9600, extras: [] });
+    const events: Array<() => void> = [
+      ring, ring, ring, ok, ok, ok, ok, connect, connect,
+      () => r.modem({ type: 'ERROR' }),
+      () => r.modem({ type: 'CONNECT', speed: 9600, extras: [] }),
+      () => r.modem({ type: 'NO_CARRIER' }),
+      () => r.modem({ type: 'CALLER_ID', field: 'number', value: '555' }),
+      () => r.actor.send({ type: 'ACTIVITY' }),
+      () => r.actor.send({ type: 'HANGUP' }),
+      () => r.actor.send({ type: 'DEVICE_LOST', error: 'gone' }),
+      () => r.actor.send({ type: 'PAUSE' }),
+      () => r.actor.send({ type: 'RESUME' }),
+    ];
+    for (let i = 0; i < 400; i++) {
+      if (rnd(3) === 0) await r.tick(rnd(4) === 0 ? rnd(10_000) : rnd(600));
+      else events[rnd(events.length)]!();
+    }
+    await settle();
+    assert.deepEqual(r.errors, [], `seed ${seed}`);
+    assert.equal(r.actor.getSnapshot().status, 'active');
+    let open = false;
+    for (const entry of r.log) {
+      if (entry === 'call') {
+        totalCalls++;
+        assert.ok(!open, `seed ${seed}: a call started while one was active`);
+        open = true;
+      } else if (entry.startsWith('end:')) open = false;
+    }
+    r.actor.stop();
+  }
+  assert.ok(totalCalls > 5, `the storm reached connected calls (${totalCalls})`);
+});
