@@ -238,6 +238,7 @@ export class DeviceLine extends EventEmitter implements Line {
         }
       };
       this.on('state', check);
+      this.actor.send({ type: 'RESUME' }); // start() after pause() answers again
       this.actor.send({ type: 'START' });
       check();
     });

@@ -87,6 +87,7 @@ export class TcpLine extends EventEmitter implements Line {
     });
   }
 
+  /** Stop accepting (the listener closes); calls in progress go on. start() listens again. */
   pause(): void {
     if (!this.server) return;
     this.server.close();
@@ -167,6 +168,8 @@ export class TcpLine extends EventEmitter implements Line {
       for (const ev of r.events) {
         if (ev.type === 'error') log.warn('telnet protocol error', { error: errorSummary(ev.error) });
         else if (ev.type === 'option') log.debug('telnet option', { side: ev.side, option: ev.option, enabled: ev.enabled });
+        else if (ev.type === 'ttype') log.debug('telnet terminal type', { terminal: ev.name });
+        else log.debug('telnet window size', { width: ev.width, height: ev.height });
       }
       if (!negotiated && !telnet.pending('us', Opt.ECHO)) negotiated = true;
       if (negotiated) emitCall();

@@ -4,7 +4,7 @@ import { DeviceLine, type ModemSettings } from '../../src/serial/device-line.js'
 import { simModem, removeSimModem, type SimModem } from '../../src/serial/sim-modem.js';
 import type { CallChannel, CallEndReason } from '../../src/serial/types.js';
 import { nullLogger } from '../../src/observe/logger.js';
-import { SimulatedClock, advance, advanceUntil, greeter } from './helpers.js';
+import { SimulatedClock, advance, advanceUntil, greeter, settle } from './helpers.js';
 
 let n = 0;
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -245,4 +245,22 @@ test('sim line: output to a stalled device (CTS held) is bounded, the call still
   assert.ok(caller.received.length <= 64 * 1024 + 4096, 'the excess was dropped, not queued');
   caller.hangup();
   await advanceUntil(clock, () => line.status().state === 'idle', 'idle');
+});
+
+test('sim line: pause() leaves rings unanswered, start() answers again', async () => {
+  const { clock, modem, line } = await rig({ ringTimeoutMs: 8000 });
+  line.pause();
+  let calls = 0;
+  line.on('call', () => calls++);
+  const c1 = modem.dial();
+  await advance(clock, 15_000, 250);
+  assert.equal(calls, 0);
+  c1.hangup();
+  await advance(clock, 9000, 250);
+  const started = line.start();
+  await settle();
+  await started;
+  const c2 = modem.dial();
+  await advanceUntil(clock, () => calls === 1, 'answered after start()');
+  c2.hangup();
 });
