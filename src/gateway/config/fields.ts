@@ -201,6 +201,7 @@ export function defaultText(f: Field<unknown>): string {
   if (!f.defaultValue) return '(none)';
   if (f.rows) return '(see below)';
   const v = f.defaultValue();
+  if (typeof v === 'string') return v === '' ? '""' : JSON.stringify(v).slice(1, -1);
   return JSON.stringify(v);
 }
 
