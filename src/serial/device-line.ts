@@ -140,6 +140,7 @@ export class DeviceLine extends EventEmitter implements Line {
   private state: LineState = 'closed';
   private lastEvent = '';
   private stateValue = 'closed';
+  private lastOpenError?: unknown;
 
   constructor(private readonly options: DeviceLineOptions) {
     super();
@@ -153,7 +154,13 @@ export class DeviceLine extends EventEmitter implements Line {
       actors: {
         openDevice: fromPromise(async () => {
           await port.close();
-          await port.open();
+          try {
+            await port.open();
+          } catch (err) {
+            this.lastOpenError = err;
+            throw err;
+          }
+          this.lastOpenError = undefined;
           this.log.info('device open', { device: port.device });
         }),
         closeDevice: fromPromise(() => port.close()),
@@ -234,7 +241,8 @@ export class DeviceLine extends EventEmitter implements Line {
           resolve();
         } else if (state === 'failed') {
           this.off('state', check);
-          reject(new Error(this.status().lastError ?? 'line failed'));
+          // the typed error (LineLockedError: code LINE_LOCKED, LineOpenError) for the caller to branch on
+          reject(this.lastOpenError instanceof Error ? this.lastOpenError : new Error(this.status().lastError ?? 'line failed'));
         }
       };
       this.on('state', check);

@@ -180,7 +180,7 @@ test('sim line: USB unplug: call ends device-lost, status reopening with the err
 test('sim line: the modem held by another line is reported as locked; start rejects', async () => {
   const { modem, clock } = await rig();
   const other = new DeviceLine({ id: 'other', path: `sim://${modem.name}`, logger: nullLogger(), clock });
-  await assert.rejects(other.start(), /locked by another program \(another getty\?\)/);
+  await assert.rejects(other.start(), (e: Error & { code?: string }) => e.code === 'LINE_LOCKED' && /locked by another program \(another getty\?\)/.test(e.message));
   assert.equal(other.status().state, 'failed');
   await other.stop();
 });
