@@ -117,7 +117,7 @@ export const callMachine = setup({
   },
   actions: {
     keepMessage: assign({ message: ({ event }) => (event.type === 'SECURITY_MESSAGE' ? event.message : undefined) }),
-    carrierLost: assign({ detail: ({ event }) => (event.type === 'CARRIER_LOST' ? event.reason : undefined) }),
+    carrierLost: assign({ detail: ({ context, event }) => context.detail ?? (event.type === 'CARRIER_LOST' ? event.reason : undefined) }),
   },
 }).createMachine({
   id: 'call',

@@ -49,7 +49,7 @@ function firstStartHint(loaded: LoadedConfig, file: string): string {
   const cfg = loaded.source === EMBEDDED_SOURCE ? '' : ` --config ${loaded.source}`;
   const lines = ['', `rasgate: no accounts yet (${file}). Add one, in another terminal:`, '', `    npx rasgate user add NAME${cfg}`, '', 'then call in:', ''];
   if (tcp && tcp.kind === 'tcp') lines.push(`    telnet ${tcp.listen.host.includes(':') ? `${tcp.listen.host}` : tcp.listen.host} ${tcp.listen.port}`);
-  if (sim && sim.kind === 'device' && sim.simulated?.far) lines.push(`    npx tsx scripts/sim-caller.ts ${formatTcpUrl(sim.simulated.far)}   (the simulated modem)`);
+  if (sim && sim.kind === 'device' && sim.simulated?.far) lines.push(`    node --import tsx scripts/sim-caller.ts --to ${formatTcpUrl(sim.simulated.far)} --user NAME --password PASSWORD   (the simulated modem)`);
   lines.push('', 'New accounts are picked up without a restart (or send SIGHUP).', '');
   return lines.join('\n');
 }
