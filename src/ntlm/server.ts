@@ -30,7 +30,7 @@ import { OptionError, RasgateError } from '../errors.js';
 import {
   ASC_REQ_ALLOCATE_MEMORY, ASC_REQ_CONNECTION, ASC_REQ_REPLAY_DETECT, ASC_REQ_SEQUENCE_DETECT, ASC_RET_ALLOCATED_MEMORY, ASC_RET_CONFIDENTIALITY,
   ASC_RET_CONNECTION, ASC_RET_IDENTIFY, ASC_RET_INTEGRITY, ASC_RET_REPLAY_DETECT, ASC_RET_SEQUENCE_DETECT, NegotiateFlags as F, SEC_E_INTERNAL_ERROR,
-  SEC_E_INVALID_HANDLE, SEC_E_INVALID_TOKEN, SEC_E_OK, SEC_I_CONTINUE_NEEDED, SEC_E_UNSUPPORTED_FUNCTION, statusName,
+  SEC_E_INVALID_HANDLE, SEC_E_INVALID_TOKEN, SEC_E_OK, SEC_E_CONTEXT_EXPIRED, SEC_I_CONTINUE_NEEDED, SEC_E_UNSUPPORTED_FUNCTION, statusName,
 } from './constants.js';
 import { NtlmSessionErrorCode } from './errors.js';
 import { NtlmSessionSecurity } from './session.js';
@@ -153,10 +153,16 @@ function result(status: number, context: SecurityContext | null, reason: string,
   return { status, context, contextAttr: 0, reason, ...extra };
 }
 
+/** Real timers that do not keep the process alive: a pending challenge is no reason to stay up. */
+const unrefClock: AcceptClock = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimeout: (id) => clearTimeout(id as NodeJS.Timeout),
+};
+
 function startContext(cred: CredentialInternal, contextReq: number): { handle: SecurityContext; internal: ContextInternal } {
   const actor = createActor(cred.machine, {
     input: { challengeLifetimeMs: cred.policy.challengeLifetimeMs, authorityTimeoutMs: cred.policy.authorityTimeoutMs },
-    ...(cred.clock ? { clock: cred.clock } : {}),
+    clock: cred.clock ?? unrefClock,
   });
   const internal: ContextInternal = { cred, actor, wake: undefined, contextReq, outcome: undefined, session: undefined, security: undefined, deleted: false };
   actor.subscribe({
@@ -248,6 +254,10 @@ export async function acceptSecurityContext(
   if (!internal || internal.deleted || internal.cred !== cred) return result(SEC_E_INVALID_HANDLE, context, 'bad-context-handle');
   const snap = internal.actor.getSnapshot();
   if (snap.status !== 'active' || snap.value !== 'challengeSent') {
+    if (internal.outcome?.status === SEC_E_CONTEXT_EXPIRED) {
+      cred.logger.warn('ntlm logon refused', { context: context.id, status: statusName(SEC_E_CONTEXT_EXPIRED), reason: internal.outcome.reason });
+      return result(SEC_E_CONTEXT_EXPIRED, context, internal.outcome.reason);
+    }
     // A finished context takes no more tokens: a replayed AUTHENTICATE is refused here.
     cred.logger.warn('ntlm token on a finished context refused', { context: context.id, status: 'SEC_E_INVALID_TOKEN', reason: 'context-complete' });
     return result(SEC_E_INVALID_TOKEN, context, 'context-complete');
