@@ -21,7 +21,7 @@ dir=/tmp/$name
 here=$(cd "$(dirname "$0")" && pwd)
 # The provisioned tree (with users) is cached per script version: provisioning takes ~10 s,
 # copying it well under one.
-stamp=$(cat "$0" "$here/fixtures/dc-users.sh" | md5sum | cut -c1-12)
+stamp=$(cat "$0" "$here/fixtures/dc-users.sh" "$here/fixtures/dc-users.env" | md5sum | cut -c1-12)
 cache=${RASGATE_DC_CACHE:-/tmp/rasgate-dc-cache}/$stamp
 realm=EXAMPLE.TEST
 domain=EXAMPLE
@@ -80,6 +80,8 @@ provision() {
   rm -f "$tmp.log"
   mv -T "$tmp" "$cache" 2>/dev/null || rm -rf "$tmp"   # a concurrent provisioner won: use its tree
   trap - EXIT
+  # Trees of older versions of this script and its fixtures are of no further use.
+  find "$(dirname "$cache")" -mindepth 1 -maxdepth 1 -type d ! -name "$stamp*" -mmin +10 -exec rm -rf {} + 2>/dev/null || true
 }
 
 running() {
@@ -119,8 +121,7 @@ start() {
   in_ns "$dir" samba -s "$dir/etc/smb.conf" -F --debug-stdout >"$dir/samba.log" 2>&1 &
   local ok=
   for _ in $(seq 300); do
-    if in_ns "$dir" sh -c 'exec 3<>/dev/tcp/127.0.0.1/389' 2>/dev/null \
-      || ip netns exec "$ns" bash -c 'exec 3<>/dev/tcp/127.0.0.1/389' 2>/dev/null; then
+    if ip netns exec "$ns" bash -c 'exec 3<>/dev/tcp/127.0.0.1/389' 2>/dev/null; then
       if in_ns "$dir" wbinfo -p >/dev/null 2>&1; then ok=1; break; fi
     fi
     sleep 0.1

@@ -168,9 +168,11 @@ test('URLs, options and SIDs', () => {
   for (const bad of ['http://x', 'ldap://x/dc=a', 'nonsense', 'ldap://u@x']) assert.throws(() => parseLdapUrl(bad, 'authority.servers[0]'), OptionError, bad);
   assert.throws(() => resolveLdapOptions({ servers: [] }), (e: unknown) => e instanceof OptionError && e.key === 'authority.servers');
   assert.throws(() => resolveLdapOptions({ servers: ['ldap://x'], requiredGroup: 'g' }), (e: unknown) => e instanceof OptionError && e.key === 'authority.requiredGroup');
+  assert.throws(() => resolveLdapOptions({ servers: ['ldap://x'], dialinDefault: 'deny' }), (e: unknown) => e instanceof OptionError && e.key === 'authority.dialinDefault');
   assert.throws(() => resolveLdapOptions({ servers: ['ldap://x'], bindDn: 'cn=a' }), (e: unknown) => e instanceof OptionError && e.key === 'authority.bindPassword');
   assert.throws(() => resolveLdapOptions({ servers: ['ldap://x'], caFile: '/nonexistent' }), (e: unknown) => e instanceof OptionError && e.key === 'authority.caFile');
   assert.throws(() => resolveLdapOptions({ servers: ['ldap://x'], connectTimeoutMs: -1 }), (e: unknown) => e instanceof OptionError && e.key === 'authority.connectTimeoutMs');
+  assert.throws(() => resolveLdapOptions({ servers: ['ldap://x'], requiredGroupp: 'g' } as never), (e: unknown) => e instanceof OptionError && e.key === 'authority.requiredGroupp');
   const o = resolveLdapOptions({ servers: ['ldap://x'] });
   assert.equal(o.mechanism, 'GSS-SPNEGO');
   assert.equal(o.tls.rejectUnauthorized, true);

@@ -194,6 +194,7 @@ export class LdapAuthority implements Authority {
     if (existing) {
       return existing.then((c) => {
         if (!c.isClosed) return c;
+        this.open.delete(c);
         dc.service = undefined;
         return this.service(dc);
       });

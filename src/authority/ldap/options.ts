@@ -61,9 +61,16 @@ function optString(v: unknown, key: string): string | undefined {
   return v;
 }
 
+const KNOWN_KEYS = new Set([
+  'type', 'servers', 'mechanism', 'connectTimeoutMs', 'responseTimeoutMs', 'retryDeadAfterMs', 'caFile', 'tlsServername', 'tlsVerify',
+  'bindDn', 'bindPassword', 'bindPasswordFile', 'baseDn', 'requiredGroup', 'dialinDefault', 'maxMessageBytes',
+]);
+
 /** Check and complete the options; `prefix` names keys in errors (e.g. "authority"). */
 export function resolveLdapOptions(o: LdapAuthorityOptions, prefix = 'authority'): ResolvedLdapOptions {
   const k = (name: string): string => `${prefix}.${name}`;
+  // A misspelt policy key (requiredGroup, dialinDefault) must not silently drop the policy.
+  for (const key of Object.keys(o)) if (!KNOWN_KEYS.has(key)) throw new OptionError(k(key), `is not an ldap authority setting (known: ${[...KNOWN_KEYS].filter((x) => x !== 'type').join(', ')})`);
   if (!Array.isArray(o.servers) || o.servers.length === 0) throw new OptionError(k('servers'), 'must list at least one ldap:// or ldaps:// URL');
   const servers = o.servers.map((s, i) => {
     if (typeof s !== 'string') throw new OptionError(`${k('servers')}[${i}]`, 'must be a URL string');
@@ -95,6 +102,7 @@ export function resolveLdapOptions(o: LdapAuthorityOptions, prefix = 'authority'
   if (bindDn && !password) throw new OptionError(k('bindPassword'), 'or bindPasswordFile is required with bindDn');
   const requiredGroup = optString(o.requiredGroup, k('requiredGroup'));
   if (requiredGroup && !bindDn) throw new OptionError(k('requiredGroup'), 'needs bindDn (a service account to read group membership)');
+  if (o.dialinDefault !== undefined && !bindDn) throw new OptionError(k('dialinDefault'), 'needs bindDn (a service account to read msNPAllowDialin)');
   const dialinDefault = o.dialinDefault ?? 'allow';
   if (dialinDefault !== 'allow' && dialinDefault !== 'deny') throw new OptionError(k('dialinDefault'), 'must be allow or deny');
   const baseDn = optString(o.baseDn, k('baseDn'));

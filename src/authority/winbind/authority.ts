@@ -47,6 +47,10 @@ export class WinbindAuthority implements Authority {
   private readonly requiredGroup: string | undefined;
 
   constructor(options: WinbindAuthorityOptions = {}, deps: WinbindAuthorityDeps = {}) {
+    const known = ['type', 'ntlmAuthPath', 'extraArgs', 'requiredGroup', 'domain', 'requestTimeoutMs', 'restartMinMs', 'restartMaxMs', 'queueLimit'];
+    for (const key of Object.keys(options)) {
+      if (!known.includes(key)) throw new OptionError(`authority.${key}`, `is not a winbind authority setting (known: ${known.slice(1).join(', ')})`);
+    }
     const path = options.ntlmAuthPath ?? 'ntlm_auth';
     if (typeof path !== 'string' || path === '') throw new OptionError('authority.ntlmAuthPath', 'must be a program path');
     const extra = options.extraArgs ?? [];
