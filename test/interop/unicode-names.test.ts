@@ -89,3 +89,47 @@ for (const client of fullMapping) {
     }
   });
 }
+
+// Passwords are not uppercased (NT hash = MD4(UTF-16LE(password))): astral characters included.
+// Domains are sent as typed and tried as sent, uppercased, empty. impacket cannot take such a
+// password (it computes an LM hash in Latin-1) and ntlm-auth cannot take such a domain (its
+// NEGOTIATE encodes the domain in ASCII): peer limits, so only Samba and gss-ntlmssp here.
+describe('non-ASCII passwords and domains, long user names', () => {
+  let fx2: LocalAuthorityFixture;
+  let cred2: CredentialHandle;
+  const PW = 'pässwörd😀 ';
+  const LONG = `u${'x'.repeat(99)}`;
+  before(() => {
+    fx2 = makeLocalAuthority([{ name: 'pwuser', password: PW }, { name: LONG, password: PW }], 'DOMÄNE');
+    cred2 = ourCredential(fx2.authority, { netbiosComputerName: 'RASGATE-TEST' });
+  });
+  after(async () => {
+    await fx2?.cleanup();
+  });
+
+  async function login2(client: NtlmClientPeer): Promise<number> {
+    const session = ourAcceptSession(cred2);
+    try {
+      const leg1 = await session.step(await client.negotiate());
+      const leg2 = await session.step(await client.authenticate(leg1.outputToken!));
+      return leg2.status;
+    } finally {
+      session.close();
+    }
+  }
+
+  const clients: { name: string; skip: false | string; make: (c: Credentials) => NtlmClientPeer }[] = [
+    { name: 'Samba ntlm_auth', skip: needs('ntlm_auth'), make: (c) => sambaClient(peers, c) },
+    { name: 'gss-ntlmssp', skip: needs('py:gssapi', GSSNTLMSSP), make: (c) => gssClient(peers, c) },
+  ];
+  for (const client of clients) {
+    for (const domain of ['DOMÄNE', 'domäne', '']) {
+      test(`${client.name}: password with umlauts and an emoji, domain ${JSON.stringify(domain)}`, { skip: client.skip }, async () => {
+        assert.equal(statusName(await login2(client.make({ user: 'pwuser', password: PW, domain }))), statusName(SEC_E_OK));
+      });
+    }
+    test(`${client.name}: a 100-character user name`, { skip: client.skip }, async () => {
+      assert.equal(statusName(await login2(client.make({ user: LONG, password: PW, domain: 'DOMÄNE' }))), statusName(SEC_E_OK));
+    });
+  }
+});
