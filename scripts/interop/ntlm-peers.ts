@@ -167,6 +167,14 @@ export function sambaClient(set: PeerSet, c: Credentials): NtlmClientPeer {
   };
 }
 
+/** gss-ntlmssp acceptor that keeps the context for gss_wrap/gss_unwrap (sealed) afterwards. */
+export interface NtlmAcceptorSessionPeer extends NtlmAcceptorPeer {
+  /** signature(16) + sealed, from gss_wrap(conf_req=true). */
+  wrap(plaintext: Buffer): Promise<Buffer>;
+  /** The plaintext, or an Error carrying gss_unwrap's refusal. */
+  unwrap(token: Buffer): Promise<Buffer | Error>;
+}
+
 export type AcceptorVerdict = { ok: true; name: string; sessionKey?: Buffer } | { ok: false; detail: string };
 
 export interface NtlmAcceptorPeer {
@@ -177,9 +185,19 @@ export interface NtlmAcceptorPeer {
 }
 
 /** gss-ntlmssp accept_sec_context; users come from NTLM_USER_FILE ("DOMAIN:user:password"). */
-export function gssAcceptor(set: PeerSet, userFile: string, o: BindingOptions = {}): NtlmAcceptorPeer {
-  const peer = set.spawn(PYTHON, [PEERS_DIR + 'gss_acceptor.py', ...cbtArgs(o)], { env: { ...process.env, NTLM_USER_FILE: userFile } });
+export function gssAcceptor(set: PeerSet, userFile: string, o: BindingOptions & { session?: boolean } = {}): NtlmAcceptorSessionPeer {
+  const args = [PEERS_DIR + 'gss_acceptor.py', ...cbtArgs(o), ...(o.session ? ['--session'] : [])];
+  const peer = set.spawn(PYTHON, args, { env: { ...process.env, NTLM_USER_FILE: userFile } });
   return {
+    async wrap(plaintext) {
+      peer.writeLine(`WRAP ${plaintext.toString('base64')}`);
+      return b64(await peer.readLine(), 'gss acceptor');
+    },
+    async unwrap(token) {
+      peer.writeLine(`UNWRAP ${token.toString('base64')}`);
+      const line = await peer.readLine();
+      return line.startsWith('ERR ') ? new Error(line.slice(4)) : b64(line, 'gss acceptor');
+    },
     name: 'gss-ntlmssp acceptor',
     async challenge(negotiate) {
       peer.writeLine(negotiate.toString('base64'));

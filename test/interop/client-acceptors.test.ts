@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createClientContext, initializeSecurityContext, ISC_REQ_CONNECTION, SEC_E_OK, SEC_I_CONTINUE_NEEDED, statusName } from '../../src/ntlm/index.js';
+import { createClientContext, initializeSecurityContext, ISC_REQ_CONNECTION, NtlmSessionError, SEC_E_OK, SEC_I_CONTINUE_NEEDED, statusName } from '../../src/ntlm/index.js';
 import { startSmbd, type SmbdFixture } from '../../scripts/interop/smbd-fixture.js';
 import { smbNtlmLogin, type NtlmInitiator } from '../../scripts/interop/smb-ntlm-login.js';
 import { Dialect, NtStatus, Smb2SessionFlags } from '../../scripts/interop/smb2-client.js';
@@ -136,5 +136,45 @@ describe('our client -> gss-ntlmssp acceptor (python3-gssapi)', { skip: needs('p
     const auth = ctx.authenticate(await acceptor.challenge(ctx.negotiate()));
     const verdict = await acceptor.authenticate(auth.token);
     assert.equal(verdict.ok, false);
+  });
+});
+
+describe('our client session security -> gss-ntlmssp acceptor (gss_wrap / gss_unwrap, sealed)', { skip: needs('py:gssapi', GSSNTLMSSP) }, () => {
+  const peers = new PeerSet();
+  let dir: string;
+  after(() => {
+    peers.killAll();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('sealed both ways, two messages each, tampering refused by both', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rasgate-gss-seal-'));
+    const userFile = join(dir, 'users');
+    writeFileSync(userFile, `GSSDOM:carol:${PASSWORD}\n`, { mode: 0o600 });
+    const acceptor = gssAcceptor(peers, userFile, { session: true });
+    const ctx = createClientContext({ user: 'carol', domain: 'GSSDOM', password: PASSWORD, seal: true });
+    const auth = ctx.authenticate(await acceptor.challenge(ctx.negotiate()));
+    const verdict = await acceptor.authenticate(auth.token);
+    assert.ok(verdict.ok, `gss-ntlmssp said ${verdict.ok ? '' : verdict.detail}`);
+    const session = auth.session;
+    assert.ok(session, 'SEAL negotiated: the client has session security');
+
+    for (const text of ['from our client', 'and a second one']) {
+      const { sealed, signature } = session.seal(Buffer.from(text));
+      const opened = await acceptor.unwrap(Buffer.concat([signature, sealed]));
+      assert.ok(Buffer.isBuffer(opened), `gss_unwrap refused: ${opened instanceof Error ? opened.message : ''}`);
+      assert.equal(opened.toString(), text);
+    }
+    for (const text of ['from gss-ntlmssp', 'again']) {
+      const token = await acceptor.wrap(Buffer.from(text));
+      assert.equal(session.unseal(token.subarray(16), token.subarray(0, 16)).toString(), text);
+    }
+    const token = await acceptor.wrap(Buffer.from('altered on the way'));
+    const bad = Buffer.from(token);
+    bad[20]! ^= 0x04;
+    assert.throws(() => session.unseal(bad.subarray(16), bad.subarray(0, 16)), (err: unknown) => err instanceof NtlmSessionError && err.code === 'NTLM_MESSAGE_ALTERED');
+    const { sealed, signature } = session.seal(Buffer.from('altered by us'));
+    sealed[1]! ^= 0x10;
+    assert.ok((await acceptor.unwrap(Buffer.concat([signature, sealed]))) instanceof Error, 'gss_unwrap must refuse an altered message');
   });
 });
