@@ -5,7 +5,7 @@
  *
  * Samba's passdb needs a unix account behind every SAM user (pdb_smbpasswd refuses a line
  * whose name getpwnam does not know), so the fixture creates a system user with useradd
- * when it is missing: that needs root, like smbd itself.
+ * when it is missing, and removes it again in stop(): that needs root, like smbd itself.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -44,9 +44,11 @@ function run(cmd: string, args: string[], input?: string): string {
   return r.stdout;
 }
 
-function ensureUnixUser(name: string): void {
-  if (spawnSync('id', ['-u', name]).status === 0) return;
+/** Creates the unix account when missing; true when it did (stop() then removes it). */
+function ensureUnixUser(name: string): boolean {
+  if (spawnSync('id', ['-u', name]).status === 0) return false;
   run('useradd', ['--system', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', name]);
+  return true;
 }
 
 function conf(dir: string, port: number, workgroup: string, netbiosName: string): string {
@@ -111,7 +113,7 @@ export async function startSmbd(options: SmbdFixtureOptions): Promise<SmbdFixtur
   const user = options.user ?? 'rasinterop';
   const workgroup = options.workgroup ?? 'RASTEST';
   const netbiosName = options.netbiosName ?? 'SMBFIXTURE';
-  ensureUnixUser(user);
+  const createdUser = ensureUnixUser(user);
   const dir = mkdtempSync(join(tmpdir(), 'rasgate-smbd-'));
   for (const d of ['private', 'lock', 'pid', 'state', 'cache', 'ncalrpc']) mkdirSync(join(dir, d), { mode: 0o700 });
   const port = await freePort();
@@ -160,6 +162,7 @@ export async function startSmbd(options: SmbdFixtureOptions): Promise<SmbdFixtur
       }
     }
     rmSync(dir, { recursive: true, force: true });
+    if (createdUser) spawnSync(toolPath('userdel'), [user]);
   };
   try {
     await waitFor(async () => {

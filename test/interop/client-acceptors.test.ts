@@ -34,7 +34,7 @@ function ourInitiator(user: string, domain: string, password: string): NtlmIniti
 
 const hex = (n: number): string => `0x${(n >>> 0).toString(16)}`;
 
-describe('our client -> Samba smbd (SMB2, signing required, SPNEGO)', { skip: needs('root', 'smbd', 'smbpasswd', 'useradd') }, () => {
+describe('our client -> Samba smbd (SMB2, signing required, SPNEGO)', { skip: needs('root', 'smbd', 'smbpasswd', 'useradd', 'userdel') }, () => {
   let smbd: SmbdFixture;
   before(async () => {
     smbd = await startSmbd({ password: PASSWORD });
