@@ -8,11 +8,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Agent, request } from 'node:http';
 import { AvId, Layout, MsvAvFlag, SEC_E_INVALID_TOKEN, SEC_E_LOGON_DENIED, SEC_E_OK, SEC_I_CONTINUE_NEEDED, statusName, type CredentialHandle } from '../../src/ntlm/index.js';
 import { makeLocalAuthority, type LocalAuthorityFixture } from '../../scripts/interop/local-authority-fixture.js';
 import { ourAcceptSession, ourCredential, type OurAcceptSession } from '../../scripts/interop/our-acceptor.js';
 import { impacketClient, ntlmAuthPyClient, PeerSet, sambaClient, type Credentials, type NtlmClientPeer } from '../../scripts/interop/ntlm-peers.js';
 import { blobAvPairOffset, payloadStart } from '../../scripts/interop/token-bytes.js';
+import { startHttpNtlmServer, type HttpNtlmServer } from '../../scripts/interop/http-ntlm-server.js';
 import { needs } from '../helpers/tools.js';
 
 const USER = 'bob';
@@ -197,5 +199,54 @@ describe('impacket: NTLMv1 and anonymous', { skip: needs('py:impacket') }, () =>
     assert.equal(r.status, SEC_E_LOGON_DENIED, `got ${status(r.status)} (${r.reason})`);
     assert.equal(r.reason, 'anonymous');
     assert.equal(s.identity(), undefined);
+  });
+});
+
+describe('NTLM over HTTP is connection-bound (Samba ntlm_auth tokens, HTTP harness)', { skip: needs('ntlm_auth') }, () => {
+  let http: HttpNtlmServer;
+  before(async () => {
+    http = await startHttpNtlmServer({ newSession: () => ourAcceptSession(credential), continueStatus: SEC_I_CONTINUE_NEEDED, okStatus: SEC_E_OK });
+  });
+  after(async () => {
+    await http?.close();
+  });
+
+  /** One request with `Authorization: NTLM <token>` through `agent`; status and the server's token. */
+  function send(agent: Agent | false, token: Buffer): Promise<{ code: number; token?: Buffer }> {
+    return new Promise((resolve, reject) => {
+      const req = request(http.url, { agent, headers: { Authorization: `NTLM ${token.toString('base64')}` } }, (res) => {
+        res.resume();
+        const m = /^NTLM ([A-Za-z0-9+/=]+)$/.exec(String(res.headers['www-authenticate'] ?? ''));
+        res.on('end', () => resolve({ code: res.statusCode ?? 0, ...(m ? { token: Buffer.from(m[1]!, 'base64') } : {}) }));
+      });
+      req.on('error', reject);
+      req.setTimeout(10_000, () => req.destroy(new Error('HTTP request timed out')));
+      req.end();
+    });
+  }
+
+  test('AUTHENTICATE on the same connection logs in; on a new connection it is refused', async () => {
+    for (const sameConnection of [true, false]) {
+      const client = sambaClient(peers, right);
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        const first = await send(agent, await client.negotiate());
+        assert.equal(first.code, 401);
+        assert.ok(first.token, 'CHALLENGE in WWW-Authenticate');
+        const before = http.outcomes.length;
+        const second = await send(sameConnection ? agent : false, await client.authenticate(first.token));
+        const outcome = http.outcomes[before]!;
+        if (sameConnection) {
+          assert.equal(second.code, 200);
+          assert.equal(outcome.status, SEC_E_OK, `${status(outcome.status)} (${outcome.reason})`);
+        } else {
+          // A fresh context expects NEGOTIATE first: the stray AUTHENTICATE is a bad token.
+          assert.equal(second.code, 401);
+          assert.equal(outcome.status, SEC_E_INVALID_TOKEN, `${status(outcome.status)} (${outcome.reason})`);
+        }
+      } finally {
+        agent.destroy();
+      }
+    }
   });
 });
