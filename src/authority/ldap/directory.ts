@@ -46,13 +46,14 @@ export async function defaultNamingContext(conn: LdapConnection, signal?: AbortS
   return nc.toString('utf8');
 }
 
-/** The account by sAMAccountName and its groups, nested ones included (LDAP_MATCHING_RULE_IN_CHAIN). */
+/** The account by sAMAccountName (or UPN) and its groups, nested ones included (LDAP_MATCHING_RULE_IN_CHAIN). */
 export async function lookupAccount(conn: LdapConnection, baseDn: string, user: string, signal?: AbortSignal): Promise<AccountRecord | undefined> {
   const found = await conn.search(
     {
       base: baseDn,
       scope: Scope.WholeSubtree,
-      filter: { and: [{ equal: ['objectClass', 'user'] }, { equal: ['sAMAccountName', user] }] },
+      // NTLM carries either the account name or a UPN (user@realm, domain empty) [MS-NLMP 3.1.5.1.2].
+      filter: { and: [{ equal: ['objectClass', 'user'] }, { or: [{ equal: ['sAMAccountName', user] }, { equal: ['userPrincipalName', user] }] }] },
       attributes: ACCOUNT_ATTRIBUTES,
       sizeLimit: 2,
     },
