@@ -100,6 +100,12 @@ describe('domain authorities against a real Samba AD DC', { skip }, () => {
       assert.equal((await login('ldapPolicy', 'alice')).status, '0');
       assert.equal((await login('ldapPolicy', 'bob')).status, '0');
     });
+    test('a UPN logon (user@realm, no domain) is looked up and reported by sAMAccountName', async () => {
+      const r = await driver.call<Login>({ op: 'login', name: 'ldapPolicy', user: `alice@${dc.DC_REALM.toLowerCase()}`, password: dc.DC_PASSWORD, domain: '' });
+      assert.equal(r.status, '0', JSON.stringify(r));
+      assert.equal(r.identity?.user, 'alice');
+      assert.equal(r.identity?.domain, dc.DC_DOMAIN);
+    });
     test('dialinDefault deny refuses an absent attribute but not TRUE', async () => {
       assert.equal((await login('ldapDeny', 'bob')).denyReason, 'no-dialin-permission');
       assert.equal((await login('ldapDeny', 'alice')).status, '0');
