@@ -4,10 +4,10 @@
  * Everything spawned goes through a PeerSet so a test's after() can kill it all.
  */
 import { fileURLToPath } from 'node:url';
+import { PYTHON } from '../../test/helpers/tools.js';
 import { LinePeer, type LinePeerOptions } from './line-peer.js';
 
-/** Debian's python (impacket, ntlm-auth and gssapi are installed for it, not for pyenv). */
-export const PYTHON = '/usr/bin/python3';
+export { PYTHON };
 const PEERS_DIR = fileURLToPath(new URL('./peers/', import.meta.url));
 
 export interface Credentials {
