@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalAuthority } from '../../src/authority/local/index.js';
+import { LocalAuthority, type LocalAuthorityOptions } from '../../src/authority/local/index.js';
 import { formatLine, type AccountFlag } from '../../src/authority/local/smbpasswd.js';
 import { ntowfv1 } from '../../src/ntlm/crypto.js';
 
@@ -24,14 +24,15 @@ export interface LocalAuthorityFixture {
   cleanup(): Promise<void>;
 }
 
-export function makeLocalAuthority(accounts: TestAccount[], domain = 'RASGATE'): LocalAuthorityFixture {
+/** `options` go to LocalAuthority as they are (e.g. allowNtlmV1). */
+export function makeLocalAuthority(accounts: TestAccount[], domain = 'RASGATE', options: Omit<LocalAuthorityOptions, 'file' | 'domain'> = {}): LocalAuthorityFixture {
   const dir = mkdtempSync(join(tmpdir(), 'rasgate-interop-'));
   const file = join(dir, 'smbpasswd');
   const lines = accounts.map((a, i) =>
     formatLine({ name: a.name, uid: 20_000 + i, ntHash: ntowfv1(a.password), hasLmHash: false, flags: new Set(a.flags ?? ['U']), lastChange: 0 }),
   );
   writeFileSync(file, `${lines.join('\n')}\n`, { mode: 0o600 });
-  const authority = new LocalAuthority({ file, domain });
+  const authority = new LocalAuthority({ ...options, file, domain });
   return {
     authority,
     file,

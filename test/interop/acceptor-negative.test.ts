@@ -192,6 +192,24 @@ describe('impacket: NTLMv1 and anonymous', { skip: needs('py:impacket') }, () =>
     assert.equal(r.reason, 'ntlmv1-refused');
   });
 
+  test('NTLMv1 when explicitly allowed (policy and authority): right password SEC_E_OK, wrong one denied', async () => {
+    const v1fx = makeLocalAuthority([{ name: USER, password: PASSWORD }], DOMAIN, { allowNtlmV1: true });
+    try {
+      const v1cred = ourCredential(v1fx.authority, { netbiosComputerName: 'RASGATE-TEST', policy: { allowNtlmV1: true } });
+      for (const [password, expected] of [[PASSWORD, SEC_E_OK], ['wrong', SEC_E_LOGON_DENIED]] as const) {
+        const client = impacketClient(peers, { ...right, password }, { ntlmv1: true });
+        const s = ourAcceptSession(v1cred);
+        sessions.push(s);
+        const leg1 = await s.step(await client.negotiate());
+        assert.equal(leg1.status, SEC_I_CONTINUE_NEEDED);
+        const r = await s.step(await client.authenticate(leg1.outputToken!));
+        assert.equal(r.status, expected, `${password}: got ${status(r.status)} (${r.reason})`);
+      }
+    } finally {
+      await v1fx.cleanup();
+    }
+  });
+
   test('anonymous (empty user and password): SEC_E_LOGON_DENIED (anonymous)', async () => {
     const { session: s, authenticate } = await upToAuthenticate(impacketClient(peers, { user: '', password: '', domain: '' }));
     assert.equal(authenticate.readUInt16LE(36), 0, 'empty user name expected');
