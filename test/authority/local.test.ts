@@ -86,7 +86,7 @@ test('random bytes never make the parser throw', () => {
   for (let i = 0; i < 3000; i++) {
     const bytes = Buffer.alloc(1 + ((i * 7919) % 300));
     for (let j = 0; j < bytes.length; j++) bytes[j] = (Math.random() * 256) | 0;
-    parseSmbpasswd(bytes.toString('latin1').replace(/\u0000/g, ':'));
+    parseSmbpasswd(bytes.toString('latin1').split(String.fromCharCode(0)).join(':'));
   }
 });
 

@@ -92,19 +92,19 @@ function readStdinLine(): Promise<string> {
 
 class Interrupted extends Error {}
 
-/** Prompt on the terminal without echo (raw mode): Enter ends, BS/DEL erase, ^U kills, ^C / ^D abort. */
+/**
+ * Prompt on the terminal without echo: Enter ends, BS/DEL erase, ^U kills, ^C / ^D abort.
+ * The caller has put the terminal in raw mode *before* the prompt is shown, so that nothing
+ * typed early is echoed by the line discipline.
+ */
 function promptHidden(prompt: string): Promise<string> {
   return new Promise((resolvePw, reject) => {
     const stdin = process.stdin;
-    process.stderr.write(prompt);
-    stdin.setRawMode(true);
-    stdin.resume();
     let chars: string[] = [];
     const finish = (err?: Error) => {
       stdin.off('data', onData);
-      stdin.setRawMode(false);
       stdin.pause();
-      process.stderr.write('\n');
+      process.stderr.write('\r\n');
       if (err) reject(err);
       else resolvePw(chars.join(''));
       chars = [];
@@ -123,16 +123,29 @@ function promptHidden(prompt: string): Promise<string> {
       }
     };
     stdin.on('data', onData);
+    stdin.resume();
+    process.stderr.write(prompt);
   });
+}
+
+/** Run `fn` with the terminal in raw mode (no echo), restoring it whatever happens. */
+async function withRawTerminal<T>(fn: () => Promise<T>): Promise<T> {
+  process.stdin.setRawMode(true);
+  try {
+    return await fn();
+  } finally {
+    process.stdin.setRawMode(false);
+    process.stdin.pause();
+  }
 }
 
 async function readNewPassword(passwordStdin: boolean): Promise<string> {
   let password: string;
   if (passwordStdin) password = await readStdinLine();
   else if (process.stdin.isTTY) {
-    password = await promptHidden('New password: ');
-    const again = await promptHidden('Retype new password: ');
-    if (again !== password) throw new Error('passwords do not match; nothing changed');
+    const [first, again] = await withRawTerminal(async () => [await promptHidden('New password: '), await promptHidden('Retype new password: ')]);
+    if (again !== first) throw new Error('passwords do not match; nothing changed');
+    password = first!;
   } else throw new UsageError('standard input is not a terminal: pass --password-stdin to read the password from it');
   if (password.length === 0) throw new Error('empty password refused; nothing changed');
   if (password.length > MAX_PASSWORD) throw new Error(`password longer than ${MAX_PASSWORD} characters refused; nothing changed`);
