@@ -23,6 +23,8 @@ export interface SmbdFixtureOptions {
   workgroup?: string;
   /** NetBIOS name. Default 'SMBFIXTURE'. */
   netbiosName?: string;
+  /** More accounts (any unix-valid or, with useradd --badname, non-ASCII name). Default none. */
+  extraUsers?: { user: string; password: string }[];
   /** Start deadline in ms. Default 15000. */
   startTimeoutMs?: number;
 }
@@ -47,7 +49,8 @@ function run(cmd: string, args: string[], input?: string): string {
 /** Creates the unix account when missing; true when it did (stop() then removes it). */
 function ensureUnixUser(name: string): boolean {
   if (spawnSync('id', ['-u', name]).status === 0) return false;
-  run('useradd', ['--system', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', name]);
+  // --badname: the Unicode user-name tests need names useradd's default pattern refuses.
+  run('useradd', ['--system', '--badname', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', name]);
   return true;
 }
 
@@ -113,13 +116,24 @@ export async function startSmbd(options: SmbdFixtureOptions): Promise<SmbdFixtur
   const user = options.user ?? 'rasinterop';
   const workgroup = options.workgroup ?? 'RASTEST';
   const netbiosName = options.netbiosName ?? 'SMBFIXTURE';
-  const createdUser = ensureUnixUser(user);
+  const accounts = [{ user, password: options.password }, ...(options.extraUsers ?? [])];
+  const created: string[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'rasgate-smbd-'));
-  for (const d of ['private', 'lock', 'pid', 'state', 'cache', 'ncalrpc']) mkdirSync(join(dir, d), { mode: 0o700 });
+  const removeUsersAndDir = (): void => {
+    for (const name of created) spawnSync(toolPath('userdel'), [name]);
+    rmSync(dir, { recursive: true, force: true });
+  };
   const port = await freePort();
   const confPath = join(dir, 'smb.conf');
-  writeFileSync(confPath, conf(dir, port, workgroup, netbiosName));
-  run('smbpasswd', ['-c', confPath, '-a', '-s', user], `${options.password}\n${options.password}\n`);
+  try {
+    for (const a of accounts) if (ensureUnixUser(a.user)) created.push(a.user);
+    for (const d of ['private', 'lock', 'pid', 'state', 'cache', 'ncalrpc']) mkdirSync(join(dir, d), { mode: 0o700 });
+    writeFileSync(confPath, conf(dir, port, workgroup, netbiosName));
+    for (const a of accounts) run('smbpasswd', ['-c', confPath, '-a', '-s', a.user], `${a.password}\n${a.password}\n`);
+  } catch (err) {
+    removeUsersAndDir();
+    throw err;
+  }
 
   let output = '';
   // smbd signals its whole process group when it shuts down: give it a group of its own
@@ -161,8 +175,7 @@ export async function startSmbd(options: SmbdFixtureOptions): Promise<SmbdFixtur
         // already gone
       }
     }
-    rmSync(dir, { recursive: true, force: true });
-    if (createdUser) spawnSync(toolPath('userdel'), [user]);
+    removeUsersAndDir();
   };
   try {
     await waitFor(async () => {
