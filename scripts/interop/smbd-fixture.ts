@@ -153,7 +153,7 @@ export async function startSmbd(options: SmbdFixtureOptions): Promise<SmbdFixtur
     }
     return `${output}\n${file}`.slice(-8000);
   };
-  // If the test process dies without after(), take smbd's process group down with it.
+  // If the test process exits without after(), take smbd's process group, the accounts and the dir with it.
   const killGroup = (): void => {
     try {
       if (child.pid) process.kill(-child.pid, 'SIGKILL');
@@ -161,9 +161,13 @@ export async function startSmbd(options: SmbdFixtureOptions): Promise<SmbdFixtur
       // group already gone
     }
   };
-  process.once('exit', killGroup);
+  const onExit = (): void => {
+    killGroup();
+    removeUsersAndDir();
+  };
+  process.once('exit', onExit);
   const stop = async (): Promise<void> => {
-    process.removeListener('exit', killGroup);
+    process.removeListener('exit', onExit);
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await waitFor(() => child.exitCode !== null || child.signalCode !== null, 'smbd to exit', 5000).catch(() => undefined);
     killGroup();
