@@ -7,6 +7,8 @@
  *  bare       verifyNtlmV2() on one pre-built response (that plus the SessionBaseKey HMAC).
  *  handshake  full three-leg handshakes through acceptSecurityContext with a LocalAuthority
  *             (smbpasswd file in a temp dir) and the ntlmAccept machine, MIC + KEY_EXCH on.
+ *  steps      the same two server steps (src/ntlm/accept.ts) called directly, without the
+ *             machine and the SSPI facade: shows what the per-context actor costs.
  *
  * What is timed in `handshake`: per batch of B contexts, (1) B first legs
  * (acceptSecurityContext(null, NEGOTIATE): actor start, NEGOTIATE decode, random challenge,
@@ -32,6 +34,10 @@ import { createClientContext } from '../../src/ntlm/client.js';
 import { ntowfv1, ntowfv2 } from '../../src/ntlm/crypto.js';
 import { computeNtlmV2Response, verifyNtlmV2 } from '../../src/ntlm/ntlmv2.js';
 import { ASC_REQ_CONNECTION, SECURITY_NATIVE_DREP, SEC_E_OK, SEC_I_CONTINUE_NEEDED } from '../../src/ntlm/constants.js';
+import { issueChallenge, verifyAuthenticate } from '../../src/ntlm/accept.js';
+import { resolvePolicy } from '../../src/ntlm/policy.js';
+import { nullLogger } from '../../src/observe/logger.js';
+import type { CredentialState, IssuedChallenge } from '../../src/ntlm/context.js';
 
 export const name = 'ntlm';
 
@@ -142,6 +148,36 @@ export async function run(): Promise<void> {
     const hs = await handshakes(count);
     const after = process.memoryUsage();
     line('handshakes via acceptSecurityContext', hs, floor, hs >= 20000 ? '(target >= 20,000/s: met)' : '(target >= 20,000/s: NOT met)');
+
+    // The same server work without the machine (no actor, no facade): the machine's share.
+    const state: CredentialState = { authority, policy: resolvePolicy(), logger: nullLogger(), names: { netbiosComputer: 'BENCH', netbiosDomain: DOMAIN, dnsComputer: 'bench.example.test', dnsDomain: 'example.test' }, clock: undefined, liveChallenges: new Set() };
+    const params = { contextReq: ASC_REQ_CONNECTION };
+    const signal = new AbortController().signal;
+    const direct = async (total: number): Promise<number> => {
+      let timed = 0;
+      for (let done = 0; done < total; done += B) {
+        const t0 = cpuMicros();
+        const issued: IssuedChallenge[] = [];
+        for (let i = 0; i < B; i++) issued.push(await issueChallenge(state, negotiate, params, signal));
+        timed += cpuMicros() - t0;
+        const auths = issued.map((it) => {
+          const client = createClientContext({ user: USER, domain: DOMAIN, ntHash });
+          client.negotiate();
+          return client.authenticate(it.challengeToken).token;
+        });
+        gc({ type: 'minor' });
+        const t1 = cpuMicros();
+        for (let i = 0; i < B; i++) {
+          const r = await verifyAuthenticate(state, auths[i]!, issued[i]!, params, signal);
+          if (r.status !== SEC_E_OK) throw new Error(`direct: ${r.reason}`);
+        }
+        timed += cpuMicros() - t1;
+      }
+      return total / (timed / 1e6);
+    };
+    await direct(4 * B);
+    const steps = await direct(count);
+    line('same steps without the machine', steps, floor, `(machine + facade: ${((1e6 / hs - 1e6 / steps)).toFixed(0)} us of ${(1e6 / hs).toFixed(0)} us per handshake)`);
 
     // Memory: contexts parked after the first leg (waiting for AUTHENTICATE).
     gcNow();
