@@ -158,6 +158,8 @@ export function closeLogger(logger: Logger, timeoutMs = 2000): Promise<void> {
       clearTimeout(t);
       resolve();
     });
+    // A late record (a socket closing after shutdown) must not become an unhandled 'error'.
+    logger.on('error', () => {});
     logger.end();
   });
 }

@@ -119,7 +119,12 @@ async function serve(loaded: LoadedConfig, logger: Logger, args: ServeArgs): Pro
     recent.push(now);
     while (recent.length && recent[0]! < now - 60_000) recent.shift();
     const contained = isContainedError(err) && recent.length <= 20;
-    log.error(kind, { error: errorSummary(err), stack: err instanceof Error ? err.stack?.split('\n').slice(0, 8).join('\n') : undefined, action: contained ? 'continue' : 'stop' });
+    try {
+      if (logger.writable) log.error(kind, { error: errorSummary(err), stack: err instanceof Error ? err.stack?.split('\n').slice(0, 8).join('\n') : undefined, action: contained ? 'continue' : 'stop' });
+      else process.stderr.write(`rasgate: ${kind}: ${errorSummary(err).message}\n`);
+    } catch {
+      // the logger itself is gone: nothing more to say
+    }
     if (!contained) stop(`fatal-${kind}`, 1);
   };
   process.on('uncaughtException', onFault('uncaught exception'));

@@ -38,15 +38,19 @@ export function runBridge(channel: CallChannel, o: BridgeOptions, signal: AbortS
 
     const timer = setTimeout(() => finish(new BridgeConnectError(target, `no answer in ${o.connectTimeout} s`)), o.connectTimeout * 1000);
     cleanups.push(() => clearTimeout(timer));
+    // What the caller types while we connect is kept and sent first.
+    const early: Buffer[] = [];
+    cleanups.push(
+      channel.onData((bytes) => {
+        if (connected) socket.write(bytes);
+        else early.push(bytes);
+      }),
+    );
     socket.once('connect', () => {
       connected = true;
       clearTimeout(timer);
       o.logger.info('bridge connected', { area: 'action', target });
-      cleanups.push(
-        channel.onData((bytes) => {
-          socket.write(bytes);
-        }),
-      );
+      for (const b of early.splice(0)) socket.write(b);
     });
     socket.on('data', (bytes: Buffer) => {
       channel.write(bytes);

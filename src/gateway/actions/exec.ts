@@ -56,15 +56,18 @@ export function runExec(channel: CallChannel, o: ExecOptions, signal: AbortSigna
     unsubscribe.push(() => signal.removeEventListener('abort', onAbort));
     unsubscribe.push(channel.onEnd((reason) => stop(reason)));
 
+    // The preface (a PPP frame), then whatever the caller typed while the program started.
+    const early: Buffer[] = o.preface?.length ? [Buffer.from(o.preface)] : [];
+    unsubscribe.push(
+      channel.onData((bytes) => {
+        if (!started) early.push(bytes);
+        else if (child.stdin.writable) child.stdin.write(bytes);
+      }),
+    );
     child.once('spawn', () => {
       started = true;
       o.logger.info('program started', { area: 'action', program, pid: child.pid });
-      if (o.preface?.length) child.stdin.write(o.preface);
-      unsubscribe.push(
-        channel.onData((bytes) => {
-          if (child.stdin.writable) child.stdin.write(bytes);
-        }),
-      );
+      for (const b of early.splice(0)) child.stdin.write(b);
     });
     // A program that exits without reading its input must not crash us (EPIPE).
     child.stdin.on('error', () => {});

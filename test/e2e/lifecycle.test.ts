@@ -1,0 +1,148 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Socket } from 'node:net';
+import { freePort, waitFor } from '../helpers/net.js';
+import { addUser, Caller, startGateway, tempDir } from './harness.js';
+
+const tmp = tempDir();
+after(() => tmp.remove());
+const done = (line: string) => (l: Record<string, unknown>) => l.message === 'call summary' && l.line === line;
+
+test('an unreachable authority is an outage: ERROR with a raserror code, "try later", logged at error', async () => {
+  const port = await freePort();
+  const closed = await freePort();
+  const gw = await startGateway(`lines: [{ id: tcp0, listen: tcp://127.0.0.1:${port}, mode: raw }]\nauthority: { type: ldap, servers: [ldap://127.0.0.1:${closed}], connectTimeoutMs: 1000 }\nshutdown: { grace: 1 }\n`, { dir: tempDir().dir });
+  try {
+    const c = new Caller(port);
+    await c.login('dave', 'whatever');
+    await c.expect(/Service unavailable, please try again later/);
+    await c.waitClosed();
+    const s = await gw.waitLog(done('tcp0'), 'summary');
+    assert.equal(s.result, 'error');
+    assert.equal(s.level, 'error');
+    assert.equal(s.rasError, 1311);
+    assert.ok(gw.logs.some((l) => l.message === 'authority unavailable' && l.level === 'error'));
+    assert.ok(!c.text.includes('Login incorrect'));
+  } finally {
+    assert.equal((await gw.stop()).code, 0);
+  }
+});
+
+test('SIGTERM: stop answering, a dialogue in progress is hung up after the grace period, a session at once; exit 0', async () => {
+  const port = await freePort();
+  const svc = createServer((s) => s.pipe(s));
+  const held = new Set<Socket>();
+  svc.on('connection', (s) => held.add(s));
+  await new Promise<void>((r) => svc.listen(0, '127.0.0.1', () => r()));
+  const bport = await freePort();
+  const gw = await startGateway(
+    `lines:\n  - { id: tcp0, listen: tcp://127.0.0.1:${port}, mode: raw }\n  - { id: tcp1, listen: tcp://127.0.0.1:${bport}, mode: raw, action: { bridge: tcp://127.0.0.1:${(svc.address() as { port: number }).port} } }\nauthority: { file: ./term-smbpasswd }\nshutdown: { grace: 2 }\n`,
+    { dir: tmp.dir, name: 'term.yaml', users: [['erin', 'Erin-pw-9']] },
+  );
+  try {
+    const session = new Caller(bport);
+    await session.login('erin', 'Erin-pw-9');
+    await waitFor(() => held.size === 1, 'bridge up');
+    const dialling = new Caller(port);
+    await dialling.expect(/login: $/);
+    dialling.type('erin\r');
+    await dialling.expect(/Password: $/);
+    const t0 = Date.now();
+    gw.signal('SIGTERM');
+    await session.waitClosed(3000); // the bridge session is hung up at once
+    await gw.waitLog((l) => l.message === 'shutting down: not answering; dialogues in progress may finish', 'shutdown start');
+    await assert.rejects(new Caller(port).ready, /ECONNREFUSED/); // not answering any more
+    await dialling.waitClosed(6000);
+    assert.ok(Date.now() - t0 >= 1500, 'the dialogue got its grace period');
+    const r = await gw.exited;
+    assert.equal(r.code, 0);
+    assert.ok(gw.logs.some((l) => l.message === 'call summary' && l.line === 'tcp0' && l.result === 'hung-up'));
+  } finally {
+    await gw.stop();
+    for (const s of held) s.destroy();
+    svc.close();
+  }
+});
+
+test('SIGHUP: a new account in the store logs in; an established bridge call is not dropped', async () => {
+  const port = await freePort();
+  const svc = createServer((s) => s.pipe(s));
+  const conns = new Set<Socket>();
+  svc.on('connection', (s) => {
+    conns.add(s);
+    s.on('close', () => conns.delete(s));
+  });
+  await new Promise<void>((r) => svc.listen(0, '127.0.0.1', () => r()));
+  const gw = await startGateway(
+    `lines: [{ id: tcp0, listen: tcp://127.0.0.1:${port}, mode: raw, action: { bridge: tcp://127.0.0.1:${(svc.address() as { port: number }).port} } }]\nauthority: { file: ./hup-smbpasswd }\ndialogue: { failureDelaysSeconds: [0], maxAttempts: 1 }\nshutdown: { grace: 1 }\n`,
+    { dir: tmp.dir, name: 'hup.yaml', users: [['frank', 'Frank-pw-2']] },
+  );
+  try {
+    const established = new Caller(port);
+    await established.login('frank', 'Frank-pw-2');
+    await waitFor(() => conns.size === 1, 'bridge up');
+    established.type('before\r');
+    await established.expect(/before\r/);
+    addUser(gw.config, 'grace', 'Grace-pw-3');
+    gw.signal('SIGHUP');
+    await gw.waitLog((l) => l.message === 'configuration reloaded', 'reload');
+    const fresh = new Caller(port);
+    await fresh.login('grace', 'Grace-pw-3');
+    fresh.type('new user here\r');
+    await fresh.expect(/new user here\r/);
+    established.type('after\r');
+    await established.expect(/after\r/);
+    assert.equal(established.closed, false);
+    fresh.close();
+    established.close();
+  } finally {
+    const r = await gw.stop();
+    assert.equal(r.code, 0, `${gw.stdout.slice(-6).join('\n')}\n${gw.stderr.join('\n')}`);
+    for (const s of conns) s.destroy();
+    svc.close();
+  }
+});
+
+test('SIGHUP with an invalid file keeps the running configuration', async () => {
+  const port = await freePort();
+  const gw = await startGateway(`lines: [{ id: tcp0, listen: tcp://127.0.0.1:${port}, mode: raw }]\nauthority: { file: ./bad-smbpasswd }\n`, { dir: tmp.dir, name: 'bad.yaml' });
+  try {
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(gw.config, 'lines: [{ listen: "tcp:/oops" }]\n');
+    gw.signal('SIGHUP');
+    const l = await gw.waitLog((x) => String(x.message).startsWith('reload refused'), 'reload refused');
+    assert.match(JSON.stringify(l.issues), /lines\[0\]\.listen/);
+    const c = new Caller(port);
+    await c.expect(/login: $/);
+    c.close();
+  } finally {
+    await gw.stop();
+  }
+});
+
+test('a caller through the simulated modem (far side over TCP) logs in; caller ID in the summary', async () => {
+  const far = await freePort();
+  const gw = await startGateway(`lines: [{ id: sim0, device: "sim://e2e?far=tcp://127.0.0.1:${far}", modem: { answerOnRing: 2, callerId: AT+VCID=1 } }]\nauthority: { file: ./sim-smbpasswd }\nshutdown: { grace: 1 }\n`, { dir: tmp.dir, name: 'sim.yaml', users: [['heidi', 'Heidi-pw-4']] });
+  try {
+    const c = new Caller(far);
+    await c.ready;
+    c.type('DIAL 5551234 HEIDI\r');
+    await c.login('heidi', 'Heidi-pw-4');
+    await c.waitClosed(15_000);
+    const s = await gw.waitLog(done('sim0'), 'sim summary');
+    assert.equal(s.result, 'success');
+    assert.equal(s.user, 'heidi');
+    assert.equal(s.callerId, '5551234');
+  } finally {
+    assert.equal((await gw.stop()).code, 0);
+  }
+});
+
+test('serve refuses an invalid configuration with every problem listed', async () => {
+  const gw = await startGateway('lines:\n  - listen: "tcp:/127.0.0.1:2323"\n    mdoe: raw\n', { dir: tmp.dir, name: 'invalid.yaml', waitStarted: false });
+  const r = await gw.exited;
+  assert.equal(r.code, 1);
+  const err = gw.stderr.join('\n');
+  assert.match(err, /lines\[0\]\.listen: "tcp:\/127\.0\.0\.1:2323" is not tcp:\/\/HOST:PORT \(hint: tcp:\/\/127\.0\.0\.1:2323\)/);
+  assert.match(err, /lines\[0\]\.mdoe: unknown key \(hint: did you mean "mode"\?\)/);
+});
