@@ -16,6 +16,7 @@ import { createAuthority, type Authority } from '../authority/index.js';
 import { LocalAuthority } from '../authority/local/index.js';
 import { acquireCredentialsHandle, freeCredentialsHandle, type CredentialHandle } from '../ntlm/server.js';
 import { RasSecurityHost } from '../ras/host.js';
+import type { Verifier } from '../ras/verify.js';
 import { createLine, type CallChannel, type Line, type LineStatus } from '../serial/index.js';
 import type { Logger } from '../observe/logger.js';
 import { Metrics } from '../observe/metrics.js';
@@ -35,6 +36,8 @@ export interface GatewayOptions {
   inspect?: Observer<InspectionEvent>;
   /** Called with every finished call (tests, benchmarks). */
   onCallEnd?: (summary: CallSummary) => void;
+  /** Wrap the verifier (fault-injection tests). Default: the gateway verifier as is. */
+  wrapVerifier?: (verifier: Verifier) => Verifier;
 }
 
 interface LineEntry {
@@ -57,13 +60,14 @@ export class Gateway {
   private readonly lines = new Map<string, LineEntry>();
   private readonly retired = new Set<LineEntry>();
   private stopping = false;
-  private readonly verifier;
+  private readonly verifier: Verifier;
 
   constructor(private readonly o: GatewayOptions) {
     this.config = o.loaded.config;
     this.source = o.loaded.source;
     this.log = o.logger.child({ area: 'gateway' });
-    this.verifier = createGatewayVerifier({ credential: () => this.credential, logger: o.logger });
+    const verifier = createGatewayVerifier({ credential: () => this.credential, logger: o.logger });
+    this.verifier = o.wrapVerifier ? o.wrapVerifier(verifier) : verifier;
   }
 
   /** Open the authority and every enabled line. Rejects only when nothing can answer. */
