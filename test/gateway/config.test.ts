@@ -121,3 +121,18 @@ test('every documented key has a type, a default column and a meaning', () => {
   }
   for (const r of rows) assert.ok(r.type && r.default && r.doc, JSON.stringify(r));
 });
+
+test('every complete configuration example in the docs is valid', async () => {
+  const { readFileSync, readdirSync } = await import('node:fs');
+  const docs = join(import.meta.dirname, '../../docs');
+  let checked = 0;
+  for (const f of readdirSync(docs).filter((n) => n.endsWith('.md'))) {
+    const text = readFileSync(join(docs, f), 'utf8');
+    for (const m of text.matchAll(/```yaml\n([\s\S]*?)```/g)) {
+      if (!/^lines:/m.test(m[1]!)) continue; // fragments (one section) are not whole files
+      assert.deepEqual(parseConfig(m[1]!, `${f} example`, '/srv').issues.map(formatIssue), [], `${f}:\n${m[1]}`);
+      checked++;
+    }
+  }
+  assert.ok(checked >= 2, `only ${checked} examples found`);
+});
