@@ -1,20 +1,34 @@
 /**
  * The AcceptSecurityContext legs of one NTLM server context [MS-NLMP 3.2.5]:
  *
- *   awaitingNegotiate --NEGOTIATE--> issuingChallenge --done--> challengeSent (SEC_I_CONTINUE_NEEDED)
- *   challengeSent --AUTHENTICATE--> verifying --accepted--> established (SEC_E_OK)
+ *   awaitingNegotiate --NEGOTIATE--> preparingChallenge
+ *     --ISSUED--> challengeSent (SEC_I_CONTINUE_NEEDED)          our own challenge (verifiers)
+ *     --ASK_AUTHORITY--> issuingChallenge --done--> challengeSent  the authority's (relay to a DC)
+ *   challengeSent --AUTHENTICATE--> checking
+ *     --VERDICT--> established (SEC_E_OK) | failed               the authority answered at once
+ *     --ASK_AUTHORITY--> verifying --done--> established | failed  the authority is asked (async)
  *   any failure --> failed (status + reason + DenyReason); ABORT --> aborted
  *
- * Orchestration only. Decoding, policy checks, crypto and the authority arrive as two actors
- * supplied by src/ntlm/server.ts with .provide():
- *   issueChallenge     NEGOTIATE -> IssuedChallenge (local build, or the authority's relay)
- *   verifyAuthenticate AUTHENTICATE + IssuedChallenge -> AcceptOutcome
- * An actor that throws an error carrying `status`/`reason` (AcceptError) fails with them;
- * anything else fails with SEC_E_INTERNAL_ERROR. Two named delays: `challengeExpiry` (the
- * challenge is void after it: Samba uses 30 minutes) and `authorityTimeout` (an authority
+ * Orchestration only. Decoding, policy checks, crypto and the authority arrive from
+ * src/ntlm/server.ts through .provide():
+ *   actions (synchronous CPU work, no I/O; each raises ISSUED/VERDICT, LEG_FAILED or ASK_AUTHORITY):
+ *     prepareChallenge   build our CHALLENGE now, unless the authority issues it (relay)
+ *     checkNow           run every check and take the authority's synchronous verdict
+ *                        (Authority.verifySync, e.g. the local store), unless it has none
+ *   actors (invoked only when the authority must be asked: a DC relay, winbind, ldap):
+ *     issueChallenge     NEGOTIATE -> IssuedChallenge (the authority's relay)
+ *     verifyAuthenticate AUTHENTICATE + IssuedChallenge -> AcceptOutcome
+ * The defaults of both actions say ASK_AUTHORITY, so that a machine given only the actors
+ * invokes them for everything. Why the split: a promise actor per leg costs a child actor, an
+ * AbortController, promises and a timer per context, several times the NTLMv2 check itself;
+ * work that cannot wait has no reason to be an actor, while an authority on the network still
+ * is one, with its timeout, abort and error handling.
+ * An actor that throws (or a LEG_FAILED error) carrying `status`/`reason` (AcceptError) fails
+ * with them; anything else fails with SEC_E_INTERNAL_ERROR. Two named delays: `challengeExpiry`
+ * (the challenge is void after it: Samba uses 30 minutes) and `authorityTimeout` (an authority
  * that does not answer is an outage: SEC_E_NO_AUTHENTICATING_AUTHORITY).
  */
-import { assign, fromPromise, setup } from 'xstate';
+import { assign, fromPromise, raise, setup } from 'xstate';
 import type { AcceptOutcome, IssuedChallenge, LegParams } from '../src/ntlm/context.js';
 
 // SSPI codes the machine itself decides (winerror.h); the rest come from the actors.
@@ -41,11 +55,23 @@ export interface NtlmAcceptContext extends NtlmAcceptInput {
   outcome: AcceptOutcome | undefined;
 }
 
+/** What the provided actions raise (never sent from outside). */
+export type NtlmAcceptResultEvent =
+  /** Our CHALLENGE is built. */
+  | { type: 'ISSUED'; issued: IssuedChallenge }
+  /** The AUTHENTICATE is decided without waiting (any outcome, ok or not). */
+  | { type: 'VERDICT'; outcome: AcceptOutcome }
+  /** The leg's work threw (an AcceptError keeps its status). */
+  | { type: 'LEG_FAILED'; error: unknown }
+  /** Only the authority can do this leg: invoke it. */
+  | { type: 'ASK_AUTHORITY' };
+
 export type NtlmAcceptEvent =
   | { type: 'NEGOTIATE'; token: Buffer; params: LegParams }
   | { type: 'AUTHENTICATE'; token: Buffer; params: LegParams }
   /** deleteSecurityContext: stop whatever runs (relays are aborted through their signal). */
-  | { type: 'ABORT' };
+  | { type: 'ABORT' }
+  | NtlmAcceptResultEvent;
 
 export interface IssueChallengeInput {
   negotiate: Buffer;
@@ -77,12 +103,21 @@ function conclude<E extends { type: string }>(outcome: (args: { event: E }) => A
   return assign<NtlmAcceptContext, E, undefined, NtlmAcceptEvent, never>(({ event }) => ({ outcome: outcome({ event }), negotiate: undefined, authenticate: undefined, params: undefined }));
 }
 
+const outOfSequence = conclude(() => failure(SEC_E_INVALID_TOKEN, 'out-of-sequence'));
+const deleted = conclude(() => failure(SEC_E_INVALID_HANDLE, 'deleted'));
+const authorityTimedOut = conclude(() => failure(SEC_E_NO_AUTHENTICATING_AUTHORITY, 'authority-timeout'));
+
 export const ntlmAcceptMachine = setup({
   types: {
     context: {} as NtlmAcceptContext,
     events: {} as NtlmAcceptEvent,
     input: {} as NtlmAcceptInput,
     output: {} as AcceptOutcome,
+  },
+  actions: {
+    // Fail-safe defaults: without a synchronous path, every leg goes to the authority actors.
+    prepareChallenge: raise({ type: 'ASK_AUTHORITY' }),
+    checkNow: raise({ type: 'ASK_AUTHORITY' }),
   },
   actors: {
     issueChallenge: fromPromise<IssuedChallenge, IssueChallengeInput>(async () => {
@@ -106,9 +141,19 @@ export const ntlmAcceptMachine = setup({
   states: {
     awaitingNegotiate: {
       on: {
-        NEGOTIATE: { target: 'issuingChallenge', actions: assign({ negotiate: ({ event }) => event.token, params: ({ event }) => event.params }) },
+        NEGOTIATE: { target: 'preparingChallenge', actions: assign({ negotiate: ({ event }) => event.token, params: ({ event }) => event.params }) },
         AUTHENTICATE: { target: 'failed', actions: conclude(() => failure(SEC_E_INVALID_TOKEN, 'authenticate-before-negotiate')) },
-        ABORT: { target: 'aborted', actions: conclude(() => failure(SEC_E_INVALID_HANDLE, 'deleted')) },
+        ABORT: { target: 'aborted', actions: deleted },
+      },
+    },
+    /** Transient: the provided action answers in the same macrostep. */
+    preparingChallenge: {
+      entry: 'prepareChallenge',
+      on: {
+        ISSUED: { target: 'challengeSent', actions: assign({ issued: ({ event }) => event.issued }) },
+        LEG_FAILED: { target: 'failed', actions: conclude(({ event }) => fromError(event.error)) },
+        ASK_AUTHORITY: { target: 'issuingChallenge' },
+        ABORT: { target: 'aborted', actions: deleted },
       },
     },
     issuingChallenge: {
@@ -120,12 +165,12 @@ export const ntlmAcceptMachine = setup({
         onError: { target: 'failed', actions: conclude(({ event }) => fromError(event.error)) },
       },
       after: {
-        authorityTimeout: { target: 'failed', actions: conclude(() => failure(SEC_E_NO_AUTHENTICATING_AUTHORITY, 'authority-timeout')) },
+        authorityTimeout: { target: 'failed', actions: authorityTimedOut },
       },
       on: {
-        NEGOTIATE: { target: 'failed', actions: conclude(() => failure(SEC_E_INVALID_TOKEN, 'out-of-sequence')) },
-        AUTHENTICATE: { target: 'failed', actions: conclude(() => failure(SEC_E_INVALID_TOKEN, 'out-of-sequence')) },
-        ABORT: { target: 'aborted', actions: conclude(() => failure(SEC_E_INVALID_HANDLE, 'deleted')) },
+        NEGOTIATE: { target: 'failed', actions: outOfSequence },
+        AUTHENTICATE: { target: 'failed', actions: outOfSequence },
+        ABORT: { target: 'aborted', actions: deleted },
       },
     },
     challengeSent: {
@@ -133,9 +178,22 @@ export const ntlmAcceptMachine = setup({
         challengeExpiry: { target: 'failed', actions: conclude(() => failure(SEC_E_CONTEXT_EXPIRED, 'challenge-expired')) },
       },
       on: {
-        AUTHENTICATE: { target: 'verifying', actions: assign({ authenticate: ({ event }) => event.token, params: ({ event }) => event.params }) },
-        NEGOTIATE: { target: 'failed', actions: conclude(() => failure(SEC_E_INVALID_TOKEN, 'out-of-sequence')) },
-        ABORT: { target: 'aborted', actions: conclude(() => failure(SEC_E_INVALID_HANDLE, 'deleted')) },
+        AUTHENTICATE: { target: 'checking', actions: assign({ authenticate: ({ event }) => event.token, params: ({ event }) => event.params }) },
+        NEGOTIATE: { target: 'failed', actions: outOfSequence },
+        ABORT: { target: 'aborted', actions: deleted },
+      },
+    },
+    /** Transient, like preparingChallenge. */
+    checking: {
+      entry: 'checkNow',
+      on: {
+        VERDICT: [
+          { guard: { type: 'accepted', params: ({ event }) => event.outcome }, target: 'established', actions: conclude(({ event }) => event.outcome) },
+          { target: 'failed', actions: conclude(({ event }) => event.outcome) },
+        ],
+        LEG_FAILED: { target: 'failed', actions: conclude(({ event }) => fromError(event.error)) },
+        ASK_AUTHORITY: { target: 'verifying' },
+        ABORT: { target: 'aborted', actions: deleted },
       },
     },
     verifying: {
@@ -150,12 +208,12 @@ export const ntlmAcceptMachine = setup({
         onError: { target: 'failed', actions: conclude(({ event }) => fromError(event.error)) },
       },
       after: {
-        authorityTimeout: { target: 'failed', actions: conclude(() => failure(SEC_E_NO_AUTHENTICATING_AUTHORITY, 'authority-timeout')) },
+        authorityTimeout: { target: 'failed', actions: authorityTimedOut },
       },
       on: {
-        NEGOTIATE: { target: 'failed', actions: conclude(() => failure(SEC_E_INVALID_TOKEN, 'out-of-sequence')) },
-        AUTHENTICATE: { target: 'failed', actions: conclude(() => failure(SEC_E_INVALID_TOKEN, 'out-of-sequence')) },
-        ABORT: { target: 'aborted', actions: conclude(() => failure(SEC_E_INVALID_HANDLE, 'deleted')) },
+        NEGOTIATE: { target: 'failed', actions: outOfSequence },
+        AUTHENTICATE: { target: 'failed', actions: outOfSequence },
+        ABORT: { target: 'aborted', actions: deleted },
       },
     },
     established: { type: 'final' },

@@ -8,6 +8,12 @@
  *    NTLMv2 response to it and hands back the session base key, so that we can check the MIC.
  *  - relays (ldap): the domain controller issues the challenge itself; we pass NEGOTIATE and
  *    AUTHENTICATE through and it answers yes or no (it checks the MIC; no key comes back).
+ *
+ * A verifier whose check is CPU work only (the local store: a lookup and two HMAC-MD5) may also
+ * offer verifySync(): the acceptor's machine then takes the verdict in the same step instead of
+ * invoking verify() as an actor (no promise, AbortController or timeout per logon). Authorities
+ * that wait on anything (winbind's helper, a DC) leave it out, or return undefined from it for the
+ * cases they cannot answer at once; the machine then invokes verify() with its timeout.
  */
 
 /** Why an authority said no. Stable strings: logs, metrics and the raserror mapping key on them. */
@@ -75,6 +81,13 @@ export interface Authority {
   readonly type: string;
   /** Verifier authorities implement this. */
   verify?(check: ResponseCheck, signal: AbortSignal): Promise<AuthorityVerdict>;
+  /**
+   * Optional synchronous fast path of verify(), for verifiers that implement verify(): the same
+   * verdict verify() would give, or undefined to have verify() asked instead. It runs on the
+   * acceptor's event loop, so: no network, no child process, no waiting on a lock (an occasional
+   * stat of a local file, as the local store's mtime recheck, is fine).
+   */
+  verifySync?(check: ResponseCheck): AuthorityVerdict | undefined;
   /** Relay authorities implement this: forward NEGOTIATE, get the authority's CHALLENGE. */
   relay?(negotiate: Buffer, signal: AbortSignal): Promise<RelayExchange>;
   /** Re-read the store / reconnect after SIGHUP. Optional. */

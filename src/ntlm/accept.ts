@@ -1,7 +1,11 @@
 /**
- * The two accept steps the ntlmAccept machine invokes, as plain async functions:
- *   issueChallenge      NEGOTIATE -> our CHALLENGE (or the relay authority's)
- *   verifyAuthenticate  AUTHENTICATE -> AcceptOutcome (every server-side check lives here)
+ * The accept steps of the ntlmAccept machine:
+ *   buildChallenge         NEGOTIATE -> our CHALLENGE, synchronously (verifier authorities)
+ *   issueChallenge         the same as an async step, or the relay authority's CHALLENGE
+ *   verifyAuthenticateNow  AUTHENTICATE -> AcceptOutcome synchronously when the authority has a
+ *                          synchronous verdict (Authority.verifySync); undefined: ask it
+ *   verifyAuthenticate     AUTHENTICATE -> AcceptOutcome, asking the authority (async)
+ * Both verify paths run the same checks in the same order (screen, screenForVerifier, settle).
  * Checks follow MS-NLMP 3.2.5 and Samba's acceptor (FACTS.md section 2).
  */
 import { randomFillSync } from 'node:crypto';
@@ -89,17 +93,23 @@ export function retireChallenge(cred: CredentialState, issued: IssuedChallenge |
 
 // ---- leg 1 ---------------------------------------------------------------------------------
 
-export async function issueChallenge(cred: CredentialState, negotiate: Buffer, _params: LegParams, signal: AbortSignal): Promise<IssuedChallenge> {
+/** Does this authority issue the challenges itself (a DC relay)? Then leg 1 is the authority's. */
+export function relaysChallenge(authority: Authority): boolean {
+  return !authority.verify && typeof authority.relay === 'function';
+}
+
+function negotiateFlags(negotiate: Buffer): number {
   checkSize(negotiate);
-  let clientFlags: number;
   try {
-    clientFlags = decodeNegotiate(negotiate).flags;
+    return decodeNegotiate(negotiate).flags;
   } catch (err) {
     throw invalidToken(err);
   }
-  const authority = cred.authority;
-  if (!authority.verify && authority.relay) return issueRelayed(authority, negotiate, signal);
+}
 
+/** Our own CHALLENGE for a verifier authority: CPU work only. Throws AcceptError on a bad NEGOTIATE. */
+export function buildChallenge(cred: CredentialState, negotiate: Buffer): IssuedChallenge {
+  const clientFlags = negotiateFlags(negotiate);
   let flags = F.NEGOTIATE_NTLM | F.NEGOTIATE_TARGET_INFO | (clientFlags & ECHOED);
   flags |= clientFlags & F.NEGOTIATE_UNICODE ? F.NEGOTIATE_UNICODE : F.NEGOTIATE_OEM;
   flags |= cred.names.netbiosDomain.toUpperCase() === cred.names.netbiosComputer.toUpperCase() ? F.TARGET_TYPE_SERVER : F.TARGET_TYPE_DOMAIN;
@@ -119,6 +129,12 @@ export async function issueChallenge(cred: CredentialState, negotiate: Buffer, _
     version: withVersion ? RASGATE_VERSION : undefined,
   });
   return { challengeToken, negotiateToken: negotiate, serverChallenge, flags, sentAvPairs: new Map(pairs.map((p) => [p.id, p.value])) };
+}
+
+export async function issueChallenge(cred: CredentialState, negotiate: Buffer, _params: LegParams, signal: AbortSignal): Promise<IssuedChallenge> {
+  if (!relaysChallenge(cred.authority)) return buildChallenge(cred, negotiate);
+  negotiateFlags(negotiate);
+  return issueRelayed(cred.authority, negotiate, signal);
 }
 
 async function issueRelayed(authority: Authority, negotiate: Buffer, signal: AbortSignal): Promise<IssuedChallenge> {
@@ -154,13 +170,21 @@ function identity(auth: AuthenticateMessage): Pick<AcceptOutcome, 'user' | 'doma
   return { user: auth.user, domain: auth.domain };
 }
 
+/** A verdict as the authority gave it, or 'unavailable' when it is not one (never trust its shape). */
+function wellFormed(verdict: AuthorityVerdict): AuthorityVerdict {
+  if (!verdict || typeof verdict !== 'object' || !['ok', 'denied', 'unavailable'].includes(verdict.result)) return { result: 'unavailable', detail: 'malformed verdict' };
+  return verdict;
+}
+
+function thrown(err: unknown): AuthorityVerdict {
+  return { result: 'unavailable', detail: err instanceof Error ? err.message : String(err) };
+}
+
 async function askAuthority(run: () => Promise<AuthorityVerdict>): Promise<AuthorityVerdict> {
   try {
-    const verdict = await run();
-    if (!verdict || typeof verdict !== 'object' || !['ok', 'denied', 'unavailable'].includes(verdict.result)) return { result: 'unavailable', detail: 'malformed verdict' };
-    return verdict;
+    return wellFormed(await run());
   } catch (err) {
-    return { result: 'unavailable', detail: err instanceof Error ? err.message : String(err) };
+    return thrown(err);
   }
 }
 
@@ -177,7 +201,28 @@ function checkBindings(params: LegParams, blobPairs: AvPair[] | undefined): bool
   return constantTimeEqual(sent, params.channelBindings);
 }
 
-export async function verifyAuthenticate(cred: CredentialState, token: Buffer, issued: IssuedChallenge, params: LegParams, signal: AbortSignal): Promise<AcceptOutcome> {
+/** The AUTHENTICATE decoded and past the checks every authority shares. */
+interface Screened {
+  auth: AuthenticateMessage;
+  negotiated: number;
+  v1: boolean;
+  blobPairs: AvPair[] | undefined;
+  /** The v2 blob's timestamp (FILETIME). */
+  blobTime: bigint | undefined;
+}
+
+/** What a verifier authority is asked, with what settling its verdict needs. */
+interface PendingCheck extends Screened {
+  check: ResponseCheck;
+  micAnnounced: boolean;
+}
+
+function isOutcome(x: AcceptOutcome | Screened): x is AcceptOutcome {
+  return (x as AcceptOutcome).status !== undefined;
+}
+
+/** Retire the challenge, decode, refuse anonymous / v1 / unmet fContextReq, parse the v2 blob. */
+function screen(cred: CredentialState, token: Buffer, issued: IssuedChallenge, params: LegParams): AcceptOutcome | Screened {
   // Single use: whatever happens next, this challenge never verifies again.
   retireChallenge(cred, issued);
   checkSize(token);
@@ -206,24 +251,27 @@ export async function verifyAuthenticate(cred: CredentialState, token: Buffer, i
       throw invalidToken(err);
     }
   }
+  return { auth, negotiated, v1, blobPairs, blobTime };
+}
 
-  if (issued.relay) return verifyRelayed(cred, token, auth, issued, params, blobPairs, signal);
-
+/** The verifier-only checks (our AV pairs, clock skew, MIC presence), then what to ask. */
+function screenForVerifier(cred: CredentialState, s: Screened, issued: IssuedChallenge, params: LegParams): AcceptOutcome | PendingCheck {
+  const { auth, blobPairs, v1 } = s;
   // Every AV pair we sent must come back unchanged in the client's blob (as Samba).
   if (blobPairs) {
     for (const [id, value] of issued.sentAvPairs) {
       const back = blobPairs.find((p) => p.id === id);
       if (!back || !back.value.equals(value)) return denied('av-pairs-altered', identity(auth));
     }
-    if (cred.policy.maxClockSkewMs !== undefined && blobTime !== undefined) {
-      const skew = Math.abs(Number((blobTime - FILETIME_UNIX_EPOCH) / TICKS_PER_MS) - nowMs(cred));
+    if (cred.policy.maxClockSkewMs !== undefined && s.blobTime !== undefined) {
+      const skew = Math.abs(Number((s.blobTime - FILETIME_UNIX_EPOCH) / TICKS_PER_MS) - nowMs(cred));
       if (skew > cred.policy.maxClockSkewMs) return denied('clock-skew', identity(auth));
     }
   }
   const micAnnounced = ((blobPairs?.find((p) => p.id === AvId.MsvAvFlags)?.value.readUInt32LE(0) ?? 0) & MsvAvFlag.MIC_PRESENT) !== 0;
   if ((micAnnounced || cred.policy.requireMic) && !auth.mic) return denied('mic-missing', identity(auth));
   if (v1 && params.channelBindings) return { status: SEC_E_BAD_BINDINGS, reason: 'bindings-missing', ...identity(auth) };
-
+  if (!cred.authority.verify) return { status: SEC_E_NO_AUTHENTICATING_AUTHORITY, reason: 'authority-cannot-verify', ...identity(auth) };
   const check: ResponseCheck = {
     user: auth.user,
     domain: auth.domain,
@@ -232,12 +280,14 @@ export async function verifyAuthenticate(cred: CredentialState, token: Buffer, i
     ntResponse: auth.ntResponse,
     lmResponse: auth.lmResponse,
   };
-  const authority = cred.authority;
-  if (!authority.verify) return { status: SEC_E_NO_AUTHENTICATING_AUTHORITY, reason: 'authority-cannot-verify', ...identity(auth) };
-  const verdict = await askAuthority(() => authority.verify!(check, signal));
-  if (verdict.result !== 'ok') return refusal(verdict, auth);
+  return { ...s, check, micAnnounced };
+}
 
-  // Keys [MS-NLMP 3.2.5.1.2, 3.4.5.1]: v2 KeyExchangeKey = SessionBaseKey; NTLM2-session v1 mixes in both challenges.
+/** The verifier's verdict -> outcome: keys [MS-NLMP 3.2.5.1.2, 3.4.5.1], MIC, channel bindings. */
+function settle(cred: CredentialState, p: PendingCheck, issued: IssuedChallenge, params: LegParams, verdict: AuthorityVerdict): AcceptOutcome {
+  const { auth, negotiated, v1, blobPairs, micAnnounced } = p;
+  if (verdict.result !== 'ok') return refusal(verdict, auth);
+  // v2 KeyExchangeKey = SessionBaseKey; NTLM2-session v1 mixes in both challenges.
   let exportedSessionKey: Buffer | undefined;
   if (verdict.sessionBaseKey?.length === 16) {
     const kxkey = v1 && negotiated & F.NEGOTIATE_EXTENDED_SESSIONSECURITY && auth.lmResponse.length >= 8 ? hmacMd5(verdict.sessionBaseKey, issued.serverChallenge, auth.lmResponse.subarray(0, 8)) : verdict.sessionBaseKey;
@@ -265,6 +315,38 @@ export async function verifyAuthenticate(cred: CredentialState, token: Buffer, i
     domain: verdict.domain,
     session: { user: verdict.user, domain: verdict.domain, workstation: auth.workstation, flags: negotiated, exportedSessionKey, account: verdict.account },
   };
+}
+
+/**
+ * Leg 3 without waiting, when the authority can answer synchronously (Authority.verifySync):
+ * the outcome, or undefined when only verifyAuthenticate (the authority asked) can decide.
+ * Throws AcceptError on a malformed AUTHENTICATE, like verifyAuthenticate.
+ */
+export function verifyAuthenticateNow(cred: CredentialState, token: Buffer, issued: IssuedChallenge, params: LegParams): AcceptOutcome | undefined {
+  const authority = cred.authority;
+  if (issued.relay || typeof authority.verifySync !== 'function') return undefined;
+  const s = screen(cred, token, issued, params);
+  if (isOutcome(s)) return s;
+  const p = screenForVerifier(cred, s, issued, params);
+  if (isOutcome(p)) return p;
+  let verdict: AuthorityVerdict | undefined;
+  try {
+    verdict = authority.verifySync(p.check);
+  } catch (err) {
+    verdict = thrown(err);
+  }
+  if (verdict === undefined) return undefined;
+  return settle(cred, p, issued, params, wellFormed(verdict));
+}
+
+export async function verifyAuthenticate(cred: CredentialState, token: Buffer, issued: IssuedChallenge, params: LegParams, signal: AbortSignal): Promise<AcceptOutcome> {
+  const s = screen(cred, token, issued, params);
+  if (isOutcome(s)) return s;
+  if (issued.relay) return verifyRelayed(cred, token, s.auth, issued, params, s.blobPairs, signal);
+  const p = screenForVerifier(cred, s, issued, params);
+  if (isOutcome(p)) return p;
+  const authority = cred.authority;
+  return settle(cred, p, issued, params, await askAuthority(() => authority.verify!(p.check, signal)));
 }
 
 async function verifyRelayed(_cred: CredentialState, token: Buffer, auth: AuthenticateMessage, issued: IssuedChallenge, params: LegParams, blobPairs: AvPair[] | undefined, signal: AbortSignal): Promise<AcceptOutcome> {

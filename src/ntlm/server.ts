@@ -10,7 +10,9 @@
  *   deleteSecurityContext(r.context)
  *
  * Each context drives one ntlmAccept machine actor (machines/ntlmAccept.ts); the machine is
- * provided with this module's accept steps once per credential. Statuses:
+ * provided with this module's accept steps once per credential: synchronous actions for the CPU
+ * work (our CHALLENGE; the whole AUTHENTICATE check when the authority has verifySync, as the
+ * local store), invoked actors when the authority must be asked (relay, winbind, ldap). Statuses:
  *   authority verdict ok -> SEC_E_OK; denied -> SEC_E_LOGON_DENIED (the context keeps the
  *   DenyReason); unavailable, thrown, timed out -> SEC_E_NO_AUTHENTICATING_AUTHORITY;
  *   malformed token -> SEC_E_INVALID_TOKEN; challenge past its lifetime -> SEC_E_CONTEXT_EXPIRED;
@@ -21,9 +23,9 @@
  *   documents for invalid request flags, not for a client's shortfall).
  * Logs carry user, domain, workstation, status and reason only: never tokens or keys.
  */
-import { createActor, fromPromise, type Actor } from 'xstate';
+import { createActor, fromPromise, raise, type Actor } from 'xstate';
 import { hostname } from 'node:os';
-import { ntlmAcceptMachine, type NtlmAcceptMachine } from '../../machines/ntlmAccept.js';
+import { ntlmAcceptMachine, type NtlmAcceptMachine, type NtlmAcceptResultEvent } from '../../machines/ntlmAccept.js';
 import type { Authority, DenyReason } from '../authority/types.js';
 import { nullLogger, type Logger } from '../observe/logger.js';
 import { OptionError, RasgateError } from '../errors.js';
@@ -34,9 +36,9 @@ import {
 } from './constants.js';
 import { NtlmSessionErrorCode } from './errors.js';
 import { NtlmSessionSecurity } from './session.js';
-import { issueChallenge, retireChallenge, verifyAuthenticate, nowMs } from './accept.js';
+import { buildChallenge, issueChallenge, relaysChallenge, retireChallenge, verifyAuthenticate, verifyAuthenticateNow, nowMs } from './accept.js';
 import { resolvePolicy, type NtlmPolicyOptions } from './policy.js';
-import type { AcceptClock, AcceptOutcome, CredentialState, EstablishedSession, ServerNames } from './context.js';
+import type { AcceptClock, AcceptOutcome, CredentialState, EstablishedSession, IssuedChallenge, LegParams, ServerNames } from './context.js';
 
 export interface AcquireCredentialsOptions {
   /** Who checks the responses (local store, winbind) or issues the challenges (a DC relay). Required. */
@@ -134,6 +136,10 @@ export function acquireCredentialsHandle(options: AcquireCredentialsOptions): Cr
   }
   const state: CredentialState = { authority, policy, logger, names: defaultNames(options), clock: options.clock, liveChallenges: new Set() };
   const machine = ntlmAcceptMachine.provide({
+    actions: {
+      prepareChallenge: raise(({ context }) => challengeNow(state, context.negotiate!)),
+      checkNow: raise(({ context }) => verdictNow(state, context.authenticate!, context.issued!, context.params!)),
+    },
     actors: {
       issueChallenge: fromPromise(({ input, signal }) => issueChallenge(state, input.negotiate, input.params, signal)),
       verifyAuthenticate: fromPromise(({ input, signal }) => verifyAuthenticate(state, input.authenticate, input.issued, input.params, signal)),
@@ -142,6 +148,28 @@ export function acquireCredentialsHandle(options: AcquireCredentialsOptions): Cr
   const handle: CredentialHandle = Object.freeze({ kind: 'ntlm-inbound' as const });
   credentials.set(handle, { ...state, liveChallenges: state.liveChallenges, machine, nextId: 1 });
   return handle;
+}
+
+const ASK_AUTHORITY: NtlmAcceptResultEvent = { type: 'ASK_AUTHORITY' };
+
+/** Leg 1 in the machine's step: our CHALLENGE, or the relay authority is asked. */
+function challengeNow(state: CredentialState, negotiate: Buffer): NtlmAcceptResultEvent {
+  if (relaysChallenge(state.authority)) return ASK_AUTHORITY;
+  try {
+    return { type: 'ISSUED', issued: buildChallenge(state, negotiate) };
+  } catch (error) {
+    return { type: 'LEG_FAILED', error };
+  }
+}
+
+/** Leg 3 in the machine's step when the authority answers synchronously; else it is asked. */
+function verdictNow(state: CredentialState, authenticate: Buffer, issued: IssuedChallenge, params: LegParams): NtlmAcceptResultEvent {
+  try {
+    const outcome = verifyAuthenticateNow(state, authenticate, issued, params);
+    return outcome ? { type: 'VERDICT', outcome } : ASK_AUTHORITY;
+  } catch (error) {
+    return { type: 'LEG_FAILED', error };
+  }
 }
 
 /** FreeCredentialsHandle: contexts already made keep working; no new ones. */

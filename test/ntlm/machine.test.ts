@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createActor, fromPromise, SimulatedClock, waitFor } from 'xstate';
+import { createActor, fromPromise, raise, SimulatedClock, waitFor } from 'xstate';
 import { ntlmAcceptMachine } from '../../machines/ntlmAccept.js';
 import { AcceptError, type AcceptOutcome, type IssuedChallenge } from '../../src/ntlm/context.js';
 import { SEC_E_CONTEXT_EXPIRED, SEC_E_INTERNAL_ERROR, SEC_E_INVALID_HANDLE, SEC_E_INVALID_TOKEN, SEC_E_LOGON_DENIED, SEC_E_NO_AUTHENTICATING_AUTHORITY, SEC_E_OK } from '../../src/ntlm/constants.js';
@@ -38,7 +38,7 @@ function start(stubs: Stubs = {}) {
   return { actor, clock, errors };
 }
 
-type Started = ReturnType<typeof start>;
+type Started = Pick<ReturnType<typeof start>, 'actor' | 'errors'>;
 const rest = (s: Started) => waitFor(s.actor, (snap) => snap.status !== 'active' || snap.value === 'challengeSent');
 const done = (s: Started) => waitFor(s.actor, (snap) => snap.status === 'done');
 const never = <T>() => new Promise<T>(() => {});
@@ -196,4 +196,85 @@ test('defaults without .provide() fail closed (SEC_E_INTERNAL_ERROR), never esta
   actor.send({ type: 'NEGOTIATE', token: NEG, params });
   await waitFor(actor, (snap) => snap.status === 'done');
   assert.equal(actor.getSnapshot().output!.status, SEC_E_INTERNAL_ERROR);
+});
+
+/** The synchronous path (verifier authorities): provided actions raise the leg's result, no actor runs. */
+function startSync(results: { issue?: () => object; check?: () => object }) {
+  const invoked: string[] = [];
+  const clock = new SimulatedClock();
+  const machine = ntlmAcceptMachine.provide({
+    actions: {
+      prepareChallenge: raise(() => (results.issue ?? (() => ({ type: 'ISSUED', issued })))() as never),
+      checkNow: raise(() => (results.check ?? (() => ({ type: 'VERDICT', outcome: ok })))() as never),
+    },
+    actors: {
+      issueChallenge: fromPromise(async () => { invoked.push('issueChallenge'); return issued; }),
+      verifyAuthenticate: fromPromise(async () => { invoked.push('verifyAuthenticate'); return ok; }),
+    },
+  });
+  const errors: unknown[] = [];
+  const actor = createActor(machine, { clock, input: { challengeLifetimeMs: LIFETIME, authorityTimeoutMs: AUTH_TIMEOUT } });
+  actor.subscribe({ error: (e) => errors.push(e) });
+  actor.start();
+  return { actor, clock, errors, invoked };
+}
+
+test('synchronous legs: ISSUED then VERDICT settle within each send, no actor invoked', () => {
+  const s = startSync({});
+  s.actor.send({ type: 'NEGOTIATE', token: NEG, params });
+  assert.equal(s.actor.getSnapshot().value, 'challengeSent', 'rests in the same macrostep');
+  assert.equal(s.actor.getSnapshot().context.issued, issued);
+  s.actor.send({ type: 'AUTHENTICATE', token: AUTH, params });
+  assert.equal(s.actor.getSnapshot().value, 'established');
+  assert.deepEqual(s.actor.getSnapshot().output, ok);
+  assert.deepEqual(s.invoked, []);
+  assertFinishedClean(s);
+});
+
+test('synchronous legs: a denied VERDICT fails with it; LEG_FAILED keeps an AcceptError status', () => {
+  const denied = startSync({ check: () => ({ type: 'VERDICT', outcome: { status: SEC_E_LOGON_DENIED, reason: 'bad-credentials', denyReason: 'bad-credentials' } }) });
+  denied.actor.send({ type: 'NEGOTIATE', token: NEG, params });
+  denied.actor.send({ type: 'AUTHENTICATE', token: AUTH, params });
+  assert.equal(denied.actor.getSnapshot().value, 'failed');
+  assert.equal(denied.actor.getSnapshot().output!.denyReason, 'bad-credentials');
+  assertFinishedClean(denied);
+
+  const bad = startSync({ issue: () => ({ type: 'LEG_FAILED', error: new AcceptError(SEC_E_INVALID_TOKEN, 'NTLM_BAD_SIGNATURE') }) });
+  bad.actor.send({ type: 'NEGOTIATE', token: NEG, params });
+  assert.deepEqual(bad.actor.getSnapshot().output, { status: SEC_E_INVALID_TOKEN, reason: 'NTLM_BAD_SIGNATURE' });
+  assertFinishedClean(bad);
+
+  const bug = startSync({ check: () => ({ type: 'LEG_FAILED', error: new TypeError('bug') }) });
+  bug.actor.send({ type: 'NEGOTIATE', token: NEG, params });
+  bug.actor.send({ type: 'AUTHENTICATE', token: AUTH, params });
+  assert.equal(bug.actor.getSnapshot().output!.status, SEC_E_INTERNAL_ERROR);
+  assertFinishedClean(bug);
+});
+
+test('ASK_AUTHORITY from the synchronous step: the authority actor is invoked, with its timeout', async () => {
+  const s = startSync({ check: () => ({ type: 'ASK_AUTHORITY' }) });
+  s.actor.send({ type: 'NEGOTIATE', token: NEG, params });
+  s.actor.send({ type: 'AUTHENTICATE', token: AUTH, params });
+  assert.equal(s.actor.getSnapshot().value, 'verifying');
+  await done(s);
+  assert.deepEqual(s.invoked, ['verifyAuthenticate']);
+  assert.equal(s.actor.getSnapshot().value, 'established');
+  assertFinishedClean(s);
+
+  const relay = startSync({ issue: () => ({ type: 'ASK_AUTHORITY' }) });
+  relay.actor.send({ type: 'NEGOTIATE', token: NEG, params });
+  assert.equal(relay.actor.getSnapshot().value, 'issuingChallenge');
+  await rest(relay);
+  assert.deepEqual(relay.invoked, ['issueChallenge']);
+  assert.equal(relay.actor.getSnapshot().value, 'challengeSent');
+});
+
+test('synchronous challenge still expires (SimulatedClock) -> SEC_E_CONTEXT_EXPIRED', () => {
+  const s = startSync({});
+  s.actor.send({ type: 'NEGOTIATE', token: NEG, params });
+  s.clock.increment(LIFETIME - 1);
+  assert.equal(s.actor.getSnapshot().value, 'challengeSent');
+  s.clock.increment(1);
+  assert.deepEqual(s.actor.getSnapshot().output, { status: SEC_E_CONTEXT_EXPIRED, reason: 'challenge-expired' });
+  assertFinishedClean(s);
 });

@@ -451,3 +451,29 @@ test('relay authority: its CHALLENGE is ours, the verdict maps the same way, del
   const garbageDc = credential({ authority: { type: 'odd-dc', relay: async () => ({ challenge: Buffer.from('nonsense'), authenticate: async () => ({ result: 'ok', user: 'x', domain: 'y' }), abort: () => {} }), close: async () => {} } });
   assert.equal((await accept(garbageDc, null, encodeNegotiate({ flags: DEFAULT_CLIENT_FLAGS }))).status, SEC_E_NO_AUTHENTICATING_AUTHORITY);
 });
+
+test('verifySync fast path: its verdict decides; undefined falls back to verify(); a throw is an outage', async () => {
+  const calls: string[] = [];
+  const both = (sync: Authority['verifySync']): Authority => ({
+    type: 'fake-sync',
+    verifySync: (check) => (calls.push('sync'), sync!(check)),
+    verify: async (check, signal) => (calls.push('async'), local.verify(check, signal)),
+    close: async () => {},
+  });
+  const fast = credential({ authority: both((check) => local.verifySync(check)) });
+  const r = await login({ cred: fast });
+  assert.equal(r.last.status, SEC_E_OK, r.last.reason);
+  assert.deepEqual(querySecurityContextToken(r.last.context!), { user: 'Alice', domain: DOMAIN, workstation: 'WS1' });
+  assert.deepEqual(calls, ['sync']);
+  assert.equal((await login({ cred: fast, password: 'wrong' })).last.status, SEC_E_LOGON_DENIED);
+
+  calls.length = 0;
+  const deferring = credential({ authority: both(() => undefined) });
+  assert.equal((await login({ cred: deferring })).last.status, SEC_E_OK);
+  assert.deepEqual(calls, ['sync', 'async'], 'undefined: verify() is asked');
+
+  const throwing = credential({ authority: both(() => { throw new Error('store broken'); }) });
+  assert.equal((await login({ cred: throwing })).last.status, SEC_E_NO_AUTHENTICATING_AUTHORITY);
+  const nonsense = credential({ authority: both(() => ({ result: 'maybe' }) as unknown as AuthorityVerdict) });
+  assert.equal((await login({ cred: nonsense })).last.status, SEC_E_NO_AUTHENTICATING_AUTHORITY);
+});

@@ -64,7 +64,10 @@ export class LocalAuthority implements Authority {
     return this.verifySync(check);
   }
 
-  /** The same check without the promise (the benchmark's bare path uses it). */
+  /**
+   * The same check without the promise: Authority.verifySync, which the acceptor's machine takes
+   * in the same step (CPU work and an occasional stat of the file: nothing to wait for).
+   */
   verifySync(check: ResponseCheck): AuthorityVerdict {
     // Anonymous / LM-only: no NT response means nothing to check.
     if (check.user.length === 0 || check.ntResponse.length === 0) return DENIED;
