@@ -13,6 +13,7 @@ import { ourAcceptSession, ourCredential } from '../../scripts/interop/our-accep
 import { gssClient, impacketClient, ntlmAuthPyClient, PeerSet, sambaClient, type Credentials, type NtlmClientPeer } from '../../scripts/interop/ntlm-peers.js';
 import { startHttpNtlmServer, type HttpNtlmServer } from '../../scripts/interop/http-ntlm-server.js';
 import { payloadStart } from '../../scripts/interop/token-bytes.js';
+import type { Authority } from '../../src/authority/types.js';
 import { needs, toolPath } from '../helpers/tools.js';
 
 const USER = 'alice';
@@ -37,8 +38,8 @@ after(async () => {
 });
 
 /** Drive one handshake: client NEGOTIATE -> our CHALLENGE -> client AUTHENTICATE -> verdict. */
-async function handshake(client: NtlmClientPeer): Promise<{ status: number; reason: string; user?: string; domain?: string; negotiate: Buffer; authenticate: Buffer }> {
-  const session = ourAcceptSession(credential);
+async function handshake(client: NtlmClientPeer, cred: CredentialHandle = credential): Promise<{ status: number; reason: string; user?: string; domain?: string; negotiate: Buffer; authenticate: Buffer }> {
+  const session = ourAcceptSession(cred);
   try {
     const negotiate = await client.negotiate();
     const leg1 = await session.step(negotiate);
@@ -83,6 +84,30 @@ for (const client of clients) {
     });
   });
 }
+
+/*
+ * The acceptor has two paths for leg 3: synchronous when the authority offers verifySync (the
+ * local store, used above) and an invoked actor otherwise (remote authorities). Same peers,
+ * through an authority that only has the asynchronous verify().
+ */
+describe('our acceptor through an async-only authority (the actor path)', () => {
+  let asyncCredential: CredentialHandle;
+  before(() => {
+    const local = fx.authority;
+    const asyncOnly: Authority = { type: 'async-local', verify: (check, signal) => local.verify(check, signal), close: async () => {} };
+    asyncCredential = ourCredential(asyncOnly, { netbiosComputerName: 'RASGATE-TEST', netbiosDomainName: DOMAIN });
+  });
+
+  for (const client of clients) {
+    test(`${client.name}: right password SEC_E_OK, wrong SEC_E_LOGON_DENIED`, { skip: client.skip }, async () => {
+      const ok = await handshake(client.make(right), asyncCredential);
+      assert.equal(ok.status, SEC_E_OK, `got ${status(ok.status)} (${ok.reason})`);
+      assert.equal(ok.user, USER);
+      const denied = await handshake(client.make(wrong), asyncCredential);
+      assert.equal(denied.status, SEC_E_LOGON_DENIED, `got ${status(denied.status)} (${denied.reason})`);
+    });
+  }
+});
 
 /** curl exit code and body for one `curl --ntlm` run (bounded). */
 function curl(url: string, userpass: string): Promise<{ code: number | null; body: string; stderr: string }> {
