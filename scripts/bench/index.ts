@@ -12,6 +12,7 @@ const BENCHES: Array<() => Promise<BenchModule>> = [
   () => import('./ntlm.js'),
   () => import('./dialogue.js'),
   () => import('./domain.js'),
+  () => import('./gateway.js'),
 ];
 
 let failed = 0;
