@@ -45,7 +45,8 @@ if (files.length === 0) {
 }
 const res = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', ...files],
+  // A hung test fails after 3 minutes instead of holding CI to its limit.
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=180000', ...files],
   { stdio: 'inherit', cwd: root, env: process.env },
 );
 process.exit(res.status ?? 1);
