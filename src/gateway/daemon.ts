@@ -188,8 +188,16 @@ export class Gateway {
   /** Start one line; false (logged) when it cannot. */
   private async startLine(config: LineConfig): Promise<boolean> {
     let line: Line;
+    // Modem lines run the line machine, which is inspected here. src/serial/device-line.ts logs
+    // its transitions itself today (message "transition", with the call id), so the bridge does
+    // not log them twice; flip DEVICE_LINE_LOGS_TRANSITIONS if that logging moves here.
+    // TCP lines have no machine: their state changes are logged below.
+    const machineLog = config.kind === 'device' && this.config.log.transitions && !DEVICE_LINE_LOGS_TRANSITIONS
+      ? transitionLogger({ logger: this.o.logger, line: config.id, quietWhen: idleLoop, onTransition: () => this.metrics.transitions++ })
+      : undefined;
+    const inspect = machineLog || (config.kind === 'device' && this.o.inspect) ? combineInspect(machineLog, this.o.inspect) : undefined;
     try {
-      line = createLine(serialLineConfig(config), { logger: this.o.logger.child({ area: 'line' }) });
+      line = createLine(serialLineConfig(config), { logger: this.o.logger.child({ area: 'line', machine: 'line' }), ...(inspect ? { inspect: (ev: InspectionEvent) => inspect.next?.(ev) } : {}) });
     } catch (err) {
       this.log.error('line not created', { line: config.id, error: errorSummary(err) });
       return false;
@@ -197,7 +205,7 @@ export class Gateway {
     const entry: LineEntry = { config, key: transportKey(config), line, calls: new Set(), retiring: false };
     line.on('error', (err: unknown) => this.log.error('line error', { line: config.id, error: errorSummary(err) }));
     line.on('state', (s: LineStatus) => {
-      if (this.o.loaded.config.log.transitions && s.state !== entry.lastState) {
+      if (config.kind === 'tcp' && this.config.log.transitions && s.state !== entry.lastState) {
         this.metrics.transitions++;
         this.o.logger.log(s.state === 'failed' ? 'error' : 'info', 'transition', { area: 'line', line: config.id, machine: 'line', from: entry.lastState ?? null, to: s.state, event: s.lastError ? 'error' : 'state', ...(s.lastError ? { lastError: s.lastError } : {}) });
       }
@@ -258,6 +266,14 @@ export class Gateway {
     this.retired.delete(entry);
     void entry.line.stop().catch((err: unknown) => this.log.warn('line stop failed', { line: entry.config.id, error: errorSummary(err) }));
   }
+}
+
+/** src/serial/device-line.ts writes its own transition lines (see startLine). */
+const DEVICE_LINE_LOGS_TRANSITIONS = true;
+
+/** A modem line's idle loop (periodic `AT` health check) is routine: log it at debug. */
+function idleLoop(machine: string, from: string | undefined, to: string): boolean {
+  return machine === 'line' && from !== undefined && from.startsWith('open.idle') && to.startsWith('open.idle');
 }
 
 /** Transition log for dialogue actors: ids from the dialogue's context (lineId, callId). */

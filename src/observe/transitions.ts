@@ -13,8 +13,10 @@ export interface TransitionLogOptions {
   call?: string;
   /** Level of transition lines. Default 'info'. */
   level?: string;
-  /** Machine ids (config ids) whose transitions go at 'debug' instead (busy idle loops). */
+  /** Machine ids (config ids) whose transitions go at 'debug' instead. */
   quiet?: readonly string[];
+  /** Transitions logged at 'debug' instead (busy idle loops, e.g. a modem's periodic `AT`). */
+  quietWhen?: (machine: string, from: string | undefined, to: string) => boolean;
   /** Take `line` / `call` from each actor's context (`lineId`, `callId`) instead. */
   idsFromContext?: boolean;
   /** Count each logged transition (metrics). */
@@ -63,7 +65,7 @@ export function transitionLogger(o: TransitionLogOptions): Observer<InspectionEv
       last.set(ev.actorRef, to);
       const machine = logic.config?.id ?? (ev.actorRef as { id?: string }).id ?? 'machine';
       o.onTransition?.(machine);
-      const lvl = o.quiet?.includes(machine) ? 'debug' : level;
+      const lvl = o.quiet?.includes(machine) || o.quietWhen?.(machine, from, to) ? 'debug' : level;
       const ids = o.idsFromContext ? contextIds(snap) : {};
       log.log(lvl, 'transition', { ...ids, area: AREA[machine] ?? machine, machine, from: from ?? null, to, event: ev.event.type, status: snap.status });
     },

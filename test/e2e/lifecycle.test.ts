@@ -146,3 +146,26 @@ test('serve refuses an invalid configuration with every problem listed', async (
   assert.match(err, /lines\[0\]\.listen: "tcp:\/127\.0\.0\.1:2323" is not tcp:\/\/HOST:PORT \(hint: tcp:\/\/127\.0\.0\.1:2323\)/);
   assert.match(err, /lines\[0\]\.mdoe: unknown key \(hint: did you mean "mode"\?\)/);
 });
+
+test('a modem line logs its machine transitions (line id, from, to, event)', async () => {
+  const far = await freePort();
+  const gw = await startGateway(`lines: [{ id: simT, device: "sim://e2e-t?far=tcp://127.0.0.1:${far}" }]\nauthority: { file: ./simt-smbpasswd }\nshutdown: { grace: 1 }\n`, { dir: tmp.dir, name: 'simt.yaml' });
+  try {
+    const c = new Caller(far);
+    await c.ready;
+    c.type('DIAL 5550000\r');
+    await c.expect(/login: $/, 15_000);
+    c.close();
+    await gw.waitLog(done('simT'), 'summary');
+    const line = gw.logs.filter((l) => l.message === 'transition' && l.machine === 'line' && l.line === 'simT');
+    const text = JSON.stringify(line.map((l) => [l.from, l.to, l.event]));
+    assert.match(text, /MODEM\.RING/);
+    assert.match(text, /answering/);
+    assert.match(text, /connected/);
+    assert.ok(line.every((l) => typeof l.event === 'string' && 'from' in l && 'to' in l), text);
+    // one line per transition: no (from, to) pair logged twice in a row
+    for (let i = 1; i < line.length; i++) assert.notDeepEqual([line[i]!.from, line[i]!.to], [line[i - 1]!.from, line[i - 1]!.to], text);
+  } finally {
+    await gw.stop();
+  }
+});
