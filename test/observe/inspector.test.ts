@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import winston from 'winston';
 import { assign, createActor, fromPromise, setup, toPromise } from 'xstate';
 import { createWebSocketReceiver } from '@statelyai/inspect';
@@ -63,6 +64,20 @@ test('inspector relay binds loopback, and what a viewer receives carries no secr
   try {
     // Bound to loopback only: a connection to another local address of this host is refused.
     assert.match(inspector.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    const other = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal);
+    if (other) {
+      await assert.rejects(
+        new Promise((resolve, reject) => {
+          const s = connect({ host: other.address, port: inspector.port });
+          s.once('connect', () => {
+            s.destroy();
+            resolve(undefined);
+          });
+          s.once('error', reject);
+        }),
+        /ECONNREFUSED/,
+      );
+    }
     const received: string[] = [];
     const receiver = createWebSocketReceiver({ server: `ws://127.0.0.1:${inspector.port}` });
     receiver.subscribe((ev) => received.push(JSON.stringify(ev)));
