@@ -43,12 +43,12 @@ export function isContainedError(err: unknown): boolean {
   return typeof code === 'string' && CONTAINED_ERRNO.has(code);
 }
 
-function firstStartHint(loaded: LoadedConfig, file: string): string {
+export function firstStartHint(loaded: LoadedConfig, file: string): string {
   const tcp = loaded.config.lines.find((l) => l.kind === 'tcp' && l.enabled);
   const sim = loaded.config.lines.find((l) => l.kind === 'device' && l.simulated?.far && l.enabled);
   const cfg = loaded.source === EMBEDDED_SOURCE ? '' : ` --config ${loaded.source}`;
   const lines = ['', `rasgate: no accounts yet (${file}). Add one, in another terminal:`, '', `    npx rasgate user add NAME${cfg}`, '', 'then call in:', ''];
-  if (tcp && tcp.kind === 'tcp') lines.push(`    telnet ${tcp.listen.host.includes(':') ? `${tcp.listen.host}` : tcp.listen.host} ${tcp.listen.port}`);
+  if (tcp && tcp.kind === 'tcp') lines.push(`    telnet ${tcp.listen.host} ${tcp.listen.port}`);
   if (sim && sim.kind === 'device' && sim.simulated?.far) lines.push(`    node --import tsx scripts/sim-caller.ts --to ${formatTcpUrl(sim.simulated.far)} --user NAME --password PASSWORD   (the simulated modem)`);
   lines.push('', 'New accounts are picked up without a restart (or send SIGHUP).', '');
   return lines.join('\n');

@@ -1,0 +1,28 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import winston from 'winston';
+import { createLogger, underJournald } from '../../src/observe/logger.js';
+
+function capture(options: Parameters<typeof createLogger>[0]) {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({ ...options, noStdout: true, transports: [new winston.transports.Stream({ stream: new Writable({ write(c, _e, cb) { lines.push(JSON.parse(String(c))); cb(); } }) })] });
+  return { logger, lines };
+}
+
+test('per-module levels: a module can be quieter or louder than the global level', () => {
+  const { logger, lines } = capture({ level: 'info', modules: { ntlm: 'warn', call: 'debug' } });
+  logger.child({ area: 'ntlm' }).info('ntlm info');
+  logger.child({ area: 'ntlm' }).warn('ntlm warn');
+  logger.child({ area: 'call' }).debug('call debug');
+  logger.child({ area: 'dialogue' }).debug('dialogue debug');
+  logger.child({ area: 'dialogue' }).info('dialogue info');
+  logger.child({ module: 'ntlm' }).info('module key also counts');
+  assert.deepEqual(lines.map((l) => l.message), ['ntlm warn', 'call debug', 'dialogue info']);
+});
+
+test('journald is detected from the environment systemd sets', () => {
+  assert.equal(underJournald({ JOURNAL_STREAM: '8:1' }), true);
+  assert.equal(underJournald({ INVOCATION_ID: 'abc' }), true);
+  assert.equal(underJournald({}), false);
+});
