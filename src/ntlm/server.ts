@@ -25,7 +25,7 @@
  */
 import { createActor, fromPromise, raise, type Actor } from 'xstate';
 import { hostname } from 'node:os';
-import { ntlmAcceptMachine, type NtlmAcceptMachine, type NtlmAcceptResultEvent } from '../../machines/ntlmAccept.js';
+import { ntlmAcceptMachine, type LegEvent, type NtlmAcceptMachine, type NtlmAcceptResultEvent } from '../../machines/ntlmAccept.js';
 import type { Authority, DenyReason } from '../authority/types.js';
 import { nullLogger, type Logger } from '../observe/logger.js';
 import { OptionError, RasgateError } from '../errors.js';
@@ -38,7 +38,7 @@ import { NtlmSessionErrorCode } from './errors.js';
 import { NtlmSessionSecurity } from './session.js';
 import { buildChallenge, issueChallenge, relaysChallenge, retireChallenge, verifyAuthenticate, verifyAuthenticateNow, nowMs } from './accept.js';
 import { resolvePolicy, type NtlmPolicyOptions } from './policy.js';
-import type { AcceptClock, AcceptOutcome, CredentialState, EstablishedSession, IssuedChallenge, LegParams, ServerNames } from './context.js';
+import type { AcceptClock, AcceptOutcome, CredentialState, EstablishedSession, IssuedChallenge, ServerNames } from './context.js';
 
 export interface AcquireCredentialsOptions {
   /** Who checks the responses (local store, winbind) or issues the challenges (a DC relay). Required. */
@@ -137,8 +137,9 @@ export function acquireCredentialsHandle(options: AcquireCredentialsOptions): Cr
   const state: CredentialState = { authority, policy, logger, names: defaultNames(options), clock: options.clock, liveChallenges: new Set() };
   const machine = ntlmAcceptMachine.provide({
     actions: {
-      prepareChallenge: raise(({ context }) => challengeNow(state, context.negotiate!)),
-      checkNow: raise(({ context }) => verdictNow(state, context.authenticate!, context.issued!, context.params!)),
+      // Entry actions: `event` is the NEGOTIATE / AUTHENTICATE that entered the state.
+      prepareChallenge: raise(({ event }) => challengeNow(state, event as LegEvent)),
+      checkNow: raise(({ context, event }) => verdictNow(state, event as LegEvent, context.issued!)),
     },
     actors: {
       issueChallenge: fromPromise(({ input, signal }) => issueChallenge(state, input.negotiate, input.params, signal)),
@@ -150,23 +151,25 @@ export function acquireCredentialsHandle(options: AcquireCredentialsOptions): Cr
   return handle;
 }
 
-const ASK_AUTHORITY: NtlmAcceptResultEvent = { type: 'ASK_AUTHORITY' };
+function askAuthority(leg: LegEvent): NtlmAcceptResultEvent {
+  return { type: 'ASK_AUTHORITY', token: leg.token, params: leg.params };
+}
 
 /** Leg 1 in the machine's step: our CHALLENGE, or the relay authority is asked. */
-function challengeNow(state: CredentialState, negotiate: Buffer): NtlmAcceptResultEvent {
-  if (relaysChallenge(state.authority)) return ASK_AUTHORITY;
+function challengeNow(state: CredentialState, leg: LegEvent): NtlmAcceptResultEvent {
+  if (relaysChallenge(state.authority)) return askAuthority(leg);
   try {
-    return { type: 'ISSUED', issued: buildChallenge(state, negotiate) };
+    return { type: 'ISSUED', issued: buildChallenge(state, leg.token) };
   } catch (error) {
     return { type: 'LEG_FAILED', error };
   }
 }
 
 /** Leg 3 in the machine's step when the authority answers synchronously; else it is asked. */
-function verdictNow(state: CredentialState, authenticate: Buffer, issued: IssuedChallenge, params: LegParams): NtlmAcceptResultEvent {
+function verdictNow(state: CredentialState, leg: LegEvent, issued: IssuedChallenge): NtlmAcceptResultEvent {
   try {
-    const outcome = verifyAuthenticateNow(state, authenticate, issued, params);
-    return outcome ? { type: 'VERDICT', outcome } : ASK_AUTHORITY;
+    const outcome = verifyAuthenticateNow(state, leg.token, issued, leg.params);
+    return outcome ? { type: 'VERDICT', outcome } : askAuthority(leg);
   } catch (error) {
     return { type: 'LEG_FAILED', error };
   }
@@ -217,10 +220,14 @@ function startContext(cred: CredentialInternal, contextReq: number): { handle: S
   return { handle, internal };
 }
 
-/** Resolves when the machine rests: CHALLENGE sent, or finished. */
-function settled(internal: ContextInternal): Promise<void> {
+/** Does the machine rest (CHALLENGE sent, or finished)? Synchronous legs rest within the send. */
+function resting(internal: ContextInternal): boolean {
   const snap = internal.actor.getSnapshot();
-  if (snap.status !== 'active' || snap.value === 'challengeSent') return Promise.resolve();
+  return snap.status !== 'active' || snap.value === 'challengeSent';
+}
+
+/** Resolves when the machine rests (an authority actor is running until then). */
+function settled(internal: ContextInternal): Promise<void> {
   return new Promise((resolve) => {
     internal.wake = resolve;
   });
@@ -270,7 +277,7 @@ export async function acceptSecurityContext(
   if (context === null) {
     const { handle, internal } = startContext(cred, params.contextReq);
     internal.actor.send({ type: 'NEGOTIATE', token, params });
-    await settled(internal);
+    if (!resting(internal)) await settled(internal);
     const snap = internal.actor.getSnapshot();
     if (snap.status === 'active' && snap.value === 'challengeSent') {
       return result(SEC_I_CONTINUE_NEEDED, handle, 'continue', { outputToken: snap.context.issued!.challengeToken });
@@ -292,7 +299,7 @@ export async function acceptSecurityContext(
   }
   internal.contextReq = params.contextReq;
   internal.actor.send({ type: 'AUTHENTICATE', token, params });
-  await settled(internal);
+  if (!resting(internal)) await settled(internal);
   return finish(internal, context);
 }
 

@@ -53,8 +53,8 @@ function assertFinishedClean(s: Started) {
   const snap = s.actor.getSnapshot();
   assert.equal(snap.status, 'done');
   assert.deepEqual(Object.keys(snap.children), [], 'finished context leaves no children');
-  assert.equal(snap.context.negotiate, undefined, 'tokens dropped');
-  assert.equal(snap.context.authenticate, undefined, 'tokens dropped');
+  assert.equal((snap.context as { negotiate?: unknown }).negotiate, undefined, 'tokens dropped');
+  assert.equal((snap.context as { authenticate?: unknown }).authenticate, undefined, 'tokens dropped');
   assert.deepEqual(s.errors, []);
 }
 
