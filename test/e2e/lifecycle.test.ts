@@ -47,9 +47,16 @@ test('SIGTERM: stop answering, a dialogue in progress is hung up after the grace
     await dialling.expect(/login: $/);
     dialling.type('erin\r');
     await dialling.expect(/Password: $/);
+    const finishing = new Caller(bport);
+    await finishing.expect(/login: $/);
+    finishing.type('erin\r');
+    await finishing.expect(/Password: $/);
     const t0 = Date.now();
     gw.signal('SIGTERM');
     await session.waitClosed(3000); // the bridge session is hung up at once
+    finishing.type('Erin-pw-9\r'); // a login completed during the grace: result, then hang-up, no bridge
+    await finishing.waitClosed(3000);
+    assert.equal(held.size, 1, 'no bridge was opened during the shutdown');
     await gw.waitLog((l) => l.message === 'shutting down: not answering; dialogues in progress may finish', 'shutdown start');
     await assert.rejects(new Caller(port).ready, /ECONNREFUSED/); // not answering any more
     await dialling.waitClosed(6000);
@@ -57,6 +64,7 @@ test('SIGTERM: stop answering, a dialogue in progress is hung up after the grace
     const r = await gw.exited;
     assert.equal(r.code, 0);
     assert.ok(gw.logs.some((l) => l.message === 'call summary' && l.line === 'tcp0' && l.result === 'hung-up'));
+    assert.ok(gw.logs.some((l) => l.message === 'call summary' && l.line === 'tcp1' && l.result === 'success' && l.user === 'erin' && (l.durationMs as number) < 5000));
   } finally {
     await gw.stop();
     for (const s of held) s.destroy();
