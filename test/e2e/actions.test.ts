@@ -22,13 +22,14 @@ before(async () => {
     s.pipe(s);
   });
   await new Promise<void>((r) => echo.listen(0, '127.0.0.1', () => r()));
-  for (const k of ['bridge', 'refused', 'exec', 'ppp', 'closed']) ports[k] = await freePort();
+  for (const k of ['bridge', 'refused', 'exec', 'ppp', 'closed', 'stubborn']) ports[k] = await freePort();
   const yaml = `
 lines:
   - { id: bridge0, listen: tcp://127.0.0.1:${ports.bridge}, mode: raw, action: { bridge: tcp://127.0.0.1:${(echo.address() as { port: number }).port} } }
   - { id: refused0, listen: tcp://127.0.0.1:${ports.refused}, mode: raw, action: { bridge: tcp://127.0.0.1:${ports.closed}, connectTimeout: 2 } }
   - { id: exec0, listen: tcp://127.0.0.1:${ports.exec}, mode: raw, action: shell }
   - { id: ppp0, listen: tcp://127.0.0.1:${ports.ppp}, mode: raw, action: shell, ppp: exec }
+  - { id: stubborn0, listen: tcp://127.0.0.1:${ports.stubborn}, mode: raw, action: { exec: [${JSON.stringify(process.execPath)}, ${JSON.stringify(FIXTURE)}], env: { IGNORE_HUP: "1" }, killGrace: 1 } }
 actions:
   shell: { exec: [${JSON.stringify(process.execPath)}, ${JSON.stringify(FIXTURE)}], env: { MARKER: ${JSON.stringify(MARKER)} }, killGrace: 2 }
 authority: { type: local, file: ./smbpasswd, domain: GATE }
@@ -104,6 +105,17 @@ test('exec: carrier loss sends SIGHUP to the program', async () => {
     throw new Error(`${(err as Error).message}\n${gw.stdout.filter((l) => l.includes('exec0')).slice(-15).join('\n')}`);
   }
   assert.equal(readFileSync(MARKER, 'utf8'), 'SIGHUP');
+});
+
+test('exec: a program that ignores SIGHUP is killed after killGrace', async () => {
+  const c = new Caller(ports.stubborn!);
+  await c.login('carol', 'Carol-pw-1');
+  await c.expect(/READY/);
+  const t0 = Date.now();
+  c.close();
+  const ended = await gw.waitLog((l) => l.message === 'program ended' && l.line === 'stubborn0', 'program ended');
+  assert.equal(ended.signal, 'SIGKILL');
+  assert.ok(Date.now() - t0 >= 900, 'the grace was given');
 });
 
 test('PPP at the prompt is refused on a line without ppp: exec', async () => {
