@@ -9,6 +9,9 @@
  *             (smbpasswd file in a temp dir) and the ntlmAccept machine, MIC + KEY_EXCH on.
  *  steps      the same two server steps (src/ntlm/accept.ts) called directly, without the
  *             machine and the SSPI facade: shows what the per-context actor costs.
+ *  machine    the ntlmAccept machine alone, its synchronous actions raising constant results:
+ *             createActor + start, NEGOTIATE, AUTHENTICATE, stop per context (XState's own cost
+ *             per handshake; no NTLM work at all). steps + machine is about what handshakes cost.
  *
  * What is timed in `handshake`: per batch of B contexts, (1) B first legs
  * (acceptSecurityContext(null, NEGOTIATE): actor start, NEGOTIATE decode, random challenge,
@@ -29,12 +32,14 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { LocalAuthority } from '../../src/authority/local/index.js';
 import { formatLine } from '../../src/authority/local/smbpasswd.js';
+import { createActor, raise } from 'xstate';
+import { ntlmAcceptMachine } from '../../machines/ntlmAccept.js';
 import { acquireCredentialsHandle, acceptSecurityContext, deleteSecurityContext } from '../../src/ntlm/server.js';
 import { createClientContext } from '../../src/ntlm/client.js';
 import { ntowfv1, ntowfv2 } from '../../src/ntlm/crypto.js';
 import { computeNtlmV2Response, verifyNtlmV2 } from '../../src/ntlm/ntlmv2.js';
 import { ASC_REQ_CONNECTION, SECURITY_NATIVE_DREP, SEC_E_OK, SEC_I_CONTINUE_NEEDED } from '../../src/ntlm/constants.js';
-import { issueChallenge, verifyAuthenticate } from '../../src/ntlm/accept.js';
+import { buildChallenge, issueChallenge, verifyAuthenticate } from '../../src/ntlm/accept.js';
 import { resolvePolicy } from '../../src/ntlm/policy.js';
 import { nullLogger } from '../../src/observe/logger.js';
 import type { CredentialState, IssuedChallenge } from '../../src/ntlm/context.js';
@@ -82,6 +87,11 @@ function rate(op: () => void, ms = 1000): number {
 function line(label: string, opsPerSec: number, floor: number, note = ''): void {
   const ratio = floor / opsPerSec;
   process.stdout.write(`${label.padEnd(34)} ${Math.round(opsPerSec).toLocaleString('en-US').padStart(10)} ops/s   ${ratio.toFixed(2)}x floor cost${note ? `   ${note}` : ''}\n`);
+}
+
+/** One real CHALLENGE (for the machine-alone figure's constant ISSUED event). */
+function issued0(state: CredentialState, negotiate: Buffer): IssuedChallenge {
+  return buildChallenge(state, negotiate);
 }
 
 export async function run(): Promise<void> {
@@ -178,6 +188,36 @@ export async function run(): Promise<void> {
     await direct(4 * B);
     const steps = await direct(count);
     line('same steps without the machine', steps, floor, `(machine + facade: ${((1e6 / hs - 1e6 / steps)).toFixed(0)} us of ${(1e6 / hs).toFixed(0)} us per handshake)`);
+
+    // The machine alone: what XState costs per handshake with the legs' work reduced to constants.
+    const issuedConst = issued0(state, negotiate);
+    const outcomeConst = { status: SEC_E_OK, reason: 'ok' };
+    const bare = ntlmAcceptMachine.provide({
+      actions: { prepareChallenge: raise({ type: 'ISSUED', issued: issuedConst }), checkNow: raise({ type: 'VERDICT', outcome: outcomeConst }) },
+    });
+    const unref = { setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms).unref(), clearTimeout: (id: unknown) => clearTimeout(id as NodeJS.Timeout) };
+    const input = { challengeLifetimeMs: state.policy.challengeLifetimeMs, authorityTimeoutMs: state.policy.authorityTimeoutMs };
+    const machineOnly = (total: number): number => {
+      const start = cpuMicros();
+      for (let done = 0; done < total; done += B) {
+        const actors = [];
+        for (let i = 0; i < B; i++) {
+          const actor = createActor(bare, { input, clock: unref });
+          actor.start();
+          actor.send({ type: 'NEGOTIATE', token: negotiate, params });
+          actors.push(actor);
+        }
+        for (const actor of actors) {
+          actor.send({ type: 'AUTHENTICATE', token: negotiate, params });
+          if (actor.getSnapshot().value !== 'established') throw new Error('machine-only: not established');
+          actor.stop();
+        }
+      }
+      return total / ((cpuMicros() - start) / 1e6);
+    };
+    machineOnly(4 * B);
+    const machine = machineOnly(count);
+    line('the machine alone (constant legs)', machine, floor, `(${(1e6 / machine).toFixed(0)} us per handshake)`);
 
     // Memory: contexts parked after the first leg (waiting for AUTHENTICATE).
     gcNow();
