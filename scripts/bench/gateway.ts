@@ -172,7 +172,7 @@ export async function run(): Promise<void> {
       const port = ports[0]!;
       for (const concurrency of [64, 256]) {
         const perCaller = concurrency === 64 ? 12 : 4;
-        await Promise.all(Array.from({ length: concurrency }, (_, i) => oneLogin(port, `user${i % USERS}`, []))); // warm-up
+        for (let w = 0; w < 3; w++) await Promise.all(Array.from({ length: concurrency }, (_, i) => oneLogin(port, `user${i % USERS}`, []))); // warm-up (JIT)
         const samples: number[] = [];
         const t0 = performance.now();
         await Promise.all(
