@@ -11,7 +11,7 @@ export interface SseHubOptions {
   logger: Logger;
   /** Clients at most; more get 503. Default 16. */
   maxClients?: number;
-  /** Unsent bytes a client may hold before it is dropped. Default 256 KiB. */
+  /** Unsent bytes a client may hold; past this it is dropped. Default 1 MiB. */
   maxBufferBytes?: number;
   /** A comment line this often keeps proxies and tunnels from closing an idle stream. Default 15000 ms. */
   heartbeatMs?: number;
@@ -32,7 +32,7 @@ export class SseHub {
 
   constructor(private readonly o: SseHubOptions) {
     this.maxClients = o.maxClients ?? 16;
-    this.maxBufferBytes = o.maxBufferBytes ?? 256 * 1024;
+    this.maxBufferBytes = o.maxBufferBytes ?? 1024 * 1024;
     this.heartbeat = setInterval(() => this.write(': heartbeat\n\n'), o.heartbeatMs ?? 15_000);
     this.heartbeat.unref();
   }
@@ -70,8 +70,9 @@ export class SseHub {
       this.clients.delete(res);
       return;
     }
-    // Bytes still queued: a client that cannot take this frame on top of them is too slow.
-    if (res.writableLength > 0 && res.writableLength + Buffer.byteLength(frame) > this.maxBufferBytes) {
+    // More than maxBufferBytes still unsent: the client is not keeping up (memory per client
+    // stays under maxBufferBytes plus one frame).
+    if (res.writableLength > this.maxBufferBytes) {
       this.clients.delete(res);
       this.dropped++;
       this.o.logger.warn('console client too slow, dropped', { area: 'console', queuedBytes: res.writableLength });

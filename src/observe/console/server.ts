@@ -37,7 +37,7 @@ export interface ConsoleOptions {
   pollMs?: number;
   /** SSE clients at most. Default 16. */
   maxClients?: number;
-  /** Unsent bytes per client before it is dropped. Default 256 KiB. */
+  /** Unsent bytes per client; past this it is dropped. Default 1 MiB. */
   maxBufferBytes?: number;
   /** SSE heartbeat comment interval. Default 15000 ms. */
   heartbeatMs?: number;

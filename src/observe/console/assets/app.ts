@@ -6,6 +6,7 @@
 export const APP_JS = String.raw`'use strict';
 (function () {
   var chartNodes = new Map();
+  var chartTallies = new Map();
   var lastLive = null;
 
   function el(tag, cls, text) {
@@ -83,6 +84,13 @@ export const APP_JS = String.raw`'use strict';
       n.box.classList.remove('active');
       n.badge.textContent = '';
     });
+    var perMachine = {};
+    actors.forEach(function (a) { perMachine[a.machine] = (perMachine[a.machine] || 0) + 1; });
+    chartTallies.forEach(function (span, name) {
+      var n = perMachine[name] || 0;
+      span.textContent = n ? n + ' live' : 'none live';
+      span.className = 'tally' + (n ? ' hot' : '');
+    });
     (live.counts || []).forEach(function (c) {
       var n = chartNodes.get(c.state);
       if (!n) return;
@@ -131,9 +139,16 @@ export const APP_JS = String.raw`'use strict';
     var root = document.getElementById('charts');
     var frag = document.createDocumentFragment();
     (data.machines || []).forEach(function (m) {
-      var sec = el('section', 'chart');
+      // <details>: an operator can fold the big line chart away.
+      var sec = el('details', 'chart');
+      sec.open = true;
       sec.dataset.machine = m.name;
-      sec.appendChild(el('h3', '', m.name));
+      var sum = el('summary');
+      sum.appendChild(el('span', 'mname', m.name));
+      var tally = el('span', 'tally', 'none live');
+      sum.appendChild(tally);
+      chartTallies.set(m.name, tally);
+      sec.appendChild(sum);
       sec.appendChild(renderState(m.chart, null));
       frag.appendChild(sec);
     });

@@ -17,7 +17,7 @@ export const PAGE_HTML = `<!doctype html>
 <main>
   <section class="panel" id="lines-panel">
     <h2>Lines</h2>
-    <table id="lines"><thead><tr><th>Line</th><th>State</th><th>Active calls</th><th>Last error</th></tr></thead><tbody></tbody></table>
+    <table id="lines"><thead><tr><th>Line</th><th>State</th><th class="num">Active calls</th><th>Last error</th></tr></thead><tbody></tbody></table>
   </section>
   <section class="panel" id="counters-panel">
     <h2>Counters</h2>
@@ -25,7 +25,7 @@ export const PAGE_HTML = `<!doctype html>
   </section>
   <section class="panel wide" id="recent-panel">
     <h2>Recent calls</h2>
-    <table id="recent"><thead><tr><th>Ended</th><th>Line</th><th>Caller ID</th><th>User</th><th>Result</th><th>Duration</th></tr></thead><tbody></tbody></table>
+    <table id="recent"><thead><tr><th>Ended</th><th>Line</th><th>Caller ID</th><th>User</th><th>Result</th><th class="num">Duration</th></tr></thead><tbody></tbody></table>
   </section>
   <section class="panel wide" id="actors-panel">
     <h2>Live machines <span id="actor-count" class="muted"></span></h2>

@@ -17,7 +17,7 @@ h2 { font-size: 15px; margin: 0 0 8px; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: 3px 8px; border-bottom: 1px solid #eaecf0; white-space: nowrap; }
 th { font-size: 12px; color: var(--muted); font-weight: 600; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
+th.num, td.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.empty { color: var(--muted); font-style: italic; }
 .result-success { color: var(--ok); font-weight: 600; }
 .result-failure, .result-error, .result-crashed { color: var(--bad); font-weight: 600; }
@@ -25,7 +25,10 @@ dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; margi
 dt { color: var(--muted); }
 dd { margin: 0; font-variant-numeric: tabular-nums; }
 .chart { margin: 10px 0 18px; }
-.chart > h3 { margin: 0 0 6px; font-size: 14px; font-family: ui-monospace, "DejaVu Sans Mono", monospace; }
+.chart > summary { cursor: pointer; margin: 0 0 6px; font-size: 14px; font-weight: 600; }
+.chart .mname { font-family: ui-monospace, "DejaVu Sans Mono", monospace; margin-right: 10px; }
+.tally { font-size: 12px; font-weight: normal; color: var(--muted); }
+.tally.hot { color: #fff; background: var(--hot); border-radius: 9px; padding: 0 7px; }
 .state { border: 1px solid var(--line); border-radius: 6px; padding: 4px 6px; margin: 3px; background: #fff; min-width: 110px; }
 .state.final { border-style: double; border-width: 3px; }
 .state.active { border-color: var(--hot); background: var(--hot-bg); box-shadow: 0 0 0 1px var(--hot); }
