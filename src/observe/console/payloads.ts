@@ -27,6 +27,18 @@ export interface ConsoleSource {
   recentCalls?(): unknown[];
 }
 
+/**
+ * The daemon's Gateway as a ConsoleSource (its counters are `metrics.snapshot()`), with the call
+ * summaries it adds to `recent` from onCallEnd.
+ */
+export function gatewaySource(gateway: { status(): { lines: LineStatusLike[]; calls: number }; metrics: { snapshot(): MetricsSnapshot } }, recent?: RecentCalls): ConsoleSource {
+  return {
+    status: () => gateway.status(),
+    metrics: () => gateway.metrics.snapshot(),
+    ...(recent ? { recentCalls: recent.recentCalls } : {}),
+  };
+}
+
 export interface StatusPayload {
   at: string;
   lines: LineStatusLike[];

@@ -72,11 +72,15 @@ export async function startConsole(o: ConsoleOptions): Promise<RunningConsole> {
   let lastFlush = 0;
   let sentStatus = '';
   let sentLive = '';
+  let statusFailing = false; // log a failing source once, not at every poll
   const readStatus = () => {
     try {
-      return statusPayload(o.source);
+      const s = statusPayload(o.source);
+      statusFailing = false;
+      return s;
     } catch (err) {
-      log.error('console: reading the gateway status failed', { err: errorSummary(err) });
+      if (!statusFailing) log.error('console: reading the gateway status failed', { err: errorSummary(err) });
+      statusFailing = true;
       return undefined;
     }
   };
