@@ -77,7 +77,6 @@ export class Gateway {
     const results = await Promise.all(this.config.lines.filter((l) => l.enabled).map((l) => this.startLine(l)));
     if (!results.some(Boolean)) throw new Error('no line could be started (see the log)');
     this.log.info('gateway started', { source: this.source, lines: this.config.lines.map((l) => describeLine(l)) });
-    if (this.config.console.enabled) this.log.warn('console.enabled is set, but the console is not built yet: nothing listens on its address', { listen: `${this.config.console.listen.host}:${this.config.console.listen.port}` });
   }
 
   /** Accounts in the local store (undefined for domain authorities). */

@@ -65,7 +65,7 @@ test('every problem of a file is reported at once', () => {
   assert.equal(all.length, 4, all.join('\n'));
 });
 
-test('embedded default: one telnet TCP line on 127.0.0.1:2323, local authority in ./var, console reserved', () => {
+test('embedded default: one telnet TCP line on 127.0.0.1:2323, local authority in ./var, console on 127.0.0.1:8023', () => {
   const c = parseConfig(EMBEDDED_DEFAULT, EMBEDDED_SOURCE, '/srv/x').config!;
   assert.equal(c.lines.length, 1);
   const l = c.lines[0]!;
@@ -73,7 +73,7 @@ test('embedded default: one telnet TCP line on 127.0.0.1:2323, local authority i
   assert.deepEqual(l.kind === 'tcp' && l.listen, { host: '127.0.0.1', port: 2323 });
   assert.equal(l.kind === 'tcp' && l.mode, 'telnet');
   assert.deepEqual(c.authority, { type: 'local', file: '/srv/x/var/smbpasswd', allowNtlmV1: false });
-  assert.deepEqual(c.console, { listen: { host: '127.0.0.1', port: 8023 }, enabled: false });
+  assert.deepEqual(c.console, { listen: { host: '127.0.0.1', port: 8023 }, enabled: true });
   assert.equal(c.shutdown.grace, 30);
   assert.equal(c.dialogue.maxAttempts, 3);
 });

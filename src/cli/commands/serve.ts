@@ -7,7 +7,9 @@
 import { ConfigError, formatIssue, formatTcpUrl, loadConfig, EMBEDDED_SOURCE, type LoadedConfig } from '../../gateway/config.js';
 import { Gateway } from '../../gateway/daemon.js';
 import { closeLogger, createLogger, type Logger } from '../../observe/logger.js';
-import { startInspector, type RunningInspector } from '../../observe/inspector.js';
+import { combineInspect, startInspector, type RunningInspector } from '../../observe/inspector.js';
+import { RecentCalls, startConsole, type RunningConsole } from '../../observe/console/index.js';
+import type { InspectionEvent, Observer } from 'xstate';
 import { RasgateError, errorSummary } from '../../errors.js';
 
 interface ServeArgs {
@@ -92,7 +94,14 @@ async function serve(loaded: LoadedConfig, logger: Logger, args: ServeArgs): Pro
       return 1;
     }
   }
-  const gateway = new Gateway({ loaded, logger, ...(inspector ? { inspect: inspector.inspect } : {}) });
+  // The console's observer exists only once it listens (after the gateway is built, since the
+  // gateway is its source): the machines get a forwarder now.
+  let consoleObserver: Observer<InspectionEvent> | undefined;
+  const wantConsole = loaded.config.console.enabled;
+  const inspect = inspector || wantConsole ? combineInspect(inspector?.inspect, wantConsole ? { next: (ev) => consoleObserver?.next?.(ev) } : undefined) : undefined;
+  const recentCalls = new RecentCalls(50);
+  const gateway = new Gateway({ loaded, logger, ...(inspect ? { inspect } : {}), onCallEnd: (summary) => recentCalls.add(summary) });
+  let consoleServer: RunningConsole | undefined;
 
   let exitCode = 0;
   let resolveStopped!: (code: number) => void;
@@ -106,6 +115,7 @@ async function serve(loaded: LoadedConfig, logger: Logger, args: ServeArgs): Pro
       .stop(reason)
       .catch((err: unknown) => log.error('stop failed', { error: errorSummary(err) }))
       .then(() => inspector?.stop())
+      .then(() => consoleServer?.close())
       .then(() => closeLogger(logger))
       .then(() => resolveStopped(exitCode));
   };
@@ -143,6 +153,17 @@ async function serve(loaded: LoadedConfig, logger: Logger, args: ServeArgs): Pro
     process.stderr.write(`rasgate serve: ${errorSummary(err).message}\n`);
     stop('start-failed', 1);
     return stopped;
+  }
+  if (wantConsole) {
+    const { host, port } = loaded.config.console.listen;
+    try {
+      consoleServer = await startConsole({ host, port, logger, source: { status: () => gateway.status(), metrics: () => gateway.metrics.snapshot(), recentCalls: recentCalls.recentCalls } });
+      consoleObserver = consoleServer.observer;
+      log.info('console listening', { url: consoleServer.url });
+    } catch (err) {
+      // The console is a convenience: the gateway serves without it.
+      log.error('console not started; the gateway carries on without it', { error: errorSummary(err), listen: `${host}:${port}` });
+    }
   }
   const accounts = gateway.localAccounts();
   if (accounts && accounts.count === 0) process.stderr.write(firstStartHint(loaded, accounts.file));

@@ -24,6 +24,7 @@ authority:
   file: ./var/smbpasswd
 console:
   listen: tcp://127.0.0.1:8023
+  enabled: true
 `;
 
 export const EMBEDDED_SOURCE = '(embedded default)';

@@ -395,8 +395,8 @@ const log = obj<LogConfig>(
 
 const consoleSection = obj<{ listen: TcpAddress; enabled: boolean }>(
   {
-    listen: tcpUrl('address of rasgate\'s own console (reserved: the console is not built yet)', { default: 'tcp://127.0.0.1:8023' }),
-    enabled: bool({ doc: 'start the console', default: false }),
+    listen: tcpUrl('rasgate\'s own read-only web console (no authentication: loopback only, reach it through SSH)', { default: 'tcp://127.0.0.1:8023' }),
+    enabled: bool({ doc: 'serve the console (the embedded default does)', default: false }),
   },
   { doc: 'console', defaultEmpty: true },
 );
