@@ -8,7 +8,7 @@ import { ConfigError, formatIssue, formatTcpUrl, loadConfig, EMBEDDED_SOURCE, ty
 import { Gateway } from '../../gateway/daemon.js';
 import { closeLogger, createLogger, type Logger } from '../../observe/logger.js';
 import { combineInspect, startInspector, type RunningInspector } from '../../observe/inspector.js';
-import { RecentCalls, startConsole, type RunningConsole } from '../../observe/console/index.js';
+import { RecentCalls, gatewaySource, startConsole, type RunningConsole } from '../../observe/console/index.js';
 import type { InspectionEvent, Observer } from 'xstate';
 import { RasgateError, errorSummary } from '../../errors.js';
 
@@ -157,7 +157,7 @@ async function serve(loaded: LoadedConfig, logger: Logger, args: ServeArgs): Pro
   if (wantConsole) {
     const { host, port } = loaded.config.console.listen;
     try {
-      consoleServer = await startConsole({ host, port, logger, source: { status: () => gateway.status(), metrics: () => gateway.metrics.snapshot(), recentCalls: recentCalls.recentCalls } });
+      consoleServer = await startConsole({ host, port, logger, source: gatewaySource(gateway, recentCalls) });
       consoleObserver = consoleServer.observer;
       log.info('console listening', { url: consoleServer.url });
     } catch (err) {
