@@ -110,7 +110,11 @@ export async function startConsole(o: ConsoleOptions): Promise<RunningConsole> {
     timer.unref();
   };
   const live = new LiveStates({ onChange: markDirty });
-  const poll = setInterval(markDirty, o.pollMs ?? 1000);
+  // The poll also sweeps with no browser connected, so actors whose stop we missed do not linger.
+  const poll = setInterval(() => {
+    live.sweep();
+    markDirty();
+  }, o.pollMs ?? 1000);
   poll.unref();
 
   const server = http.createServer((req, res) => {
