@@ -60,6 +60,7 @@ export class Gateway {
   private readonly lines = new Map<string, LineEntry>();
   private readonly retired = new Set<LineEntry>();
   private stopping = false;
+  private reloading: Promise<void> = Promise.resolve();
   private readonly verifier: Verifier;
 
   constructor(private readonly o: GatewayOptions) {
@@ -90,8 +91,13 @@ export class Gateway {
     return { lines: [...this.lines.values()].map((e) => e.line.status()), calls: [...this.lines.values(), ...this.retired].reduce((n, e) => n + e.calls.size, 0) };
   }
 
-  /** SIGHUP. */
-  async reload(): Promise<void> {
+  /** SIGHUP. Reloads run one at a time (two quick SIGHUPs must not start a line twice). */
+  reload(): Promise<void> {
+    this.reloading = this.reloading.then(() => this.reloadNow()).catch((err: unknown) => this.log.error('reload failed', { error: errorSummary(err) }));
+    return this.reloading;
+  }
+
+  private async reloadNow(): Promise<void> {
     if (this.stopping) return;
     let next = this.config;
     if (this.source !== EMBEDDED_SOURCE) {
