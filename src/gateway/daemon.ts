@@ -93,7 +93,9 @@ export class Gateway {
 
   /** SIGHUP. Reloads run one at a time (two quick SIGHUPs must not start a line twice). */
   reload(): Promise<void> {
-    this.reloading = this.reloading.then(() => this.reloadNow()).catch((err: unknown) => this.log.error('reload failed', { error: errorSummary(err) }));
+    this.reloading = this.reloading.then(() => this.reloadNow()).catch((err: unknown) => {
+      this.log.error('reload failed', { error: errorSummary(err) });
+    });
     return this.reloading;
   }
 
