@@ -4,6 +4,7 @@
  */
 import { createHash, createHmac, timingSafeEqual, randomBytes } from 'node:crypto';
 import { md4 } from './md4.js';
+import { windowsUppercase } from './upcase.js';
 
 export { randomBytes };
 
@@ -36,22 +37,22 @@ export function ntowfv1(password: string): Buffer {
   return md4(utf16le(password));
 }
 
-const NON_ASCII = /[\u0080-\uffff]/;
-
 /**
- * Uppercase one UTF-16 unit at a time, as Windows (RtlUpcaseUnicodeString) and Samba
- * (strupper_m) do: a character whose uppercase is longer ('\u00df' -> 'SS') stays as it is,
- * so the byte length never changes. String.prototype.toUpperCase alone would differ.
+ * The uppercase of NTOWFv2's user name as a DC computes it (Windows RtlUpcaseUnicodeString,
+ * Samba toupper_m): one UTF-16 unit at a time through Windows' table (see upcase.ts). Not
+ * String.prototype.toUpperCase, which also maps e.g. U+0131 dotless i to 'I' and U+00DF to "SS".
  */
 export function ntlmUppercase(s: string): string {
-  if (!NON_ASCII.test(s)) return s.toUpperCase();
-  let out = '';
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
-    const u = c.toUpperCase();
-    out += u.length === 1 ? u : c;
-  }
-  return out;
+  return windowsUppercase(s);
+}
+
+/**
+ * The full Unicode uppercase some clients use instead (impacket, python-ntlm-auth and
+ * gss-ntlmssp: Python's str.upper() / full case mapping; may change the length). The acceptor
+ * tries it second (verifyNtlmV2); our client never sends it.
+ */
+export function fullUnicodeUppercase(s: string): string {
+  return s.toUpperCase();
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Layout } from './constants.js';
-import { hmacMd5, md5, ntlmUppercase } from './crypto.js';
+import { fullUnicodeUppercase, hmacMd5, md5, ntlmUppercase } from './crypto.js';
 import { rc4 } from './rc4.js';
 import { decodeAvPairsWithEnd, encodeAvPairs, type AvPair } from './avpairs.js';
 import { decoding, NtlmTokenError, NtlmTokenErrorCode } from './errors.js';
@@ -110,20 +110,31 @@ const FAILED: VerifyNtlmV2Result = Object.freeze({ ok: false });
 const EMPTY_ONLY = [''];
 
 /**
- * Check an NTLMv2 response against an NT hash. Tries the domain as sent, then uppercased, then
- * empty (as Samba's ntlm_password_check does). Structural checks are minimal here (length and
- * the 01 01 blob header); parse the blob with parseNtlmV2Response for the AV pairs.
+ * Check an NTLMv2 response against an NT hash. The user name is uppercased as a DC does
+ * (Windows/Samba table, ntlmUppercase) and, only when it differs, also with the full Unicode
+ * mapping that impacket, python-ntlm-auth and gss-ntlmssp use (fullUnicodeUppercase). Each
+ * spelling is tried with the domain as sent, uppercased, then empty (as Samba's
+ * ntlm_password_check does). Structural checks are minimal here (length and the 01 01 blob
+ * header); parse the blob with parseNtlmV2Response for the AV pairs.
  */
 export function verifyNtlmV2(input: VerifyNtlmV2Input): VerifyNtlmV2Result {
   const nt = input.ntResponse;
   if (nt.length < Layout.NTPROOFSTR_LENGTH + BLOB_MIN || nt[16] !== 1 || nt[17] !== 1) return FAILED;
   const proof = nt.subarray(0, Layout.NTPROOFSTR_LENGTH);
   const blob = nt.subarray(Layout.NTPROOFSTR_LENGTH);
-  const user = ntlmUppercase(input.user);
   const domain = input.domain;
   const upper = ntlmUppercase(domain);
-  const candidates = domain === '' ? EMPTY_ONLY : upper === domain ? [domain, ''] : [domain, upper, ''];
-  for (const candidate of candidates) {
+  const domains = domain === '' ? EMPTY_ONLY : upper === domain ? [domain, ''] : [domain, upper, ''];
+  const user = ntlmUppercase(input.user);
+  const hit = tryUserSpelling(input, user, domains, proof, blob);
+  if (hit !== undefined) return hit;
+  // ASCII names have one spelling: for them this costs one toUpperCase, on failures only.
+  const full = fullUnicodeUppercase(input.user);
+  return full === user ? FAILED : tryUserSpelling(input, full, domains, proof, blob) ?? FAILED;
+}
+
+function tryUserSpelling(input: VerifyNtlmV2Input, user: string, domains: readonly string[], proof: Uint8Array, blob: Uint8Array): VerifyNtlmV2Result | undefined {
+  for (const candidate of domains) {
     // One UTF-16LE encoding of user + domain per try: NTOWFv2's input, no intermediate buffers.
     const k = createHmac('md5', input.ntHash).update(user + candidate, 'utf16le').digest();
     const expected = createHmac('md5', k).update(input.serverChallenge).update(blob).digest();
@@ -131,7 +142,7 @@ export function verifyNtlmV2(input: VerifyNtlmV2Input): VerifyNtlmV2Result {
       return { ok: true, sessionBaseKey: createHmac('md5', k).update(expected).digest(), ntProofStr: expected, domainUsed: candidate };
     }
   }
-  return FAILED;
+  return undefined;
 }
 
 /**
