@@ -38,8 +38,8 @@ export function ntowfv1(password: string): Buffer {
 }
 
 /**
- * The uppercase of NTOWFv2's user name as a DC computes it (Windows RtlUpcaseUnicodeString,
- * Samba toupper_m): one UTF-16 unit at a time through Windows' table (see upcase.ts). Not
+ * The uppercase of NTOWFv2's user name as a DC computes it (Samba's toupper_m, whose table
+ * mirrors Windows' RtlUpcaseUnicodeString): one UTF-16 unit at a time (see upcase.ts). Not
  * String.prototype.toUpperCase, which also maps e.g. U+0131 dotless i to 'I' and U+00DF to "SS".
  */
 export function ntlmUppercase(s: string): string {

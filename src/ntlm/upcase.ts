@@ -1,7 +1,8 @@
 /**
  * The uppercase NTOWFv2 applies to the user name [MS-NLMP 3.3.2], as a DC computes it: one
- * UTF-16 code unit at a time through a fixed table (Windows' RtlUpcaseUnicodeChar; Samba
- * mirrors it). Not String.prototype.toUpperCase: see UPCASE_RUNS.
+ * UTF-16 code unit at a time through a fixed table. This is Samba 4.17's table, which is taken
+ * to mirror Windows' RtlUpcaseUnicodeChar (not checked against a Windows DC here). Not
+ * String.prototype.toUpperCase: see below.
  *
  * Source (facts, not code): Samba 4.17 libcli/auth/smbencrypt.c ntv2_owf_gen() uppercases the
  * user's UTF-16 with strupper_w(), i.e. toupper_m() per code unit; lib/util/charset/codepoints.c
