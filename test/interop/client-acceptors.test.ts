@@ -25,12 +25,9 @@ const PASSWORD = 'Sm8d-passw0rd';
 
 /**
  * Non-ASCII accounts on smbd: 'josé' uppercases the same everywhere; 'uıx' (U+0131) is one that
- * Samba leaves alone in NTOWFv2 while our client's ntlmUppercase maps it to 'I' (BUG-1).
+ * Samba's case table leaves alone in NTOWFv2 where full Unicode maps it to 'I' (src/ntlm/upcase.ts).
  */
-const UNICODE_USERS = [
-  { user: 'josé', todo: false },
-  { user: 'uıx', todo: true },
-];
+const UNICODE_USERS = ['josé', 'uıx'];
 
 /** Our client behind the NtlmInitiator shape the SMB login helper drives. */
 function ourInitiator(user: string, domain: string, password: string): NtlmInitiator {
@@ -46,7 +43,7 @@ const hex = (n: number): string => `0x${(n >>> 0).toString(16)}`;
 describe('our client -> Samba smbd (SMB2, signing required, SPNEGO)', { skip: needs('root', 'smbd', 'smbpasswd', 'useradd', 'userdel') }, () => {
   let smbd: SmbdFixture;
   before(async () => {
-    smbd = await startSmbd({ password: PASSWORD, extraUsers: UNICODE_USERS.map(({ user }) => ({ user, password: PASSWORD })) });
+    smbd = await startSmbd({ password: PASSWORD, extraUsers: UNICODE_USERS.map((user) => ({ user, password: PASSWORD })) });
   });
   after(async () => {
     await smbd?.stop();
@@ -73,9 +70,8 @@ describe('our client -> Samba smbd (SMB2, signing required, SPNEGO)', { skip: ne
     assert.equal(r.signatureValid, true);
   });
 
-  for (const { user, todo } of UNICODE_USERS) {
-    const opts = todo ? { todo: 'BUG-1: our client uppercases U+0131 to I in NTOWFv2, Samba keeps it (interop-findings.md)' } : {};
-    test(`non-ASCII user ${user}: SUCCESS and a signed response`, opts, async () => {
+  for (const user of UNICODE_USERS) {
+    test(`non-ASCII user ${user}: SUCCESS and a signed response`, async () => {
       const r = await smbNtlmLogin(smbd.port, ourInitiator(user, smbd.workgroup, PASSWORD));
       assert.equal(r.status, NtStatus.SUCCESS, `SESSION_SETUP ${hex(r.status)}`);
       assert.equal(r.signatureValid, true);
