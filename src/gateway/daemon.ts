@@ -67,7 +67,7 @@ export class Gateway {
     this.config = o.loaded.config;
     this.source = o.loaded.source;
     this.log = o.logger.child({ area: 'gateway' });
-    const verifier = createGatewayVerifier({ credential: () => this.credential, logger: o.logger });
+    const verifier = createGatewayVerifier({ credential: () => this.credential, logger: o.logger, inspect: (line, call) => this.ntlmInspect(line, call) });
     this.verifier = o.wrapVerifier ? o.wrapVerifier(verifier) : verifier;
   }
 
@@ -179,6 +179,14 @@ export class Gateway {
     const credential = acquireCredentialsHandle({ authority, logger: this.o.logger.child({ area: 'ntlm' }) });
     this.authority = authority;
     this.credential = credential;
+  }
+
+  /** The NTLM legs of one call: logged like every machine (line and call ids), and inspected. */
+  private ntlmInspect(line: string, call: string): Observer<InspectionEvent> | undefined {
+    const log = this.config.log.transitions
+      ? transitionLogger({ logger: this.o.logger, line, call, onTransition: () => this.metrics.transitions++ })
+      : undefined;
+    return log || this.o.inspect ? combineInspect(log, this.o.inspect) : undefined;
   }
 
   private makeHost(config: RasgateConfig): RasSecurityHost {

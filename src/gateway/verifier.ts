@@ -6,6 +6,7 @@
  *
  * The password lives only inside createClientContext (hashed at once); nothing here logs it.
  */
+import type { InspectionEvent, Observer } from 'xstate';
 import type { DenyReason } from '../authority/types.js';
 import type { Verifier, VerifyOutcome } from '../ras/verify.js';
 import { createClientContext } from '../ntlm/client.js';
@@ -24,6 +25,8 @@ export interface GatewayVerifierOptions {
   /** Caller-facing message per policy refusal; the dialogue's defaults apply otherwise. */
   deniedMessages?: Partial<Record<DenyReason, string>>;
   logger: Logger;
+  /** Per call: an inspection observer for the call's ntlmAccept actor (transition log, inspector). */
+  inspect?: (lineId: string, callId: string) => Observer<InspectionEvent> | undefined;
 }
 
 export function createGatewayVerifier(o: GatewayVerifierOptions): Verifier {
@@ -38,7 +41,8 @@ export function createGatewayVerifier(o: GatewayVerifierOptions): Verifier {
     signal.addEventListener('abort', drop, { once: true });
     let outcome: VerifyOutcome;
     try {
-      outcome = await handshake(o.credential(), input.user, input.domain, input.password, workstation, o.deniedMessages, signal, (c) => (context = c));
+      const inspect = o.inspect?.(input.lineId, input.callId);
+      outcome = await handshake(o.credential(), input.user, input.domain, input.password, workstation, o.deniedMessages, signal, (c) => (context = c), inspect);
     } catch (err) {
       outcome = { kind: 'error', rasError: ERROR_INTERNAL_ERROR, detail: errorSummary(err).code ?? 'verifier-error' };
     } finally {
@@ -63,9 +67,10 @@ async function handshake(
   deniedMessages: Partial<Record<DenyReason, string>> | undefined,
   signal: AbortSignal,
   keep: (c: SecurityContext | null) => void,
+  inspect: Observer<InspectionEvent> | undefined,
 ): Promise<VerifyOutcome> {
   const client = createClientContext({ user, domain, password, workstation });
-  const first = await acceptSecurityContext(credential, null, client.negotiate(), ASC_REQ_CONNECTION, SECURITY_NATIVE_DREP);
+  const first = await acceptSecurityContext(credential, null, client.negotiate(), ASC_REQ_CONNECTION, SECURITY_NATIVE_DREP, inspect ? { inspect } : {});
   keep(first.context);
   if (signal.aborted) return { kind: 'error', rasError: ERROR_REQUEST_TIMEOUT, detail: 'aborted' };
   if (first.status !== SEC_I_CONTINUE_NEEDED || !first.outputToken) return toVerifyOutcome(first, undefined, deniedMessages);

@@ -23,7 +23,7 @@
  *   documents for invalid request flags, not for a client's shortfall).
  * Logs carry user, domain, workstation, status and reason only: never tokens or keys.
  */
-import { createActor, fromPromise, raise, type Actor } from 'xstate';
+import { createActor, fromPromise, raise, type Actor, type InspectionEvent, type Observer } from 'xstate';
 import { hostname } from 'node:os';
 import { ntlmAcceptMachine, type LegEvent, type NtlmAcceptMachine, type NtlmAcceptResultEvent } from '../../machines/ntlmAccept.js';
 import type { Authority, DenyReason } from '../authority/types.js';
@@ -71,6 +71,11 @@ export interface SecurityContext {
 export interface AcceptOptions {
   /** The expected MsvAvChannelBindings value: 16 bytes, channelBindingsHash(applicationData). */
   channelBindings?: Buffer;
+  /**
+   * First leg only: an xstate inspection observer for this context's ntlmAccept actor, so that
+   * its transitions reach the transition log and the inspector. Default: none (no cost).
+   */
+  inspect?: Observer<InspectionEvent>;
 }
 
 export interface AcceptResult {
@@ -190,10 +195,11 @@ const unrefClock: AcceptClock = {
   clearTimeout: (id) => clearTimeout(id as NodeJS.Timeout),
 };
 
-function startContext(cred: CredentialInternal, contextReq: number): { handle: SecurityContext; internal: ContextInternal } {
+function startContext(cred: CredentialInternal, contextReq: number, inspect: Observer<InspectionEvent> | undefined): { handle: SecurityContext; internal: ContextInternal } {
   const actor = createActor(cred.machine, {
     input: { challengeLifetimeMs: cred.policy.challengeLifetimeMs, authorityTimeoutMs: cred.policy.authorityTimeoutMs },
     clock: cred.clock ?? unrefClock,
+    ...(inspect ? { inspect } : {}),
   });
   const internal: ContextInternal = { cred, actor, wake: undefined, contextReq, outcome: undefined, session: undefined, security: undefined, deleted: false };
   actor.subscribe({
@@ -275,7 +281,7 @@ export async function acceptSecurityContext(
   const params = { contextReq: contextReq >>> 0, channelBindings: cb };
 
   if (context === null) {
-    const { handle, internal } = startContext(cred, params.contextReq);
+    const { handle, internal } = startContext(cred, params.contextReq, options.inspect);
     internal.actor.send({ type: 'NEGOTIATE', token, params });
     if (!resting(internal)) await settled(internal);
     const snap = internal.actor.getSnapshot();
