@@ -1,7 +1,7 @@
 /**
  * One call through the gateway (the RAS server's side of the security host model):
  *
- *   securing --SECURITY_MESSAGE(SUCCESS)--> authorized -> hangup | bridge | exec -> hangingUp -> done
+ *   securing --SECURITY_MESSAGE(SUCCESS)--> authorized -> sayingAccepted | bridge | exec -> hangingUp -> done
  *   securing --SECURITY_MESSAGE(FAILURE|ERROR)--> hangingUp -> done
  *   securing --PPP_START--> pppExec (line allows it) | refusingPpp -> hangingUp
  *   any --CARRIER_LOST--> done (children stopped: the dialogue ends, the bridge closes, exec is killed)
@@ -69,7 +69,7 @@ export interface CallOutput {
 }
 
 export interface SayInput {
-  what: 'pppRefused' | 'bridgeFailed';
+  what: 'pppRefused' | 'bridgeFailed' | 'loginAccepted';
 }
 
 export interface ActionInput {
@@ -155,8 +155,19 @@ export const callMachine = setup({
       always: [
         { guard: 'actionIsBridge', target: 'bridging' },
         { guard: 'actionIsExec', target: 'executing' },
-        { target: 'hangingUp', actions: assign({ result: 'success' }) },
+        { target: 'sayingAccepted', actions: assign({ result: 'success' }) },
       ],
+    },
+    sayingAccepted: {
+      // A `hangup` line tells the caller the result before it drops the line.
+      invoke: {
+        id: 'sayAccepted',
+        src: 'say',
+        input: { what: 'loginAccepted' },
+        onDone: 'hangingUp',
+        onError: 'hangingUp',
+      },
+      on: { HANGUP: { target: 'hangingUp' } },
     },
     bridging: {
       invoke: {

@@ -5,7 +5,7 @@
  * the line, and the summary is logged whatever happened.
  */
 import { createActor, fromCallback, fromPromise, type InspectionEvent, type Observer } from 'xstate';
-import { callMachine, type CallEvent, type CallOutput, type CallResult } from '../../machines/call.js';
+import { callMachine, type CallEvent, type CallOutput, type CallResult, type SayInput } from '../../machines/call.js';
 import type { RasSecurityHost } from '../ras/host.js';
 import { SECURITYMSG_ERROR, SECURITYMSG_FAILURE, SECURITYMSG_SUCCESS, rasErrorName } from '../ras/codes.js';
 import type { CallChannel } from '../serial/types.js';
@@ -23,7 +23,7 @@ import { say } from './actions/say.js';
 export interface CallDeps {
   host: RasSecurityHost;
   line: LineConfig;
-  messages: Pick<DialogueConfig['messages'], 'pppRefused' | 'bridgeFailed'>;
+  messages: Pick<DialogueConfig['messages'], SayInput['what']>;
   logger: Logger;
   metrics: Metrics;
   /** Log machine transitions. Default true. */

@@ -13,6 +13,7 @@ test('a caller on a TCP line logs in with the right password and is refused with
   try {
     const ok = new Caller(port);
     await ok.login('alice', 'S3cret-pass');
+    await ok.expect(/Login accepted\. Goodbye\./); // a `hangup` line says the result before dropping
     await ok.waitClosed();
     const summary = await gw.waitLog((l) => l.message === 'call summary' && l.result === 'success', 'success summary');
     assert.equal(summary.user, 'Alice');

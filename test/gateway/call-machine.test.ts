@@ -64,7 +64,7 @@ test('success with hangup: dialogue ends, line hung up, result success with the 
   const out = await h.done;
   assert.equal(out.result, 'success');
   assert.equal(out.message?.userName, 'Alice');
-  assert.deepEqual(h.log, ['begin', 'end', 'hangup', 'carrier:unwatch']);
+  assert.deepEqual(h.log, ['begin', 'end', 'say:loginAccepted', 'hangup', 'carrier:unwatch']);
 });
 
 test('failure and error results hang up', async () => {

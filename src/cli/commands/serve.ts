@@ -159,7 +159,6 @@ async function serve(loaded: LoadedConfig, logger: Logger, args: ServeArgs): Pro
     try {
       consoleServer = await startConsole({ host, port, logger, source: gatewaySource(gateway, recentCalls) });
       consoleObserver = consoleServer.observer;
-      log.info('console listening', { url: consoleServer.url });
     } catch (err) {
       // The console is a convenience: the gateway serves without it.
       log.error('console not started; the gateway carries on without it', { error: errorSummary(err), listen: `${host}:${port}` });

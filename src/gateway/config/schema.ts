@@ -93,6 +93,7 @@ export interface DialogueConfig {
     deniedReasons: Partial<Record<DenyReason, string>>;
     pppRefused: string;
     bridgeFailed: string;
+    loginAccepted: string;
   };
 }
 
@@ -366,6 +367,7 @@ const dialogue = obj<DialogueConfig>(
         deniedReasons: dict(message('', ''), { doc: `per refusal reason (${DENY_REASONS.join(', ')}); defaults in src/ras/options.ts`, default: {}, keys: DENY_REASONS }),
         pppRefused: message('a PPP frame at the prompt on a line without `ppp: exec`', 'PPP is not available on this line'),
         bridgeFailed: message('the bridge target did not answer', 'The service is not reachable, please try again later'),
+        loginAccepted: message('on a `hangup` line, said after a successful login before the line is dropped (empty: nothing)', 'Login accepted. Goodbye.'),
       },
       { doc: 'messages', defaultEmpty: true },
     ),
