@@ -12,21 +12,11 @@ import { describeToken, formatToken } from '../../src/ntlm/decode.js';
 import { AvId, NTLMSSP_SIGNATURE } from '../../src/ntlm/constants.js';
 import { NtlmTokenError } from '../../src/ntlm/errors.js';
 import { ntowfv1 } from '../../src/ntlm/crypto.js';
+import { prng } from '../helpers/prng.js';
 
 const SEED = Number(process.env.RASGATE_FUZZ_SEED ?? 0x5eed2026) >>> 0;
 console.log(`# fuzz seed ${SEED} (RASGATE_FUZZ_SEED to replay)`);
 
-/** mulberry32: small, fast, good enough to drive mutations. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = prng(SEED);
 const int = (n: number) => Math.floor(rand() * n);
 const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => int(256)));

@@ -17,6 +17,7 @@ import { createLogger } from '../../src/observe/logger.js';
 import { ASC_REQ_CONNECTION, SECURITY_NATIVE_DREP, SEC_E_OK, SEC_I_CONTINUE_NEEDED, SEC_E_INVALID_TOKEN, SEC_E_LOGON_DENIED, statusName } from '../../src/ntlm/constants.js';
 import { LocalAuthority } from '../../src/authority/local/index.js';
 import { formatLine } from '../../src/authority/local/smbpasswd.js';
+import { prng } from '../helpers/prng.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rasgate-security-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -40,14 +41,6 @@ const authority = new LocalAuthority({ file, domain: 'RASGATE', logger });
 const cred = acquireCredentialsHandle({ authority, logger, netbiosComputerName: 'GATE' });
 const accept = (ctx: Parameters<typeof acceptSecurityContext>[1], token: Uint8Array) => acceptSecurityContext(cred, ctx, token, ASC_REQ_CONNECTION, SECURITY_NATIVE_DREP);
 
-/** Deterministic PRNG so that a failure can be replayed. */
-function prng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 async function handshake(user = 'alice', password = PASSWORD) {
   const client = createClientContext({ user, domain: 'RASGATE', password, workstation: 'WS7' });

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { LineDiscipline, type DisciplineEvent, type DisciplineOptions, type FieldMode } from '../../src/terminal/discipline.js';
 import { PPP_FRAME_START } from '../../src/terminal/constants.js';
+import { prng } from '../helpers/prng.js';
 
 type Seen =
   | { type: 'echo'; text: string }
@@ -176,17 +177,6 @@ describe('LineDiscipline fields', () => {
   });
 });
 
-/** mulberry32: small deterministic PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('LineDiscipline random input', () => {
   test('5000 garbage buffers: never throws, never echoes a password, never exceeds a cap', () => {
