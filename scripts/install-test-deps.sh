@@ -62,8 +62,8 @@ echo "installing test dependencies: $(echo $missing)"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 # shellcheck disable=SC2086
-apt-get install -y -q --no-install-recommends $missing
-# python3-gssapi needs gss-ntlmssp registered as a mechanism; the package does that.
+apt-get install -y -q $missing
+# With recommends: that is how these packages were installed and tested here.
 still=$(missing_pkgs)
 if [ -n "$still" ]; then
   echo "test dependencies still missing after install: $(echo $still)" >&2
