@@ -5,6 +5,7 @@
  */
 import { parseTcpUrl, suggestTcpUrl, type TcpAddress } from './address.js';
 import type { DenyReason } from '../../authority/types.js';
+import { DEFAULT_DENIED_MESSAGES, resolveDialogueOptions } from '../../ras/options.js';
 import { bool, dict, Issues, isPlainObject, list, num, obj, oneOf, show, str, closest, defaultText, type DocRow, type Field } from './fields.js';
 
 export type ActionConfig =
@@ -333,37 +334,40 @@ const authority: Field<AuthorityConfigSection> = {
   rows: (prefix) => localAuthority.rows!(prefix).map((r) => (r.key.endsWith('.type') ? { ...r, type: '`local` \\| `ldap` \\| `winbind`', default: '`local`' } : r)),
 };
 
-const DENY_REASONS = ['bad-credentials', 'account-disabled', 'account-locked', 'account-expired', 'password-expired', 'password-must-change', 'logon-hours', 'workstation-restricted', 'no-dialin-permission', 'not-member'] as const;
+const DENY_REASONS = Object.keys(DEFAULT_DENIED_MESSAGES) as DenyReason[];
+
+/** The dialogue's own defaults (src/ras/options.ts), so the config file's defaults cannot drift from them. */
+const D = resolveDialogueOptions();
 
 const message = (doc: string, def: string) => str({ doc, default: def, empty: true });
 
 const dialogue = obj<DialogueConfig>(
   {
-    banner: message('sent when the call is answered; escapes \\l line, \\L device, \\C call, \\d date, \\t time, \\N caller number, \\n caller name, \\b speed', ''),
-    userPrompt: message('user name prompt', 'login: '),
-    passwordPrompt: message('password prompt (typed characters are never echoed)', 'Password: '),
-    domainPrompt: message('domain prompt', 'Domain: '),
-    askDomain: oneOf(['never', 'always', 'when-missing'] as const, { doc: 'ask for the domain after the user name (`DOMAIN\\user` and `user@domain` always work)', default: 'never' }),
-    defaultDomain: str({ doc: 'domain used when none is typed (empty: the authority\'s own); at most 15 characters', default: '', empty: true, check: (v) => (v.length <= 15 ? undefined : 'must be at most 15 characters (DNLEN)') }),
-    splitDomainForms: bool({ doc: 'split `DOMAIN\\user` and `user@DOMAIN` at the user name prompt', default: true }),
-    fieldTimeoutSeconds: num({ doc: 'from a field\'s prompt to its Enter (0 = no limit)', default: 60, min: 0, max: 86_400, unit: 'seconds' }),
-    fieldWarningSeconds: num({ doc: 'warn this long before a field times out (0 = no warning)', default: 10, min: 0, max: 86_400, unit: 'seconds' }),
-    loginTimeoutSeconds: num({ doc: 'the whole login, all attempts (0 = no limit)', default: 240, min: 0, max: 86_400, unit: 'seconds' }),
-    loginWarningSeconds: num({ doc: 'warn this long before the login time ends (0 = no warning)', default: 60, min: 0, max: 86_400, unit: 'seconds' }),
-    maxAttempts: num({ doc: 'failed attempts before the call is refused', default: 3, min: 1, max: 20, integer: true }),
-    failureDelaysSeconds: list(num({ doc: '', min: 0, max: 600, unit: 'seconds' }), { doc: 'pause after the 1st, 2nd, ... failure (the last value repeats)', default: [1, 2, 4] }),
-    passwordMask: message('echoed per password character (empty: nothing)', ''),
-    sevenBit: bool({ doc: 'strip bit 7 of input and send 7-bit output', default: false }),
-    bellOnOverflow: bool({ doc: 'ring the bell when a field is full (not in the password field)', default: false }),
+    banner: message('sent when the call is answered; escapes \\l line, \\L device, \\C call, \\d date, \\t time, \\N caller number, \\n caller name, \\b speed', D.banner),
+    userPrompt: message('user name prompt', D.prompts.user),
+    passwordPrompt: message('password prompt (typed characters are never echoed)', D.prompts.password),
+    domainPrompt: message('domain prompt', D.prompts.domain),
+    askDomain: oneOf(['never', 'always', 'when-missing'] as const, { doc: 'ask for the domain after the user name (`DOMAIN\\user` and `user@domain` always work)', default: D.machine.domainPrompt }),
+    defaultDomain: str({ doc: 'domain used when none is typed (empty: the authority\'s own); at most 15 characters', default: D.machine.defaultDomain, empty: true, check: (v) => (v.length <= 15 ? undefined : 'must be at most 15 characters (DNLEN)') }),
+    splitDomainForms: bool({ doc: 'split `DOMAIN\\user` and `user@DOMAIN` at the user name prompt', default: D.splitDomainForms }),
+    fieldTimeoutSeconds: num({ doc: 'from a field\'s prompt to its Enter (0 = no limit)', default: D.machine.fieldTimeoutSeconds, min: 0, max: 86_400, unit: 'seconds' }),
+    fieldWarningSeconds: num({ doc: 'warn this long before a field times out (0 = no warning)', default: D.machine.fieldWarningSeconds, min: 0, max: 86_400, unit: 'seconds' }),
+    loginTimeoutSeconds: num({ doc: 'the whole login, all attempts (0 = no limit)', default: D.machine.loginTimeoutSeconds, min: 0, max: 86_400, unit: 'seconds' }),
+    loginWarningSeconds: num({ doc: 'warn this long before the login time ends (0 = no warning)', default: D.machine.loginWarningSeconds, min: 0, max: 86_400, unit: 'seconds' }),
+    maxAttempts: num({ doc: 'failed attempts before the call is refused', default: D.machine.maxAttempts, min: 1, max: 20, integer: true }),
+    failureDelaysSeconds: list(num({ doc: '', min: 0, max: 600, unit: 'seconds' }), { doc: 'pause after the 1st, 2nd, ... failure (the last value repeats)', default: D.machine.failureDelaysSeconds }),
+    passwordMask: message('echoed per password character (empty: nothing)', D.passwordMask),
+    sevenBit: bool({ doc: 'strip bit 7 of input and send 7-bit output', default: D.sevenBit }),
+    bellOnOverflow: bool({ doc: 'ring the bell when a field is full (not in the password field)', default: D.bellOnOverflow }),
     messages: obj(
       {
-        failure: message('after a wrong user name or password', 'Login incorrect'),
-        error: message('when the authority cannot be reached', 'Service unavailable, please try again later'),
-        timeout: message('when a field or the whole login timed out', 'Login timed out'),
-        fieldWarning: message('before a field times out; `{seconds}` is replaced', 'Please answer within {seconds} seconds'),
-        loginWarning: message('before the login time ends; `{seconds}` is replaced', 'Login time ends in {seconds} seconds'),
-        success: message('after a successful login', ''),
-        denied: message('a policy refusal without a more specific message', 'Access denied'),
+        failure: message('after a wrong user name or password', D.messages.failure),
+        error: message('when the authority cannot be reached', D.messages.error),
+        timeout: message('when a field or the whole login timed out', D.messages.timeout),
+        fieldWarning: message('before a field times out; `{seconds}` is replaced', D.messages.fieldWarning),
+        loginWarning: message('before the login time ends; `{seconds}` is replaced', D.messages.loginWarning),
+        success: message('after a successful login', D.messages.success),
+        denied: message('a policy refusal without a more specific message', D.messages.denied),
         deniedReasons: dict(message('', ''), { doc: `per refusal reason (${DENY_REASONS.join(', ')}); defaults in src/ras/options.ts`, default: {}, keys: DENY_REASONS }),
         pppRefused: message('a PPP frame at the prompt on a line without `ppp: exec`', 'PPP is not available on this line'),
         bridgeFailed: message('the bridge target did not answer', 'The service is not reachable, please try again later'),
