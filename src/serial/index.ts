@@ -7,6 +7,7 @@ import { OptionError } from '../errors.js';
 import type { Logger } from '../observe/logger.js';
 import type { LineClock } from './clock.js';
 import { DeviceLine, type ModemSettings } from './device-line.js';
+import type { SerialSettings } from './modem-port.js';
 import { TcpLine } from './tcp-line.js';
 import type { Line } from './types.js';
 import { parseSimPath } from './sim-binding.js';
@@ -18,8 +19,12 @@ export { DeviceLine } from './device-line.js';
 export { TcpLine } from './tcp-line.js';
 export { SimModem, simModem, findSimModem, removeSimModem } from './sim-modem.js';
 
-/** One line of the configuration. Exactly one of `listen` or `device`. */
-export interface LineConfig {
+/**
+ * One line of the configuration. Exactly one of `listen` or `device`. The serial keys
+ * (baudRate, dataBits, parity, stopBits, rtscts, lockDir) apply to modem lines and are
+ * documented, with their defaults, on SerialSettings.
+ */
+export interface LineConfig extends Pick<SerialSettings, 'baudRate' | 'dataBits' | 'parity' | 'stopBits' | 'rtscts' | 'lockDir'> {
   /** Line name in logs, status and call IDs (`<id>-<n>`). Required; letters, digits, `-`, `_`, `.`. */
   id: string;
   /** TCP line: `tcp://HOST:PORT` (IPv6 as `tcp://[::1]:2323`). Each connection is one call. */
@@ -35,18 +40,6 @@ export interface LineConfig {
    * (scripts/sim-caller.ts; first line `DIAL <number> [name]`).
    */
   device?: string;
-  /** Modem line: DTE speed. Default 115200. */
-  baudRate?: number;
-  /** Modem line: 5, 6, 7 or 8. Default 8. */
-  dataBits?: 5 | 6 | 7 | 8;
-  /** Modem line: none, even, odd, mark, space. Default none. */
-  parity?: 'none' | 'even' | 'odd' | 'mark' | 'space';
-  /** Modem line: 1, 1.5 or 2. Default 1. */
-  stopBits?: 1 | 1.5 | 2;
-  /** Modem line: RTS/CTS flow control. Default true. */
-  rtscts?: boolean;
-  /** Modem line: UUCP lock directory checked for LCK..name files. Default /var/lock. */
-  lockDir?: string;
   /** Modem line: Hayes behaviour, see ModemSettings (every key optional with documented defaults). */
   modem?: ModemSettings;
 }
