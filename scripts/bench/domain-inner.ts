@@ -30,7 +30,8 @@ async function logon(cred: CredentialHandle): Promise<number> {
   return r2.status;
 }
 
-interface Figures {
+/** One measurement, printed as a JSON line for domain.ts. */
+export interface Figures {
   name: string;
   n: number;
   perSecond: number;

@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Figures } from './domain-inner.js';
 
 export const name = 'domain (Samba AD DC in a network namespace)';
 
@@ -19,15 +20,6 @@ function missing(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (network namespace)';
   for (const t of ['/usr/sbin/samba', '/usr/bin/samba-tool', '/usr/bin/ntlm_auth', '/usr/sbin/ip']) if (!existsSync(t)) return `needs ${t}`;
   return undefined;
-}
-
-interface Figures {
-  name: string;
-  n: number;
-  perSecond: number;
-  p50: number;
-  p99: number;
-  concurrency: number;
 }
 
 export async function run(): Promise<void> {
