@@ -16,6 +16,7 @@ import type { Authority } from '../../src/authority/types.js';
 import { acquireCredentialsHandle, type CredentialHandle } from '../../src/ntlm/server.js';
 import { DEFAULT_CLIENT_FLAGS } from '../../src/ntlm/client.js';
 import { login } from './legs.js';
+import { freePort } from '../helpers/net.js';
 import { NegotiateFlags } from '../../src/ntlm/constants.js';
 import type { WinbindAuthority } from '../../src/authority/winbind/index.js';
 
@@ -29,16 +30,9 @@ const servers: Server[] = [];
 const sockets = new Set<Socket>();
 
 function fakeServer(kind: string): Promise<number> {
+  // A port bound and closed again: nothing listens there afterwards.
+  if (kind === 'refused') return freePort();
   return new Promise((resolve) => {
-    if (kind === 'refused') {
-      // Bind a port, then close it: nothing listens there afterwards.
-      const s = createServer();
-      s.listen(0, '127.0.0.1', () => {
-        const port = (s.address() as { port: number }).port;
-        s.close(() => resolve(port));
-      });
-      return;
-    }
     const s = createServer((sock) => {
       sockets.add(sock);
       sock.on('close', () => sockets.delete(sock));
