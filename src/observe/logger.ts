@@ -1,7 +1,8 @@
 /**
  * winston logger with redaction by construction. Every record passes through `redact`
  * before any transport sees it: keys that name secrets are replaced, Buffers are never
- * printed, and long hex/base64 runs (tokens, hashes, keys) in strings are masked.
+ * printed, and a string that is wholly a long hex/base64 run (token, hash, key) is masked
+ * (a run inside a longer text is not: keep secrets out of messages).
  * Use `logger.child({ line, call, module })` for per-line / per-call loggers.
  */
 import winston from 'winston';
@@ -44,7 +45,8 @@ function redactValue(value: unknown, depth: number): unknown {
   if (typeof value !== 'object') return value;
   // Never pass a deep object through unredacted: cut it instead.
   if (depth > 8) return '[nested]';
-  if (value instanceof Error) return { name: value.name, message: value.message, code: (value as { code?: unknown }).code };
+  // An Error's message is a string like any other: the same token masking applies.
+  if (value instanceof Error) return { name: value.name, message: redactValue(value.message, depth + 1), code: (value as { code?: unknown }).code };
   if (Array.isArray(value)) return value.map((v) => redactValue(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY.test(k) ? REDACTED : redactValue(v, depth + 1);
