@@ -97,11 +97,6 @@ export function readInteger(el: BerElement, what: string): number {
   return v.readIntBE(0, v.length);
 }
 
-export function readBoolean(el: BerElement, what: string): boolean {
-  if (el.value.length !== 1) throw new LdapProtocolError('LDAP_BAD_INTEGER', `${what}: ${el.value.length}-byte boolean`);
-  return el.value[0] !== 0;
-}
-
 export function expectTag(el: BerElement | undefined, tag: number, what: string): BerElement {
   if (!el) throw new LdapProtocolError('LDAP_BAD_MESSAGE', `${what} is missing`);
   if (el.tag !== tag) throw new LdapProtocolError('LDAP_BAD_TAG', `${what}: tag 0x${el.tag.toString(16)}, expected 0x${tag.toString(16)}`);
