@@ -110,6 +110,17 @@ const askAuthority = raise<NtlmAcceptContext, NtlmAcceptEvent, NtlmAcceptEvent, 
   return { type: 'ASK_AUTHORITY', token: leg.token, params: leg.params };
 });
 
+/**
+ * The one decision of leg 3, whether the authority answered at once (VERDICT) or was asked
+ * (the verifying actor's done event): established when accepted, else failed.
+ */
+function decided<E extends { type: string }>(outcomeOf: (event: E) => AcceptOutcome) {
+  return [
+    { guard: { type: 'accepted', params: ({ event }: { event: E }) => outcomeOf(event) }, target: 'established', actions: conclude<E>(({ event }) => outcomeOf(event)) },
+    { target: 'failed', actions: conclude<E>(({ event }) => outcomeOf(event)) },
+  ] as const;
+}
+
 const outOfSequence = conclude(() => failure(SEC_E_INVALID_TOKEN, 'out-of-sequence'));
 const deleted = conclude(() => failure(SEC_E_INVALID_HANDLE, 'deleted'));
 const authorityTimedOut = conclude(() => failure(SEC_E_NO_AUTHENTICATING_AUTHORITY, 'authority-timeout'));
@@ -200,10 +211,7 @@ export const ntlmAcceptMachine = setup({
     checking: {
       entry: 'checkNow',
       on: {
-        VERDICT: [
-          { guard: { type: 'accepted', params: ({ event }) => event.outcome }, target: 'established', actions: conclude(({ event }) => event.outcome) },
-          { target: 'failed', actions: conclude(({ event }) => event.outcome) },
-        ],
+        VERDICT: decided<Extract<NtlmAcceptEvent, { type: 'VERDICT' }>>((event) => event.outcome),
         LEG_FAILED: { target: 'failed', actions: conclude(({ event }) => fromError(event.error)) },
         ASK_AUTHORITY: { target: 'verifying' },
         ABORT: { target: 'aborted', actions: deleted },
@@ -214,10 +222,7 @@ export const ntlmAcceptMachine = setup({
         id: 'verifyAuthenticate',
         src: 'verifyAuthenticate',
         input: ({ context, event }) => ({ authenticate: (event as AskAuthority).token, issued: context.issued!, params: (event as AskAuthority).params }),
-        onDone: [
-          { guard: { type: 'accepted', params: ({ event }) => event.output }, target: 'established', actions: conclude(({ event }) => event.output) },
-          { target: 'failed', actions: conclude(({ event }) => event.output) },
-        ],
+        onDone: decided<{ type: string; output: AcceptOutcome }>((event) => event.output),
         onError: { target: 'failed', actions: conclude(({ event }) => fromError(event.error)) },
       },
       after: {
