@@ -25,13 +25,6 @@ export class LineDisconnectedError extends RasgateError {
   }
 }
 
-/** The modem did not answer a command as expected (init chat, health check). */
-export class ModemChatError extends RasgateError {
-  constructor(readonly command: string, got: string) {
-    super('MODEM_CHAT_FAILED', `modem answered ${got} to ${command}`);
-  }
-}
-
 /** A telnet peer sent something the option parser cannot accept (e.g. oversized subnegotiation). */
 export class TelnetProtocolError extends RasgateError {
   constructor(code: 'TELNET_SB_TOO_LONG' | 'TELNET_BAD_SEQUENCE', message: string) {
