@@ -186,13 +186,13 @@ export class Gateway {
     const log = this.config.log.transitions
       ? transitionLogger({ logger: this.o.logger, line, call, onTransition: () => this.metrics.transitions++ })
       : undefined;
-    return log || this.o.inspect ? combineInspect(log, this.o.inspect) : undefined;
+    return combineInspect(log, this.o.inspect);
   }
 
   private makeHost(config: RasgateConfig): RasSecurityHost {
     // Dialogue transitions: line and call ids come from the dialogue's own context.
     const dialogueLog = config.log.transitions ? dialogueTransitions(this.o.logger, this.metrics) : undefined;
-    const inspect = dialogueLog || this.o.inspect ? combineInspect(dialogueLog, this.o.inspect) : undefined;
+    const inspect = combineInspect(dialogueLog, this.o.inspect);
     return new RasSecurityHost({
       verifier: this.verifier,
       dialogue: dialogueOptions(config.dialogue),
@@ -211,7 +211,7 @@ export class Gateway {
     const machineLog = config.kind === 'device' && this.config.log.transitions && !DEVICE_LINE_LOGS_TRANSITIONS
       ? transitionLogger({ logger: this.o.logger, line: config.id, quietWhen: idleLoop, onTransition: () => this.metrics.transitions++ })
       : undefined;
-    const inspect = machineLog || (config.kind === 'device' && this.o.inspect) ? combineInspect(machineLog, this.o.inspect) : undefined;
+    const inspect = config.kind === 'device' ? combineInspect(machineLog, this.o.inspect) : undefined;
     try {
       line = createLine(serialLineConfig(config), { logger: this.o.logger.child({ area: 'line', machine: 'line' }), ...(inspect ? { inspect: (ev: InspectionEvent) => inspect.next?.(ev) } : {}) });
     } catch (err) {

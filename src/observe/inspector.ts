@@ -111,9 +111,10 @@ export async function startInspector(o: InspectorOptions): Promise<RunningInspec
   };
 }
 
-/** One inspect observer feeding several (the transition log and the inspector). */
-export function combineInspect(...observers: (Observer<InspectionEvent> | undefined)[]): Observer<InspectionEvent> {
+/** One inspect observer feeding several (the transition log and the inspector); undefined when none is given. */
+export function combineInspect(...observers: (Observer<InspectionEvent> | undefined)[]): Observer<InspectionEvent> | undefined {
   const list = observers.filter((x): x is Observer<InspectionEvent> => Boolean(x));
+  if (list.length === 0) return undefined;
   return {
     next(ev) {
       for (const o of list) {

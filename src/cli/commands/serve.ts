@@ -98,7 +98,7 @@ async function serve(loaded: LoadedConfig, logger: Logger, args: ServeArgs): Pro
   // gateway is its source): the machines get a forwarder now.
   let consoleObserver: Observer<InspectionEvent> | undefined;
   const wantConsole = loaded.config.console.enabled;
-  const inspect = inspector || wantConsole ? combineInspect(inspector?.inspect, wantConsole ? { next: (ev) => consoleObserver?.next?.(ev) } : undefined) : undefined;
+  const inspect = combineInspect(inspector?.inspect, wantConsole ? { next: (ev) => consoleObserver?.next?.(ev) } : undefined);
   const recentCalls = new RecentCalls(50);
   const gateway = new Gateway({ loaded, logger, ...(inspect ? { inspect } : {}), onCallEnd: (summary) => recentCalls.add(summary) });
   let consoleServer: RunningConsole | undefined;
