@@ -4,10 +4,9 @@
  * Everything spawned goes through a PeerSet so a test's after() can kill it all.
  */
 import { fileURLToPath } from 'node:url';
-import { PYTHON } from '../../test/helpers/tools.js';
+import { PYTHON, toolPath } from '../../test/helpers/tools.js';
 import { LinePeer, type LinePeerOptions } from './line-peer.js';
 
-export { PYTHON };
 const PEERS_DIR = fileURLToPath(new URL('./peers/', import.meta.url));
 
 export interface Credentials {
@@ -147,7 +146,7 @@ export function gssClient(set: PeerSet, c: Credentials, o: BindingOptions = {}):
  * follow); failures are "NA <status>" / "BH <reason>" (utils/ntlm_auth.c).
  */
 export function sambaClient(set: PeerSet, c: Credentials): NtlmClientPeer {
-  const peer = set.spawn('/usr/bin/ntlm_auth', ['--helper-protocol=ntlmssp-client-1', `--username=${c.user}`, `--password=${c.password}`, `--domain=${c.domain}`]);
+  const peer = set.spawn(toolPath('ntlm_auth'), ['--helper-protocol=ntlmssp-client-1', `--username=${c.user}`, `--password=${c.password}`, `--domain=${c.domain}`]);
   const reply = async (expect: string[]): Promise<Buffer> => {
     const line = await peer.readLine();
     const [code, token] = [line.slice(0, 2), line.slice(3)];
