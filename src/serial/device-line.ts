@@ -279,11 +279,6 @@ export class DeviceLine extends EventEmitter implements Line {
     await this.port.close();
   }
 
-  /** The machine's state value, for tests and the console. */
-  get machineState(): string {
-    return this.stateValue;
-  }
-
   private onSnapshot(s: Snapshot): void {
     const value = JSON.stringify(s.value);
     if (value !== this.stateValue) {
