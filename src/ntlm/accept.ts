@@ -21,6 +21,9 @@ import { AcceptError, type AcceptOutcome, type CredentialState, type IssuedChall
 /** Flags a server echoes only when the client offered them (FACTS.md section 2). */
 const ECHOED = F.NEGOTIATE_SIGN | F.NEGOTIATE_SEAL | F.NEGOTIATE_ALWAYS_SIGN | F.NEGOTIATE_128 | F.NEGOTIATE_56 | F.NEGOTIATE_KEY_EXCH | F.NEGOTIATE_EXTENDED_SESSIONSECURITY | F.REQUEST_TARGET;
 
+/** fContextReq bits that only a context with a session key can grant (sign / seal). */
+const NEEDS_SESSION_KEY = ASC_REQ_INTEGRITY | ASC_REQ_CONFIDENTIALITY | ASC_REQ_REPLAY_DETECT | ASC_REQ_SEQUENCE_DETECT;
+
 const Z16 = Buffer.alloc(16);
 /** FILETIME ticks per ms. */
 const TICKS_PER_MS = 10_000n;
@@ -283,6 +286,17 @@ function screenForVerifier(cred: CredentialState, s: Screened, issued: IssuedCha
   return { ...s, check, micAnnounced };
 }
 
+/** SEC_E_OK with the established session (identical for verifier and relay authorities). */
+function accepted(verdict: Extract<AuthorityVerdict, { result: 'ok' }>, auth: AuthenticateMessage, flags: number, exportedSessionKey: Buffer | undefined): AcceptOutcome {
+  return {
+    status: SEC_E_OK,
+    reason: 'ok',
+    user: verdict.user,
+    domain: verdict.domain,
+    session: { user: verdict.user, domain: verdict.domain, workstation: auth.workstation, flags, exportedSessionKey, account: verdict.account },
+  };
+}
+
 /** The verifier's verdict -> outcome: keys [MS-NLMP 3.2.5.1.2, 3.4.5.1], MIC, channel bindings. */
 function settle(cred: CredentialState, p: PendingCheck, issued: IssuedChallenge, params: LegParams, verdict: AuthorityVerdict): AcceptOutcome {
   const { auth, negotiated, v1, blobPairs, micAnnounced } = p;
@@ -305,16 +319,10 @@ function settle(cred: CredentialState, p: PendingCheck, issued: IssuedChallenge,
     if (!constantTimeEqual(expected, auth.mic)) return denied('bad-mic', { user: verdict.user, domain: verdict.domain });
   }
   if (!checkBindings(params, blobPairs)) return { status: SEC_E_BAD_BINDINGS, reason: 'bad-bindings', user: verdict.user, domain: verdict.domain };
-  if (params.contextReq & (ASC_REQ_INTEGRITY | ASC_REQ_CONFIDENTIALITY | ASC_REQ_REPLAY_DETECT | ASC_REQ_SEQUENCE_DETECT) && !exportedSessionKey) {
+  if (params.contextReq & NEEDS_SESSION_KEY && !exportedSessionKey) {
     return denied('session-key-unavailable', { user: verdict.user, domain: verdict.domain });
   }
-  return {
-    status: SEC_E_OK,
-    reason: 'ok',
-    user: verdict.user,
-    domain: verdict.domain,
-    session: { user: verdict.user, domain: verdict.domain, workstation: auth.workstation, flags: negotiated, exportedSessionKey, account: verdict.account },
-  };
+  return accepted(verdict, auth, negotiated, exportedSessionKey);
 }
 
 /**
@@ -350,7 +358,7 @@ export async function verifyAuthenticate(cred: CredentialState, token: Buffer, i
 }
 
 async function verifyRelayed(_cred: CredentialState, token: Buffer, auth: AuthenticateMessage, issued: IssuedChallenge, params: LegParams, blobPairs: AvPair[] | undefined, signal: AbortSignal): Promise<AcceptOutcome> {
-  if (params.contextReq & (ASC_REQ_INTEGRITY | ASC_REQ_CONFIDENTIALITY | ASC_REQ_REPLAY_DETECT | ASC_REQ_SEQUENCE_DETECT)) {
+  if (params.contextReq & NEEDS_SESSION_KEY) {
     issued.relay!.abort();
     return denied('session-key-unavailable', identity(auth));
   }
@@ -363,13 +371,7 @@ async function verifyRelayed(_cred: CredentialState, token: Buffer, auth: Authen
   if (verdict.result !== 'ok') return refusal(verdict, auth);
   // The DC checked NTProofStr (so the blob is authentic) and the MIC; the bindings are ours to check.
   if (!checkBindings(params, blobPairs)) return { status: SEC_E_BAD_BINDINGS, reason: 'bad-bindings', user: verdict.user, domain: verdict.domain };
-  return {
-    status: SEC_E_OK,
-    reason: 'ok',
-    user: verdict.user,
-    domain: verdict.domain,
-    session: { user: verdict.user, domain: verdict.domain, workstation: auth.workstation, flags: negotiated(auth, issued), account: verdict.account },
-  };
+  return accepted(verdict, auth, negotiated(auth, issued), undefined);
 }
 
 function negotiated(auth: AuthenticateMessage, issued: IssuedChallenge): number {
