@@ -83,9 +83,9 @@ export class LdapAuthority implements Authority {
         conn = await this.connect(dc.url, signal);
         if (!signs && !dc.url.secure) await conn.startTls(this.o.tls, signal);
         const r = await conn.request((id) => bindRequest(id, '', { sasl: { mechanism: this.o.mechanism, credentials: negotiate } }), signal);
-        const challenge = this.challengeFrom(r);
+        const { challenge, nbDomain } = this.challengeFrom(r);
         dc.deadUntil = 0;
-        return this.exchange(dc, conn, challenge, signs);
+        return this.exchange(dc, conn, challenge, nbDomain, signs);
       } catch (err) {
         conn?.destroy();
         if (conn) this.open.delete(conn);
@@ -122,16 +122,18 @@ export class LdapAuthority implements Authority {
     return conn;
   }
 
-  private challengeFrom(r: LdapResponse): Buffer {
+  /** The CHALLENGE bytes and the DC's NetBIOS domain from its target info (decoded once). */
+  private challengeFrom(r: LdapResponse): { challenge: Buffer; nbDomain: string | undefined } {
     if (r.type !== 'bindResponse') throw new LdapProtocolError('LDAP_BAD_MESSAGE', `bind answered with ${r.type}`);
     if (r.result.resultCode !== ResultCode.SaslBindInProgress || !r.serverSaslCreds) {
       throw new LdapConnectionError('LDAP_RESULT', `bind step 1: resultCode ${r.result.resultCode} ${r.result.diagnosticMessage}`.trim());
     }
-    decodeChallenge(r.serverSaslCreds); // a malformed CHALLENGE is the DC's fault: fail over
-    return r.serverSaslCreds;
+    // A malformed CHALLENGE is the DC's fault: decodeChallenge throws and relay() fails over.
+    const nbDomain = decodeChallenge(r.serverSaslCreds).targetInfo.pairs.find((p) => p.id === AvId.MsvAvNbDomainName)?.value.toString('utf16le');
+    return { challenge: r.serverSaslCreds, nbDomain };
   }
 
-  private exchange(dc: DcHealth, conn: LdapConnection, challenge: Buffer, signs: boolean): RelayExchange {
+  private exchange(dc: DcHealth, conn: LdapConnection, challenge: Buffer, nbDomain: string | undefined, signs: boolean): RelayExchange {
     const done = (): void => {
       conn.close();
       this.open.delete(conn);
@@ -140,7 +142,7 @@ export class LdapAuthority implements Authority {
       challenge,
       authenticate: async (authenticate, signal) => {
         try {
-          return await this.secondLeg(dc, conn, challenge, authenticate, signs, signal);
+          return await this.secondLeg(dc, conn, nbDomain, authenticate, signs, signal);
         } finally {
           done();
         }
@@ -152,9 +154,8 @@ export class LdapAuthority implements Authority {
     };
   }
 
-  private async secondLeg(dc: DcHealth, conn: LdapConnection, challenge: Buffer, authenticate: Buffer, signs: boolean, signal: AbortSignal): Promise<AuthorityVerdict> {
+  private async secondLeg(dc: DcHealth, conn: LdapConnection, nbDomain: string | undefined, authenticate: Buffer, signs: boolean, signal: AbortSignal): Promise<AuthorityVerdict> {
     const auth = decodeAuthenticate(authenticate);
-    const nbDomain = decodeChallenge(challenge).targetInfo.pairs.find((p) => p.id === AvId.MsvAvNbDomainName)?.value.toString('utf16le');
     const domain = nbDomain || auth.domain;
     let r: LdapResponse;
     try {
