@@ -208,7 +208,7 @@ function startContext(cred: CredentialInternal, contextReq: number, inspect: Obs
         internal.outcome = snap.output;
         retireChallenge(cred, snap.context.issued);
       }
-      if (internal.wake && (snap.status !== 'active' || snap.value === 'challengeSent')) {
+      if (internal.wake && rests(snap)) {
         const wake = internal.wake;
         internal.wake = undefined;
         wake();
@@ -227,9 +227,12 @@ function startContext(cred: CredentialInternal, contextReq: number, inspect: Obs
 }
 
 /** Does the machine rest (CHALLENGE sent, or finished)? Synchronous legs rest within the send. */
-function resting(internal: ContextInternal): boolean {
-  const snap = internal.actor.getSnapshot();
+function rests(snap: { status: string; value: unknown }): boolean {
   return snap.status !== 'active' || snap.value === 'challengeSent';
+}
+
+function resting(internal: ContextInternal): boolean {
+  return rests(internal.actor.getSnapshot());
 }
 
 /** Resolves when the machine rests (an authority actor is running until then). */
