@@ -18,11 +18,6 @@ const SECRET_KEY = /pass(word)?|secret|nt_?hash|lm_?hash|hash$|token|session_?ke
 
 const REDACTED = '[redacted]';
 
-/** True for a key that names a secret (password, hash, token, key, ...). */
-export function isSecretKey(key: string): boolean {
-  return SECRET_KEY.test(key);
-}
-
 /** A Buffer after JSON.stringify: `{ type: 'Buffer', data: [...] }`. */
 function isJsonBuffer(value: object): value is { type: 'Buffer'; data: unknown[] } {
   return (value as { type?: unknown }).type === 'Buffer' && Array.isArray((value as { data?: unknown }).data);

@@ -1,12 +1,12 @@
 /** The key table of docs/configuration.md, generated from the schema (scripts/gen-machines-doc.ts). */
 import { configRows } from './schema.js';
 
-export const CONFIG_TABLE_BEGIN = '<!-- BEGIN GENERATED KEY TABLE (scripts/gen-machines-doc.ts) -->';
-export const CONFIG_TABLE_END = '<!-- END GENERATED KEY TABLE -->';
+const CONFIG_TABLE_BEGIN = '<!-- BEGIN GENERATED KEY TABLE (scripts/gen-machines-doc.ts) -->';
+const CONFIG_TABLE_END = '<!-- END GENERATED KEY TABLE -->';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\r/g, '\\r').replace(/\n/g, '\\n');
 
-export function renderConfigTable(): string {
+function renderConfigTable(): string {
   const rows = configRows().map((r) => `| \`${r.key}\` | ${r.type.includes('\\|') ? r.type : cell(r.type)} | ${r.default.startsWith('`') || r.default.startsWith('(') ? r.default : `\`${cell(r.default)}\``} | ${cell(r.doc)} |`);
   return [CONFIG_TABLE_BEGIN, '', '| key | type | default | meaning |', '| --- | --- | --- | --- |', ...rows, '', CONFIG_TABLE_END].join('\n');
 }
