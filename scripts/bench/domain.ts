@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Figures } from './domain-inner.js';
+import { parseEnvLines } from '../../test/domain/dc.js';
 
 export const name = 'domain (Samba AD DC in a network namespace)';
 
@@ -32,11 +33,7 @@ export async function run(): Promise<void> {
   const started = spawnSync('bash', [script, 'start', dc], { encoding: 'utf8', timeout: 120_000 });
   if (started.status !== 0) throw new Error(`samba-dc.sh start failed: ${started.stderr.slice(-1500)}`);
   try {
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    for (const line of started.stdout.split('\n')) {
-      const m = /^([A-Z_]+)=(.*)$/.exec(line);
-      if (m) env[m[1]!] = m[2]!.replace(/^"(.*)"$/, '$1');
-    }
+    const env: NodeJS.ProcessEnv = { ...process.env, ...parseEnvLines(started.stdout) };
     const r = spawnSync('bash', [script, 'exec', dc, process.execPath, '--import', 'tsx', resolve(root, 'scripts/bench/domain-inner.ts')], { encoding: 'utf8', env, cwd: root, timeout: 300_000 });
     if (r.status !== 0) throw new Error(`domain bench failed: ${r.stderr.slice(-1500)}`);
     const figures = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Figures);
