@@ -104,11 +104,15 @@ function conclude<E extends { type: string }>(outcome: (args: { event: E }) => A
   return assign<NtlmAcceptContext, E, undefined, NtlmAcceptEvent, never>(({ event }) => ({ outcome: outcome({ event }) }));
 }
 
-/** The default of both synchronous actions: hand the leg (token, parameters) to the authority actor. */
-const askAuthority = raise<NtlmAcceptContext, NtlmAcceptEvent, NtlmAcceptEvent, undefined>(({ event }) => {
-  const leg = event as LegEvent; // entry actions see the event that entered the state
+/** Hand a leg (token, parameters) to the authority actor: what a synchronous action raises when it cannot decide. */
+export function askAuthorityFor(leg: LegEvent): AskAuthority {
   return { type: 'ASK_AUTHORITY', token: leg.token, params: leg.params };
-});
+}
+
+/** The default of both synchronous actions: always ask the authority. */
+const askAuthority = raise<NtlmAcceptContext, NtlmAcceptEvent, NtlmAcceptEvent, undefined>(
+  ({ event }) => askAuthorityFor(event as LegEvent), // entry actions see the event that entered the state
+);
 
 /**
  * The one decision of leg 3, whether the authority answered at once (VERDICT) or was asked

@@ -25,7 +25,7 @@
  */
 import { createActor, fromPromise, raise, type Actor, type InspectionEvent, type Observer } from 'xstate';
 import { hostname } from 'node:os';
-import { ntlmAcceptMachine, type LegEvent, type NtlmAcceptMachine, type NtlmAcceptResultEvent } from '../../machines/ntlmAccept.js';
+import { askAuthorityFor, ntlmAcceptMachine, type LegEvent, type NtlmAcceptMachine, type NtlmAcceptResultEvent } from '../../machines/ntlmAccept.js';
 import type { Authority, DenyReason } from '../authority/types.js';
 import { nullLogger, type Logger } from '../observe/logger.js';
 import { OptionError, RasgateError } from '../errors.js';
@@ -156,13 +156,9 @@ export function acquireCredentialsHandle(options: AcquireCredentialsOptions): Cr
   return handle;
 }
 
-function askAuthority(leg: LegEvent): NtlmAcceptResultEvent {
-  return { type: 'ASK_AUTHORITY', token: leg.token, params: leg.params };
-}
-
 /** Leg 1 in the machine's step: our CHALLENGE, or the relay authority is asked. */
 function challengeNow(state: CredentialState, leg: LegEvent): NtlmAcceptResultEvent {
-  if (relaysChallenge(state.authority)) return askAuthority(leg);
+  if (relaysChallenge(state.authority)) return askAuthorityFor(leg);
   try {
     return { type: 'ISSUED', issued: buildChallenge(state, leg.token) };
   } catch (error) {
@@ -174,7 +170,7 @@ function challengeNow(state: CredentialState, leg: LegEvent): NtlmAcceptResultEv
 function verdictNow(state: CredentialState, leg: LegEvent, issued: IssuedChallenge): NtlmAcceptResultEvent {
   try {
     const outcome = verifyAuthenticateNow(state, leg.token, issued, leg.params);
-    return outcome ? { type: 'VERDICT', outcome } : askAuthority(leg);
+    return outcome ? { type: 'VERDICT', outcome } : askAuthorityFor(leg);
   } catch (error) {
     return { type: 'LEG_FAILED', error };
   }
