@@ -48,7 +48,7 @@ export class HelperAnswerParser {
       if (this.pendingDot) {
         this.pendingDot = false;
         if (line === '.') continue;
-        throw new WinbindProtocolError(`expected the second "." after a failure, got ${JSON.stringify(line.slice(0, 40))}`);
+        throw new WinbindProtocolError(`expected the second "." after a failure, got ${quoteLabel(line)}`);
       }
       if (line !== '.') {
         if (this.lines.length > 32) throw new WinbindProtocolError('answer too long');
@@ -68,7 +68,7 @@ export class HelperAnswerParser {
     const fields = new Map<string, string>();
     for (const l of lines) {
       const m = /^([A-Za-z-]+)(::?) ?(.*)$/.exec(l);
-      if (!m) throw new WinbindProtocolError(`unparsable line ${JSON.stringify(l.slice(0, 40))}`);
+      if (!m) throw new WinbindProtocolError(`unparsable line ${quoteLabel(l)}`);
       fields.set(m[1]!, m[2] === '::' ? Buffer.from(m[3]!, 'base64').toString('utf8') : m[3]!);
     }
     if (fields.has('Error')) return { authenticated: false, error: `helper error: ${fields.get('Error')}` };
@@ -105,4 +105,13 @@ const STATUS_REASONS: Array<[RegExp, DenyReason | 'logon-failure']> = [
 
 export function denyReasonForStatus(error: string): DenyReason | 'logon-failure' | undefined {
   return STATUS_REASONS.find(([re]) => re.test(error))?.[1];
+}
+
+/**
+ * A helper line for an error message: its label only, never its value (a line out of step could
+ * be `User-Session-Key: <hex>`, and error messages reach the log).
+ */
+function quoteLabel(line: string): string {
+  const colon = line.indexOf(':');
+  return colon < 0 ? `(${line.length} characters, no label)` : `${JSON.stringify(line.slice(0, Math.min(colon, 40)))}: (${line.length} characters)`;
 }
