@@ -8,11 +8,8 @@ import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../observe/logger.js';
 import { nullLogger } from '../../observe/logger.js';
-import { RasgateError } from '../../errors.js';
 import { formatLine, parseLine, parseSmbpasswd, type LineProblem, type SmbpasswdEntry } from './smbpasswd.js';
 import { withFileLock, type LockOptions } from './lock.js';
-
-export class StoreError extends RasgateError {}
 
 export interface SmbpasswdStoreOptions {
   logger?: Logger;
