@@ -174,8 +174,9 @@ function identity(auth: AuthenticateMessage): Pick<AcceptOutcome, 'user' | 'doma
 }
 
 /** A verdict as the authority gave it, or 'unavailable' when it is not one (never trust its shape). */
+const VERDICT_RESULTS: ReadonlySet<unknown> = new Set(['ok', 'denied', 'unavailable']);
 function wellFormed(verdict: AuthorityVerdict): AuthorityVerdict {
-  if (!verdict || typeof verdict !== 'object' || !['ok', 'denied', 'unavailable'].includes(verdict.result)) return { result: 'unavailable', detail: 'malformed verdict' };
+  if (!verdict || typeof verdict !== 'object' || !VERDICT_RESULTS.has(verdict.result)) return { result: 'unavailable', detail: 'malformed verdict' };
   return verdict;
 }
 
@@ -350,14 +351,14 @@ export function verifyAuthenticateNow(cred: CredentialState, token: Buffer, issu
 export async function verifyAuthenticate(cred: CredentialState, token: Buffer, issued: IssuedChallenge, params: LegParams, signal: AbortSignal): Promise<AcceptOutcome> {
   const s = screen(cred, token, issued, params);
   if (isOutcome(s)) return s;
-  if (issued.relay) return verifyRelayed(cred, token, s.auth, issued, params, s.blobPairs, signal);
+  if (issued.relay) return verifyRelayed(token, s.auth, issued, params, s.blobPairs, signal);
   const p = screenForVerifier(cred, s, issued, params);
   if (isOutcome(p)) return p;
   const authority = cred.authority;
   return settle(cred, p, issued, params, await askAuthority(() => authority.verify!(p.check, signal)));
 }
 
-async function verifyRelayed(_cred: CredentialState, token: Buffer, auth: AuthenticateMessage, issued: IssuedChallenge, params: LegParams, blobPairs: AvPair[] | undefined, signal: AbortSignal): Promise<AcceptOutcome> {
+async function verifyRelayed(token: Buffer, auth: AuthenticateMessage, issued: IssuedChallenge, params: LegParams, blobPairs: AvPair[] | undefined, signal: AbortSignal): Promise<AcceptOutcome> {
   if (params.contextReq & NEEDS_SESSION_KEY) {
     issued.relay!.abort();
     return denied('session-key-unavailable', identity(auth));
