@@ -122,7 +122,13 @@ export const callMachine = setup({
 }).createMachine({
   id: 'call',
   context: ({ input }) => ({ ...input, message: undefined, result: undefined, pppBytes: undefined, detail: undefined }),
-  invoke: { id: 'carrier', src: 'carrier', input: ({ context }) => ({ lineId: context.lineId, callId: context.callId }) },
+  invoke: {
+    id: 'carrier',
+    src: 'carrier',
+    input: ({ context }) => ({ lineId: context.lineId, callId: context.callId }),
+    // Without a carrier watch the call cannot see the caller go: end it like any crashed actor.
+    onError: { target: '.hangingUp', actions: assign({ result: 'crashed', detail: ({ event }) => errorWord(event.error) }) },
+  },
   on: {
     // A carrier loss ends the call wherever it is; leaving a state stops its actors (the dialogue
     // gets rasEnd, the bridge closes its socket, exec is killed).
