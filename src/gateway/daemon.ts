@@ -204,11 +204,9 @@ export class Gateway {
   /** Start one line; false (logged) when it cannot. */
   private async startLine(config: LineConfig): Promise<boolean> {
     let line: Line;
-    // Modem lines run the line machine, which is inspected here. src/serial/device-line.ts logs
-    // its transitions itself today (message "transition", with the call id), so the bridge does
-    // not log them twice; flip DEVICE_LINE_LOGS_TRANSITIONS if that logging moves here.
+    // Modem lines run the line machine: its transitions are logged and inspected here.
     // TCP lines have no machine: their state changes are logged below.
-    const machineLog = config.kind === 'device' && this.config.log.transitions && !DEVICE_LINE_LOGS_TRANSITIONS
+    const machineLog = config.kind === 'device' && this.config.log.transitions
       ? transitionLogger({ logger: this.o.logger, line: config.id, quietWhen: idleLoop, onTransition: () => this.metrics.transitions++ })
       : undefined;
     const inspect = config.kind === 'device' ? combineInspect(machineLog, this.o.inspect) : undefined;
@@ -283,9 +281,6 @@ export class Gateway {
     void entry.line.stop().catch((err: unknown) => this.log.warn('line stop failed', { line: entry.config.id, error: errorSummary(err) }));
   }
 }
-
-/** src/serial/device-line.ts writes its own transition lines (see startLine). */
-const DEVICE_LINE_LOGS_TRANSITIONS = true;
 
 /** A modem line's idle loop (periodic `AT` health check) is routine: log it at debug. */
 function idleLoop(machine: string, from: string | undefined, to: string): boolean {

@@ -32,6 +32,15 @@ export function stateText(value: unknown): string {
     .join('+');
 }
 
+/**
+ * An event's name for the log: its type, and for a wrapper event that carries another event
+ * (the line machine's `MODEM` with the modem's result inside) `MODEM.RING`. Type names only.
+ */
+function eventName(event: { type: string }): string {
+  const inner = (event as { event?: { type?: unknown } }).event;
+  return inner && typeof inner.type === 'string' ? `${event.type}.${inner.type}` : event.type;
+}
+
 /** Machine id -> the log module whose level applies (config log.modules). */
 const AREA: Record<string, string> = { ntlmAccept: 'ntlm' };
 
@@ -67,7 +76,7 @@ export function transitionLogger(o: TransitionLogOptions): Observer<InspectionEv
       o.onTransition?.(machine);
       const lvl = o.quiet?.includes(machine) || o.quietWhen?.(machine, from, to) ? 'debug' : level;
       const ids = o.idsFromContext ? contextIds(snap) : {};
-      log.log(lvl, 'transition', { ...ids, area: AREA[machine] ?? machine, machine, from: from ?? null, to, event: ev.event.type, status: snap.status });
+      log.log(lvl, 'transition', { ...ids, area: AREA[machine] ?? machine, machine, from: from ?? null, to, event: eventName(ev.event), status: snap.status });
     },
   };
 }

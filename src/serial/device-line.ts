@@ -138,8 +138,6 @@ export class DeviceLine extends EventEmitter implements Line {
   private call?: BasicCallChannel;
   private callCount = 0;
   private state: LineState = 'closed';
-  private lastEvent = '';
-  private stateValue = 'closed';
   private lastOpenError?: unknown;
 
   constructor(private readonly options: DeviceLineOptions) {
@@ -212,10 +210,8 @@ export class DeviceLine extends EventEmitter implements Line {
     this.actor = createActor(machine, {
       input: { settings: lineSettings(modem) },
       clock,
-      inspect: (ev) => {
-        options.inspect?.(ev);
-        if (ev.type === '@xstate.event' && ev.actorRef === this.actor) this.lastEvent = ev.event.type === 'MODEM' ? `MODEM.${(ev.event as unknown as { event: { type: string } }).event.type}` : ev.event.type;
-      },
+      // Transitions are logged by whoever observes the machine (the gateway's transition log).
+      ...(options.inspect ? { inspect: options.inspect } : {}),
     });
     this.actor.subscribe({
       next: (s) => this.onSnapshot(s),
@@ -280,11 +276,6 @@ export class DeviceLine extends EventEmitter implements Line {
   }
 
   private onSnapshot(s: Snapshot): void {
-    const value = JSON.stringify(s.value);
-    if (value !== this.stateValue) {
-      this.log.info('transition', { call: this.call?.callId, from: this.stateValue, to: value, event: this.lastEvent });
-      this.stateValue = value;
-    }
     const state = STATE_OF.find(([path]) => s.matches(path as never))?.[1] ?? this.state;
     if (state !== this.state) {
       this.state = state;
