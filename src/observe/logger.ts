@@ -19,7 +19,7 @@ const SECRET_KEY = /pass(word)?|secret|nt_?hash|lm_?hash|hash$|token|session_?ke
 const REDACTED = '[redacted]';
 
 /** A Buffer after JSON.stringify: `{ type: 'Buffer', data: [...] }`. */
-function isJsonBuffer(value: object): value is { type: 'Buffer'; data: unknown[] } {
+export function isJsonBuffer(value: object): value is { type: 'Buffer'; data: unknown[] } {
   return (value as { type?: unknown }).type === 'Buffer' && Array.isArray((value as { data?: unknown }).data);
 }
 

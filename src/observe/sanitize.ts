@@ -3,7 +3,7 @@
  * round trip first (actor refs become their toJSON, cycles are cut, bytes become their length),
  * then the logger's own redaction (src/observe/logger.ts): secret keys, token-like strings.
  */
-import { redactDeep } from './logger.js';
+import { isJsonBuffer, redactDeep } from './logger.js';
 
 /** JSON-safe copy: cycles cut, typed arrays and Buffers reduced to `[N bytes]`, functions dropped. */
 export function toSafeJson(value: unknown): unknown {
@@ -16,7 +16,7 @@ export function toSafeJson(value: unknown): unknown {
       if (v && typeof v === 'object') {
         if (ArrayBuffer.isView(v)) return `[${v.byteLength} bytes]`;
         if (v instanceof ArrayBuffer) return `[${v.byteLength} bytes]`;
-        if ((v as { type?: unknown }).type === 'Buffer' && Array.isArray((v as { data?: unknown }).data)) return `[${(v as { data: unknown[] }).data.length} bytes]`;
+        if (isJsonBuffer(v)) return `[${v.data.length} bytes]`;
         if (seen.has(v)) return '[circular]';
         seen.add(v);
       }
