@@ -1,11 +1,18 @@
 /**
  * One call through the gateway (the RAS server's side of the security host model):
  *
- *   securing --SECURITY_MESSAGE(SUCCESS)--> authorized -> sayingAccepted | bridge | exec -> hangingUp -> done
+ *   securing --SECURITY_MESSAGE(SUCCESS)--> authorized -> farewell (hangup line) | bridging | executing -> hangingUp -> done
  *   securing --SECURITY_MESSAGE(FAILURE|ERROR)--> hangingUp -> done
- *   securing --PPP_START--> pppExec (line allows it) | refusingPpp -> hangingUp
+ *   securing --PPP_START--> pppExec (line allows it) | farewell (PPP refused) -> hangingUp
  *   any --CARRIER_LOST--> done (children stopped: the dialogue ends, the bridge closes, exec is killed)
- *   any --HANGUP (shutdown, operator)--> hangingUp
+ *   any --HANGUP (operator)--> hangingUp
+ *   any --FAULT (a provided actor failed inside)--> farewell ("service unavailable") -> hangingUp, result crashed
+ *   SHUTDOWN: a session (bridge, exec) says the shutdown line and hangs up at once; a dialogue may
+ *     finish (its result is logged as it was), but a login that succeeds now is refused with the
+ *     shutdown line; HANGUP during shutdown (the grace is over) says it too.
+ *
+ * `farewell` is the one place the caller hears the last line before the line drops; the line to
+ * say is chosen by the transition that leads there (context.farewell).
  *
  * Orchestration only. Real work arrives as actors supplied by src/gateway/call-runner.ts:
  *   securityDialogue  rasBegin .. rasEnd around the dialogue; sends SECURITY_MESSAGE / PPP_START
@@ -36,7 +43,8 @@ export type CallResult =
   | 'ppp-refused'
   | 'action-failed' // e.g. the bridge target did not answer
   | 'carrier-lost' // the caller went away before a result
-  | 'hung-up' // we hung up (shutdown, operator)
+  | 'hung-up' // we hung up (operator)
+  | 'shutdown' // the gateway was stopping: refused, or the session ended by the shutdown
   | 'crashed'; // an actor failed: contained to this call
 
 export interface CallInput {
@@ -50,6 +58,10 @@ export interface CallInput {
 export interface CallContext extends CallInput {
   message: CallSecurityMessage | undefined;
   result: CallResult | undefined;
+  /** The gateway is stopping (SHUTDOWN came). */
+  shuttingDown: boolean;
+  /** What `farewell` says. */
+  farewell: SayInput['what'] | undefined;
   /** The PPP frame bytes already received: the exec action gets them first. */
   pppBytes: Uint8Array | undefined;
   /** Short stable word for the summary (carrier-lost reason, actor error code). */
@@ -60,7 +72,11 @@ export type CallEvent =
   | { type: 'SECURITY_MESSAGE'; message: CallSecurityMessage }
   | { type: 'PPP_START'; bytes: Uint8Array }
   | { type: 'CARRIER_LOST'; reason: string }
-  | { type: 'HANGUP'; reason: string };
+  | { type: 'HANGUP'; reason: string }
+  /** The gateway is stopping. */
+  | { type: 'SHUTDOWN' }
+  /** A provided actor failed in a way it could only report (the dialogue crashed). */
+  | { type: 'FAULT'; detail: string };
 
 export interface CallOutput {
   result: CallResult;
@@ -69,7 +85,7 @@ export interface CallOutput {
 }
 
 export interface SayInput {
-  what: 'pppRefused' | 'bridgeFailed' | 'loginAccepted';
+  what: 'pppRefused' | 'bridgeFailed' | 'loginAccepted' | 'shutdown' | 'unavailable';
 }
 
 export interface ActionInput {
@@ -112,16 +128,19 @@ export const callMachine = setup({
     succeeded: ({ event }) => event.type === 'SECURITY_MESSAGE' && event.message.msgId === SECURITYMSG_SUCCESS,
     failed: ({ event }) => event.type === 'SECURITY_MESSAGE' && event.message.msgId === SECURITYMSG_FAILURE,
     pppToExec: ({ context }) => context.pppToExec && context.action === 'exec',
+    shuttingDown: ({ context }) => context.shuttingDown,
     actionIsBridge: ({ context }) => context.action === 'bridge',
     actionIsExec: ({ context }) => context.action === 'exec',
   },
   actions: {
     keepMessage: assign({ message: ({ event }) => (event.type === 'SECURITY_MESSAGE' ? event.message : undefined) }),
     carrierLost: assign({ detail: ({ context, event }) => context.detail ?? (event.type === 'CARRIER_LOST' ? event.reason : undefined) }),
+    /** The session in progress is ended by the shutdown: say so, then hang up. */
+    endForShutdown: assign({ result: 'shutdown', detail: 'shutdown', farewell: 'shutdown' }),
   },
 }).createMachine({
   id: 'call',
-  context: ({ input }) => ({ ...input, message: undefined, result: undefined, pppBytes: undefined, detail: undefined }),
+  context: ({ input }) => ({ ...input, message: undefined, result: undefined, shuttingDown: false, farewell: undefined, pppBytes: undefined, detail: undefined }),
   invoke: {
     id: 'carrier',
     src: 'carrier',
@@ -134,6 +153,8 @@ export const callMachine = setup({
     // gets rasEnd, the bridge closes its socket, exec is killed).
     // After a successful login the caller hanging up is the normal end of the session.
     CARRIER_LOST: { target: '.done', actions: ['carrierLost', assign({ result: ({ context }) => context.result ?? (context.message?.msgId === SECURITYMSG_SUCCESS ? 'success' : 'carrier-lost') })] },
+    FAULT: { target: '.farewell', actions: assign({ result: 'crashed', detail: ({ event }) => event.detail, farewell: 'unavailable' }) },
+    SHUTDOWN: { actions: assign({ shuttingDown: true }) },
   },
   initial: 'securing',
   states: {
@@ -152,24 +173,30 @@ export const callMachine = setup({
         ],
         PPP_START: [
           { guard: 'pppToExec', target: 'pppExec', actions: assign({ pppBytes: ({ event }) => event.bytes }) },
-          { target: 'refusingPpp' },
+          { target: 'farewell', actions: assign({ result: 'ppp-refused', farewell: 'pppRefused' }) },
         ],
-        HANGUP: { target: 'hangingUp', actions: assign({ result: 'hung-up', detail: ({ event }) => event.reason }) },
+        HANGUP: [
+          // The shutdown's grace is over: the caller hears why the line drops.
+          { guard: 'shuttingDown', target: 'farewell', actions: 'endForShutdown' },
+          { target: 'hangingUp', actions: assign({ result: 'hung-up', detail: ({ event }) => event.reason }) },
+        ],
       },
     },
     authorized: {
       always: [
+        // A login that completes while the gateway stops is refused: no session starts now.
+        { guard: 'shuttingDown', target: 'farewell', actions: 'endForShutdown' },
         { guard: 'actionIsBridge', target: 'bridging' },
         { guard: 'actionIsExec', target: 'executing' },
-        { target: 'sayingAccepted', actions: assign({ result: 'success' }) },
+        // A `hangup` line tells the caller the result before it drops the line.
+        { target: 'farewell', actions: assign({ result: 'success', farewell: 'loginAccepted' }) },
       ],
     },
-    sayingAccepted: {
-      // A `hangup` line tells the caller the result before it drops the line.
+    farewell: {
       invoke: {
-        id: 'sayAccepted',
+        id: 'farewell',
         src: 'say',
-        input: { what: 'loginAccepted' },
+        input: ({ context }) => ({ what: context.farewell ?? 'unavailable' }),
         onDone: 'hangingUp',
         onError: 'hangingUp',
       },
@@ -181,17 +208,11 @@ export const callMachine = setup({
         src: 'bridge',
         input: ({ context }) => ({ lineId: context.lineId, callId: context.callId, userName: context.message!.userName, domain: context.message!.domain }),
         onDone: { target: 'hangingUp', actions: assign({ result: 'success' }) },
-        onError: { target: 'sayingBridgeFailed', actions: assign({ result: 'action-failed', detail: ({ event }) => errorWord(event.error) }) },
+        onError: { target: 'farewell', actions: assign({ result: 'action-failed', detail: ({ event }) => errorWord(event.error), farewell: 'bridgeFailed' }) },
       },
-      on: { HANGUP: { target: 'hangingUp', actions: assign({ result: 'hung-up', detail: ({ event }) => event.reason }) } },
-    },
-    sayingBridgeFailed: {
-      invoke: {
-        id: 'sayBridgeFailed',
-        src: 'say',
-        input: { what: 'bridgeFailed' },
-        onDone: 'hangingUp',
-        onError: 'hangingUp',
+      on: {
+        HANGUP: { target: 'hangingUp', actions: assign({ result: 'hung-up', detail: ({ event }) => event.reason }) },
+        SHUTDOWN: { target: 'farewell', actions: 'endForShutdown' },
       },
     },
     executing: {
@@ -202,7 +223,10 @@ export const callMachine = setup({
         onDone: { target: 'hangingUp', actions: assign({ result: 'success' }) },
         onError: { target: 'hangingUp', actions: assign({ result: 'action-failed', detail: ({ event }) => errorWord(event.error) }) },
       },
-      on: { HANGUP: { target: 'hangingUp', actions: assign({ result: 'hung-up', detail: ({ event }) => event.reason }) } },
+      on: {
+        HANGUP: { target: 'hangingUp', actions: assign({ result: 'hung-up', detail: ({ event }) => event.reason }) },
+        SHUTDOWN: { target: 'farewell', actions: 'endForShutdown' },
+      },
     },
     pppExec: {
       // AutoPPP: no login happened; the program (pppd) authenticates the peer itself.
@@ -213,16 +237,9 @@ export const callMachine = setup({
         onDone: { target: 'hangingUp', actions: assign({ result: 'success', detail: 'ppp', pppBytes: undefined }) },
         onError: { target: 'hangingUp', actions: assign({ result: 'action-failed', detail: ({ event }) => errorWord(event.error), pppBytes: undefined }) },
       },
-      on: { HANGUP: { target: 'hangingUp', actions: assign({ result: 'hung-up', detail: ({ event }) => event.reason }) } },
-    },
-    refusingPpp: {
-      entry: assign({ result: 'ppp-refused' }),
-      invoke: {
-        id: 'sayPppRefused',
-        src: 'say',
-        input: { what: 'pppRefused' },
-        onDone: 'hangingUp',
-        onError: 'hangingUp',
+      on: {
+        HANGUP: { target: 'hangingUp', actions: assign({ result: 'hung-up', detail: ({ event }) => event.reason }) },
+        SHUTDOWN: { target: 'farewell', actions: ['endForShutdown', assign({ pppBytes: undefined })] },
       },
     },
     hangingUp: {

@@ -12,7 +12,9 @@
  *    assigned to context.
  *  - Field timeout: seconds from a field's prompt to its Enter (0 = none), warning
  *    `fieldWarningSeconds` before the end. Login timeout: seconds for the whole dialogue (mgetty
- *    login-time, 240), warning `loginWarningSeconds` before the end.
+ *    login-time, 240), warning `loginWarningSeconds` before the end. Idle timeout: a caller who
+ *    has sent nothing at all since the call began is let go sooner (`idleTimeoutSeconds`): a
+ *    connection that only holds a line open must not keep it for the whole field timeout.
  */
 import { assign, fromPromise, setup } from 'xstate';
 import type { VerifyInput, VerifyOutcome } from '../src/ras/verify.js';
@@ -29,6 +31,8 @@ export interface DialogueMachineConfig {
   fieldWarningSeconds: number;
   loginTimeoutSeconds: number;
   loginWarningSeconds: number;
+  /** A caller who has sent nothing since the call began times out after this long (0 = never). */
+  idleTimeoutSeconds: number;
   maxAttempts: number;
   failureDelaysSeconds: number[];
 }
@@ -44,6 +48,8 @@ export type DialogueEvent =
   | { type: 'USER'; user: string; domain?: string; valid: boolean }
   | { type: 'DOMAIN'; domain: string }
   | { type: 'PASSWORD'; password: string }
+  /** The caller's first byte of the call (anything at all: a keystroke, noise). */
+  | { type: 'FIRST_INPUT' }
   /** ^C: start again at the user-name prompt (no attempt is counted: nothing was verified). */
   | { type: 'ABORT' }
   | { type: 'PPP'; frame: Uint8Array }
@@ -58,7 +64,7 @@ export type DialogueOutcome =
   | { kind: 'denied'; user: string; domain: string; rasError: number; reason: string }
   /** rasError undefined: the verifier threw. */
   | { kind: 'error'; user: string; domain: string; rasError?: number; detail: string }
-  | { kind: 'timeout'; scope: 'field' | 'login'; field?: LoginField; user: string; domain: string }
+  | { kind: 'timeout'; scope: 'field' | 'login' | 'idle'; field?: LoginField; user: string; domain: string }
   | { kind: 'disconnected'; reason: CallEndReason; user: string; domain: string }
   | { kind: 'ended'; user: string; domain: string }
   | { kind: 'ppp-start'; frame: Uint8Array };
@@ -85,6 +91,8 @@ export interface DialogueContext {
   domain: string;
   typedDomain?: string;
   userValid: boolean;
+  /** The caller has sent something (FIRST_INPUT). */
+  heard: boolean;
   outcome?: DialogueOutcome;
 }
 
@@ -125,6 +133,7 @@ export const dialogueMachine = setup({
     fieldTimeoutEnabled: ({ context: { config } }) => config.fieldTimeoutSeconds > 0,
     loginWarningEnabled: ({ context: { config } }) => config.loginWarningSeconds > 0 && config.loginWarningSeconds < config.loginTimeoutSeconds,
     loginTimeoutEnabled: ({ context: { config } }) => config.loginTimeoutSeconds > 0,
+    callerSilent: ({ context }) => context.config.idleTimeoutSeconds > 0 && !context.heard,
     attemptsLeft: ({ context }) => context.attempts < context.config.maxAttempts,
   },
   delays: {
@@ -132,6 +141,7 @@ export const dialogueMachine = setup({
     fieldTimeout: ({ context: { config } }) => toMs(config.fieldTimeoutSeconds),
     loginWarning: ({ context: { config } }) => toMs(config.loginTimeoutSeconds - config.loginWarningSeconds),
     loginTimeout: ({ context: { config } }) => toMs(config.loginTimeoutSeconds),
+    idleTimeout: ({ context: { config } }) => toMs(config.idleTimeoutSeconds),
     failureDelay: ({ context: { config, attempts } }) => {
       const delays = config.failureDelaysSeconds;
       return delays.length === 0 ? 0 : toMs(delays[Math.min(attempts, delays.length) - 1] ?? 0);
@@ -147,6 +157,7 @@ export const dialogueMachine = setup({
     user: '',
     domain: '',
     userValid: true,
+    heard: false,
   }),
   initial: 'session',
   output: ({ context }) => context.outcome!,
@@ -162,8 +173,14 @@ export const dialogueMachine = setup({
           target: 'timedOut',
           actions: assign({ outcome: ({ context }) => ({ kind: 'timeout', scope: 'login', user: context.user, domain: context.domain }) }),
         },
+        idleTimeout: {
+          guard: 'callerSilent',
+          target: 'timedOut',
+          actions: assign({ outcome: ({ context }) => ({ kind: 'timeout', scope: 'idle', user: context.user, domain: context.domain }) }),
+        },
       },
       on: {
+        FIRST_INPUT: { actions: assign({ heard: true }) },
         CARRIER_LOST: {
           target: 'disconnected',
           actions: assign({ outcome: ({ context, event }) => ({ kind: 'disconnected', reason: event.reason, user: context.user, domain: context.domain }) }),

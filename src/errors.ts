@@ -29,3 +29,8 @@ export function errorSummary(err: unknown): { code?: string; message: string } {
   if (err instanceof Error) return { code: (err as NodeJS.ErrnoException).code, message: err.message };
   return { message: String(err) };
 }
+
+/** The first lines of an error's stack, for a log record that must say where a fault came from. */
+export function errorStack(err: unknown, lines = 8): string | undefined {
+  return err instanceof Error ? err.stack?.split('\n').slice(0, lines).join('\n') : undefined;
+}

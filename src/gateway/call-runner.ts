@@ -13,7 +13,7 @@ import type { Logger } from '../observe/logger.js';
 import type { Metrics } from '../observe/metrics.js';
 import { combineInspect } from '../observe/inspector.js';
 import { transitionLogger } from '../observe/transitions.js';
-import { errorSummary } from '../errors.js';
+import { errorStack, errorSummary } from '../errors.js';
 import { countingChannel, type ByteCounts } from './channel.js';
 import type { DialogueConfig, LineConfig } from './config.js';
 import { runBridge } from './actions/bridge.js';
@@ -23,13 +23,12 @@ import { say } from './actions/say.js';
 export interface CallDeps {
   host: RasSecurityHost;
   line: LineConfig;
-  messages: Pick<DialogueConfig['messages'], SayInput['what']>;
+  /** What the gateway itself says (the dialogue's own messages are the host's). */
+  messages: Pick<DialogueConfig['messages'], Exclude<SayInput['what'], 'unavailable'> | 'error'>;
   logger: Logger;
   metrics: Metrics;
   /** Log machine transitions. Default true. */
   transitions?: boolean;
-  /** True once the daemon is stopping: a login that completes now hangs up instead of its action. */
-  shuttingDown?: () => boolean;
   /** The inspector, when --inspect is on. */
   inspect?: Observer<InspectionEvent>;
 }
@@ -50,9 +49,9 @@ export interface CallSummary {
 
 export interface RunningCall {
   readonly callId: string;
-  /** Still in the login dialogue (SIGTERM lets these finish within the grace period). */
-  inDialogue(): boolean;
-  /** Hang up now (shutdown after the grace period, operator). */
+  /** The gateway is stopping: sessions end now (with the shutdown line); a dialogue may finish, refused. */
+  shutdown(): void;
+  /** Hang up now (operator, or the shutdown's grace is over). */
   hangup(reason: string): void;
   readonly done: Promise<CallSummary>;
 }
@@ -71,7 +70,8 @@ export function startCall(raw: CallChannel, deps: CallDeps): RunningCall {
     actors: {
       securityDialogue: fromCallback<CallEvent, { lineId: string; callId: string }>(({ sendBack }) => {
         const { port, result } = deps.host.beginCall(channel, (message, detail) => {
-          if (detail.pppFrame) sendBack({ type: 'PPP_START', bytes: detail.pppFrame });
+          if (detail.crashed) sendBack({ type: 'FAULT', detail: 'dialogue-crashed' });
+          else if (detail.pppFrame) sendBack({ type: 'PPP_START', bytes: detail.pppFrame });
           else sendBack({ type: 'SECURITY_MESSAGE', message });
         });
         // A nonzero begin(): the host has hung up and logged why; no completion follows.
@@ -84,15 +84,13 @@ export function startCall(raw: CallChannel, deps: CallDeps): RunningCall {
         if (raw.ended) sendBack({ type: 'CARRIER_LOST', reason: 'carrier-lost' });
         return raw.onEnd((reason) => sendBack({ type: 'CARRIER_LOST', reason }));
       }),
-      say: fromPromise(async ({ input }) => say(channel, deps.messages[input.what])),
+      say: fromPromise(async ({ input }) => say(channel, deps.messages[input.what === 'unavailable' ? 'error' : input.what])),
       bridge: fromPromise(async ({ signal }) => {
         if (action.kind !== 'bridge') throw new Error('bridge: not the line action');
-        if (deps.shuttingDown?.()) return;
         return runBridge(channel, { target: action.target, connectTimeout: action.connectTimeout, logger: log }, signal);
       }),
       exec: fromPromise(async ({ input, signal }) => {
         if (action.kind !== 'exec') throw new Error('exec: not the line action');
-        if (deps.shuttingDown?.()) return;
         return runExec(channel, { argv: action.argv, env: action.env, cwd: action.cwd, killGrace: action.killGrace, user: input.userName, domain: input.domain, preface: input.preface, logger: log }, signal);
       }),
       hangup: fromPromise(() => channel.hangup()),
@@ -110,20 +108,30 @@ export function startCall(raw: CallChannel, deps: CallDeps): RunningCall {
   });
 
   const done = new Promise<CallSummary>((resolve) => {
+    let finished = false;
     const finish = (output: CallOutput | undefined, crash?: unknown) => {
+      if (finished) return;
+      finished = true;
       if (crash !== undefined) {
-        deps.metrics.crashes++;
-        log.error('call machine failed: hanging up', { area: 'call', error: errorSummary(crash) });
+        log.error('call machine failed: hanging up', { area: 'call', error: errorSummary(crash), stack: errorStack(crash) });
         void raw.hangup().catch(() => {});
       }
-      const summary = summarize(channel, output, crash, started, counts);
-      deps.metrics.callEnded(summary.result, counts.in, counts.out);
-      if (summary.result === 'success' && summary.user) deps.metrics.loginsAccepted++;
-      if (summary.result === 'failure' || (summary.result === 'error' && isPolicy(summary.rasError))) deps.metrics.loginsRefused++;
-      if (summary.result === 'error' && !isPolicy(summary.rasError)) deps.metrics.authorityErrors++;
-      log.log(levelOf(summary), 'call summary', { area: 'call', ...summary });
+      let summary: CallSummary;
+      try {
+        summary = summarize(channel, output, crash, started, counts);
+        deps.metrics.callEnded(summary.result, counts.in, counts.out);
+        if (summary.result === 'success' && summary.user) deps.metrics.loginsAccepted++;
+        if (summary.result === 'failure' || (summary.result === 'error' && isPolicy(summary.rasError))) deps.metrics.loginsRefused++;
+        if (summary.result === 'error' && !isPolicy(summary.rasError)) deps.metrics.authorityErrors++;
+        log.log(levelOf(summary), 'call summary', { area: 'call', ...summary });
+      } catch (err) {
+        // Accounting must not fail a call's end: report the call as crashed, whatever went wrong.
+        summary = { line: channel.lineId, call: channel.callId, result: 'crashed', durationMs: 0, bytesIn: counts.in, bytesOut: counts.out };
+        log.error('call summary failed', { area: 'call', error: errorSummary(err), stack: errorStack(err) });
+      }
       resolve(summary);
     };
+    // Observer callbacks must never throw into xstate (it would rethrow them outside the call).
     actor.subscribe({
       complete: () => finish(actor.getSnapshot().output),
       error: (err) => finish(undefined, err),
@@ -133,7 +141,7 @@ export function startCall(raw: CallChannel, deps: CallDeps): RunningCall {
 
   return {
     callId: channel.callId,
-    inDialogue: () => actor.getSnapshot().status === 'active' && actor.getSnapshot().value === 'securing',
+    shutdown: () => actor.send({ type: 'SHUTDOWN' }),
     hangup: (reason) => actor.send({ type: 'HANGUP', reason }),
     done,
   };
@@ -146,6 +154,7 @@ function isPolicy(rasError: number | undefined): boolean {
 
 function levelOf(s: CallSummary): string {
   if (s.result === 'crashed') return 'error';
+  if (s.result === 'shutdown') return 'info';
   if (s.result === 'error') return isPolicy(s.rasError) ? 'warn' : 'error';
   if (s.result === 'failure' || s.result === 'ppp-refused' || s.result === 'action-failed') return 'warn';
   return 'info';

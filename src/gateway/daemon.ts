@@ -3,9 +3,11 @@
  *
  *  - Isolation: a call's failure ends that call (call-runner.ts); a line's failure (cannot open,
  *    device lost) is logged and retried by the line itself; neither touches another line.
- *  - stop(): stop answering; calls still in the login dialogue get `shutdown.grace` seconds to
- *    reach their result; sessions past the dialogue, and dialogues still running at the end of
- *    the grace, are hung up. A login completed during shutdown does not start its action.
+ *  - stop(): stop answering; every call is told (SHUTDOWN): sessions past the dialogue say the
+ *    shutdown line and hang up at once; calls still in the login dialogue get `shutdown.grace`
+ *    seconds to reach their result (logged as it was), but a login that succeeds now is refused
+ *    with the shutdown line; dialogues still running at the end of the grace hear it and are
+ *    hung up. No caller is dropped in silence.
  *  - reload() (SIGHUP): re-read the configuration and the user store. Lines whose transport
  *    settings are unchanged keep running with their calls (a new action applies to new calls);
  *    removed or changed lines stop answering and are released when their last call ends; new
@@ -157,14 +159,17 @@ export class Gateway {
     for (const e of entries) e.line.pause();
     const calls = entries.flatMap((e) => [...e.calls]);
     this.log.info('shutting down: not answering; dialogues in progress may finish', { reason, calls: calls.length, graceSeconds: this.config.shutdown.grace });
-    for (const c of calls) if (!c.inDialogue()) c.hangup(reason);
+    const left = new Set(calls);
+    for (const c of calls) {
+      void c.done.then(() => left.delete(c));
+      c.shutdown();
+    }
     const all = Promise.all(calls.map((c) => c.done));
     let timer: NodeJS.Timeout | undefined;
     const graceOver = new Promise<'grace'>((r) => (timer = setTimeout(() => r('grace'), graceMs)));
     if ((await Promise.race([all, graceOver])) === 'grace') {
-      const left = calls.filter((c) => c.inDialogue());
-      this.log.warn('grace period over: hanging up', { calls: left.length });
-      for (const c of calls) c.hangup(`${reason}-grace-over`);
+      this.log.warn('grace period over: hanging up', { calls: left.size });
+      for (const c of left) c.hangup(`${reason}-grace-over`);
       await Promise.race([all, new Promise((r) => setTimeout(r, 10_000).unref())]);
     }
     clearTimeout(timer);
@@ -251,7 +256,6 @@ export class Gateway {
         metrics: this.metrics,
         transitions: this.config.log.transitions,
         inspect: this.o.inspect,
-        shuttingDown: () => this.stopping,
       });
     } catch (err) {
       this.metrics.crashes++;

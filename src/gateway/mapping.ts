@@ -9,7 +9,7 @@ import { formatTcpUrl } from './config/address.js';
 import type { AuthorityConfigSection, DialogueConfig, LineConfig } from './config/schema.js';
 
 export function serialLineConfig(l: LineConfig): SerialLineConfig {
-  if (l.kind === 'tcp') return { id: l.id, listen: formatTcpUrl(l.listen), mode: l.mode, maxCalls: l.maxCalls };
+  if (l.kind === 'tcp') return { id: l.id, listen: formatTcpUrl(l.listen), mode: l.mode, maxCalls: l.maxCalls, maxCallsPerSource: l.maxCallsPerSource };
   return { id: l.id, device: l.device, baudRate: l.baudRate, dataBits: l.dataBits, parity: l.parity, stopBits: l.stopBits, rtscts: l.rtscts, lockDir: l.lockDir, modem: { ...l.modem } };
 }
 
@@ -19,7 +19,7 @@ export function transportKey(l: LineConfig): string {
 }
 
 export function dialogueOptions(d: DialogueConfig): DialogueOptions {
-  const { pppRefused: _p, bridgeFailed: _b, ...messages } = d.messages;
+  const { pppRefused: _p, bridgeFailed: _b, loginAccepted: _l, shutdown: _s, ...messages } = d.messages;
   return {
     banner: d.banner,
     userPrompt: d.userPrompt,
@@ -32,6 +32,7 @@ export function dialogueOptions(d: DialogueConfig): DialogueOptions {
     fieldWarningSeconds: d.fieldWarningSeconds,
     loginTimeoutSeconds: d.loginTimeoutSeconds,
     loginWarningSeconds: d.loginWarningSeconds,
+    idleTimeoutSeconds: d.idleTimeoutSeconds,
     maxAttempts: d.maxAttempts,
     failureDelaysSeconds: [...d.failureDelaysSeconds],
     passwordMask: d.passwordMask,

@@ -7,9 +7,8 @@
  */
 import winston from 'winston';
 import DailyRotateFile from 'winston-daily-rotate-file';
+import { StdoutTransport, guardStderr } from './stdout-transport.js';
 
-/** winston's own record keys (triple-beam): the formatted line and the level. */
-const MESSAGE = Symbol.for('message');
 
 export type Logger = winston.Logger;
 
@@ -66,11 +65,7 @@ export function underJournald(env: NodeJS.ProcessEnv = process.env): boolean {
 }
 
 /** Prefix the finished JSON line with `<N>` so journald files it at the right priority. */
-const journaldPrefix = winston.format((info) => {
-  const line = (info as Record<symbol, unknown>)[MESSAGE];
-  if (typeof line === 'string') (info as Record<symbol, unknown>)[MESSAGE] = `<${SYSLOG_PRIORITY[info.level] ?? 6}>${line}`;
-  return info;
-});
+const journaldPrefix = (line: string, level: string) => `<${SYSLOG_PRIORITY[level] ?? 6}>${line}`;
 
 const LEVEL_RANK: Record<string, number> = { error: 0, warn: 1, info: 2, http: 3, verbose: 4, debug: 5, silly: 6 };
 
@@ -118,9 +113,12 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? 'info';
   const modules = options.modules ?? {};
   const transports: winston.transport[] = [...(options.transports ?? [])];
+  let stdout: StdoutTransport | undefined;
   if (!options.noStdout) {
     const journald = options.journald ?? underJournald();
-    transports.push(new winston.transports.Console({ format: journald ? journaldPrefix() : undefined }));
+    guardStderr();
+    stdout = new StdoutTransport(journald ? { decorate: journaldPrefix } : {});
+    transports.push(stdout);
   }
   if (options.file) {
     const slash = options.file.path.lastIndexOf('/');
@@ -138,12 +136,21 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   // The logger's own level is the most verbose one asked for; moduleLevels() does the rest.
   const levels = [level, ...Object.values(modules)];
   const lowest = levels.reduce((a, b) => ((LEVEL_RANK[b] ?? 2) > (LEVEL_RANK[a] ?? 2) ? b : a));
-  return winston.createLogger({
+  const logger = winston.createLogger({
     level: lowest,
     silent: options.silent ?? false,
     format: winston.format.combine(moduleLevels(level, modules)(), redact(), winston.format.timestamp(), winston.format.json()),
     transports,
   });
+  // stdout went away: take it out of the logger (outside the failing write), and say so once
+  // through whatever is left (a log file).
+  stdout?.once('lost', (err: unknown) =>
+    queueMicrotask(() => {
+      logger.remove(stdout);
+      if (logger.transports.length > 0) logger.warn('standard output is gone: logging to it stopped', { area: 'gateway', code: (err as { code?: unknown } | null)?.code });
+    }),
+  );
+  return logger;
 }
 
 /** End every transport (flushes files) and resolve when done or after `timeoutMs`. */

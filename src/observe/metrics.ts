@@ -32,6 +32,7 @@ export class Metrics {
 
   callEnded(result: string, bytesIn: number, bytesOut: number): void {
     this.callsActive = Math.max(0, this.callsActive - 1);
+    if (result === 'crashed') this.crashes++;
     this.byResult.set(result, (this.byResult.get(result) ?? 0) + 1);
     this.bytesIn += bytesIn;
     this.bytesOut += bytesOut;

@@ -46,6 +46,8 @@ export interface DialogueOptions {
   loginTimeoutSeconds?: number;
   /** Warn this many seconds before the login time ends; 0 = no warning. Default 60. */
   loginWarningSeconds?: number;
+  /** A caller who has sent nothing at all since the call began is let go after this long; 0 = never. Default 30. */
+  idleTimeoutSeconds?: number;
   /** Failed attempts before SECURITYMSG_FAILURE. Default 3. */
   maxAttempts?: number;
   /** Pause after the 1st, 2nd, ... failure (the last value repeats). Default [1, 2, 4]. */
@@ -117,6 +119,7 @@ export function resolveDialogueOptions(o: DialogueOptions = {}, keyPrefix = 'dia
       fieldWarningSeconds: seconds(k('fieldWarningSeconds'), o.fieldWarningSeconds, 10),
       loginTimeoutSeconds: seconds(k('loginTimeoutSeconds'), o.loginTimeoutSeconds, 240),
       loginWarningSeconds: seconds(k('loginWarningSeconds'), o.loginWarningSeconds, 60),
+      idleTimeoutSeconds: seconds(k('idleTimeoutSeconds'), o.idleTimeoutSeconds, 30),
       maxAttempts,
       failureDelaysSeconds: [...delays],
     },

@@ -2,12 +2,17 @@
  * The security dialogue of one port, as the "security DLL" side of rasshost.h: it talks to the
  * caller only through the host's send/receive, feeds caller bytes to the terminal discipline,
  * turns its events into dialogue-machine events, carries out the machine's output actions, and
- * reports the machine's outcome through complete(). One process-wide provided machine: actions
- * and the verify actor find their session through the actor system (no per-call provide()).
+ * reports the machine's outcome through complete(). The machine is provided per session with
+ * this session's actions and verifier.
+ *
+ * Faults stay inside the session: an action or the verifier that throws fails the machine,
+ * which completes the port with an error (the call ends, counted as crashed); an end(port) that
+ * arrives while the machine is running one of this session's own actions (the caller's line
+ * dropped during a write) stops the machine once that step is over, never in the middle of it.
  */
 import { createActor, fromPromise, type Actor, type InspectionEvent, type Observer } from 'xstate';
 import { dialogueMachine, type DialogueEvent, type DialogueOutcome, type LoginField, type TellParams } from '../../machines/dialogue.js';
-import { errorSummary } from '../errors.js';
+import { errorStack, errorSummary } from '../errors.js';
 import type { Logger } from '../observe/logger.js';
 import { LineDiscipline, type DisciplineEvent, type FieldMode } from '../terminal/discipline.js';
 import { crlf } from '../terminal/output.js';
@@ -39,33 +44,19 @@ export interface SessionDeps {
   inspectCall?: (channel: CallChannel) => Observer<InspectionEvent> | ((event: InspectionEvent) => void) | undefined;
 }
 
-const sessions = new WeakMap<object, DialogueSession>();
-const sessionOf = (system: object): DialogueSession | undefined => sessions.get(system);
-
-/** The dialogue machine wired to its sessions, once per process. */
-export const runtimeDialogueMachine = dialogueMachine.provide({
-  actions: {
-    prompt: ({ system }, params) => sessionOf(system)?.prompt(params.field),
-    tell: ({ system }, params) => sessionOf(system)?.tell(params),
-    holdInput: ({ system }) => sessionOf(system)?.holdInput(),
-  },
-  actors: {
-    verify: fromPromise<VerifyOutcome, VerifyInput>(({ input, signal, system }) => {
-      const session = sessionOf(system);
-      if (!session) return Promise.reject(new Error('dialogue session is gone'));
-      return session.verify(input, signal);
-    }),
-  },
-});
+type SessionMachine = ReturnType<typeof dialogueMachine.provide>;
 
 export class DialogueSession {
-  private actor?: Actor<typeof runtimeDialogueMachine>;
+  private actor?: Actor<SessionMachine>;
   private readonly discipline: LineDiscipline;
   private readonly log: Logger;
   private field?: LoginField;
   private stopped = false;
   private feeding = false;
   private droppedLogged = false;
+  /** Depth of this session's own actions on the stack (the machine is mid-step while > 0). */
+  private inAction = 0;
+  private heard = false;
 
   constructor(
     private readonly host: SessionHost,
@@ -81,15 +72,14 @@ export class DialogueSession {
   start(): void {
     const { channel } = this.port;
     const inspect = this.deps.inspectCall?.(channel) ?? this.deps.inspect;
-    const actor = createActor(runtimeDialogueMachine, {
+    const actor = createActor(this.machine(), {
       input: { config: this.deps.options.machine, lineId: channel.lineId, callId: channel.callId },
       // Only when given: an explicit `clock: undefined` would replace xstate's default clock.
       ...(this.deps.timers ? { clock: this.deps.timers as never } : {}),
       ...(inspect ? { inspect } : {}),
     });
     this.actor = actor;
-    sessions.set(actor.system, this);
-    actor.subscribe({ complete: () => this.finished(), error: (err) => this.crashed(err) });
+    actor.subscribe({ complete: () => this.guard('completion', () => this.finished()), error: (err) => this.guard('crash report', () => this.crashed(err)) });
     this.port.onEnd((reason) => this.send({ type: 'CARRIER_LOST', reason }));
     actor.start();
     if (!this.stopped) void this.pump();
@@ -100,7 +90,42 @@ export class DialogueSession {
     if (this.stopped) return;
     this.send({ type: 'END' });
     this.stopped = true;
-    this.actor?.stop();
+    const actor = this.actor;
+    // Called from inside one of our actions (a write that found the line gone): the machine is
+    // mid-step; END is queued behind that step, and the actor is stopped once the stack unwinds.
+    if (this.inAction > 0) queueMicrotask(() => actor?.stop());
+    else actor?.stop();
+  }
+
+  /** The dialogue machine with this session's actions and verifier. */
+  private machine(): SessionMachine {
+    const own = <A extends unknown[]>(fn: (...args: A) => void) => (...args: A) => {
+      this.inAction++;
+      try {
+        fn(...args);
+      } finally {
+        this.inAction--;
+      }
+    };
+    return dialogueMachine.provide({
+      actions: {
+        prompt: own((_, params: { field: LoginField }) => this.prompt(params.field)),
+        tell: own((_, params: TellParams) => this.tell(params)),
+        holdInput: own(() => this.holdInput()),
+      },
+      actors: {
+        verify: fromPromise<VerifyOutcome, VerifyInput>(({ input, signal }) => this.verify(input, signal)),
+      },
+    });
+  }
+
+  /** Run an observer callback: whatever it throws is logged here, never left to reach the process. */
+  private guard(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.log.error(`dialogue ${what} failed`, { error: errorSummary(err), stack: errorStack(err) });
+    }
   }
 
   // --- the machine's actions -------------------------------------------------------------
@@ -192,6 +217,10 @@ export class DialogueSession {
 
   private input(bytes: Buffer): void {
     if (this.stopped) return;
+    if (!this.heard && bytes.length > 0) {
+      this.heard = true;
+      this.send({ type: 'FIRST_INPUT' });
+    }
     this.feeding = true;
     try {
       let events = this.discipline.feed(bytes);
@@ -277,11 +306,14 @@ export class DialogueSession {
   }
 
   private finished(): void {
-    const outcome = this.actor!.getSnapshot().output as DialogueOutcome;
+    const snapshot = this.actor!.getSnapshot();
     const wasStopped = this.stopped;
     this.stopped = true;
     this.discipline.flush();
-    if (outcome.kind === 'ended' || wasStopped) return; // end(port) came first: no completion follows
+    // end(port) came first (the actor was stopped, or ended in 'ended'): no completion follows.
+    if (wasStopped || snapshot.status !== 'done') return;
+    const outcome = snapshot.output as DialogueOutcome | undefined;
+    if (!outcome || outcome.kind === 'ended') return;
     const message = securityMessageFor(outcome, this.port.handle);
     const detail: CompletionDetail = { outcome };
     if (outcome.kind === 'ppp-start') detail.pppFrame = Buffer.from(outcome.frame);
@@ -290,10 +322,11 @@ export class DialogueSession {
   }
 
   private crashed(err: unknown): void {
-    this.log.error('dialogue machine failed', { error: errorSummary(err) });
+    this.log.error('dialogue machine failed', { error: errorSummary(err), stack: errorStack(err) });
     const wasStopped = this.stopped;
     this.stopped = true;
+    this.discipline.flush();
     if (wasStopped) return;
-    this.host.complete(securityMessageFor({ kind: 'error', user: '', domain: '', detail: 'dialogue machine failed' }, this.port.handle), {});
+    this.host.complete(securityMessageFor({ kind: 'error', user: '', domain: '', detail: 'dialogue machine failed' }, this.port.handle), { crashed: true });
   }
 }

@@ -33,6 +33,8 @@ export interface CompletionDetail {
   outcome?: DialogueOutcome;
   /** A PPP frame started the user-name field: these bytes (frame start and what followed) go to pppd. */
   pppFrame?: Buffer;
+  /** The dialogue itself failed (a fault in rasgate, logged with its stack): count it as a crash. */
+  crashed?: boolean;
 }
 
 /** RasSecurityDialogComplete as the RAS server (the gateway) receives it. */

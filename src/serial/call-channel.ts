@@ -2,6 +2,11 @@
  * The CallChannel every transport hands out: listener bookkeeping, the once-only end, and
  * a write path supplied by the transport. Transports call `deliver()` with caller bytes and
  * `finish(reason)` when the call is over.
+ *
+ * A call that ends while one of our own writes is on the stack (the transport found the line
+ * gone, or cut off a caller who does not read) tells its end listeners after that write has
+ * returned: the writer is usually a machine in the middle of a step, and stopping it from
+ * inside that step is never safe.
  */
 import type { CallChannel, CallEndReason, CallerId } from './types.js';
 
@@ -19,6 +24,9 @@ export interface CallChannelInit {
   echoSuppressed?: () => boolean;
 }
 
+/** Caller bytes kept before the call has a listener (the dialogue subscribes at once). */
+const EARLY_LIMIT = 64 * 1024;
+
 export class BasicCallChannel implements CallChannel {
   readonly lineId: string;
   readonly callId: string;
@@ -31,6 +39,9 @@ export class BasicCallChannel implements CallChannel {
   private hangingUp?: Promise<void>;
   /** Bytes that arrived before anyone listened (the call is emitted, then subscribed). */
   private early: Buffer[] = [];
+  private earlyBytes = 0;
+  /** write() calls on the stack. */
+  private writing = 0;
 
   constructor(private readonly init: CallChannelInit) {
     this.lineId = init.lineId;
@@ -50,7 +61,12 @@ export class BasicCallChannel implements CallChannel {
 
   write(bytes: Uint8Array): void {
     if (this.ended || bytes.length === 0) return;
-    this.init.send(bytes);
+    this.writing++;
+    try {
+      this.init.send(bytes);
+    } finally {
+      this.writing--;
+    }
   }
 
   onData(listener: (bytes: Buffer) => void): () => void {
@@ -58,6 +74,7 @@ export class BasicCallChannel implements CallChannel {
     if (this.early.length) {
       const early = this.early;
       this.early = [];
+      this.earlyBytes = 0;
       for (const chunk of early) listener(chunk);
     }
     return () => this.dataListeners.delete(listener);
@@ -83,7 +100,10 @@ export class BasicCallChannel implements CallChannel {
   deliver(bytes: Buffer): void {
     if (this.ended || bytes.length === 0) return;
     if (this.dataListeners.size === 0) {
-      if (this.early.reduce((n, b) => n + b.length, 0) < 64 * 1024) this.early.push(bytes);
+      if (this.earlyBytes < EARLY_LIMIT) {
+        this.early.push(bytes);
+        this.earlyBytes += bytes.length;
+      }
       return;
     }
     for (const l of this.dataListeners) l(bytes);
@@ -95,8 +115,13 @@ export class BasicCallChannel implements CallChannel {
     this.endReason = reason;
     this.dataListeners.clear();
     this.early = [];
+    this.earlyBytes = 0;
     const listeners = [...this.endListeners];
     this.endListeners.clear();
-    for (const l of listeners) l(reason);
+    const tell = () => {
+      for (const l of listeners) l(reason);
+    };
+    if (this.writing > 0) queueMicrotask(tell);
+    else tell();
   }
 }

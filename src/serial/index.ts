@@ -33,6 +33,8 @@ export interface LineConfig extends Pick<SerialSettings, 'baudRate' | 'dataBits'
   mode?: 'telnet' | 'raw';
   /** TCP line: most calls at once, excess told busy. Default 0 = no limit (modem lines: always 1). */
   maxCalls?: number;
+  /** TCP line: most calls at once from one address. Default 0 = no limit. */
+  maxCallsPerSource?: number;
   /**
    * Modem line: serial device path (`/dev/ttyS0`, `/dev/serial/by-id/...`, symlinks resolved),
    * or `sim://NAME` for the simulated Hayes modem NAME (demos, rehearsing a configuration);
@@ -89,12 +91,14 @@ export function createLine(config: LineConfig, deps: LineDeps): Line {
     const { host, port } = parseListen(config.listen);
     check(config.mode === undefined || config.mode === 'telnet' || config.mode === 'raw', 'mode', 'must be "telnet" or "raw"');
     check(config.maxCalls === undefined || (Number.isInteger(config.maxCalls) && config.maxCalls >= 0), 'maxCalls', 'must be an integer >= 0');
+    check(config.maxCallsPerSource === undefined || (Number.isInteger(config.maxCallsPerSource) && config.maxCallsPerSource >= 0), 'maxCallsPerSource', 'must be an integer >= 0');
     return new TcpLine({
       id: config.id,
       host,
       port,
       mode: config.mode ?? 'telnet',
       maxCalls: config.maxCalls ?? 0,
+      maxCallsPerSource: config.maxCallsPerSource ?? 0,
       logger: deps.logger,
       ...(deps.clock ? { clock: deps.clock } : {}),
     });
@@ -106,7 +110,7 @@ export function createLine(config: LineConfig, deps: LineDeps): Line {
   check(config.parity === undefined || ['none', 'even', 'odd', 'mark', 'space'].includes(config.parity), 'parity', 'must be none, even, odd, mark or space');
   check(config.stopBits === undefined || [1, 1.5, 2].includes(config.stopBits), 'stopBits', 'must be 1, 1.5 or 2');
   check(config.rtscts === undefined || typeof config.rtscts === 'boolean', 'rtscts', 'must be true or false');
-  check(config.mode === undefined && config.maxCalls === undefined, 'mode', '"mode" and "maxCalls" apply to TCP lines only');
+  check(config.mode === undefined && config.maxCalls === undefined && config.maxCallsPerSource === undefined, 'mode', '"mode", "maxCalls" and "maxCallsPerSource" apply to TCP lines only');
   if (config.modem !== undefined) validateModem(config.modem, 'modem');
   if (device.startsWith('sim://')) {
     const { name, far } = parseSimPath(device);

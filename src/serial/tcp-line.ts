@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../observe/logger.js';
 import { errorSummary } from '../errors.js';
+import { LogThrottle } from '../observe/throttle.js';
 import { BasicCallChannel } from './call-channel.js';
 import { realClock, type LineClock } from './clock.js';
 import { LineOpenError } from './errors.js';
@@ -22,7 +23,9 @@ export interface TcpLineOptions {
   mode?: 'telnet' | 'raw';
   /** Most calls at once; excess connections are told busy and closed. Default 0 = no limit. */
   maxCalls?: number;
-  /** Bytes queued to a caller that does not read before we cut it off. Default 256 KiB. */
+  /** Most calls at once from one address; excess connections are told so and closed. Default 0 = no limit. */
+  maxCallsPerSource?: number;
+  /** Bytes queued to a caller that does not read before we cut it off. Default WRITE_QUEUE_LIMIT. */
   maxWriteQueue?: number;
   /** How long to wait for the client's answer to WILL ECHO before handing out the call. Default 500 ms. */
   negotiationMs?: number;
@@ -30,9 +33,19 @@ export interface TcpLineOptions {
   clock?: LineClock;
 }
 
+/** Bytes queued to one caller (telnet replies included) before a caller who does not read is cut off. */
+export const WRITE_QUEUE_LIMIT = 256 * 1024;
+
 interface ActiveCall {
   socket: Socket;
   channel: BasicCallChannel;
+  source: string;
+}
+
+/** The address a connection comes from, one spelling per host (IPv4-mapped IPv6 as IPv4). */
+export function sourceAddress(socket: Pick<Socket, 'remoteAddress'>): string {
+  const a = socket.remoteAddress ?? 'unknown';
+  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
 }
 
 export class TcpLine extends EventEmitter implements Line {
@@ -41,15 +54,19 @@ export class TcpLine extends EventEmitter implements Line {
   private state: LineState = 'closed';
   private lastError?: string;
   private readonly calls = new Set<ActiveCall>();
+  /** Calls in progress per source address: at most one entry per active call. */
+  private readonly perSource = new Map<string, number>();
   private callCount = 0;
   private readonly clock: LineClock;
   private readonly log: Logger;
+  private readonly refusals: LogThrottle;
 
   constructor(private readonly options: TcpLineOptions) {
     super();
     this.id = options.id;
     this.clock = options.clock ?? realClock;
     this.log = options.logger.child({ line: options.id, module: 'tcp-line' });
+    this.refusals = new LogThrottle(this.log, 60_000, () => this.clock.now());
   }
 
   status(): LineStatus {
@@ -108,39 +125,59 @@ export class TcpLine extends EventEmitter implements Line {
     this.emit('state', this.status());
   }
 
+  /** One line of text and close, before any call exists (busy, too many from one address). */
+  private refuse(socket: Socket, kind: string, text: string, meta: Record<string, unknown>): void {
+    this.refusals.note('warn', kind, `call refused: ${kind}`, meta);
+    socket.on('error', () => undefined);
+    socket.end(`\r\n${text}\r\n`);
+    // A refused caller that does not read must not keep the socket either.
+    this.clock.setTimeout(() => socket.destroy(), 2000);
+  }
+
   private accept(socket: Socket): void {
     const peer = `tcp://${socket.remoteFamily === 'IPv6' ? `[${socket.remoteAddress}]` : socket.remoteAddress}:${socket.remotePort}`;
+    const source = sourceAddress(socket);
     const max = this.options.maxCalls ?? 0;
     if (max > 0 && this.calls.size >= max) {
-      this.log.warn('busy: call refused', { peer, activeCalls: this.calls.size });
-      socket.on('error', () => undefined);
-      socket.end('\r\nBUSY: all lines in use, try again later\r\n');
-      this.clock.setTimeout(() => socket.destroy(), 2000);
+      this.refuse(socket, 'busy', 'BUSY: all lines in use, try again later', { peer, activeCalls: this.calls.size });
       return;
     }
+    const perSourceMax = this.options.maxCallsPerSource ?? 0;
+    const fromSource = this.perSource.get(source) ?? 0;
+    if (perSourceMax > 0 && fromSource >= perSourceMax) {
+      this.refuse(socket, 'too many calls from one address', 'BUSY: too many calls from your address, try again later', { peer, fromSource });
+      return;
+    }
+    this.perSource.set(source, fromSource + 1);
     const callId = `${this.id}-${++this.callCount}`;
     const log = this.log.child({ call: callId });
     const telnet = (this.options.mode ?? 'telnet') === 'telnet' ? new TelnetSession() : undefined;
-    const maxQueue = this.options.maxWriteQueue ?? 256 * 1024;
+    const maxQueue = this.options.maxWriteQueue ?? WRITE_QUEUE_LIMIT;
     let negotiated = !telnet;
     let emitted = false;
+    let cutOff = false;
+
+    /**
+     * Every byte to this caller, our text and telnet's replies alike, goes through here: past
+     * maxQueue unsent bytes the caller is not reading, and is cut off. The socket's close event
+     * ends the call afterwards (never from inside this write).
+     */
+    const toCaller = (bytes: Uint8Array): void => {
+      if (socket.destroyed || cutOff || bytes.length === 0) return;
+      if (socket.writableLength + bytes.length > maxQueue) {
+        cutOff = true;
+        log.warn('caller not reading: write queue full, hanging up', { queued: socket.writableLength, limit: maxQueue });
+        socket.destroy();
+        return;
+      }
+      socket.write(bytes);
+    };
 
     const channel: BasicCallChannel = new BasicCallChannel({
       lineId: this.id,
       callId,
       deviceName: peer,
-      send: (bytes) => {
-        if (socket.destroyed) return;
-        const out = telnet ? telnet.encode(bytes) : bytes;
-        if (socket.writableLength + out.length > maxQueue) {
-          // The caller is not reading: cut it off rather than buffer without bound.
-          log.warn('caller not reading: write queue full, hanging up', { queued: socket.writableLength });
-          channel.finish('hangup');
-          socket.destroy();
-          return;
-        }
-        socket.write(out);
-      },
+      send: (bytes) => toCaller(telnet ? telnet.encode(bytes) : bytes),
       hangup: () =>
         new Promise<void>((resolve) => {
           if (socket.destroyed) return resolve();
@@ -150,7 +187,7 @@ export class TcpLine extends EventEmitter implements Line {
         }),
       ...(telnet ? { echoSuppressed: () => telnet.enabled('us', Opt.ECHO) } : {}),
     });
-    const call: ActiveCall = { socket, channel };
+    const call: ActiveCall = { socket, channel, source };
     this.calls.add(call);
     this.setState('connected');
     log.info('call connected', { peer });
@@ -164,7 +201,7 @@ export class TcpLine extends EventEmitter implements Line {
     socket.on('data', (chunk: Buffer) => {
       if (!telnet) return channel.deliver(chunk);
       const r = telnet.feed(chunk);
-      if (r.reply.length && !socket.destroyed) socket.write(r.reply);
+      toCaller(r.reply);
       for (const ev of r.events) {
         if (ev.type === 'error') log.warn('telnet protocol error', { error: errorSummary(ev.error) });
         else if (ev.type === 'option') log.debug('telnet option', { side: ev.side, option: ev.option, enabled: ev.enabled });
@@ -178,13 +215,16 @@ export class TcpLine extends EventEmitter implements Line {
     socket.on('error', (err) => log.debug('socket error', { error: errorSummary(err) }));
     socket.on('close', () => {
       this.calls.delete(call);
-      channel.finish('carrier-lost');
+      const left = (this.perSource.get(source) ?? 1) - 1;
+      if (left > 0) this.perSource.set(source, left);
+      else this.perSource.delete(source);
+      channel.finish(cutOff ? 'hangup' : 'carrier-lost');
       log.info('call ended', { calls: this.calls.size });
       if (this.calls.size === 0) this.setState(this.server ? 'idle' : 'closed');
     });
 
     if (telnet) {
-      socket.write(telnet.start());
+      toCaller(telnet.start());
       this.clock.setTimeout(emitCall, this.options.negotiationMs ?? 500);
     } else emitCall();
   }

@@ -3,7 +3,10 @@
  * `feed(bytes)` splits what the client sent into plain data, bytes we must reply, and
  * events; `encode(data)` escapes IAC for sending. Option negotiation follows RFC 1143's
  * Q method so neither side can loop; options we do not support are refused with
- * DONT / WONT (RFC 854). NVT CR NUL becomes CR (RFC 854 p.11).
+ * DONT / WONT (RFC 854), once per option: a peer that asks again and again is not answered
+ * again (RFC 854: "a party may not send a command to announce a mode it is already in"; a
+ * refused option stays refused). Are You There gets one answer per chunk received. So replies
+ * never outgrow what the peer sent. NVT CR NUL becomes CR (RFC 854 p.11).
  */
 import { Cmd, Opt, TTYPE_IS, TTYPE_SEND } from './telnet-codes.js';
 import { TelnetProtocolError } from './errors.js';
@@ -34,6 +37,8 @@ export interface TelnetOptions {
   maxSubnegotiation?: number;
 }
 
+const AYT_ANSWER = [...Buffer.from('\r\n[yes]\r\n', 'latin1')];
+
 const enum S {
   Data,
   Iac,
@@ -48,6 +53,9 @@ export class TelnetSession {
   private readonly usQueue = new Set<number>();
   private readonly him = new Map<number, Q>();
   private readonly himQueue = new Set<number>();
+  /** Options we refused (per side): asked again, they are not answered again. */
+  private readonly usRefused = new Set<number>();
+  private readonly himRefused = new Set<number>();
   private readonly usSupported: Set<number>;
   private readonly himSupported: Set<number>;
   private readonly maxSb: number;
@@ -58,6 +66,7 @@ export class TelnetSession {
   private sbOption = 0;
   private sb: number[] = [];
   private sbOverflow = false;
+  private answeredAyt = false;
 
   constructor(options: TelnetOptions = {}) {
     this.usSupported = new Set(options.usSupported ?? [Opt.ECHO, Opt.SGA, Opt.BINARY]);
@@ -106,6 +115,7 @@ export class TelnetSession {
     const data: number[] = [];
     const reply: number[] = [];
     const events: TelnetEvent[] = [];
+    this.answeredAyt = false;
     for (const b of bytes) {
       switch (this.state) {
         case S.Data:
@@ -178,7 +188,8 @@ export class TelnetSession {
         data.push(0x15); // ^U
         break;
       case Cmd.AYT:
-        reply.push(...Buffer.from('\r\n[yes]\r\n'));
+        if (!this.answeredAyt) reply.push(...AYT_ANSWER);
+        this.answeredAyt = true;
         break;
       default:
         break; // NOP, DM, BRK, AO, GA, SE out of place, or noise: ignored
@@ -216,6 +227,7 @@ export class TelnetSession {
     const yesVerb = himSide ? Cmd.DO : Cmd.WILL;
     const noVerb = himSide ? Cmd.DONT : Cmd.WONT;
     const side = himSide ? 'him' : 'us';
+    const refused = himSide ? this.himRefused : this.usRefused;
     const before = table.get(opt) ?? 'no';
     const set = (q: Q) => {
       table.set(opt, q);
@@ -231,7 +243,10 @@ export class TelnetSession {
           if (supported.has(opt)) {
             reply.push(Cmd.IAC, yesVerb, opt);
             set('yes');
-          } else reply.push(Cmd.IAC, noVerb, opt);
+          } else if (!refused.has(opt)) {
+            refused.add(opt);
+            reply.push(Cmd.IAC, noVerb, opt);
+          }
           break;
         case 'yes':
           break;

@@ -76,7 +76,7 @@ describe('dialogue machine', () => {
   });
 
   test('field timeout: warning 10 s before, then ERROR timeout', () => {
-    const h = machineHarness();
+    const h = machineHarness({ idleTimeoutSeconds: 0 });
     h.clock.increment(49_999);
     assert.ok(!h.log.some((l) => l.startsWith('tell:fieldWarning')));
     h.clock.increment(1);
@@ -91,7 +91,7 @@ describe('dialogue machine', () => {
   });
 
   test('field timeout restarts with each field', () => {
-    const h = machineHarness();
+    const h = machineHarness({ idleTimeoutSeconds: 0 });
     h.clock.increment(59_000);
     h.actor.send({ type: 'USER', user: 'bob', valid: true });
     h.clock.increment(59_000);
@@ -100,8 +100,29 @@ describe('dialogue machine', () => {
     assert.deepEqual(h.output, { kind: 'timeout', scope: 'field', field: 'password', user: 'bob', domain: '' });
   });
 
+  test('idle timeout: a caller who sends nothing at all is let go after 30 s, before any field timeout', () => {
+    const h = machineHarness();
+    h.clock.increment(29_999);
+    assert.equal(h.state, 'session.username');
+    h.clock.increment(1);
+    assert.equal(h.state, 'timedOut');
+    assert.deepEqual(h.output, { kind: 'timeout', scope: 'idle', user: '', domain: '' });
+    assert.equal(h.log.at(-1), 'tell:timeout');
+    assert.equal(h.pendingTimers, 0);
+  });
+
+  test('idle timeout: once the caller has sent anything, only the field and login timeouts apply', () => {
+    const h = machineHarness();
+    h.clock.increment(10_000);
+    h.actor.send({ type: 'FIRST_INPUT' });
+    h.clock.increment(49_999);
+    assert.equal(h.state, 'session.username');
+    h.clock.increment(1);
+    assert.deepEqual(h.output, { kind: 'timeout', scope: 'field', field: 'user', user: '', domain: '' });
+  });
+
   test('total login time: one-minute warning, then timeout (240 s)', () => {
-    const h = machineHarness({ fieldTimeoutSeconds: 0 });
+    const h = machineHarness({ fieldTimeoutSeconds: 0, idleTimeoutSeconds: 0 });
     h.clock.increment(179_999);
     assert.ok(!h.log.some((l) => l.startsWith('tell:loginWarning')));
     h.clock.increment(1);

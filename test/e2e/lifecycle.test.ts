@@ -28,7 +28,7 @@ test('an unreachable authority is an outage: ERROR with a raserror code, "try la
   }
 });
 
-test('SIGTERM: stop answering, a dialogue in progress is hung up after the grace period, a session at once; exit 0', async () => {
+test('SIGTERM: stop answering; a session ends at once, a dialogue after the grace; every caller hears why; exit 0', async () => {
   const port = await freePort();
   const svc = createServer((s) => s.pipe(s));
   const held = new Set<Socket>();
@@ -39,6 +39,7 @@ test('SIGTERM: stop answering, a dialogue in progress is hung up after the grace
     `lines:\n  - { id: tcp0, listen: tcp://127.0.0.1:${port}, mode: raw }\n  - { id: tcp1, listen: tcp://127.0.0.1:${bport}, mode: raw, action: { bridge: tcp://127.0.0.1:${(svc.address() as { port: number }).port} } }\nauthority: { file: ./term-smbpasswd }\nshutdown: { grace: 2 }\n`,
     { dir: tmp.dir, name: 'term.yaml', users: [['erin', 'Erin-pw-9']] },
   );
+  const goingDown = /The service is going down, please call again later\./;
   try {
     const session = new Caller(bport);
     await session.login('erin', 'Erin-pw-9');
@@ -53,18 +54,24 @@ test('SIGTERM: stop answering, a dialogue in progress is hung up after the grace
     await finishing.expect(/Password: $/);
     const t0 = Date.now();
     gw.signal('SIGTERM');
-    await session.waitClosed(3000); // the bridge session is hung up at once
-    finishing.type('Erin-pw-9\r'); // a login completed during the grace: result, then hang-up, no bridge
+    await session.waitClosed(3000); // the bridge session is ended at once, and told why
+    assert.match(session.text, goingDown);
+    finishing.type('Erin-pw-9\r'); // a login completed during the grace: refused for the shutdown, no bridge
     await finishing.waitClosed(3000);
+    assert.match(finishing.text, goingDown);
+    assert.ok(!finishing.text.includes('Login accepted'));
     assert.equal(held.size, 1, 'no bridge was opened during the shutdown');
     await gw.waitLog((l) => l.message === 'shutting down: not answering; dialogues in progress may finish', 'shutdown start');
     await assert.rejects(new Caller(port).ready, /ECONNREFUSED/); // not answering any more
     await dialling.waitClosed(6000);
     assert.ok(Date.now() - t0 >= 1500, 'the dialogue got its grace period');
+    assert.match(dialling.text, goingDown, 'the caller still in the dialogue hears why the line drops');
     const r = await gw.exited;
     assert.equal(r.code, 0);
-    assert.ok(gw.logs.some((l) => l.message === 'call summary' && l.line === 'tcp0' && l.result === 'hung-up'));
-    assert.ok(gw.logs.some((l) => l.message === 'call summary' && l.line === 'tcp1' && l.result === 'success' && l.user === 'erin' && (l.durationMs as number) < 5000));
+    const summaries = gw.logs.filter((l) => l.message === 'call summary');
+    assert.ok(summaries.some((l) => l.line === 'tcp0' && l.result === 'shutdown'), 'the dialogue cut by the grace');
+    assert.ok(summaries.some((l) => l.line === 'tcp1' && l.result === 'shutdown' && l.user === 'erin'), 'the login refused for the shutdown');
+    assert.ok(!summaries.some((l) => l.result === 'success' && l.call !== 'tcp1-1'), 'no login during the shutdown counts as a success');
   } finally {
     await gw.stop();
     for (const s of held) s.destroy();

@@ -148,3 +148,44 @@ test('a dialogue actor that throws is contained: the call ends as crashed and ha
   assert.equal(out.detail, 'BOOM');
   assert.ok(h.log.includes('hangup'));
 });
+
+test('SHUTDOWN ends a session at once with the shutdown line', async () => {
+  const h = harness('bridge');
+  h.send(ok);
+  await flush();
+  h.actor.send({ type: 'SHUTDOWN' });
+  const out = await h.done;
+  assert.equal(out.result, 'shutdown');
+  assert.deepEqual(h.log.slice(-4), ['bridge:stopped', 'say:shutdown', 'hangup', 'carrier:unwatch']);
+});
+
+test('SHUTDOWN lets a dialogue finish, but a login that succeeds then is refused with the shutdown line', async () => {
+  const h = harness('bridge');
+  h.actor.send({ type: 'SHUTDOWN' });
+  await flush();
+  assert.ok(!h.log.includes('say:shutdown'), 'the dialogue goes on');
+  h.send(ok);
+  const out = await h.done;
+  assert.equal(out.result, 'shutdown');
+  assert.equal(out.message?.userName, 'Alice', 'the identity is kept for the log');
+  assert.ok(!h.log.includes('bridge:start'));
+  assert.ok(h.log.includes('say:shutdown'));
+});
+
+test('SHUTDOWN then HANGUP (the grace is over) during the dialogue: the caller hears the shutdown line', async () => {
+  const h = harness('hangup');
+  h.actor.send({ type: 'SHUTDOWN' });
+  h.actor.send({ type: 'HANGUP', reason: 'shutdown-grace-over' });
+  const out = await h.done;
+  assert.equal(out.result, 'shutdown');
+  assert.deepEqual(h.log, ['begin', 'end', 'say:shutdown', 'hangup', 'carrier:unwatch']);
+});
+
+test('FAULT (a provided actor failed inside) ends the call as crashed, telling the caller the service is unavailable', async () => {
+  const h = harness('bridge');
+  h.send({ type: 'FAULT', detail: 'dialogue-crashed' });
+  const out = await h.done;
+  assert.equal(out.result, 'crashed');
+  assert.equal(out.detail, 'dialogue-crashed');
+  assert.deepEqual(h.log, ['begin', 'end', 'say:unavailable', 'hangup', 'carrier:unwatch']);
+});

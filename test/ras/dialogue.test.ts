@@ -198,6 +198,28 @@ describe('login dialogue over the RAS surface', () => {
     assert.deepEqual(r.completions, []);
   });
 
+  test('the line is ended from inside one of the dialogue\'s own writes: the machine stops after that step, no completion, no stray error', async () => {
+    const r = rig({ idleTimeoutSeconds: 0 });
+    const uncaught: unknown[] = [];
+    const onUncaught = (err: unknown) => uncaught.push(err);
+    process.on('uncaughtException', onUncaught);
+    try {
+      // The RAS server ends the port the moment the field warning is written (a caller cut off for not reading).
+      r.channel.onWrite = (bytes) => {
+        if (bytes.toString('latin1').includes('Please answer')) r.host.end(r.port);
+      };
+      r.clock.increment(50_000);
+      await settle();
+      await new Promise((resolve) => setTimeout(resolve, 20)); // xstate reports observer errors on a timer
+      assert.deepEqual(uncaught, []);
+      assert.deepEqual(r.completions, []);
+      assert.equal(r.pendingTimers(), 0);
+      assert.equal(r.channel.listenerCount, 0);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+  });
+
   test('PPP frame at the login prompt: reported with the frame bytes', async () => {
     const r = rig();
     await r.type(Buffer.from('7eff7d23c0217d21', 'hex'));

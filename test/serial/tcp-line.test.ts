@@ -168,6 +168,80 @@ test('tcp line: a caller that never reads is cut off at the write limit', async 
   }
 });
 
+test('tcp line: maxCallsPerSource refuses a further call from the same address, others are answered', async () => {
+  const line = await startLine({ mode: 'raw', maxCallsPerSource: 2 });
+  const a = rawClient(line.port!);
+  const b = rawClient(line.port!);
+  await waitFor(() => line.status().activeCalls === 2, 'two calls');
+  const c = rawClient(line.port!);
+  let closed = false;
+  c.sock.on('close', () => (closed = true));
+  try {
+    await waitFor(() => closed, 'third refused');
+    assert.match(c.received().toString(), /too many calls from your address/);
+    assert.equal(line.status().activeCalls, 2);
+    // A slot from that address frees when one of its calls ends.
+    a.sock.destroy();
+    await waitFor(() => line.status().activeCalls === 1, 'one call left');
+    const d = rawClient(line.port!);
+    await waitFor(() => line.status().activeCalls === 2, 'a new call from the same address');
+    d.sock.destroy();
+  } finally {
+    b.sock.destroy();
+    await line.stop();
+  }
+});
+
+test('tcp line: a write that fills the queue ends the call after the write returns, never inside it', async () => {
+  const line = await startLine({ mode: 'raw', maxWriteQueue: 1024 });
+  let call: CallChannel | undefined;
+  line.on('call', (c: CallChannel) => (call = c));
+  const c = rawClient(line.port!);
+  c.sock.pause();
+  try {
+    await waitFor(() => call, 'call');
+    let insideWrite = false;
+    let endedInside: boolean | undefined;
+    const ended = new Promise<CallEndReason>((r) => call!.onEnd((reason) => {
+      endedInside = insideWrite;
+      r(reason);
+    }));
+    const big = Buffer.alloc(64 * 1024, 0x41);
+    for (let i = 0; i < 1000 && !call!.ended; i++) {
+      insideWrite = true;
+      call!.write(big);
+      insideWrite = false;
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.equal(await ended, 'hangup');
+    assert.equal(endedInside, false, 'the end listeners ran inside write()');
+  } finally {
+    c.sock.destroy();
+    await line.stop();
+  }
+});
+
+test('tcp line: telnet negotiation replies count against the write limit (a non-reading negotiator is cut off)', async () => {
+  const line = await startLine({ mode: 'telnet', maxWriteQueue: 32 * 1024 });
+  let call: CallChannel | undefined;
+  line.on('call', (c: CallChannel) => (call = c));
+  const c = rawClient(line.port!);
+  c.sock.pause();
+  try {
+    // Switching a supported option on and off is answered byte for byte (DO NAWS, DONT NAWS):
+    // unread, the answers pile up in the same queue as our text.
+    const flip = Buffer.concat(Array.from({ length: 4096 }, () => Buffer.from([255, 251, 31, 255, 252, 31])));
+    for (let i = 0; i < 400 && !c.sock.destroyed && !call?.ended; i++) {
+      c.sock.write(flip);
+      await new Promise((r) => setImmediate(r));
+    }
+    await waitFor(() => call?.ended || c.sock.destroyed || line.status().activeCalls === 0, 'cut off', 20_000);
+  } finally {
+    c.sock.destroy();
+    await line.stop();
+  }
+});
+
 test('tcp line: connection reset ends the call; pause stops accepting', async () => {
   const line = await startLine({ mode: 'raw' });
   let call: CallChannel | undefined;

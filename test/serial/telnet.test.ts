@@ -25,6 +25,8 @@ const cases: Array<[string, Buffer, Buffer, Buffer]> = [
   ['NAWS accepted', b(IAC, WILL, NAWS), b(), b(IAC, DO, NAWS)],
   ['TTYPE accepted and asked', b(IAC, WILL, TTYPE), b(), b(IAC, DO, TTYPE, IAC, SB, TTYPE, 1, IAC, SE)],
   ['repeated WILL NAWS answered once', b(IAC, WILL, NAWS, IAC, WILL, NAWS), b(), b(IAC, DO, NAWS)],
+  ['repeated unknown WILL refused once', b(IAC, WILL, 99, IAC, WILL, 99, IAC, WILL, 99), b(), b(IAC, DONT, 99)],
+  ['repeated unknown DO refused once', b(IAC, DO, 77, IAC, DO, 77), b(), b(IAC, WONT, 77)],
   ['DONT ECHO after agreement: WONT', b(IAC, DO, ECHO, IAC, DONT, ECHO), b(), b(IAC, WONT, ECHO)],
   ['WONT for unasked option: silence', b(IAC, WONT, 77), b(), b()],
   ['IP becomes ^C', b(IAC, 244), b(3), b()],
@@ -118,4 +120,28 @@ test('telnet: a misbehaving peer flipping options cannot make us loop', () => {
   for (let i = 0; i < 100; i++) replies += s.feed(b(IAC, WILL, SGA, IAC, WONT, SGA)).reply.length;
   // each WONT after YES gets exactly one DONT, each WILL after NO one DO: bounded by input
   assert.ok(replies <= 100 * 6);
+});
+
+test('telnet: a flood of negotiation gets no more reply bytes than it sent, and refusals stop', () => {
+  const t = new TelnetSession();
+  t.start();
+  // Every option, asked twice on both sides, then AYT in separate chunks.
+  let sent = 0;
+  let replied = 0;
+  for (let round = 0; round < 2; round++) {
+    for (let opt = 0; opt < 256; opt++) {
+      for (const verb of [WILL, DO]) {
+        const input = b(IAC, verb, opt);
+        sent += input.length;
+        replied += t.feed(input).reply.length;
+      }
+    }
+  }
+  assert.ok(replied <= sent / 2 + 64, `replied ${replied} bytes to ${sent}`);
+  // Are You There: one answer per chunk received, however many it holds.
+  assert.equal(t.feed(Buffer.concat(Array.from({ length: 1000 }, () => b(IAC, 246)))).reply.toString('latin1'), '\r\n[yes]\r\n');
+  // Refused options are not answered again, however often they are asked.
+  let again = 0;
+  for (let i = 0; i < 10_000; i++) again += t.feed(b(IAC, WILL, 99)).reply.length;
+  assert.equal(again, 0);
 });

@@ -10,7 +10,7 @@ import { closeLogger, createLogger, type Logger } from '../../observe/logger.js'
 import { combineInspect, startInspector, type RunningInspector } from '../../observe/inspector.js';
 import { RecentCalls, gatewaySource, startConsole, type RunningConsole } from '../../observe/console/index.js';
 import type { InspectionEvent, Observer } from 'xstate';
-import { RasgateError, errorSummary } from '../../errors.js';
+import { RasgateError, errorStack, errorSummary } from '../../errors.js';
 
 interface ServeArgs {
   config?: string;
@@ -124,16 +124,24 @@ async function serve(loaded: LoadedConfig, logger: Logger, args: ServeArgs): Pro
   // serving goes on; anything else is a bug whose damage we cannot bound: stop gracefully and
   // exit 1 so that systemd (Restart=on-failure) starts a clean process. A burst also stops us.
   const recent: number[] = [];
+  let reporting = false;
   const onFault = (kind: string) => (err: unknown) => {
     const now = Date.now();
     recent.push(now);
     while (recent.length && recent[0]! < now - 60_000) recent.shift();
     const contained = isContainedError(err) && recent.length <= 20;
-    try {
-      if (logger.writable) log.error(kind, { error: errorSummary(err), stack: err instanceof Error ? err.stack?.split('\n').slice(0, 8).join('\n') : undefined, action: contained ? 'continue' : 'stop' });
-      else process.stderr.write(`rasgate: ${kind}: ${errorSummary(err).message}\n`);
-    } catch {
-      // the logger itself is gone: nothing more to say
+    // A fault raised while a fault is being reported (the log itself failing) is not reported
+    // again through the same path: that is how a broken stdout once made the daemon spin.
+    if (!reporting) {
+      reporting = true;
+      try {
+        if (logger.writable) log.error(kind, { error: errorSummary(err), stack: errorStack(err), action: contained ? 'continue' : 'stop' });
+        else process.stderr.write(`rasgate: ${kind}: ${errorSummary(err).message}\n`);
+      } catch {
+        // the logger itself is gone: nothing more to say
+      } finally {
+        reporting = false;
+      }
     }
     if (!contained) stop(`fatal-${kind}`, 1);
   };

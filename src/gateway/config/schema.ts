@@ -46,6 +46,7 @@ export interface TcpLineConfig extends LineCommon {
   listen: TcpAddress;
   mode: 'telnet' | 'raw';
   maxCalls: number;
+  maxCallsPerSource: number;
 }
 
 /** A serial device, or the simulated modem (`device: sim://NAME[?far=tcp://HOST:PORT]`). */
@@ -78,6 +79,7 @@ export interface DialogueConfig {
   fieldWarningSeconds: number;
   loginTimeoutSeconds: number;
   loginWarningSeconds: number;
+  idleTimeoutSeconds: number;
   maxAttempts: number;
   failureDelaysSeconds: number[];
   passwordMask: string;
@@ -95,6 +97,7 @@ export interface DialogueConfig {
     pppRefused: string;
     bridgeFailed: string;
     loginAccepted: string;
+    shutdown: string;
   };
 }
 
@@ -222,6 +225,7 @@ const tcpLine = obj<TcpLineConfig>(
     listen: tcpUrl('TCP line: accept calls here (one connection = one call)', { required: true }),
     mode: oneOf(['telnet', 'raw'] as const, { doc: 'TCP line: `telnet` answers option negotiation (we echo, the client does not); `raw` passes bytes untouched', default: 'telnet' }),
     maxCalls: num({ doc: 'TCP line: calls at once, excess callers told busy (0 = no limit)', default: 64, min: 0, max: 100_000, integer: true }),
+    maxCallsPerSource: num({ doc: 'TCP line: calls at once from one address, excess callers told so and closed (0 = no limit); keeps one host from taking every slot', default: 4, min: 0, max: 100_000, integer: true }),
     ...lineCommon,
   },
   { doc: 'a TCP line' },
@@ -263,7 +267,7 @@ function numericEnum(v: unknown): unknown {
 }
 
 const LINE_KINDS = ['listen', 'device'] as const;
-const TCP_ONLY = ['mode', 'maxCalls'];
+const TCP_ONLY = ['mode', 'maxCalls', 'maxCallsPerSource'];
 
 const line: Field<LineConfig> = {
   type: 'line',
@@ -354,6 +358,7 @@ const dialogue = obj<DialogueConfig>(
     fieldWarningSeconds: num({ doc: 'warn this long before a field times out (0 = no warning)', default: D.machine.fieldWarningSeconds, min: 0, max: 86_400, unit: 'seconds' }),
     loginTimeoutSeconds: num({ doc: 'the whole login, all attempts (0 = no limit)', default: D.machine.loginTimeoutSeconds, min: 0, max: 86_400, unit: 'seconds' }),
     loginWarningSeconds: num({ doc: 'warn this long before the login time ends (0 = no warning)', default: D.machine.loginWarningSeconds, min: 0, max: 86_400, unit: 'seconds' }),
+    idleTimeoutSeconds: num({ doc: 'a caller who has sent nothing at all since the call began is let go after this long (0 = never); keeps silent connections from holding a line for the whole field timeout', default: D.machine.idleTimeoutSeconds, min: 0, max: 86_400, unit: 'seconds' }),
     maxAttempts: num({ doc: 'failed attempts before the call is refused', default: D.machine.maxAttempts, min: 1, max: 20, integer: true }),
     failureDelaysSeconds: list(num({ doc: '', min: 0, max: 600, unit: 'seconds' }), { doc: 'pause after the 1st, 2nd, ... failure (the last value repeats)', default: D.machine.failureDelaysSeconds }),
     passwordMask: message('echoed per password character (empty: nothing)', D.passwordMask),
@@ -372,6 +377,7 @@ const dialogue = obj<DialogueConfig>(
         pppRefused: message('a PPP frame at the prompt on a line without `ppp: exec`', 'PPP is not available on this line'),
         bridgeFailed: message('the bridge target did not answer', 'The service is not reachable, please try again later'),
         loginAccepted: message('on a `hangup` line, said after a successful login before the line is dropped (empty: nothing)', 'Login accepted. Goodbye.'),
+        shutdown: message('said to every caller whose call ends because rasgate is stopping', 'The service is going down, please call again later.'),
       },
       { doc: 'messages', defaultEmpty: true },
     ),
