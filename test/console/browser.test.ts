@@ -20,17 +20,20 @@ test('console in a real browser: lines table, then a live transition highlighted
   t.after(() => call.actor.stop());
 
   const profile = mkdtempSync(join(tmpdir(), 'rasgate-chromium-'));
-  let browser: Awaited<ReturnType<typeof chromium.launchPersistentContext>> | undefined;
-  // One hook, in order: chromium keeps writing its profile until it has closed.
-  t.after(async () => {
-    await browser?.close();
-    rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
-  });
-  browser = await chromium.launchPersistentContext(profile, {
+  const removeProfile = () => rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+  const browser = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     viewport: { width: 1280, height: 900 },
     timeout: 10_000,
+  }).catch((err: unknown) => {
+    removeProfile();
+    throw err;
+  });
+  // One hook, in order: chromium keeps writing its profile until it has closed.
+  t.after(async () => {
+    await browser.close();
+    removeProfile();
   });
   const page = browser.pages()[0] ?? (await browser.newPage());
   page.setDefaultTimeout(5_000);
