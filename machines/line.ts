@@ -130,7 +130,7 @@ export const lineMachine = setup({
   guards: {
     /** The allow/deny decision on the caller ID collected so far; src provides the lists. */
     callerAllowed: () => true,
-    /** Errors that retrying will not fix (lock held by another program, bad settings). */
+    /** Errors that retrying cannot fix (not a serial device, settings the device refuses); src decides. */
     fatalOpenError: () => false,
     ringsReached: ({ context }) => context.rings >= context.settings.answerOnRing,
     moreChat: ({ context }) => context.chatIndex + 1 < context.settings.initChat.length,
@@ -184,8 +184,8 @@ export const lineMachine = setup({
         src: 'openDevice',
         onDone: 'open',
         onError: [
-          { guard: 'fatalOpenError', target: 'failed', actions: ['rememberError', { type: 'log', params: { level: 'error', msg: 'cannot open the device' } }] },
-          { target: 'reopening', actions: ['rememberError', { type: 'log', params: { level: 'warn', msg: 'open failed, will retry' } }] },
+          { guard: 'fatalOpenError', target: 'failed', actions: 'rememberError' },
+          { target: 'reopening', actions: ['rememberError', { type: 'log', params: { level: 'debug', msg: 'open failed, will retry' } }] },
         ],
       },
       on: { STOP: 'closed' },

@@ -12,13 +12,16 @@ import TransportStream from 'winston-transport';
 
 const MESSAGE = Symbol.for('message');
 
+/** Log bytes waiting for a slow stdout reader before records are dropped (and counted). */
+export const STDOUT_BUFFER_LIMIT = 4 * 1024 * 1024;
+
 /** errno codes that mean the stream is gone for good. */
 const GONE = new Set(['EPIPE', 'EIO', 'EBADF', 'ECONNRESET', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END']);
 
 export interface StdoutTransportOptions extends TransportStream.TransportStreamOptions {
   /** Default process.stdout. */
   stream?: NodeJS.WritableStream & { writableLength?: number };
-  /** Unwritten bytes kept before records are dropped. Default 4 MiB. */
+  /** Unwritten bytes kept before records are dropped. Default STDOUT_BUFFER_LIMIT. */
   maxBufferBytes?: number;
   /** Where the loss of the stream is said. Default: process.stderr (its own errors ignored). */
   report?: (line: string) => void;
@@ -37,7 +40,7 @@ export class StdoutTransport extends TransportStream {
   constructor(o: StdoutTransportOptions = {}) {
     super(o);
     this.out = o.stream ?? process.stdout;
-    this.maxBufferBytes = o.maxBufferBytes ?? 4 * 1024 * 1024;
+    this.maxBufferBytes = o.maxBufferBytes ?? STDOUT_BUFFER_LIMIT;
     this.report = o.report ?? reportOnStderr;
     this.decorate = o.decorate;
     this.onStreamError = this.onStreamError.bind(this);

@@ -37,6 +37,8 @@ import type { Verifier } from './verify.js';
 
 /** Smallest send/receive buffer begin() accepts (rasgate's floor: prompts go out in pieces of this size). */
 export const MIN_DIALOGUE_BUFFER = 16;
+/** Caller bytes queued on a port before a receive takes them; the excess is dropped (an overrun). */
+export const PORT_INPUT_LIMIT = 64 * 1024;
 /** Buffer sizes beginCall() uses when none are given. */
 export const DEFAULT_DIALOGUE_BUFFER = 1024;
 
@@ -58,7 +60,7 @@ export interface RasSecurityHostOptions {
   inspect?: (event: InspectionEvent) => void;
   /** Per-call inspection observer (e.g. transitionLogger({ logger, line, call })); wins over `inspect`. Default none. */
   inspectCall?: (channel: CallChannel) => Observer<InspectionEvent> | ((event: InspectionEvent) => void) | undefined;
-  /** Caller bytes queued per port before a receive takes them. Default 65536. */
+  /** Caller bytes queued per port before a receive takes them. Default PORT_INPUT_LIMIT. */
   maxQueuedBytes?: number;
   /** Replace the dialogue begin() starts (surface tests, other dialogues). Default: the login dialogue. */
   startDialogue?: DialogueStarter;
@@ -89,7 +91,7 @@ export class RasSecurityHost {
   constructor(options: RasSecurityHostOptions = {}) {
     this.logger = (options.logger ?? nullLogger()).child({ module: 'dialogue' });
     this.timers = options.timers ?? nodeTimers;
-    this.maxQueuedBytes = options.maxQueuedBytes ?? 65536;
+    this.maxQueuedBytes = options.maxQueuedBytes ?? PORT_INPUT_LIMIT;
     if (options.startDialogue) this.startDialogue = options.startDialogue;
     else {
       const verifier = options.verifier;

@@ -25,7 +25,7 @@ export interface CallChannelInit {
 }
 
 /** Caller bytes kept before the call has a listener (the dialogue subscribes at once). */
-const EARLY_LIMIT = 64 * 1024;
+export const EARLY_LIMIT = 64 * 1024;
 
 export class BasicCallChannel implements CallChannel {
   readonly lineId: string;

@@ -30,6 +30,8 @@ import { errorSummary } from '../errors.js';
 import { BasicCallChannel } from './call-channel.js';
 import { realClock, type LineClock } from './clock.js';
 import { ModemPort, type SerialSettings } from './modem-port.js';
+import { openAdvice } from './open-advice.js';
+import { LogThrottle } from '../observe/throttle.js';
 import type { CallerId, Line, LineState, LineStatus } from './types.js';
 
 /** Modem behaviour of a device line. Every key is optional. */
@@ -139,6 +141,10 @@ export class DeviceLine extends EventEmitter implements Line {
   private callCount = 0;
   private state: LineState = 'closed';
   private lastOpenError?: unknown;
+  /** Failed opens since the device was last open. */
+  private failedOpens = 0;
+  /** The same failure, retried with backoff, is logged again at most every ten minutes. */
+  private readonly openFailures: LogThrottle;
 
   constructor(private readonly options: DeviceLineOptions) {
     super();
@@ -146,6 +152,7 @@ export class DeviceLine extends EventEmitter implements Line {
     this.log = options.logger.child({ line: options.id, machine: 'line' });
     this.port = new ModemPort(options, this.log);
     const clock = options.clock ?? realClock;
+    this.openFailures = new LogThrottle(this.log, 10 * 60_000, () => clock.now());
     const port = this.port;
     const modem = options.modem ?? {};
     const machine = lineMachine.provide({
@@ -155,11 +162,12 @@ export class DeviceLine extends EventEmitter implements Line {
           try {
             await port.open();
           } catch (err) {
-            this.lastOpenError = err;
+            this.openFailed(err);
             throw err;
           }
+          this.log.info('device open', { device: port.device, ...(this.failedOpens > 0 ? { afterFailedAttempts: this.failedOpens } : {}) });
+          this.failedOpens = 0;
           this.lastOpenError = undefined;
-          this.log.info('device open', { device: port.device });
         }),
         closeDevice: fromPromise(() => port.close()),
         flushDevice: fromPromise(() => port.flush()),
@@ -200,11 +208,9 @@ export class DeviceLine extends EventEmitter implements Line {
           this.log.info('caller ID decision', { callerNumber: context.callerId.number ?? 'unknown', answer: ok });
           return ok;
         },
-        // Retrying will not release another getty's lock or grant permissions: fail clearly.
-        fatalOpenError: ({ event }) => {
-          const error = (event as { error?: { code?: string; errno?: string } }).error;
-          return error?.code === 'LINE_LOCKED' || error?.errno === 'EACCES';
-        },
+        // A lock, a missing device or a permission can be put right while we wait (a getty
+        // stopped, an adapter plugged in, a udev rule): only a device that can never work fails.
+        fatalOpenError: ({ event }) => openAdvice((event as { error?: unknown }).error, this.options.path).hopeless,
       },
     });
     this.actor = createActor(machine, {
@@ -281,6 +287,20 @@ export class DeviceLine extends EventEmitter implements Line {
       this.state = state;
       this.emit('state', this.status());
     }
+  }
+
+  /** One failed open: the cause and the fix, said once per kind of failure and then every ten minutes. */
+  private openFailed(err: unknown): void {
+    this.lastOpenError = err;
+    this.failedOpens++;
+    const advice = openAdvice(err, this.options.path);
+    this.openFailures.note('error', advice.cause, advice.hopeless ? 'cannot open the device: the line is out of service' : 'cannot open the device: retrying with backoff', {
+      device: this.options.path,
+      cause: advice.cause,
+      fix: advice.fix,
+      error: errorSummary(err).message,
+      failedAttempts: this.failedOpens,
+    });
   }
 
   private startCall(callerId: CallerId, connectSpeed?: number): void {

@@ -19,6 +19,9 @@ import { SIM_PREFIX, SimModemBinding } from './sim-binding.js';
 
 export type InputMode = 'command' | 'quiet' | 'data';
 
+/** Bytes queued to a serial device (flow control held off, a wedged modem) before output is dropped. */
+export const SERIAL_WRITE_LIMIT = 64 * 1024;
+
 export interface SerialSettings {
   /** Device path; `/dev/serial/by-id/...` symlinks are resolved; `sim://NAME` picks a simulated modem. */
   path: string;
@@ -34,7 +37,7 @@ export interface SerialSettings {
   rtscts?: boolean;
   /** Directory of UUCP LCK..name files to honour. Default /var/lock. */
   lockDir?: string;
-  /** Bytes queued to the device before further output is dropped. Default 64 KiB. */
+  /** Bytes queued to the device before further output is dropped. Default SERIAL_WRITE_LIMIT. */
   maxWriteQueue?: number;
   /** Binding override (tests). Default: the simulated modem for sim://, else the platform binding. */
   binding?: BindingInterface;
@@ -57,14 +60,25 @@ function alive(pid: number): boolean {
   }
 }
 
+/** strerror(3) texts (glibc) of the errors an open or its termios setup can give. */
+const STRERROR: Array<[RegExp, string]> = [
+  [/No such file or directory/i, 'ENOENT'],
+  [/Permission denied/i, 'EACCES'],
+  [/Operation not permitted/i, 'EPERM'],
+  [/No such device or address/i, 'ENXIO'],
+  [/No such device/i, 'ENODEV'],
+  [/Device or resource busy/i, 'EBUSY'],
+  [/Input\/output error/i, 'EIO'],
+  [/Inappropriate ioctl for device/i, 'ENOTTY'],
+  [/Invalid argument/i, 'EINVAL'],
+];
+
 /** errno name of an open failure: serialport's C++ binding reports only strerror text. */
 export function errnoOf(err: unknown): string | undefined {
   const e = err as NodeJS.ErrnoException;
   if (e?.code) return e.code;
   const m = e?.message ?? '';
-  if (/No such file or directory/i.test(m)) return 'ENOENT';
-  if (/Permission denied/i.test(m)) return 'EACCES';
-  if (/No such device/i.test(m)) return 'ENODEV';
+  for (const [re, errno] of STRERROR) if (re.test(m)) return errno;
   return undefined;
 }
 
@@ -197,7 +211,7 @@ export class ModemPort extends EventEmitter {
   write(bytes: Uint8Array): void {
     const port = this.port;
     if (!port) return;
-    if (port.writableLength + bytes.length > (this.settings.maxWriteQueue ?? 64 * 1024)) {
+    if (port.writableLength + bytes.length > (this.settings.maxWriteQueue ?? SERIAL_WRITE_LIMIT)) {
       if (!this.dropping) this.log.warn('serial output not draining: dropping output', { queued: port.writableLength });
       this.dropping = true;
       return;

@@ -37,6 +37,9 @@ export interface TelnetOptions {
   maxSubnegotiation?: number;
 }
 
+/** Longest telnet subnegotiation payload kept (NAWS needs 4, TTYPE a terminal name). */
+export const SUBNEGOTIATION_LIMIT = 64;
+
 const AYT_ANSWER = [...Buffer.from('\r\n[yes]\r\n', 'latin1')];
 
 const enum S {
@@ -71,7 +74,7 @@ export class TelnetSession {
   constructor(options: TelnetOptions = {}) {
     this.usSupported = new Set(options.usSupported ?? [Opt.ECHO, Opt.SGA, Opt.BINARY]);
     this.himSupported = new Set(options.himSupported ?? [Opt.SGA, Opt.NAWS, Opt.TTYPE, Opt.BINARY]);
-    this.maxSb = options.maxSubnegotiation ?? 64;
+    this.maxSb = options.maxSubnegotiation ?? SUBNEGOTIATION_LIMIT;
   }
 
   /** The negotiation a server opens with: WILL ECHO, WILL SGA, DO SGA (character mode, no local echo). */

@@ -40,13 +40,18 @@ export interface Gateway {
 
 export async function startGateway(
   yaml: string,
-  o: { dir?: string; args?: string[]; env?: NodeJS.ProcessEnv; waitStarted?: boolean; users?: [string, string][]; name?: string } = {},
+  o: { dir?: string; args?: string[]; env?: NodeJS.ProcessEnv; waitStarted?: boolean; users?: [string, string][]; name?: string; uid?: number; gid?: number } = {},
 ): Promise<Gateway> {
   const dir = o.dir ?? tempDir().dir;
   const config = join(dir, o.name ?? 'rasgate.yaml');
   writeFileSync(config, yaml);
   for (const [user, password] of o.users ?? []) addUser(config, user, password);
-  const proc = spawn(CLI[0]!, [...CLI.slice(1), 'serve', '--config', config, ...(o.args ?? [])], { cwd: ROOT, env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(CLI[0]!, [...CLI.slice(1), 'serve', '--config', config, ...(o.args ?? [])], {
+    cwd: ROOT,
+    env: { ...process.env, ...o.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(o.uid !== undefined ? { uid: o.uid, gid: o.gid ?? o.uid } : {}),
+  });
   const logs: Record<string, unknown>[] = [];
   const stdout: string[] = [];
   const stderr: string[] = [];

@@ -42,6 +42,8 @@ const CASES: [string, string, string][] = [
   ['ppp exec needs exec', 'lines: [{ listen: tcp://127.0.0.1:1, ppp: exec }]', 'lines[0].ppp: `exec` needs an exec action on the line (hint: action: { exec: [/usr/sbin/pppd, ...] })'],
   ['duplicate id', 'lines: [{ listen: tcp://127.0.0.1:1, id: a }, { listen: tcp://127.0.0.1:2, id: a }]', 'lines[1].id: "a" is also lines[0] (hint: give every line its own id)'],
   ['duplicate listen', 'lines: [{ listen: tcp://127.0.0.1:1 }, { listen: tcp://127.0.0.1:1 }]', 'lines[1]: listens on 127.0.0.1:1 like lines[0]'],
+  ['duplicate device', 'lines: [{ device: /dev/ttyS0 }, { device: /dev/ttyS0 }]', 'lines[1].device: "/dev/ttyS0" is also lines[0]: one line per device'],
+  ['duplicate simulated modem', 'lines: [{ device: sim://a }, { device: "sim://a?far=tcp://127.0.0.1:9" }]', 'lines[1].device: "sim://a" is also lines[0]: one line per device'],
   ['authority type', 'lines: [{ listen: tcp://127.0.0.1:1 }]\nauthority: { type: ldpa }', 'authority.type: "ldpa" is not one of local, ldap, winbind (hint: did you mean "ldap"?)'],
   ['local domain too long', 'lines: [{ listen: tcp://127.0.0.1:1 }]\nauthority: { domain: ABCDEFGHIJKLMNOPQ }', 'authority.domain: must be 1 to 15 characters'],
   ['log level', 'lines: [{ listen: tcp://127.0.0.1:1 }]\nlog: { level: verbose }', 'log.level: "verbose" is not one of error, warn, info, debug'],

@@ -109,14 +109,15 @@ test('pty line: init chat, RING, ATA, CONNECT, data both ways, +++/ATH0 hang-up 
   }
 });
 
-test('pty line: device held by another program (flock) is reported clearly', { skip }, async () => {
+test('pty line: device held by another program (flock) is reported clearly and retried', { skip }, async () => {
   // detached: its own process group, so the sleeping child holding the lock dies with it
   const holder = spawn('flock', ['-n', lineEnd, 'sleep', '30'], { stdio: 'ignore', detached: true });
   try {
     await new Promise((r) => setTimeout(r, 300));
     const line = new DeviceLine({ id: 'pty1', path: lineEnd, logger: nullLogger() });
-    await assert.rejects(line.start(), (e: Error) => /device \/dev\/pts\/\d+ is locked by another program \(another getty\?\)/.test(e.message));
-    assert.equal(line.status().state, 'failed');
+    await line.start();
+    assert.equal(line.status().state, 'reopening');
+    assert.match(line.status().lastError ?? '', /device \/dev\/pts\/\d+ is locked by another program \(another getty\?\)/);
     await line.stop();
   } finally {
     process.kill(-holder.pid!, 'SIGTERM');
@@ -130,7 +131,8 @@ test('pty line: a UUCP LCK.. file of a live process is reported with its PID; a 
   const file = join(lockDir, `LCK..${realpathSync(lineEnd).slice(5).replace(/\//g, '_')}`);
   writeFileSync(file, `${String(socat!.pid).padStart(10)}\n`);
   const line = new DeviceLine({ id: 'pty2', path: lineEnd, lockDir, logger: nullLogger() });
-  await assert.rejects(line.start(), new RegExp(`locked by another program.*PID ${socat!.pid}`));
+  await line.start();
+  assert.match(line.status().lastError ?? '', new RegExp(`locked by another program.*PID ${socat!.pid}`));
   await line.stop();
   writeFileSync(file, `${String(2 ** 22 + 12345).padStart(10)}\n`); // no such process
   const line2 = new DeviceLine({ id: 'pty3', path: lineEnd, lockDir, logger: nullLogger(), modem: { chatTimeoutMs: 200, maxInitFailures: 1, reopenBaseMs: 60_000 } });

@@ -1,4 +1,5 @@
-/** The key table of docs/configuration.md, generated from the schema (scripts/gen-machines-doc.ts). */
+/** The generated tables of docs/configuration.md: keys from the schema, limits from the code (scripts/gen-machines-doc.ts). */
+import { LIMITS } from './limits.js';
 import { configRows } from './schema.js';
 
 const CONFIG_TABLE_BEGIN = '<!-- BEGIN GENERATED KEY TABLE (scripts/gen-machines-doc.ts) -->';
@@ -11,10 +12,22 @@ function renderConfigTable(): string {
   return [CONFIG_TABLE_BEGIN, '', '| key | type | default | meaning |', '| --- | --- | --- | --- |', ...rows, '', CONFIG_TABLE_END].join('\n');
 }
 
-/** Replace the generated block in a document (which must contain both markers). */
+const LIMITS_BEGIN = '<!-- BEGIN GENERATED LIMITS TABLE (scripts/gen-machines-doc.ts) -->';
+const LIMITS_END = '<!-- END GENERATED LIMITS TABLE -->';
+
+function renderLimitsTable(): string {
+  const rows = LIMITS.map((l) => `| ${cell(l.what)} | ${cell(l.value)} | ${cell(l.then)} |`);
+  return [LIMITS_BEGIN, '', '| what | limit | when it is reached |', '| --- | --- | --- |', ...rows, '', LIMITS_END].join('\n');
+}
+
+function replaceBlock(doc: string, begin: string, end: string, body: string): string {
+  const a = doc.indexOf(begin);
+  const b = doc.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`docs/configuration.md: generated-block markers missing (${begin})`);
+  return doc.slice(0, a) + body + doc.slice(b + end.length);
+}
+
+/** Replace the generated blocks in a document (which must contain their markers). */
 export function withConfigTable(doc: string): string {
-  const a = doc.indexOf(CONFIG_TABLE_BEGIN);
-  const b = doc.indexOf(CONFIG_TABLE_END);
-  if (a < 0 || b < a) throw new Error('docs/configuration.md: generated-table markers missing');
-  return doc.slice(0, a) + renderConfigTable() + doc.slice(b + CONFIG_TABLE_END.length);
+  return replaceBlock(replaceBlock(doc, CONFIG_TABLE_BEGIN, CONFIG_TABLE_END, renderConfigTable()), LIMITS_BEGIN, LIMITS_END, renderLimitsTable());
 }

@@ -447,6 +447,7 @@ export function validate(doc: unknown): { config?: RasgateConfig; issues: Issues
   const counters: Record<string, number> = { tcp: 0, dev: 0, sim: 0 };
   const ids = new Map<string, number>();
   const listens = new Map<string, number>();
+  const devices = new Map<string, number>();
   (raw.lines ?? []).forEach((l, i) => {
     if (!l) return;
     const lc0 = l as LineConfig;
@@ -464,6 +465,11 @@ export function validate(doc: unknown): { config?: RasgateConfig; issues: Issues
     }
     if (l.ppp === 'exec' && l.action.kind !== 'exec' && l.action.kind !== 'named') issues.add(`lines[${i}].ppp`, '`exec` needs an exec action on the line', 'action: { exec: [/usr/sbin/pppd, ...] }');
     const lc = l as LineConfig;
+    if (lc.kind === 'device') {
+      const device = lc.simulated ? `sim://${lc.simulated.name}` : lc.device;
+      if (devices.has(device)) issues.add(`lines[${i}].device`, `${show(device)} is also lines[${devices.get(device)}]: one line per device`);
+      devices.set(device, i);
+    }
     const addr = lc.kind === 'tcp' ? lc.listen : lc.simulated?.far;
     if (addr) {
       const key = `${addr.host}:${addr.port}`;
