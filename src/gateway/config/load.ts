@@ -106,7 +106,10 @@ export function resolvePaths(config: RasgateConfig, baseDir: string): RasgateCon
   }
   if (config.log.file) config.log.file.path = abs(config.log.file.path);
   const fixAction = (a: RasgateConfig['actions'][string]) => (a.kind === 'exec' && a.cwd ? { ...a, cwd: abs(a.cwd) } : a);
-  for (const l of config.lines) l.action = fixAction(l.action);
+  for (const l of config.lines) {
+    l.action = fixAction(l.action);
+    if (l.kind === 'device') l.lockDir = abs(l.lockDir);
+  }
   for (const k of Object.keys(config.actions)) config.actions[k] = fixAction(config.actions[k]!);
   return config;
 }
