@@ -5,13 +5,14 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync, statSync, readdirSync, existsSync } from 'node:fs';
-import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, statSync, readdirSync, existsSync, mkdirSync, utimesSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SmbpasswdStore, withFileLock, StoreLockError, type SmbpasswdEntry } from '../../src/authority/local/index.js';
+import { SmbpasswdStore, LocalAuthority, withFileLock, StoreLockError, StoreIoError, type SmbpasswdEntry } from '../../src/authority/local/index.js';
 import { ntowfv1 } from '../../src/ntlm/crypto.js';
+import { needs } from '../helpers/tools.js';
 
 const X32 = 'X'.repeat(32);
 const entry = (name: string, uid: number, password = 'pw'): SmbpasswdEntry => ({ name, uid, ntHash: ntowfv1(password), hasLmHash: false, flags: new Set(['U']), lastChange: 0x5f5e1000 });
@@ -85,10 +86,93 @@ if (process.env.RASGATE_STORE_WORKER) {
     writeFileSync(`${file}.lock`, `${process.pid} ${Date.now()}\n`);
     const impatient = new SmbpasswdStore(file, { lock: { timeoutMs: 200 } });
     await assert.rejects(impatient.update((ed) => ed.put(entry('bob', 1001))), StoreLockError);
-    writeFileSync(`${file}.lock`, `${process.pid} ${Date.now() - 60_000}\n`);
+    writeFileSync(`${file}.lock`, `${process.pid} ${Date.now()}\n`);
+    const past = new Date(Date.now() - 60_000);
+    utimesSync(`${file}.lock`, past, past);
     await impatient.update((ed) => ed.put(entry('bob', 1001)));
-    assert.equal(impatient.lookup('bob')?.name, 'bob', 'a lock older than staleMs is broken even if its pid lives');
+    assert.equal(impatient.lookup('bob')?.name, 'bob', 'a lock last written before staleMs is broken even if its pid lives');
     rmSync(`${file}.lock`, { force: true });
+  });
+
+  test('an empty lock (its writer died before writing its pid) is broken once its mtime is old', async () => {
+    const file = join(dir, 'empty-lock');
+    const lock = `${file}.lock`;
+    writeFileSync(lock, '');
+    const impatient = new SmbpasswdStore(file, { lock: { timeoutMs: 200 } });
+    await assert.rejects(impatient.update((ed) => ed.put(entry('alice', 1000))), StoreLockError, 'a fresh empty lock is one being written: wait');
+    const past = new Date(Date.now() - 60_000);
+    utimesSync(lock, past, past);
+    const store = new SmbpasswdStore(file, { lock: { timeoutMs: 2000 } });
+    await store.update((ed) => ed.put(entry('alice', 1000)));
+    assert.equal(store.lookup('alice')?.name, 'alice');
+    writeFileSync(lock, 'garbage\n');
+    utimesSync(lock, past, past);
+    await store.update((ed) => ed.put(entry('bob', 1001)));
+    assert.equal(store.lookup('bob')?.name, 'bob', 'no pid in it: judged by its mtime');
+    writeFileSync(lock, '999999999\n');
+    await store.update((ed) => ed.put(entry('carol', 1002)));
+    assert.equal(store.lookup('carol')?.name, 'carol', 'a dead pid without a time is stale at once');
+    assert.equal(existsSync(lock), false);
+  });
+
+  test('temp files and set-aside locks of dead writers are removed by the next write; a live writer\'s stay', async () => {
+    const folder = join(dir, 'leftovers');
+    mkdirSync(folder);
+    const file = join(folder, 'smbpasswd');
+    const hash = ntowfv1('secret').toString('hex').toUpperCase();
+    const dead = [`.smbpasswd.999999999.a1b2c3d4e5f6.tmp`, `.smbpasswd.999999998.0011223344ff.tmp`, `smbpasswd.lock.stale-999999999-abc123`];
+    const kept = [`.smbpasswd.${process.pid}.a1b2c3d4e5f6.tmp`, `.other.999999999.a1b2c3d4e5f6.tmp`, 'notes.txt'];
+    for (const name of [...dead, ...kept]) writeFileSync(join(folder, name), `alice:1000:${X32}:${hash}:[U          ]:LCT-5F5E1000:\n`, { mode: 0o600 });
+    const store = new SmbpasswdStore(file);
+    await store.update((ed) => ed.put(entry('alice', 1000)));
+    assert.deepEqual(readdirSync(folder).sort(), ['smbpasswd', ...kept].sort());
+  });
+
+  test('a write that fails leaves the old file whole, no temp file and no lock, and names the file and the cause', { skip: needs('root', 'chattr') }, async () => {
+    const folder = join(dir, 'immutable');
+    mkdirSync(folder);
+    const file = join(folder, 'smbpasswd');
+    const store = new SmbpasswdStore(file);
+    await store.update((ed) => ed.put(entry('alice', 1000)));
+    const before = readFileSync(file);
+    assert.equal(spawnSync('chattr', ['+i', file]).status, 0);
+    try {
+      await assert.rejects(store.update((ed) => ed.put(entry('bob', 1001))), (err: unknown) => {
+        assert.ok(err instanceof StoreIoError, String(err));
+        assert.equal(err.path, file);
+        assert.equal(err.errno, 'EPERM');
+        assert.match(err.message, new RegExp(`${file}.*operation not permitted \\(EPERM\\)`));
+        return true;
+      });
+    } finally {
+      spawnSync('chattr', ['-i', file]);
+    }
+    assert.deepEqual(readFileSync(file), before);
+    assert.deepEqual(readdirSync(folder), ['smbpasswd']);
+  });
+
+  test('health tells an unreadable store from an absent or an empty one; accounts read before are kept', async () => {
+    const file = join(dir, 'health');
+    const store = new SmbpasswdStore(file, { recheckMs: 0 });
+    store.reload();
+    assert.deepEqual(store.health(), { state: 'absent', accounts: 0 });
+    writeFileSync(file, '# nobody yet\n', { mode: 0o600 });
+    assert.deepEqual(store.health(), { state: 'ok', accounts: 0 });
+    await store.update((ed) => ed.put(entry('alice', 1000)));
+    assert.deepEqual(store.health(), { state: 'ok', accounts: 1 });
+    rmSync(file);
+    mkdirSync(file); // a directory where the file should be: unreadable even for root
+    const h = store.health();
+    assert.equal(h.state, 'unreadable');
+    assert.equal(h.accounts, 1, 'the accounts read before stay usable');
+    assert.match(h.error!, /illegal operation on a directory \(EISDIR\)/);
+    assert.equal(store.lookup('alice')?.name, 'alice');
+    await assert.rejects(store.update((ed) => ed.put(entry('bob', 1001))), (err: unknown) => err instanceof StoreIoError && err.path === file && err.errno === 'EISDIR');
+    assert.equal(existsSync(`${file}.lock`), false);
+    const authority = new LocalAuthority({ file, domain: 'TEST' });
+    assert.equal(authority.health().state, 'unreadable', 'the daemon reads it from the authority');
+    rmSync(file, { recursive: true });
+    assert.deepEqual(store.health(), { state: 'absent', accounts: 0 });
   });
 
   test('withFileLock serializes writers inside one process', async () => {

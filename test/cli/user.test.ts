@@ -5,19 +5,16 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, mkdirSync, chmodSync, readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { join, resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, dirname } from 'node:path';
 import { PYTHON, needs } from '../helpers/tools.js';
+import { ROOT as root, rasgate, rasgateArgv } from '../helpers/cli.js';
 import { parseSmbpasswd } from '../../src/authority/local/index.js';
-import { resolveLocalStorePath } from '../../src/cli/commands/user.js';
+import { resolveLocalStore } from '../../src/cli/commands/user.js';
 import { ntowfv1 } from '../../src/ntlm/crypto.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const main = join(root, 'src/cli/main.ts');
-const tsx = fileURLToPath(import.meta.resolve('tsx'));
 const dir = mkdtempSync(join(tmpdir(), 'rasgate-user-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -27,11 +24,6 @@ function setup(name: string) {
   mkdirSync(dirname(config), { recursive: true });
   writeFileSync(config, `lines:\n  - listen: tcp://127.0.0.1:2323\nauthority:\n  type: local\n  file: ${store}\n`);
   return { store, config };
-}
-
-function rasgate(args: string[], input?: string, opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
-  const r = spawnSync(process.execPath, ['--import', tsx, main, ...args], { input, encoding: 'utf8', cwd: opts.cwd ?? root, env: { ...process.env, RASGATE_CONFIG: '', ...opts.env }, timeout: 60_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
 const accounts = (file: string) => parseSmbpasswd(readFileSync(file, 'utf8')).entries;
@@ -88,8 +80,8 @@ test('empty password, bad names, bad usage are refused and change nothing', () =
 test('store path resolution: --config, then $RASGATE_CONFIG, then ./var/smbpasswd', () => {
   const a = setup('resolve-a');
   const b = setup('resolve-b');
-  assert.equal(resolveLocalStorePath(a.config, { RASGATE_CONFIG: b.config }), a.store);
-  assert.equal(resolveLocalStorePath(undefined, { RASGATE_CONFIG: b.config }), b.store);
+  assert.equal(resolveLocalStore(a.config, { RASGATE_CONFIG: b.config }).path, a.store);
+  assert.equal(resolveLocalStore(undefined, { RASGATE_CONFIG: b.config }).path, b.store);
   const cwd = join(dir, 'cwd');
   mkdirSync(cwd);
   assert.equal(rasgate(['user', 'add', 'carol', '--password-stdin'], 'pw\n', { cwd }).code, 0);
@@ -138,7 +130,7 @@ print(json.dumps({"code": code, "output": seen.decode("utf-8", "replace")}))
 `;
 
 function onPty(args: string[], steps: Array<[string, string]>): { code: number; output: string } {
-  const r = spawnSync(PYTHON, ['-c', PTY_DRIVER, JSON.stringify([process.execPath, '--import', tsx, main, ...args]), JSON.stringify(steps)], { cwd: root, encoding: 'utf8', timeout: 120_000, env: { ...process.env, RASGATE_CONFIG: '' } });
+  const r = spawnSync(PYTHON, ['-c', PTY_DRIVER, JSON.stringify(rasgateArgv(args)), JSON.stringify(steps)], { cwd: root, encoding: 'utf8', timeout: 120_000, env: { ...process.env, RASGATE_CONFIG: '' } });
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout) as { code: number; output: string };
 }
@@ -157,4 +149,76 @@ test('on a terminal: prompts twice without echo; backspace edits; mismatch and ^
   const interrupted = onPty(['user', 'passwd', 'tina', '--config', config], [['New password: ', 'abc\x03']]);
   assert.equal(interrupted.code, 130);
   assert.equal(accounts(store)[0]!.ntHash!.toString('hex'), ntowfv1('tty-pw').toString('hex'), 'unchanged');
+});
+
+test('every command names the store it used; list keeps its stdout for accounts', () => {
+  const { store, config } = setup('named');
+  const add = rasgate(['user', 'add', 'alice', '--password-stdin', '--config', config], 'pw\n');
+  assert.equal(add.code, 0, add.err);
+  assert.match(add.err, new RegExp(`${store} does not exist yet: creating it`), 'a new file is said to be new');
+  assert.equal(add.out, `added user alice to ${store}\n`);
+  const again = rasgate(['user', 'add', 'bob', '--password-stdin', '--config', config], 'pw\n');
+  assert.doesNotMatch(again.err, /creating/);
+  assert.equal(again.out, `added user bob to ${store}\n`);
+  assert.equal(rasgate(['user', 'passwd', 'bob', '--password-stdin', '--config', config], 'pw2\n').out, `password changed for bob in ${store}\n`);
+  assert.equal(rasgate(['user', 'unlock', 'bob', '--config', config]).out, `bob was not locked in ${store}\n`);
+  const list = rasgate(['user', 'list', '--config', config]);
+  assert.equal(list.code, 0);
+  assert.deepEqual(list.out.trim().split('\n').map((l) => l.split(/\s+/)[0]), ['alice', 'bob'], 'stdout: accounts only');
+  assert.equal(list.err, `rasgate user: ${store}: 2 accounts\n`);
+  assert.equal(rasgate(['user', 'del', 'bob', '--config', config]).out, `deleted user bob from ${store}\n`);
+  const missing = rasgate(['user', 'del', 'bob', '--config', config]);
+  assert.equal(missing.err, `rasgate user: no user "bob" in ${store}\n`);
+
+  const absent = setup('named-absent');
+  const empty = rasgate(['user', 'list', '--config', absent.config]);
+  assert.equal(empty.code, 0);
+  assert.equal(empty.out, '');
+  assert.equal(empty.err, `rasgate user: ${absent.store} does not exist yet: no accounts\n`);
+});
+
+test('run from a folder without configuration: the new ./var/smbpasswd it creates is named', () => {
+  const cwd = join(dir, 'elsewhere');
+  mkdirSync(cwd);
+  const store = join(cwd, 'var', 'smbpasswd');
+  const r = rasgate(['user', 'add', 'carol', '--password-stdin'], 'pw\n', { cwd });
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, new RegExp(`${store} does not exist yet: creating it \\(no configuration found: the embedded default's ./var/smbpasswd\\)`));
+  assert.equal(r.out, `added user carol to ${store}\n`);
+});
+
+test('an unreadable or unwritable store is an error naming the file and the cause', { skip: needs('root', 'setpriv') }, () => {
+  const { store, config } = setup('unreadable');
+  assert.equal(rasgate(['user', 'add', 'alice', '--password-stdin', '--config', config], 'pw\n').code, 0);
+  // Another user may traverse the folders, but not read the 0600 file root owns.
+  for (let d = dirname(store); d !== dirname(dir); d = dirname(d)) chmodSync(d, 0o755);
+  const before = readFileSync(store);
+  const nobody = { asUid: 65534 };
+  const list = rasgate(['user', 'list', '--config', config], undefined, nobody);
+  assert.equal(list.code, 1, list.out + list.err);
+  assert.equal(list.out, '');
+  assert.match(list.err, new RegExp(`cannot read ${store}: permission denied \\(EACCES\\)`));
+  for (const args of [['add', 'bob'], ['passwd', 'alice'], ['del', 'alice'], ['unlock', 'alice']]) {
+    const r = rasgate(['user', ...args, '--password-stdin', '--config', config], 'pw\n', nobody);
+    assert.equal(r.code, 1, `${args.join(' ')}: ${r.out}${r.err}`);
+    assert.match(r.err, new RegExp(`cannot read ${store}: permission denied \\(EACCES\\)`), args.join(' '));
+  }
+  // Readable but in a folder the user cannot write: writes fail, naming the store.
+  chmodSync(store, 0o644);
+  const listed = rasgate(['user', 'list', '--config', config], undefined, nobody);
+  assert.equal(listed.code, 0, listed.err);
+  for (const args of [['add', 'bob'], ['passwd', 'alice'], ['del', 'alice']]) {
+    const r = rasgate(['user', ...args, '--password-stdin', '--config', config], 'pw\n', nobody);
+    assert.equal(r.code, 1, `${args.join(' ')}: ${r.out}${r.err}`);
+    assert.match(r.err, new RegExp(`cannot lock ${store} .*permission denied \\(EACCES\\); nothing changed`), args.join(' '));
+  }
+  assert.deepEqual(readFileSync(store), before);
+  assert.deepEqual(readdirSync(dirname(store)), ['smbpasswd']);
+
+  // Root reads everything, but not a directory where the file should be.
+  const folder = setup('folder-store');
+  mkdirSync(folder.store, { recursive: true });
+  const r = rasgate(['user', 'list', '--config', folder.config]);
+  assert.equal(r.code, 1);
+  assert.match(r.err, new RegExp(`cannot read ${folder.store}: illegal operation on a directory \\(EISDIR\\)`));
 });

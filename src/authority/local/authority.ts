@@ -14,7 +14,7 @@ import { nullLogger } from '../../observe/logger.js';
 import { OptionError } from '../../errors.js';
 import { verifyNtlmV2 } from '../../ntlm/ntlmv2.js';
 import { verifyNtlmV1 } from './ntlmv1.js';
-import { SmbpasswdStore, type SmbpasswdStoreOptions } from './store.js';
+import { SmbpasswdStore, type SmbpasswdStoreOptions, type StoreHealth } from './store.js';
 
 export interface LocalAuthorityOptions {
   /** Path of the smbpasswd-format file. Required. */
@@ -91,6 +91,14 @@ export class LocalAuthority implements Authority {
     if (entry.flags.has('D')) return { result: 'denied', reason: 'account-disabled', user: entry.name, domain: this.domain };
     if (entry.flags.has('L')) return { result: 'denied', reason: 'account-locked', user: entry.name, domain: this.domain };
     return { result: 'ok', user: entry.name, domain: this.domain, sessionBaseKey };
+  }
+
+  /**
+   * Whether the account file could be read: `unreadable` (with the cause) is not the same as
+   * `absent` or no accounts, and start-up and status output must say which.
+   */
+  health(): StoreHealth {
+    return this.store.health();
   }
 
   async reload(): Promise<void> {

@@ -1,4 +1,5 @@
 export { LocalAuthority, defaultLocalDomain, type LocalAuthorityOptions } from './authority.js';
-export { SmbpasswdStore, type SmbpasswdStoreOptions, type StoreEditor } from './store.js';
+export { SmbpasswdStore, type SmbpasswdStoreOptions, type StoreEditor, type StoreHealth } from './store.js';
 export { parseSmbpasswd, parseLine, formatLine, formatFlags, ACCOUNT_FLAG_ORDER, ACCOUNT_FLAG_MEANING, type SmbpasswdEntry, type AccountFlag, type LineProblem } from './smbpasswd.js';
-export { withFileLock, StoreLockError } from './lock.js';
+export { withFileLock } from './lock.js';
+export { StoreLockError, StoreIoError, describeCause } from './errors.js';

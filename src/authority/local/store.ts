@@ -2,14 +2,17 @@
  * The smbpasswd file on disk: cached reads that follow the file's mtime, and locked, atomic
  * read-modify-write updates (lock file, temp file in the same directory, fsync, rename).
  * Lines the writer does not touch (comments, malformed lines) are kept byte for byte.
+ * A write that fails (full disk, read-only, I/O error) leaves the old file whole and no temp
+ * file; temp files of writers that were killed are removed by the next write.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, chmodSync } from 'node:fs';
+import { closeSync, fchmodSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../observe/logger.js';
 import { nullLogger } from '../../observe/logger.js';
 import { formatLine, parseLine, parseSmbpasswd, type LineProblem, type SmbpasswdEntry } from './smbpasswd.js';
-import { withFileLock, type LockOptions } from './lock.js';
+import { ASIDE_MARK, pidAlive, withFileLock, writeFully, type LockOptions } from './lock.js';
+import { StoreIoError } from './errors.js';
 
 export interface SmbpasswdStoreOptions {
   logger?: Logger;
@@ -29,6 +32,16 @@ export interface StoreEditor {
   delete(name: string): boolean;
 }
 
+/**
+ * What the last read found. `absent`: no file yet, an empty store. `unreadable`: the file is
+ * there but could not be read (`error` says why); the accounts read before stay in use.
+ */
+export interface StoreHealth {
+  state: 'ok' | 'absent' | 'unreadable';
+  accounts: number;
+  error?: string;
+}
+
 interface RawLine {
   text: string;
   entry?: SmbpasswdEntry;
@@ -45,6 +58,8 @@ export class SmbpasswdStore {
   private loadedSize = -1;
   private lastCheck = -Infinity;
   private lastProblems: LineProblem[] = [];
+  private state: StoreHealth['state'] = 'absent';
+  private readError: StoreIoError | undefined;
 
   constructor(path: string, options: SmbpasswdStoreOptions = {}) {
     this.path = path;
@@ -59,6 +74,13 @@ export class SmbpasswdStore {
     return this.lastProblems;
   }
 
+  /** Whether the file could be read, as of now (subject to recheckMs). */
+  health(): StoreHealth {
+    this.refresh();
+    const accounts = this.byName.size;
+    return this.state === 'unreadable' ? { state: this.state, accounts, error: this.readError!.message } : { state: this.state, accounts };
+  }
+
   /** Re-read the file now, whatever its mtime. A missing file is an empty store. */
   reload(): void {
     this.loadedMtime = -1;
@@ -71,34 +93,39 @@ export class SmbpasswdStore {
     const t = this.now();
     if (t - this.lastCheck < this.recheckMs) return;
     this.lastCheck = t;
-    let mtime = 0;
-    let size = 0;
+    let text: string;
+    let mtime: number;
+    let size: number;
     try {
-      const st = statSync(this.path, { bigint: false });
-      mtime = st.mtimeMs;
-      size = st.size;
+      const st = statSync(this.path);
+      [mtime, size] = [st.mtimeMs, st.size];
+      if (this.state === 'ok' && mtime === this.loadedMtime && size === this.loadedSize) return;
+      text = readFileSync(this.path, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-        this.logger.error('smbpasswd store unreadable; keeping the accounts loaded before', { file: this.path, error: (err as Error).message });
-        return;
-      }
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') this.load('', -1, -1, 'absent');
+      else this.unreadable(new StoreIoError(this.path, 'read', err));
+      return;
     }
-    if (mtime === this.loadedMtime && size === this.loadedSize) return;
-    let text = '';
-    try {
-      text = mtime === 0 && size === 0 ? '' : readFileSync(this.path, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-        this.logger.error('smbpasswd store unreadable; keeping the accounts loaded before', { file: this.path, error: (err as Error).message });
-        return;
-      }
-    }
+    this.load(text, mtime, size, 'ok');
+  }
+
+  private load(text: string, mtime: number, size: number, state: 'ok' | 'absent'): void {
+    if (this.state === 'unreadable') this.logger.info('smbpasswd store readable again', { file: this.path });
     const parsed = parseSmbpasswd(text);
     for (const p of parsed.problems) this.logger.warn('smbpasswd line skipped', { file: this.path, line: p.line, reason: p.reason });
     this.lastProblems = parsed.problems;
     this.byName = new Map(parsed.entries.map((e) => [e.name.toLowerCase(), e]));
     this.loadedMtime = mtime;
     this.loadedSize = size;
+    this.state = state;
+    this.readError = undefined;
+  }
+
+  /** Keep the accounts read before; log once per distinct cause, not on every lookup. */
+  private unreadable(err: StoreIoError): void {
+    if (this.readError?.message !== err.message) this.logger.error('smbpasswd store unreadable; keeping the accounts loaded before', { file: this.path, error: err.message, accounts: this.byName.size });
+    this.state = 'unreadable';
+    this.readError = err;
   }
 
   /** Case-insensitive lookup, as Samba's strequal. */
@@ -112,10 +139,16 @@ export class SmbpasswdStore {
     return [...this.byName.values()];
   }
 
-  /** Locked read-modify-write. `edit` runs on the file's current content. */
+  /**
+   * Locked read-modify-write. `edit` runs on the file's current content. Throws StoreIoError
+   * (path and cause) when the file cannot be read, locked or written; the file is then as it was.
+   */
   async update<T>(edit: (editor: StoreEditor) => T): Promise<T> {
-    const dir = dirname(this.path);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    try {
+      makeFolders(dirname(this.path));
+    } catch (err) {
+      throw new StoreIoError(this.path, 'mkdir', err);
+    }
     return withFileLock(
       this.path,
       () => {
@@ -138,6 +171,7 @@ export class SmbpasswdStore {
           },
         };
         const result = edit(editor);
+        this.removeLeftovers();
         this.writeAtomic(lines.map((l) => l.text + '\n').join(''));
         this.reload();
         return result;
@@ -151,7 +185,7 @@ export class SmbpasswdStore {
     try {
       text = readFileSync(this.path, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new StoreIoError(this.path, 'read', err);
     }
     const seen = new Set<string>();
     const lines: RawLine[] = [];
@@ -172,22 +206,59 @@ export class SmbpasswdStore {
     return lines;
   }
 
+  /**
+   * Temp files (`.<name>.<pid>.<hex>.tmp`, copies of the NT hashes) and set-aside locks whose
+   * writer is dead. Run under the lock, so no live writer of this process is mid-write.
+   */
+  private removeLeftovers(): void {
+    const dir = dirname(this.path);
+    const base = basename(this.path);
+    const owner = (name: string): number | undefined => {
+      if (name.startsWith(`.${base}.`) && name.endsWith('.tmp')) return Number(/^(\d+)\.[0-9a-f]+\.tmp$/.exec(name.slice(base.length + 2))?.[1]);
+      if (name.startsWith(`${base}.lock${ASIDE_MARK}`)) return Number(/^(\d+)-/.exec(name.slice(base.length + 5 + ASIDE_MARK.length))?.[1]);
+      return undefined;
+    };
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return; // the write that follows reports what is wrong with the folder
+    }
+    for (const name of names) {
+      const pid = owner(name);
+      if (!pid || pidAlive(pid)) continue;
+      try {
+        unlinkSync(join(dir, name));
+        this.logger.warn('removed a file a killed writer left', { file: join(dir, name) });
+      } catch {
+        // removed by another writer, or the folder is read-only: the write below will say so
+      }
+    }
+  }
+
   /** Temp file in the same directory, mode 0600, fsync, rename over, fsync the directory. */
   private writeAtomic(content: string): void {
     const dir = dirname(this.path);
     const tmp = join(dir, `.${basename(this.path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-    const fd = openSync(tmp, 'wx', 0o600);
+    let fd: number | undefined;
     try {
-      writeSync(fd, content);
+      fd = openSync(tmp, 'wx', 0o600);
+      fchmodSync(fd, 0o600); // umask cannot widen it, but be explicit
+      writeFully(fd, content);
       fsyncSync(fd);
+      const done = fd;
+      fd = undefined;
+      closeSync(done);
+      renameSync(tmp, this.path);
     } catch (err) {
-      closeSync(fd);
-      unlinkSync(tmp);
-      throw err;
+      if (fd !== undefined) closeQuietly(fd);
+      try {
+        unlinkSync(tmp);
+      } catch {
+        // never created
+      }
+      throw new StoreIoError(this.path, 'write', err);
     }
-    closeSync(fd);
-    chmodSync(tmp, 0o600); // umask cannot widen it, but be explicit
-    renameSync(tmp, this.path);
     try {
       const dfd = openSync(dir, 'r');
       try {
@@ -198,5 +269,30 @@ export class SmbpasswdStore {
     } catch {
       // some filesystems refuse fsync on a directory; the rename itself is atomic
     }
+  }
+}
+
+/** mkdir -p with mode 0700, a level at a time: Node's recursive mkdir reports EROFS as ENOENT. */
+function makeFolders(dir: string): void {
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    if (code !== 'ENOENT' || dirname(dir) === dir) throw err;
+    makeFolders(dirname(dir));
+    try {
+      mkdirSync(dir, { mode: 0o700 });
+    } catch (again) {
+      if ((again as NodeJS.ErrnoException).code !== 'EEXIST') throw again;
+    }
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // the error being reported is the one that matters
   }
 }

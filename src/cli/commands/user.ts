@@ -4,11 +4,12 @@
  * (or one line from stdin with --password-stdin), turned into the NT hash at once, and never
  * stored, printed or logged. Writes go through SmbpasswdStore.update (lock + atomic rename).
  */
-import { loadConfig } from '../../gateway/config.js';
+import { EMBEDDED_SOURCE, loadConfig } from '../../gateway/config.js';
 import { SmbpasswdStore, formatFlags, type SmbpasswdEntry } from '../../authority/local/index.js';
 import { ntowfv1 } from '../../ntlm/crypto.js';
 
 const USAGE = 'usage: rasgate user add|passwd|del|list|unlock NAME [--config FILE] [--password-stdin]\n';
+const ACTIONS = ['add', 'passwd', 'del', 'list', 'unlock'];
 /** UNLEN (lmcons.h). */
 const MAX_NAME = 256;
 /** PWLEN (lmcons.h). */
@@ -23,11 +24,12 @@ class UsageError extends Error {}
  * use (--config FILE, $RASGATE_CONFIG, ./rasgate.yaml, else the embedded default's
  * ./var/smbpasswd), resolved exactly as `rasgate serve` resolves it (relative to the file's
  * folder). An invalid configuration or a domain authority is an error, not a silent default.
+ * `source` is the configuration file, or EMBEDDED_SOURCE.
  */
-export function resolveLocalStorePath(configFlag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+export function resolveLocalStore(configFlag: string | undefined, env: NodeJS.ProcessEnv = process.env): { path: string; source: string } {
   const { config, source } = loadConfig({ path: configFlag, env });
   if (config.authority.type !== 'local') throw new Error(`${source}: authority.type is ${config.authority.type}: accounts live in the domain, not in a local file`);
-  return config.authority.file;
+  return { path: config.authority.file, source };
 }
 
 interface Args {
@@ -53,6 +55,7 @@ function parseArgs(argv: string[]): Args {
   }
   const [action, name, extra] = rest;
   if (!action) throw new UsageError('missing action');
+  if (!ACTIONS.includes(action)) throw new UsageError(`unknown action "${action}"`);
   if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
   return { action, name, config, passwordStdin };
 }
@@ -156,6 +159,8 @@ function describe(e: SmbpasswdEntry): string {
   return `${e.name.padEnd(20)} ${formatFlags(e.flags)}`;
 }
 
+const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+
 export async function run(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(USAGE);
@@ -168,55 +173,70 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`rasgate user: ${(err as Error).message}\n${USAGE}`);
     return 2;
   }
-  const path = resolveLocalStorePath(args.config);
+  const { path, source } = resolveLocalStore(args.config);
   const store = new SmbpasswdStore(path, { recheckMs: 0 });
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+  const note = (line: string) => process.stderr.write(`rasgate user: ${line}\n`);
   try {
+    const name = args.action === 'list' ? '' : checkName(args.name);
+    // Every action starts from a readable store: an unreadable one is never taken for an empty one.
+    const health = store.health();
+    if (health.state === 'unreadable') throw new Error(health.error);
+    const mustExist = (e: SmbpasswdEntry | undefined) => {
+      if (!e) throw new Error(`no user "${name}" in ${path}`);
+      return e;
+    };
     switch (args.action) {
       case 'list': {
-        for (const e of store.list()) process.stdout.write(describe(e) + '\n');
+        for (const e of store.list()) say(describe(e));
+        note(health.state === 'absent' ? `${path} does not exist yet: no accounts` : `${path}: ${plural(health.accounts, 'account')}`);
         for (const p of store.problems) process.stderr.write(`${path}:${p.line}: skipped: ${p.reason}\n`);
         return 0;
       }
       case 'add': {
-        const name = checkName(args.name);
-        if (store.lookup(name)) throw new Error(`user "${name}" already exists (use passwd)`);
+        const taken = () => new Error(`user "${name}" already exists in ${path} (use passwd)`);
+        if (store.lookup(name)) throw taken();
+        if (health.state === 'absent') note(`${path} does not exist yet: creating it${source === EMBEDDED_SOURCE ? " (no configuration found: the embedded default's ./var/smbpasswd)" : ''}`);
         const ntHash = ntowfv1(await readNewPassword(args.passwordStdin));
-        await store.update((ed) => {
-          if (ed.get(name)) throw new Error(`user "${name}" already exists (use passwd)`);
-          const uid = Math.max(FIRST_UID - 1, ...ed.list().map((e) => e.uid)) + 1;
-          ed.put({ name, uid, ntHash, hasLmHash: false, flags: new Set(['U']), lastChange: Math.floor(Date.now() / 1000) });
-        });
-        ntHash.fill(0);
-        process.stdout.write(`added user ${name}\n`);
+        try {
+          await store.update((ed) => {
+            if (ed.get(name)) throw taken();
+            const uid = Math.max(FIRST_UID - 1, ...ed.list().map((e) => e.uid)) + 1;
+            ed.put({ name, uid, ntHash, hasLmHash: false, flags: new Set(['U']), lastChange: Math.floor(Date.now() / 1000) });
+          });
+        } finally {
+          ntHash.fill(0);
+        }
+        say(`added user ${name} to ${path}`);
         return 0;
       }
       case 'passwd': {
-        const name = checkName(args.name);
-        if (!store.lookup(name)) throw new Error(`no user "${name}"`);
+        mustExist(store.lookup(name));
         const ntHash = ntowfv1(await readNewPassword(args.passwordStdin));
-        await store.update((ed) => {
-          const e = ed.get(name);
-          if (!e) throw new Error(`no user "${name}"`);
-          const flags = new Set(e.flags);
-          flags.delete('N'); // a password is set now
-          ed.put({ ...e, ntHash, hasLmHash: false, flags, lastChange: Math.floor(Date.now() / 1000) });
-        });
-        ntHash.fill(0);
-        process.stdout.write(`password changed for ${name}\n`);
+        try {
+          await store.update((ed) => {
+            const e = mustExist(ed.get(name));
+            const flags = new Set(e.flags);
+            flags.delete('N'); // a password is set now
+            ed.put({ ...e, ntHash, hasLmHash: false, flags, lastChange: Math.floor(Date.now() / 1000) });
+          });
+        } finally {
+          ntHash.fill(0);
+        }
+        say(`password changed for ${name} in ${path}`);
         return 0;
       }
       case 'del': {
-        const name = checkName(args.name);
-        const removed = await store.update((ed) => ed.delete(name));
-        if (!removed) throw new Error(`no user "${name}"`);
-        process.stdout.write(`deleted user ${name}\n`);
+        mustExist(store.lookup(name));
+        await store.update((ed) => ed.delete(mustExist(ed.get(name)).name));
+        say(`deleted user ${name} from ${path}`);
         return 0;
       }
-      case 'unlock': {
-        const name = checkName(args.name);
+      default: {
+        // unlock: parseArgs lets no other action through
+        mustExist(store.lookup(name));
         const was = await store.update((ed) => {
-          const e = ed.get(name);
-          if (!e) throw new Error(`no user "${name}"`);
+          const e = mustExist(ed.get(name));
           const locked = e.flags.has('L');
           if (locked) {
             const flags = new Set(e.flags);
@@ -225,12 +245,9 @@ export async function run(argv: string[]): Promise<number> {
           }
           return locked;
         });
-        process.stdout.write(was ? `unlocked ${name}\n` : `${name} was not locked\n`);
+        say(was ? `unlocked ${name} in ${path}` : `${name} was not locked in ${path}`);
         return 0;
       }
-      default:
-        process.stderr.write(`rasgate user: unknown action "${args.action}"\n${USAGE}`);
-        return 2;
     }
   } catch (err) {
     if (err instanceof UsageError) {

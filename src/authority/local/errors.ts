@@ -1,0 +1,44 @@
+/**
+ * Failures of the local account store's files. Each names the store's path and the cause in
+ * words and errno name ("no space left on device (ENOSPC)"), so that an operator knows which
+ * file and what to fix; writes say that nothing changed.
+ */
+import { getSystemErrorMap } from 'node:util';
+import { RasgateError } from '../../errors.js';
+
+/** "permission denied (EACCES)" for a system error, else the error's message. */
+export function describeCause(err: unknown): string {
+  const e = err as NodeJS.ErrnoException | undefined;
+  const text = typeof e?.errno === 'number' ? getSystemErrorMap().get(e.errno)?.[1] : undefined;
+  if (e?.code && text) return `${text} (${e.code})`;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Waited `timeoutMs` for a lock that stayed held by a live writer. */
+export class StoreLockError extends RasgateError {
+  constructor(message: string) {
+    super('STORE_LOCK_TIMEOUT', message);
+  }
+}
+
+export type StoreOperation = 'read' | 'write' | 'lock' | 'mkdir';
+
+const WHAT: Record<StoreOperation, (path: string) => string> = {
+  read: (path) => `cannot read ${path}`,
+  write: (path) => `cannot write ${path}`,
+  lock: (path) => `cannot lock ${path} (${path}.lock)`,
+  mkdir: (path) => `cannot create the folder of ${path}`,
+};
+
+/** Reading, locking or writing the store failed; `errno` is the system error's name, if any. */
+export class StoreIoError extends RasgateError {
+  readonly errno: string | undefined;
+  constructor(
+    readonly path: string,
+    readonly operation: StoreOperation,
+    cause: unknown,
+  ) {
+    super('STORE_IO', `${WHAT[operation](path)}: ${describeCause(cause)}${operation === 'read' ? '' : '; nothing changed'}`, { cause });
+    this.errno = (cause as NodeJS.ErrnoException | undefined)?.code;
+  }
+}
