@@ -15,7 +15,7 @@
  */
 import type { InspectionEvent, Observer } from 'xstate';
 import { createAuthority, type Authority } from '../authority/index.js';
-import { LocalAuthority } from '../authority/local/index.js';
+import { LocalAuthority, type StoreHealth } from '../authority/local/index.js';
 import { acquireCredentialsHandle, freeCredentialsHandle, type CredentialHandle } from '../ntlm/server.js';
 import { RasSecurityHost } from '../ras/host.js';
 import type { Verifier } from '../ras/verify.js';
@@ -82,11 +82,12 @@ export class Gateway {
     this.log.info('gateway started', { source: this.source, lines: this.config.lines.map((l) => describeLine(l)) });
   }
 
-  /** Accounts in the local store (undefined for domain authorities). */
-  localAccounts(): { file: string; count: number } | undefined {
+  /** Accounts in the local store and whether it can be read (undefined for domain authorities). */
+  localAccounts(): { file: string; count: number; health: StoreHealth } | undefined {
     const a = this.authority;
     if (!(a instanceof LocalAuthority) || this.config.authority.type !== 'local') return undefined;
-    return { file: this.config.authority.file, count: a.store.list().length };
+    const health = a.health();
+    return { file: this.config.authority.file, count: health.accounts, health };
   }
 
   status(): { lines: LineStatus[]; calls: number } {

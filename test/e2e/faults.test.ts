@@ -6,7 +6,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer, type Socket } from 'node:net';
-import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { needs } from '../helpers/tools.js';
 import { freePort, waitFor } from '../helpers/net.js';
@@ -183,4 +183,25 @@ test('SIGKILL of the daemon mid-call, five times over: every restart serves, its
   }
   assert.ok(existsSync(lockFile), 'the last killed daemon left its lock (to be cleared by the next start)');
   assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
+});
+
+test('an account store the daemon cannot read: said plainly at start (not "no accounts yet"), and logins work once it is fixed and SIGHUP is sent', async () => {
+  const dir = join(tmp.dir, 'unreadable');
+  mkdirSync(join(dir, 'smbpasswd'), { recursive: true }); // a folder where the file should be
+  const port = await freePort();
+  const gw = await startGateway(`lines: [{ id: tcp0, listen: tcp://127.0.0.1:${port}, mode: raw }]\nauthority: { file: ./smbpasswd }\ndialogue: { failureDelaysSeconds: [0], maxAttempts: 1 }\nshutdown: { grace: 1 }\n`, { dir });
+  try {
+    await gw.waitLog((l) => l.message === 'the account store cannot be read: no one can log in until it can (fix it, then send SIGHUP)', 'the store problem logged');
+    await waitFor(() => gw.stderr.some((l) => /cannot read .*smbpasswd.*no one can log in/.test(l)), 'said on stderr');
+    assert.ok(!gw.stderr.some((l) => /no accounts yet/.test(l)), 'not mistaken for an empty store');
+    rmSync(join(dir, 'smbpasswd'), { recursive: true });
+    addUser(gw.config, 'ada', 'Ada-pw-1');
+    gw.signal('SIGHUP');
+    await gw.waitLog((l) => l.message === 'configuration reloaded', 'reloaded');
+    const c = new Caller(port);
+    await c.login('ada', 'Ada-pw-1');
+    await c.expect(/Login accepted/);
+  } finally {
+    assert.equal((await gw.stop()).code, 0, gw.stderr.join('\n'));
+  }
 });

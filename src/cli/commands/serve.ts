@@ -173,7 +173,10 @@ async function serve(loaded: LoadedConfig, logger: Logger, args: ServeArgs): Pro
     }
   }
   const accounts = gateway.localAccounts();
-  if (accounts && accounts.count === 0) process.stderr.write(firstStartHint(loaded, accounts.file));
+  if (accounts?.health.state === 'unreadable') {
+    log.error('the account store cannot be read: no one can log in until it can (fix it, then send SIGHUP)', { file: accounts.file, error: accounts.health.error });
+    process.stderr.write(`rasgate: ${accounts.health.error}: no one can log in until it can be read (fix it, then send SIGHUP)\n`);
+  } else if (accounts && accounts.count === 0) process.stderr.write(firstStartHint(loaded, accounts.file));
   const code = await stopped;
   // Whatever handle a library left open (a reconnecting WebSocket, ...) must not keep us alive.
   setTimeout(() => process.exit(code), 1000).unref();
