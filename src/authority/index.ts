@@ -3,7 +3,7 @@
  * an Authority. A small switch: each kind lives in its own folder.
  */
 import type { Authority } from './types.js';
-import type { Logger } from '../observe/logger.js';
+import type { Logger } from '../logging.js';
 import { OptionError } from '../errors.js';
 import { LocalAuthority } from './local/index.js';
 import { createLdapAuthority, type LdapAuthorityOptions } from './ldap/index.js';

@@ -9,7 +9,7 @@ import { callMachine, type CallEvent, type CallOutput, type CallResult, type Say
 import type { RasSecurityHost } from '../ras/host.js';
 import { SECURITYMSG_ERROR, SECURITYMSG_FAILURE, SECURITYMSG_SUCCESS, rasErrorName } from '../ras/codes.js';
 import type { CallChannel } from '../serial/types.js';
-import type { Logger } from '../observe/logger.js';
+import type { Logger } from '../logging.js';
 import type { Metrics } from '../observe/metrics.js';
 import { combineInspect } from '../observe/inspector.js';
 import { transitionLogger } from '../observe/transitions.js';

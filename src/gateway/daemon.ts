@@ -20,7 +20,7 @@ import { acquireCredentialsHandle, freeCredentialsHandle, type CredentialHandle 
 import { RasSecurityHost } from '../ras/host.js';
 import type { Verifier } from '../ras/verify.js';
 import { createLine, type CallChannel, type Line, type LineStatus } from '../serial/index.js';
-import type { Logger } from '../observe/logger.js';
+import type { Logger } from '../logging.js';
 import { Metrics } from '../observe/metrics.js';
 import { combineInspect } from '../observe/inspector.js';
 import { transitionLogger } from '../observe/transitions.js';

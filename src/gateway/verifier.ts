@@ -12,7 +12,7 @@ import type { Verifier, VerifyOutcome } from '../ras/verify.js';
 import { createClientContext } from '../ntlm/client.js';
 import { acceptSecurityContext, deleteSecurityContext, querySecurityContextToken, type CredentialHandle, type SecurityContext } from '../ntlm/server.js';
 import { ASC_REQ_CONNECTION, SECURITY_NATIVE_DREP, SEC_I_CONTINUE_NEEDED, statusName } from '../ntlm/constants.js';
-import type { Logger } from '../observe/logger.js';
+import type { Logger } from '../logging.js';
 import { errorSummary } from '../errors.js';
 import { ERROR_INTERNAL_ERROR, ERROR_NO_LOGON_SERVERS, FAILURE_RAS_ERROR, toVerifyOutcome } from './outcome.js';
 import { ERROR_REQUEST_TIMEOUT } from '../ras/codes.js';

@@ -4,7 +4,7 @@
  * context knows. No behaviour here.
  */
 import type { AccountInfo, Authority, DenyReason, RelayExchange } from '../authority/types.js';
-import type { Logger } from '../observe/logger.js';
+import type { Logger } from '../logging.js';
 import type { ResolvedNtlmPolicy } from './policy.js';
 
 /** The names the server announces in its CHALLENGE (TargetName and TargetInfo AV pairs). */

@@ -27,7 +27,7 @@ import { createActor, fromPromise, raise, type Actor, type InspectionEvent, type
 import { hostname } from 'node:os';
 import { askAuthorityFor, ntlmAcceptMachine, type LegEvent, type NtlmAcceptMachine, type NtlmAcceptResultEvent } from '../../machines/ntlmAccept.js';
 import type { Authority, DenyReason } from '../authority/types.js';
-import { nullLogger, type Logger } from '../observe/logger.js';
+import { nullLogger, type Logger } from '../logging.js';
 import { OptionError, RasgateError } from '../errors.js';
 import {
   ASC_REQ_ALLOCATE_MEMORY, ASC_REQ_CONNECTION, ASC_REQ_REPLAY_DETECT, ASC_REQ_SEQUENCE_DETECT, ASC_RET_ALLOCATED_MEMORY, ASC_RET_CONFIDENTIALITY,

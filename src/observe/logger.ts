@@ -10,7 +10,10 @@ import DailyRotateFile from 'winston-daily-rotate-file';
 import { StdoutTransport, guardStderr } from './stdout-transport.js';
 
 
-export type Logger = winston.Logger;
+/** The winston logger the daemon runs with; modules take the plain Logger interface (src/logging.ts). */
+export type WinstonLogger = winston.Logger;
+export type { Logger } from '../logging.js';
+export { nullLogger } from '../logging.js';
 
 /** Keys whose values are secrets wherever they appear (matched case-insensitively). */
 const SECRET_KEY = /pass(word)?|secret|nt_?hash|lm_?hash|hash$|token|session_?key|sessionbasekey|exportedsessionkey|^key$|challenge_?response|ntresponse|lmresponse|authenticate|negotiate|^challenge$|credentials/i;
@@ -109,7 +112,7 @@ export interface LoggerOptions {
   noStdout?: boolean;
 }
 
-export function createLogger(options: LoggerOptions = {}): Logger {
+export function createLogger(options: LoggerOptions = {}): WinstonLogger {
   const level = options.level ?? 'info';
   const modules = options.modules ?? {};
   const transports: winston.transport[] = [...(options.transports ?? [])];
@@ -154,7 +157,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 }
 
 /** End every transport (flushes files) and resolve when done or after `timeoutMs`. */
-export function closeLogger(logger: Logger, timeoutMs = 2000): Promise<void> {
+export function closeLogger(logger: WinstonLogger, timeoutMs = 2000): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(resolve, timeoutMs);
     t.unref?.();
@@ -166,9 +169,4 @@ export function closeLogger(logger: Logger, timeoutMs = 2000): Promise<void> {
     logger.on('error', () => {});
     logger.end();
   });
-}
-
-/** A logger that drops everything: the default for library use and unit tests. */
-export function nullLogger(): Logger {
-  return winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
 }

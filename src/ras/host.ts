@@ -14,7 +14,7 @@
  */
 import type { InspectionEvent, Observer } from 'xstate';
 import { errorSummary } from '../errors.js';
-import { nullLogger, type Logger } from '../observe/logger.js';
+import { nullLogger, type Logger } from '../logging.js';
 import type { CallChannel } from '../serial/types.js';
 import {
   ERROR_BUFFER_TOO_SMALL,

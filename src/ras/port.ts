@@ -5,7 +5,7 @@
  * with zero bytes when it passes. A receive that started always resolves (bytes, or zero bytes on
  * timeout / disconnection; getInfo() tells which); one that cannot start rejects with a RasError.
  */
-import type { Logger } from '../observe/logger.js';
+import type { Logger } from '../logging.js';
 import type { CallChannel, CallEndReason } from '../serial/types.js';
 import { printable } from '../terminal/output.js';
 import {

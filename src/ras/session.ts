@@ -13,7 +13,7 @@
 import { createActor, fromPromise, type Actor, type InspectionEvent, type Observer } from 'xstate';
 import { dialogueMachine, type DialogueEvent, type DialogueOutcome, type LoginField, type TellParams } from '../../machines/dialogue.js';
 import { errorStack, errorSummary } from '../errors.js';
-import type { Logger } from '../observe/logger.js';
+import type { Logger } from '../logging.js';
 import { LineDiscipline, type DisciplineEvent, type FieldMode } from '../terminal/discipline.js';
 import { crlf } from '../terminal/output.js';
 import { DNLEN, PENDING, PWLEN, UNLEN, rasErrorName } from './codes.js';

@@ -25,7 +25,7 @@
 import { EventEmitter } from 'node:events';
 import { createActor, fromCallback, fromPromise, type InspectionEvent, type SnapshotFrom } from 'xstate';
 import { lineMachine, type LineActor, type LineEvent, type LineModemEvent, type LineSettings } from '../../machines/line.js';
-import type { Logger } from '../observe/logger.js';
+import type { Logger } from '../logging.js';
 import { errorSummary } from '../errors.js';
 import { BasicCallChannel } from './call-channel.js';
 import { realClock, type LineClock } from './clock.js';

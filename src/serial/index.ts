@@ -4,7 +4,7 @@
  */
 import type { InspectionEvent } from 'xstate';
 import { OptionError } from '../errors.js';
-import type { Logger } from '../observe/logger.js';
+import type { Logger } from '../logging.js';
 import type { LineClock } from './clock.js';
 import { DeviceLine, type ModemSettings } from './device-line.js';
 import type { SerialSettings } from './modem-port.js';

@@ -11,7 +11,7 @@ import { realpath, readFile, unlink, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { SerialPortStream } from '@serialport/stream';
 import { autoDetect, type BindingInterface, type PortStatus } from '@serialport/bindings-cpp';
-import type { Logger } from '../observe/logger.js';
+import type { Logger } from '../logging.js';
 import { errorSummary } from '../errors.js';
 import { LineDisconnectedError, LineLockedError, LineOpenError } from './errors.js';
 import { HayesParser, type ModemEvent } from './hayes.js';

@@ -5,7 +5,7 @@
  * closing the connection is the caller hanging up, and our hang-up closes it.
  */
 import { createServer, type Server } from 'node:net';
-import type { Logger } from '../observe/logger.js';
+import type { Logger } from '../logging.js';
 import type { SimModem } from './sim-modem.js';
 
 const DIAL = /^DIAL(?:\s+(\S+))?(?:\s+(.+))?$/i;

@@ -8,7 +8,7 @@
  * serialport's BindingInterface; all timing runs on an injectable clock.
  */
 import type { Server } from 'node:net';
-import type { Logger } from '../observe/logger.js';
+import type { Logger } from '../logging.js';
 import { realClock, type LineClock } from './clock.js';
 import { serveFarSide } from './sim-far-side.js';
 

@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
-import type { Logger } from '../observe/logger.js';
+import type { Logger } from '../logging.js';
 import { errorSummary } from '../errors.js';
 import { LogThrottle } from '../observe/throttle.js';
 import { BasicCallChannel } from './call-channel.js';

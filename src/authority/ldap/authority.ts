@@ -18,7 +18,7 @@
  * the transport is an outage with the reason logged, never a denial.
  */
 import type { Authority, AuthorityVerdict, RelayExchange } from '../types.js';
-import { nullLogger, type Logger } from '../../observe/logger.js';
+import { nullLogger, type Logger } from '../../logging.js';
 import { errorSummary } from '../../errors.js';
 import { decodeAuthenticate, decodeChallenge, decodeNegotiate } from '../../ntlm/messages.js';
 import { AvId, NegotiateFlags } from '../../ntlm/constants.js';

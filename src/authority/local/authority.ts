@@ -9,8 +9,8 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Authority, AuthorityVerdict, ResponseCheck } from '../types.js';
-import type { Logger } from '../../observe/logger.js';
-import { nullLogger } from '../../observe/logger.js';
+import type { Logger } from '../../logging.js';
+import { nullLogger } from '../../logging.js';
 import { OptionError } from '../../errors.js';
 import { verifyNtlmV2 } from '../../ntlm/ntlmv2.js';
 import { verifyNtlmV1 } from './ntlmv1.js';

@@ -8,8 +8,8 @@
 import { closeSync, fchmodSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { Logger } from '../../observe/logger.js';
-import { nullLogger } from '../../observe/logger.js';
+import type { Logger } from '../../logging.js';
+import { nullLogger } from '../../logging.js';
 import { formatLine, parseLine, parseSmbpasswd, type LineProblem, type SmbpasswdEntry } from './smbpasswd.js';
 import { ASIDE_MARK, pidAlive, withFileLock, writeFully, type LockOptions } from './lock.js';
 import { StoreIoError } from './errors.js';

@@ -6,7 +6,7 @@
  */
 import type { Authority, AuthorityVerdict, ResponseCheck } from '../types.js';
 import { OptionError, errorSummary } from '../../errors.js';
-import { nullLogger, type Logger } from '../../observe/logger.js';
+import { nullLogger, type Logger } from '../../logging.js';
 import { NtlmAuthHelper } from './helper.js';
 import { denyReasonForStatus, encodeRequest } from './protocol.js';
 

@@ -7,7 +7,7 @@
  * timeout.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import type { Logger } from '../../observe/logger.js';
+import type { Logger } from '../../logging.js';
 import { RasgateError, errorSummary } from '../../errors.js';
 import { HelperAnswerParser, type HelperAnswer } from './protocol.js';
 

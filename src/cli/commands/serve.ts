@@ -6,7 +6,7 @@
  */
 import { ConfigError, formatIssue, formatTcpUrl, loadConfig, EMBEDDED_SOURCE, type LoadedConfig } from '../../gateway/config.js';
 import { Gateway } from '../../gateway/daemon.js';
-import { closeLogger, createLogger, type Logger } from '../../observe/logger.js';
+import { closeLogger, createLogger, type WinstonLogger } from '../../observe/logger.js';
 import { combineInspect, startInspector, type RunningInspector } from '../../observe/inspector.js';
 import { RecentCalls, gatewaySource, startConsole, type RunningConsole } from '../../observe/console/index.js';
 import type { InspectionEvent, Observer } from 'xstate';
@@ -80,7 +80,7 @@ export async function run(argv: string[]): Promise<number> {
   return serve(loaded, logger, args);
 }
 
-async function serve(loaded: LoadedConfig, logger: Logger, args: ServeArgs): Promise<number> {
+async function serve(loaded: LoadedConfig, logger: WinstonLogger, args: ServeArgs): Promise<number> {
   const log = logger.child({ area: 'gateway' });
   let inspector: RunningInspector | undefined;
   if (args.inspect !== undefined) {

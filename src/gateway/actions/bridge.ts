@@ -5,7 +5,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import type { CallChannel } from '../../serial/types.js';
-import type { Logger } from '../../observe/logger.js';
+import type { Logger } from '../../logging.js';
 import { formatTcpUrl, type TcpAddress } from '../config/address.js';
 import { BridgeConnectError } from './errors.js';
 

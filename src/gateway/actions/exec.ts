@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { CallChannel } from '../../serial/types.js';
-import type { Logger } from '../../observe/logger.js';
+import type { Logger } from '../../logging.js';
 import { ExecStartError } from './errors.js';
 
 export interface ExecOptions {

@@ -1,0 +1,32 @@
+/**
+ * What rasgate's modules need of a logger: four levels, one record with a chosen level, and
+ * child loggers that add fields (line, call, area). src/observe/logger.ts implements it with
+ * winston for the daemon; a library user may pass anything of this shape (pino, console
+ * wrappers), and importing the NTLM or RAS code loads no logging package.
+ */
+export type LogMeta = Record<string, unknown>;
+
+export interface Logger {
+  error(message: string, meta?: LogMeta): unknown;
+  warn(message: string, meta?: LogMeta): unknown;
+  info(message: string, meta?: LogMeta): unknown;
+  debug(message: string, meta?: LogMeta): unknown;
+  /** One record at `level` ('error' | 'warn' | 'info' | 'debug'). */
+  log(level: string, message: string, meta?: LogMeta): unknown;
+  /** A logger whose records all carry `meta`. */
+  child(meta: LogMeta): Logger;
+}
+
+const silent: Logger = {
+  error: () => undefined,
+  warn: () => undefined,
+  info: () => undefined,
+  debug: () => undefined,
+  log: () => undefined,
+  child: () => silent,
+};
+
+/** A logger that drops everything: the default for library use and unit tests. */
+export function nullLogger(): Logger {
+  return silent;
+}
