@@ -25,7 +25,7 @@ export type LoginField = 'user' | 'domain' | 'password';
 
 /** Timing and flow settings the machine reads (messages and prompts stay in src/ras). */
 export interface DialogueMachineConfig {
-  domainPrompt: DomainPromptMode;
+  askDomain: DomainPromptMode;
   defaultDomain: string;
   fieldTimeoutSeconds: number;
   fieldWarningSeconds: number;
@@ -207,7 +207,7 @@ export const dialogueMachine = setup({
               { guard: ({ event }) => event.user === '' && event.domain === undefined, target: 'username', reenter: true },
               {
                 guard: ({ context, event }) =>
-                  event.valid && (context.config.domainPrompt === 'always' || (context.config.domainPrompt === 'when-missing' && event.domain === undefined)),
+                  event.valid && (context.config.askDomain === 'always' || (context.config.askDomain === 'when-missing' && event.domain === undefined)),
                 target: 'domain',
                 actions: 'rememberUser',
               },

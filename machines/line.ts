@@ -44,6 +44,9 @@ export interface LineSettings {
   /** Wait after open before flushing (modems that print OK when DTR rises). */
   settleMs: number;
   maxInitFailures: number;
+  /** Wait before retrying a failed init chat: this times the failures so far, at most initRetryMaxMs. */
+  initRetryMs: number;
+  initRetryMaxMs: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
 }
@@ -150,7 +153,7 @@ export const lineMachine = setup({
     dtrDrop: ({ context }) => context.settings.dtrDropMs,
     guard: ({ context }) => context.settings.guardMs,
     settle: ({ context }) => context.settings.settleMs,
-    initRetry: ({ context }) => Math.min(1000 * context.initFailures, 5000),
+    initRetry: ({ context }) => Math.min(context.settings.initRetryMs * context.initFailures, context.settings.initRetryMaxMs),
     backoff: ({ context }) => Math.min(context.settings.backoffBaseMs * 2 ** Math.max(0, context.attempt - 1), context.settings.backoffMaxMs),
   },
 }).createMachine({

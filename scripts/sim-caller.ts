@@ -10,7 +10,7 @@
  */
 import { connect } from 'node:net';
 import { parseArgs } from 'node:util';
-import { parseListen } from '../src/serial/index.js';
+import { parseTcpUrl } from '../src/options/address.js';
 
 const { values } = parseArgs({
   options: {
@@ -24,7 +24,12 @@ const { values } = parseArgs({
   },
 });
 
-const { host, port } = parseListen(values.to!, '--to');
+const target = parseTcpUrl(values.to!);
+if (!target) {
+  process.stderr.write(`sim-caller: --to ${values.to} is not tcp://HOST:PORT\n`);
+  process.exit(2);
+}
+const { host, port } = target;
 const socket = connect(port, host);
 let seen = '';
 const steps: Array<{ prompt: RegExp; answer: () => string; label: string }> = [

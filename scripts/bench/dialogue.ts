@@ -20,6 +20,7 @@ import { pathToFileURL } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { RasSecurityHost } from '../../src/ras/host.js';
+import { resolveDialogueOptions } from '../../src/ras/options.js';
 import { BasicCallChannel } from '../../src/serial/call-channel.js';
 import { LineDiscipline } from '../../src/terminal/discipline.js';
 
@@ -51,7 +52,7 @@ function call(): BenchCall {
 }
 
 function newHost(): RasSecurityHost {
-  return new RasSecurityHost({ verifier: () => new Promise(() => {}), dialogue: { banner: 'rasgate \\l \\d \\t\n' } });
+  return new RasSecurityHost({ verifier: () => new Promise(() => {}), dialogue: resolveDialogueOptions({ banner: 'rasgate \\l \\d \\t\n' }) });
 }
 
 /** Collect garbage between phases so one phase's garbage does not land in the next one's p99. */

@@ -1,42 +1,31 @@
 /**
- * createAuthority(config, deps): the one place that turns the `authority:` config section into
- * an Authority. A small switch: each kind lives in its own folder.
+ * createAuthority(config, deps): the one place that turns the `authority:` settings into an
+ * Authority. `config` is checked against the one description of the settings
+ * (src/authority/options.ts), so a library caller may pass partial settings as in YAML.
  */
 import type { Authority } from './types.js';
 import type { Logger } from '../logging.js';
-import { OptionError } from '../errors.js';
+import { resolveOptions, type Input } from '../options/fields.js';
 import { LocalAuthority } from './local/index.js';
-import { createLdapAuthority, type LdapAuthorityOptions } from './ldap/index.js';
-import { createWinbindAuthority, type WinbindAuthorityOptions } from './winbind/index.js';
+import { createLdapAuthority } from './ldap/index.js';
+import { createWinbindAuthority } from './winbind/index.js';
+import { authorityField, type AuthorityConfig } from './options.js';
 
 export type { Authority } from './types.js';
-
-export interface LocalAuthorityConfig {
-  type: 'local';
-  /** smbpasswd-format file. Default ./var/smbpasswd. */
-  file?: string;
-  /** NetBIOS domain for local accounts. Default: host name upper-cased (see defaultLocalDomain). */
-  domain?: string;
-  /** Accept NTLMv1 responses (crackable). Default false. */
-  allowNtlmV1?: boolean;
-}
-
-/** Other kinds ('ldap', 'winbind') are added here by their owners. */
-export type AuthorityConfig = LocalAuthorityConfig | { type: string; [key: string]: unknown };
+export { authorityField, type AuthorityConfig } from './options.js';
 
 export interface AuthorityDeps {
   logger?: Logger;
 }
 
-export async function createAuthority(config: AuthorityConfig, deps: AuthorityDeps = {}): Promise<Authority> {
-  switch (config.type) {
-    case 'local': {
-      const c = config as LocalAuthorityConfig;
-      return new LocalAuthority({ file: c.file ?? 'var/smbpasswd', domain: c.domain, allowNtlmV1: c.allowNtlmV1, logger: deps.logger });
-    }
-    case 'ldap': return createLdapAuthority(config as unknown as LdapAuthorityOptions, { logger: deps.logger });
-    case 'winbind': return createWinbindAuthority(config as unknown as WinbindAuthorityOptions, { logger: deps.logger });
-    default:
-      throw new OptionError('authority.type', `"${config.type}" is not a known authority (local, ldap, winbind)`);
+export async function createAuthority(config: Input<AuthorityConfig> & { type?: string }, deps: AuthorityDeps = {}): Promise<Authority> {
+  const c = resolveOptions(authorityField, config, 'authority');
+  switch (c.type) {
+    case 'local':
+      return new LocalAuthority({ ...c, logger: deps.logger });
+    case 'ldap':
+      return createLdapAuthority(c, { logger: deps.logger });
+    case 'winbind':
+      return createWinbindAuthority(c, { logger: deps.logger });
   }
 }

@@ -4,6 +4,7 @@
  */
 export * from './config/schema.js';
 export * from './config/load.js';
-export { parseTcpUrl, formatTcpUrl, type TcpAddress } from './config/address.js';
-export { formatIssue, type ConfigIssue, type DocRow } from './config/fields.js';
+export { hostIssues } from './config/host-checks.js';
+export { parseTcpUrl, formatTcpUrl, type TcpAddress } from '../options/address.js';
+export { formatIssue, type ConfigIssue, type DocRow } from '../options/fields.js';
 export { summarize, describeLine, describeAction } from './config/summary.js';

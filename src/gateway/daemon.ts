@@ -13,6 +13,7 @@
  *    removed or changed lines stop answering and are released when their last call ends; new
  *    lines start. An invalid file is logged and ignored: the running configuration stays.
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { InspectionEvent, Observer } from 'xstate';
 import { createAuthority, type Authority } from '../authority/index.js';
 import { LocalAuthority, type StoreHealth } from '../authority/local/index.js';
@@ -25,9 +26,8 @@ import { Metrics } from '../observe/metrics.js';
 import { combineInspect } from '../observe/inspector.js';
 import { transitionLogger } from '../observe/transitions.js';
 import { errorSummary } from '../errors.js';
-import { loadConfigFile, EMBEDDED_SOURCE, formatIssue, ConfigError, type LoadedConfig, type LineConfig, type RasgateConfig } from './config.js';
+import { loadConfigFile, hostIssues, EMBEDDED_SOURCE, formatIssue, ConfigError, type LoadedConfig, type LineConfig, type RasgateConfig } from './config.js';
 import { describeLine } from './config/summary.js';
-import { authorityConfig, dialogueOptions, serialLineConfig, transportKey } from './mapping.js';
 import { createGatewayVerifier } from './verifier.js';
 import { startCall, type CallSummary, type RunningCall } from './call-runner.js';
 
@@ -44,7 +44,6 @@ export interface GatewayOptions {
 
 interface LineEntry {
   config: LineConfig;
-  key: string;
   line: Line;
   calls: Set<RunningCall>;
   retiring: boolean;
@@ -108,6 +107,8 @@ export class Gateway {
     if (this.source !== EMBEDDED_SOURCE) {
       try {
         next = loadConfigFile(this.source).config;
+        const host = hostIssues(next);
+        if (host.length) throw new ConfigError(this.source, host);
       } catch (err) {
         const issues = err instanceof ConfigError ? err.issues.map(formatIssue) : [errorSummary(err).message];
         this.log.error('reload refused: configuration invalid, keeping the running one', { source: this.source, issues });
@@ -116,7 +117,7 @@ export class Gateway {
     }
     const prev = this.config;
     this.config = next;
-    if (JSON.stringify(prev.authority) !== JSON.stringify(next.authority)) {
+    if (!isDeepStrictEqual(prev.authority, next.authority)) {
       const old = { authority: this.authority, credential: this.credential };
       try {
         await this.openAuthority(next);
@@ -136,11 +137,11 @@ export class Gateway {
         this.log.error('reload: authority reload failed', { error: errorSummary(err) });
       }
     }
-    if (JSON.stringify(prev.dialogue) !== JSON.stringify(next.dialogue)) this.host = this.makeHost(next);
+    if (!isDeepStrictEqual(prev.dialogue, next.dialogue)) this.host = this.makeHost(next);
     const wanted = new Map(next.lines.filter((l) => l.enabled).map((l) => [l.id, l]));
     for (const [id, entry] of this.lines) {
       const l = wanted.get(id);
-      if (l && transportKey(l) === entry.key) {
+      if (l && sameTransport(l, entry.config)) {
         entry.config = l; // action / ppp apply to new calls
         wanted.delete(id);
       } else {
@@ -181,7 +182,7 @@ export class Gateway {
   }
 
   private async openAuthority(config: RasgateConfig): Promise<void> {
-    const authority = await createAuthority(authorityConfig(config.authority), { logger: this.o.logger.child({ area: 'authority' }) });
+    const authority = await createAuthority(config.authority, { logger: this.o.logger.child({ area: 'authority' }) });
     const credential = acquireCredentialsHandle({ authority, logger: this.o.logger.child({ area: 'ntlm' }) });
     this.authority = authority;
     this.credential = credential;
@@ -201,7 +202,7 @@ export class Gateway {
     const inspect = combineInspect(dialogueLog, this.o.inspect);
     return new RasSecurityHost({
       verifier: this.verifier,
-      dialogue: dialogueOptions(config.dialogue),
+      dialogue: config.dialogue,
       logger: this.o.logger.child({ area: 'dialogue' }),
       ...(inspect ? { inspect: (ev: InspectionEvent) => inspect.next?.(ev) } : {}),
     });
@@ -217,12 +218,12 @@ export class Gateway {
       : undefined;
     const inspect = config.kind === 'device' ? combineInspect(machineLog, this.o.inspect) : undefined;
     try {
-      line = createLine(serialLineConfig(config), { logger: this.o.logger.child({ area: 'line', machine: 'line' }), ...(inspect ? { inspect: (ev: InspectionEvent) => inspect.next?.(ev) } : {}) });
+      line = createLine(config, { logger: this.o.logger.child({ area: 'line' }), ...(inspect ? { inspect: (ev: InspectionEvent) => inspect.next?.(ev) } : {}) });
     } catch (err) {
       this.log.error('line not created', { line: config.id, error: errorSummary(err) });
       return false;
     }
-    const entry: LineEntry = { config, key: transportKey(config), line, calls: new Set(), retiring: false };
+    const entry: LineEntry = { config, line, calls: new Set(), retiring: false };
     line.on('error', (err: unknown) => this.log.error('line error', { line: config.id, error: errorSummary(err) }));
     line.on('state', (s: LineStatus) => {
       if (config.kind === 'tcp' && this.config.log.transitions && s.state !== entry.lastState) {
@@ -295,4 +296,11 @@ function idleLoop(machine: string, from: string | undefined, to: string): boolea
 /** Transition log for dialogue actors: ids from the dialogue's context (lineId, callId). */
 function dialogueTransitions(logger: Logger, metrics: Metrics): Observer<InspectionEvent> {
   return transitionLogger({ logger, idsFromContext: true, onTransition: () => metrics.transitions++ });
+}
+
+/** A line keeps running across a reload when everything but what follows a login is the same. */
+function sameTransport(a: LineConfig, b: LineConfig): boolean {
+  const { action: _a, ppp: _p, ...ta } = a;
+  const { action: _b, ppp: _q, ...tb } = b;
+  return isDeepStrictEqual(ta, tb);
 }

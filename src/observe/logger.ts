@@ -73,13 +73,12 @@ const journaldPrefix = (line: string, level: string) => `<${SYSLOG_PRIORITY[leve
 const LEVEL_RANK: Record<string, number> = { error: 0, warn: 1, info: 2, http: 3, verbose: 4, debug: 5, silly: 6 };
 
 /**
- * Per-module levels: a record passes if its level is within its module's level (or the
- * global one). The module is the record's `area` (set by the gateway on child loggers) or
- * else its `module`.
+ * Per-area levels: a record passes if its level is within its area's level (or the global
+ * one). The area is the record's `area` field (src/logging.ts LOG_AREAS).
  */
 const moduleLevels = (global: string, modules: Record<string, string>) =>
   winston.format((info) => {
-    const area = (info.area ?? info.module) as string | undefined;
+    const area = info.area as string | undefined;
     const limit = (area !== undefined && modules[area]) || global;
     return (LEVEL_RANK[info.level] ?? 2) <= (LEVEL_RANK[limit] ?? 2) ? info : false;
   });

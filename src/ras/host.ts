@@ -48,7 +48,7 @@ export type DialogueStarter = (host: RasSecurityHost, port: RasPort) => { stop()
 export interface RasSecurityHostOptions {
   /** Checks typed credentials (src/ras/verify.ts). Required by the built-in dialogue. */
   verifier?: Verifier;
-  /** Prompts, messages, timeouts, attempts (defaults in src/ras/options.ts). */
+  /** Prompts, messages, timeouts, attempts: resolveDialogueOptions({ ... }) completes a partial set (defaults in src/ras/options.ts). Default: all defaults. */
   dialogue?: DialogueOptions;
   /** Default: a silent logger. */
   logger?: Logger;
@@ -89,7 +89,7 @@ export class RasSecurityHost {
   private readonly maxQueuedBytes: number;
 
   constructor(options: RasSecurityHostOptions = {}) {
-    this.logger = (options.logger ?? nullLogger()).child({ module: 'dialogue' });
+    this.logger = (options.logger ?? nullLogger()).child({ area: 'dialogue' });
     this.timers = options.timers ?? nodeTimers;
     this.maxQueuedBytes = options.maxQueuedBytes ?? PORT_INPUT_LIMIT;
     if (options.startDialogue) this.startDialogue = options.startDialogue;
@@ -97,7 +97,7 @@ export class RasSecurityHost {
       const verifier = options.verifier;
       if (!verifier) throw new TypeError('"verifier" is required (or "startDialogue")');
       const deps = {
-        options: resolveDialogueOptions(options.dialogue),
+        options: options.dialogue ?? resolveDialogueOptions(),
         verifier,
         logger: options.logger ?? nullLogger(),
         now: options.now ?? (() => new Date()),

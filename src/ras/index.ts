@@ -4,7 +4,7 @@ export { RasSecurityHost, MIN_DIALOGUE_BUFFER, DEFAULT_DIALOGUE_BUFFER } from '.
 export type { RasSecurityHostOptions, DialogueStarter } from './host.js';
 export { RasPort, END_REASON_ERRORS } from './port.js';
 export { resolveDialogueOptions, DEFAULT_DENIED_MESSAGES } from './options.js';
-export type { DialogueOptions, DialogueMessages, ResolvedDialogueOptions } from './options.js';
+export type { DialogueOptions, DialogueMessages } from './options.js';
 export { securityMessageFor, securityMessageProblem } from './message.js';
 export { expandIssue } from './issue.js';
 export { parseLogin } from './login.js';

@@ -1,65 +1,12 @@
-/** Options of the login dialogue, their defaults, and validation (bad options fail with the key named). */
-import type { DomainPromptMode, DialogueMachineConfig } from '../../machines/dialogue.js';
+/**
+ * Options of the login dialogue: each key's type, default and meaning, described once. The
+ * gateway's YAML `dialogue:` section is this description (plus the gateway's own messages);
+ * library users resolve partial options with resolveDialogueOptions().
+ */
+import type { DialogueMachineConfig } from '../../machines/dialogue.js';
 import type { DenyReason } from '../authority/types.js';
-import { OptionError } from '../errors.js';
+import { bool, dict, list, num, obj, oneOf, resolveOptions, str, type Infer, type Input } from '../options/fields.js';
 import { DNLEN } from './codes.js';
-
-export interface DialogueMessages {
-  /** After a wrong user name or password. Default 'Login incorrect'. */
-  failure?: string;
-  /** When the authority cannot be reached. Default 'Service unavailable, please try again later'. */
-  error?: string;
-  /** When a field or the whole login timed out. Default 'Login timed out'. */
-  timeout?: string;
-  /** Before a field times out; `{seconds}` is replaced. Default 'Please answer within {seconds} seconds'. */
-  fieldWarning?: string;
-  /** Before the login time ends; `{seconds}` is replaced. Default 'Login time ends in {seconds} seconds'. */
-  loginWarning?: string;
-  /** After a successful login. Default '' (nothing). */
-  success?: string;
-  /** A policy refusal without a more specific message. Default 'Access denied'. */
-  denied?: string;
-  /** Per DenyReason; defaults in DEFAULT_DENIED_MESSAGES. A verifier's own message wins. */
-  deniedReasons?: Partial<Record<DenyReason, string>>;
-}
-
-export interface DialogueOptions {
-  /** Issue text before the first prompt, with escapes (src/ras/issue.ts). Default '' (none). */
-  banner?: string;
-  /** Default 'login: '. */
-  userPrompt?: string;
-  /** Default 'Password: '. */
-  passwordPrompt?: string;
-  /** Default 'Domain: '. */
-  domainPrompt?: string;
-  /** When to ask for the domain (after the user name, before the password). Default 'never'. */
-  askDomain?: DomainPromptMode;
-  /** Domain used when none is typed. Default ''. At most DNLEN (15) characters. */
-  defaultDomain?: string;
-  /** Split `DOMAIN\user` and `user@DOMAIN` at the user-name prompt. Default true. */
-  splitDomainForms?: boolean;
-  /** Seconds from a field's prompt to its Enter; 0 = no limit. Default 60. */
-  fieldTimeoutSeconds?: number;
-  /** Warn this many seconds before a field times out; 0 = no warning. Default 10. */
-  fieldWarningSeconds?: number;
-  /** Seconds for the whole login (mgetty login-time); 0 = no limit. Default 240. */
-  loginTimeoutSeconds?: number;
-  /** Warn this many seconds before the login time ends; 0 = no warning. Default 60. */
-  loginWarningSeconds?: number;
-  /** A caller who has sent nothing at all since the call began is let go after this long; 0 = never. Default 30. */
-  idleTimeoutSeconds?: number;
-  /** Failed attempts before SECURITYMSG_FAILURE. Default 3. */
-  maxAttempts?: number;
-  /** Pause after the 1st, 2nd, ... failure (the last value repeats). Default [1, 2, 4]. */
-  failureDelaysSeconds?: number[];
-  /** Echo this string per password character; '' echoes nothing. Default ''. */
-  passwordMask?: string;
-  /** Strip bit 7 of input and send 7-bit output. Default false. */
-  sevenBit?: boolean;
-  /** Ring the bell when a field is full (not in the password field). Default false. */
-  bellOnOverflow?: boolean;
-  messages?: DialogueMessages;
-}
 
 export const DEFAULT_DENIED_MESSAGES: Record<DenyReason, string> = {
   'bad-credentials': 'Login incorrect',
@@ -74,74 +21,56 @@ export const DEFAULT_DENIED_MESSAGES: Record<DenyReason, string> = {
   'not-member': 'Access denied',
 };
 
-export interface ResolvedDialogueOptions {
-  machine: DialogueMachineConfig;
-  banner: string;
-  prompts: { user: string; password: string; domain: string };
-  splitDomainForms: boolean;
-  passwordMask: string;
-  sevenBit: boolean;
-  bellOnOverflow: boolean;
-  messages: Required<Omit<DialogueMessages, 'deniedReasons'>> & { deniedReasons: Record<string, string> };
+const DENY_REASONS = Object.keys(DEFAULT_DENIED_MESSAGES) as DenyReason[];
+
+const message = <const D extends string>(doc: string, def: D) => str({ doc, default: def, empty: true });
+const seconds = <const D extends number>(doc: string, def: D) => num({ doc, default: def, min: 0, max: 86_400, unit: 'seconds' });
+
+/** What the dialogue says; the gateway adds its own (src/gateway/config/schema.ts). */
+export const dialogueMessageFields = {
+  failure: message('after a wrong user name or password', 'Login incorrect'),
+  error: message('when the authority cannot be reached', 'Service unavailable, please try again later'),
+  timeout: message('when a field or the whole login timed out', 'Login timed out'),
+  fieldWarning: message('before a field times out; `{seconds}` is replaced', 'Please answer within {seconds} seconds'),
+  loginWarning: message('before the login time ends; `{seconds}` is replaced', 'Login time ends in {seconds} seconds'),
+  success: message('after a successful login', ''),
+  denied: message('a policy refusal without a more specific message', 'Access denied'),
+  deniedReasons: dict(message('', ''), { doc: `per refusal reason (${DENY_REASONS.join(', ')}); the defaults are DEFAULT_DENIED_MESSAGES in src/ras/options.ts`, default: {}, keys: DENY_REASONS, keyName: 'reason' }),
+};
+
+export const dialogueFields = {
+  banner: message('sent when the call is answered; escapes \\l line, \\L device, \\C call, \\d date, \\t time, \\N caller number, \\n caller name, \\b speed', ''),
+  userPrompt: message('user name prompt', 'login: '),
+  passwordPrompt: message('password prompt (typed characters are never echoed)', 'Password: '),
+  domainPrompt: message('domain prompt', 'Domain: '),
+  askDomain: oneOf(['never', 'always', 'when-missing'], { doc: 'ask for the domain after the user name, before the password (`DOMAIN\\user` and `user@domain` always work)', default: 'never' }),
+  defaultDomain: str({ doc: "domain used when none is typed (empty: the authority's own); at most 15 characters", default: '', empty: true, check: (v) => (v.length <= DNLEN ? undefined : `must be at most ${DNLEN} characters (DNLEN)`) }),
+  splitDomainForms: bool({ doc: 'split `DOMAIN\\user` and `user@DOMAIN` at the user name prompt', default: true }),
+  fieldTimeoutSeconds: seconds("from a field's prompt to its Enter (0 = no limit)", 60),
+  fieldWarningSeconds: seconds('warn this long before a field times out (0 = no warning)', 10),
+  loginTimeoutSeconds: seconds('the whole login, all attempts (mgetty login-time; 0 = no limit)', 240),
+  loginWarningSeconds: seconds('warn this long before the login time ends (0 = no warning)', 60),
+  idleTimeoutSeconds: seconds('a caller who has sent nothing at all since the call began is let go after this long (0 = never); keeps silent connections from holding a line for the whole field timeout', 30),
+  maxAttempts: num({ doc: 'failed attempts before the call is refused', default: 3, min: 1, max: 20, integer: true }),
+  failureDelaysSeconds: list(num({ doc: '', min: 0, max: 600, unit: 'seconds' }), { doc: 'pause after the 1st, 2nd, ... failure (the last value repeats)', default: [1, 2, 4], maxItems: 20 }),
+  passwordMask: message('echoed per password character (empty: nothing)', ''),
+  sevenBit: bool({ doc: 'strip bit 7 of input and send 7-bit output', default: false }),
+  bellOnOverflow: bool({ doc: 'ring the bell when a field is full (not in the password field)', default: false }),
+  messages: obj(dialogueMessageFields, { doc: 'what the caller is told', defaultEmpty: true }),
+};
+
+export const dialogueOptionsField = obj(dialogueFields, { doc: 'the login dialogue', defaultEmpty: true });
+
+/** The dialogue's options, every key present (what the session and the machine read). */
+export type DialogueOptions = Infer<typeof dialogueFields>;
+export type DialogueMessages = DialogueOptions['messages'];
+
+/** The machine's input: its own part of the options, as they are (no copy, no renaming). */
+export function machineConfig(o: DialogueOptions): DialogueMachineConfig {
+  return o;
 }
 
-function seconds(key: string, value: number | undefined, fallback: number): number {
-  const v = value ?? fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new OptionError(key, 'must be a number of seconds >= 0');
-  return v;
-}
-
-function text(key: string, value: string | undefined, fallback: string): string {
-  const v = value ?? fallback;
-  if (typeof v !== 'string') throw new OptionError(key, 'must be a string');
-  return v;
-}
-
-/** Fill in defaults and check every option; throws OptionError naming the key. */
-export function resolveDialogueOptions(o: DialogueOptions = {}, keyPrefix = 'dialogue'): ResolvedDialogueOptions {
-  const k = (name: string) => `${keyPrefix}.${name}`;
-  const askDomain = o.askDomain ?? 'never';
-  if (!['never', 'always', 'when-missing'].includes(askDomain)) throw new OptionError(k('askDomain'), "must be 'never', 'always' or 'when-missing'");
-  const defaultDomain = text(k('defaultDomain'), o.defaultDomain, '');
-  if (defaultDomain.length > DNLEN) throw new OptionError(k('defaultDomain'), `must be at most ${DNLEN} characters`);
-  const maxAttempts = o.maxAttempts ?? 3;
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new OptionError(k('maxAttempts'), 'must be an integer >= 1');
-  const delays = o.failureDelaysSeconds ?? [1, 2, 4];
-  if (!Array.isArray(delays)) throw new OptionError(k('failureDelaysSeconds'), 'must be a list of seconds');
-  delays.forEach((d, i) => seconds(`${k('failureDelaysSeconds')}[${i}]`, d, 0));
-  const m = o.messages ?? {};
-  const mk = (name: string) => `${k('messages')}.${name}`;
-  return {
-    machine: {
-      domainPrompt: askDomain,
-      defaultDomain,
-      fieldTimeoutSeconds: seconds(k('fieldTimeoutSeconds'), o.fieldTimeoutSeconds, 60),
-      fieldWarningSeconds: seconds(k('fieldWarningSeconds'), o.fieldWarningSeconds, 10),
-      loginTimeoutSeconds: seconds(k('loginTimeoutSeconds'), o.loginTimeoutSeconds, 240),
-      loginWarningSeconds: seconds(k('loginWarningSeconds'), o.loginWarningSeconds, 60),
-      idleTimeoutSeconds: seconds(k('idleTimeoutSeconds'), o.idleTimeoutSeconds, 30),
-      maxAttempts,
-      failureDelaysSeconds: [...delays],
-    },
-    banner: text(k('banner'), o.banner, ''),
-    prompts: {
-      user: text(k('userPrompt'), o.userPrompt, 'login: '),
-      password: text(k('passwordPrompt'), o.passwordPrompt, 'Password: '),
-      domain: text(k('domainPrompt'), o.domainPrompt, 'Domain: '),
-    },
-    splitDomainForms: o.splitDomainForms ?? true,
-    passwordMask: text(k('passwordMask'), o.passwordMask, ''),
-    sevenBit: o.sevenBit ?? false,
-    bellOnOverflow: o.bellOnOverflow ?? false,
-    messages: {
-      failure: text(mk('failure'), m.failure, 'Login incorrect'),
-      error: text(mk('error'), m.error, 'Service unavailable, please try again later'),
-      timeout: text(mk('timeout'), m.timeout, 'Login timed out'),
-      fieldWarning: text(mk('fieldWarning'), m.fieldWarning, 'Please answer within {seconds} seconds'),
-      loginWarning: text(mk('loginWarning'), m.loginWarning, 'Login time ends in {seconds} seconds'),
-      success: text(mk('success'), m.success, ''),
-      denied: text(mk('denied'), m.denied, 'Access denied'),
-      deniedReasons: { ...DEFAULT_DENIED_MESSAGES, ...(m.deniedReasons ?? {}) },
-    },
-  };
+/** Fill in defaults and check every option; throws OptionError naming the key (`dialogue.KEY`). */
+export function resolveDialogueOptions(o: Input<DialogueOptions> = {}, keyPrefix = 'dialogue'): DialogueOptions {
+  return resolveOptions(dialogueOptionsField, o, keyPrefix);
 }

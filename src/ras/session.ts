@@ -20,7 +20,8 @@ import { DNLEN, PENDING, PWLEN, UNLEN, rasErrorName } from './codes.js';
 import { expandIssue } from './issue.js';
 import { parseLogin } from './login.js';
 import { securityMessageFor } from './message.js';
-import type { ResolvedDialogueOptions } from './options.js';
+import { DEFAULT_DENIED_MESSAGES, machineConfig, type DialogueOptions } from './options.js';
+import type { DenyReason } from '../authority/types.js';
 import type { RasPort } from './port.js';
 import type { CallChannel } from '../serial/types.js';
 import type { CompletionDetail, PortHandle, SecurityMessage, Timers } from './types.js';
@@ -34,7 +35,7 @@ export interface SessionHost {
 }
 
 export interface SessionDeps {
-  options: ResolvedDialogueOptions;
+  options: DialogueOptions;
   verifier: Verifier;
   logger: Logger;
   now: () => Date;
@@ -65,7 +66,7 @@ export class DialogueSession {
   ) {
     const o = deps.options;
     this.discipline = new LineDiscipline({ sevenBit: o.sevenBit, bellOnOverflow: o.bellOnOverflow });
-    this.log = deps.logger.child({ module: 'dialogue', line: port.channel.lineId, call: port.channel.callId, port: port.handle });
+    this.log = deps.logger.child({ area: 'dialogue', line: port.channel.lineId, call: port.channel.callId, port: port.handle });
   }
 
   /** Start the machine and the receive loop; returns at once. */
@@ -73,7 +74,7 @@ export class DialogueSession {
     const { channel } = this.port;
     const inspect = this.deps.inspectCall?.(channel) ?? this.deps.inspect;
     const actor = createActor(this.machine(), {
-      input: { config: this.deps.options.machine, lineId: channel.lineId, callId: channel.callId },
+      input: { config: machineConfig(this.deps.options), lineId: channel.lineId, callId: channel.callId },
       // Only when given: an explicit `clock: undefined` would replace xstate's default clock.
       ...(this.deps.timers ? { clock: this.deps.timers as never } : {}),
       ...(inspect ? { inspect } : {}),
@@ -139,7 +140,7 @@ export class DialogueSession {
       this.port.flushInput();
     }
     this.field = field;
-    this.write(crlf(o.prompts[field], { sevenBit: o.sevenBit }));
+    this.write(crlf(promptOf(o, field), { sevenBit: o.sevenBit }));
     this.discipline.setField(this.modeFor(field));
     if (!this.feeding && this.discipline.pending > 0) queueMicrotask(() => this.input(Buffer.alloc(0)));
   }
@@ -161,7 +162,7 @@ export class DialogueSession {
         this.say(`\n${text}\n`);
         // Show the prompt again with what was typed so far (nothing of a hidden password).
         if (this.field && this.discipline.fieldOpen) {
-          this.say(o.prompts[this.field]);
+          this.say(promptOf(o, this.field));
           this.write(this.discipline.redraw());
         }
         return;
@@ -170,7 +171,7 @@ export class DialogueSession {
         if (m.timeout) this.say(`\n${m.timeout}\n`);
         return;
       case 'denied': {
-        const text = p.text ?? (p.reason !== undefined ? m.deniedReasons[p.reason] : undefined) ?? m.denied;
+        const text = p.text ?? (p.reason !== undefined ? m.deniedReasons[p.reason] ?? DEFAULT_DENIED_MESSAGES[p.reason as DenyReason] : undefined) ?? m.denied;
         if (text) this.say(`${text}\n`);
         return;
       }
@@ -329,4 +330,9 @@ export class DialogueSession {
     if (wasStopped) return;
     this.host.complete(securityMessageFor({ kind: 'error', user: '', domain: '', detail: 'dialogue machine failed' }, this.port.handle), { crashed: true });
   }
+}
+
+/** A field's prompt text. */
+function promptOf(o: DialogueOptions, field: LoginField): string {
+  return field === 'user' ? o.userPrompt : field === 'domain' ? o.domainPrompt : o.passwordPrompt;
 }

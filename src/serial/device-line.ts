@@ -1,26 +1,7 @@
 /**
  * A modem on a serial device, as a Line: machines/line.ts orchestrates, this file supplies
- * the real work (ModemPort I/O, DTR, DCD, calls) and maps the machine to LineStatus.
- *
- * Config shape (the gateway maps YAML to DeviceLineConfig; see also src/serial/index.ts):
- *
- *   lines:
- *     - id: modem0
- *       device: /dev/serial/by-id/usb-USRobotics_56K-if00   # symlinks resolved, logged
- *       baudRate: 115200          # default 115200
- *       dataBits: 8               # 5|6|7|8, default 8
- *       parity: none              # none|even|odd|mark|space, default none
- *       stopBits: 1               # 1|1.5|2, default 1
- *       rtscts: true              # default true
- *       modem:                    # every key optional, defaults below (ModemSettings)
- *         init: [ATZ, ATE0V1Q0&C1&D2S0=0]
- *         callerId: AT+VCID=1     # sent after init; omit to leave caller ID off
- *         answerOnRing: 2
- *         allow: ['555*']         # caller numbers; * and ? wildcards, or /regex/
- *         deny: [P, O]            # P private, O unavailable
- *     - id: rehearsal
- *       device: sim://demo        # the simulated modem called "demo" (src/serial/sim-modem.ts);
- *                                 # same settings, no hardware: rehearse a configuration, demos
+ * the real work (ModemPort I/O, DTR, DCD, calls) and maps the machine to LineStatus. Its
+ * options are the device line's config (src/serial/options.ts: every key, default and doc).
  */
 import { EventEmitter } from 'node:events';
 import { createActor, fromCallback, fromPromise, type InspectionEvent, type SnapshotFrom } from 'xstate';
@@ -31,73 +12,39 @@ import { BasicCallChannel } from './call-channel.js';
 import { realClock, type LineClock } from './clock.js';
 import { ModemPort, type SerialSettings } from './modem-port.js';
 import { openAdvice } from './open-advice.js';
+import type { DeviceLineConfig, ModemSettings } from './options.js';
 import { LogThrottle } from '../observe/throttle.js';
 import type { CallerId, Line, LineState, LineStatus } from './types.js';
 
-/** Modem behaviour of a device line. Every key is optional. */
-export interface ModemSettings {
-  /** Init chat, each command must answer OK. Default ['ATZ', 'ATE0V1Q0&C1&D2S0=0']. */
-  init?: string[];
-  /** Command enabling caller ID, appended to the init chat, e.g. 'AT+VCID=1' or 'AT#CID=1'. Default none. */
-  callerId?: string;
-  /** Answer on this RING. Default 1; use >= 2 with caller ID (it arrives after the first RING). */
-  answerOnRing?: number;
-  /** Only these caller numbers are answered (`*`, `?` wildcards or `/regex/`). Default: everyone. */
-  allow?: string[];
-  /** These caller numbers are never answered; checked first. Default none. */
-  deny?: string[];
-  /** Seconds from ATA to CONNECT before giving up. Default 80 (mgetty). */
-  answerTimeoutSeconds?: number;
-  /** Discard input after CONNECT until it was quiet this long. Default 300 ms (mgetty). */
-  quietMs?: number;
-  /** Send `AT` when idle this often; 0 = never. Default 60 s. */
-  healthCheckSeconds?: number;
-  /** Wait for each chat answer. Default 5000 ms. */
-  chatTimeoutMs?: number;
-  /** A ringing call is over without a RING for this long. Default 8000 ms. */
-  ringTimeoutMs?: number;
-  /** Poll DCD during a call this often. Default 1000 ms. */
-  dcdPollMs?: number;
-  /** DTR low time for hang-up, at least 500. Default 700 ms. */
-  dtrDropMs?: number;
-  /** +++ guard time. Default 1100 ms (S12=50 is 1 s). */
-  guardMs?: number;
-  /** Wait after open before flushing. Default 200 ms. */
-  settleMs?: number;
-  /** Failed init chats before the device is reopened. Default 3. */
-  maxInitFailures?: number;
-  /** First reopen delay, doubled per attempt. Default 1000 ms. */
-  reopenBaseMs?: number;
-  /** Longest reopen delay. Default 30000 ms. */
-  reopenMaxMs?: number;
-}
-
-export interface DeviceLineOptions extends SerialSettings {
-  id: string;
-  modem?: ModemSettings;
+export interface DeviceLineDeps {
   logger: Logger;
   /** Default real time; tests pass a SimulatedClock (also used by the machine). */
   clock?: LineClock;
   /** Receives the line machine's inspection events (observe/ bridges them to logs or the inspector). */
   inspect?: (event: InspectionEvent) => void;
+  /** Serial port tuning and test bindings. */
+  serial?: Pick<SerialSettings, 'maxWriteQueue' | 'binding'>;
 }
 
-export function lineSettings(m: ModemSettings = {}): LineSettings {
+/** The machine's timings, in its own units (milliseconds), from the modem settings. */
+export function lineSettings(m: ModemSettings): LineSettings {
   return {
-    initChat: [...(m.init ?? ['ATZ', 'ATE0V1Q0&C1&D2S0=0']), ...(m.callerId ? [m.callerId] : [])],
-    chatTimeoutMs: m.chatTimeoutMs ?? 5000,
-    answerOnRing: Math.max(1, m.answerOnRing ?? 1),
-    ringTimeoutMs: m.ringTimeoutMs ?? 8000,
-    answerTimeoutMs: (m.answerTimeoutSeconds ?? 80) * 1000,
-    quietMs: m.quietMs ?? 300,
-    healthIntervalMs: (m.healthCheckSeconds ?? 60) * 1000,
-    dcdPollMs: m.dcdPollMs ?? 1000,
-    dtrDropMs: Math.max(500, m.dtrDropMs ?? 700),
-    guardMs: m.guardMs ?? 1100,
-    settleMs: m.settleMs ?? 200,
-    maxInitFailures: m.maxInitFailures ?? 3,
-    backoffBaseMs: m.reopenBaseMs ?? 1000,
-    backoffMaxMs: m.reopenMaxMs ?? 30_000,
+    initChat: [...m.init, ...(m.callerId ? [m.callerId] : [])],
+    chatTimeoutMs: m.chatTimeoutMs,
+    answerOnRing: m.answerOnRing,
+    ringTimeoutMs: m.ringTimeoutMs,
+    answerTimeoutMs: m.answerTimeoutSeconds * 1000,
+    quietMs: m.quietMs,
+    healthIntervalMs: m.healthCheckSeconds * 1000,
+    dcdPollMs: m.dcdPollMs,
+    dtrDropMs: m.dtrDropMs,
+    guardMs: m.guardMs,
+    settleMs: m.settleMs,
+    maxInitFailures: m.maxInitFailures,
+    initRetryMs: m.initRetryMs,
+    initRetryMaxMs: m.initRetryMaxMs,
+    backoffBaseMs: m.reopenBaseMs,
+    backoffMaxMs: m.reopenMaxMs,
   };
 }
 
@@ -108,7 +55,7 @@ function patternMatches(pattern: string, value: string): boolean {
 }
 
 /** mgetty-like decision: deny wins; with an allow list, an unknown number is not answered. */
-export function callerAllowed(callerId: CallerId, allow: string[] = [], deny: string[] = []): boolean {
+export function callerAllowed(callerId: CallerId, allow: readonly string[] = [], deny: readonly string[] = []): boolean {
   const n = callerId.number;
   if (n !== undefined && deny.some((p) => patternMatches(p, n))) return false;
   if (allow.length === 0) return true;
@@ -146,15 +93,15 @@ export class DeviceLine extends EventEmitter implements Line {
   /** The same failure, retried with backoff, is logged again at most every ten minutes. */
   private readonly openFailures: LogThrottle;
 
-  constructor(private readonly options: DeviceLineOptions) {
+  constructor(private readonly config: DeviceLineConfig, deps: DeviceLineDeps) {
     super();
-    this.id = options.id;
-    this.log = options.logger.child({ line: options.id, machine: 'line' });
-    this.port = new ModemPort(options, this.log);
-    const clock = options.clock ?? realClock;
+    this.id = config.id;
+    this.log = deps.logger.child({ line: config.id, area: 'line' });
+    this.port = new ModemPort({ path: config.device, baudRate: config.baudRate, dataBits: config.dataBits, parity: config.parity, stopBits: config.stopBits, rtscts: config.rtscts, lockDir: config.lockDir, ...deps.serial }, this.log);
+    const clock = deps.clock ?? realClock;
     this.openFailures = new LogThrottle(this.log, 10 * 60_000, () => clock.now());
     const port = this.port;
-    const modem = options.modem ?? {};
+    const modem = config.modem;
     const machine = lineMachine.provide({
       actors: {
         openDevice: fromPromise(async () => {
@@ -210,14 +157,14 @@ export class DeviceLine extends EventEmitter implements Line {
         },
         // A lock, a missing device or a permission can be put right while we wait (a getty
         // stopped, an adapter plugged in, a udev rule): only a device that can never work fails.
-        fatalOpenError: ({ event }) => openAdvice((event as { error?: unknown }).error, this.options.path).hopeless,
+        fatalOpenError: ({ event }) => openAdvice((event as { error?: unknown }).error, this.config.device).hopeless,
       },
     });
     this.actor = createActor(machine, {
       input: { settings: lineSettings(modem) },
       clock,
       // Transitions are logged by whoever observes the machine (the gateway's transition log).
-      ...(options.inspect ? { inspect: options.inspect } : {}),
+      ...(deps.inspect ? { inspect: deps.inspect } : {}),
     });
     this.actor.subscribe({
       next: (s) => this.onSnapshot(s),
@@ -293,9 +240,9 @@ export class DeviceLine extends EventEmitter implements Line {
   private openFailed(err: unknown): void {
     this.lastOpenError = err;
     this.failedOpens++;
-    const advice = openAdvice(err, this.options.path);
+    const advice = openAdvice(err, this.config.device);
     this.openFailures.note('error', advice.cause, advice.hopeless ? 'cannot open the device: the line is out of service' : 'cannot open the device: retrying with backoff', {
-      device: this.options.path,
+      device: this.config.device,
       cause: advice.cause,
       fix: advice.fix,
       error: errorSummary(err).message,

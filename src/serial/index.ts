@@ -1,50 +1,24 @@
 /**
- * Lines from configuration: `createLine(config, deps)` returns a TCP line or a modem line
- * (a real device or the simulated modem). The gateway maps YAML onto LineConfig.
+ * Lines from configuration: `createLine(config, deps)` returns a TCP line or a modem line (a
+ * real device or the simulated modem). `config` is the parsed line (src/serial/options.ts:
+ * the gateway's config schema, or resolveLineOptions() for a library caller): it is not
+ * checked again here.
  */
 import type { InspectionEvent } from 'xstate';
-import { OptionError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import type { LineClock } from './clock.js';
-import { DeviceLine, type ModemSettings } from './device-line.js';
-import type { SerialSettings } from './modem-port.js';
+import { DeviceLine } from './device-line.js';
+import type { LineConfig } from './options.js';
 import { TcpLine } from './tcp-line.js';
 import type { Line } from './types.js';
-import { parseSimPath } from './sim-binding.js';
 import { simModem } from './sim-modem.js';
 
 export type { Line, CallChannel, LineStatus, LineState, CallerId, CallEndReason } from './types.js';
-export type { ModemSettings } from './device-line.js';
+export type { LineConfig, TcpLineConfig, DeviceLineConfig, ModemSettings } from './options.js';
+export { resolveLineOptions, resolveTcpLine, resolveDeviceLine, resolveModemSettings, lineField, tcpLineFields, deviceLineFields, modemFields, LINE_ID } from './options.js';
 export { DeviceLine } from './device-line.js';
 export { TcpLine } from './tcp-line.js';
 export { SimModem, simModem, findSimModem, removeSimModem } from './sim-modem.js';
-
-/**
- * One line of the configuration. Exactly one of `listen` or `device`. The serial keys
- * (baudRate, dataBits, parity, stopBits, rtscts, lockDir) apply to modem lines and are
- * documented, with their defaults, on SerialSettings.
- */
-export interface LineConfig extends Pick<SerialSettings, 'baudRate' | 'dataBits' | 'parity' | 'stopBits' | 'rtscts' | 'lockDir'> {
-  /** Line name in logs, status and call IDs (`<id>-<n>`). Required; letters, digits, `-`, `_`, `.`. */
-  id: string;
-  /** TCP line: `tcp://HOST:PORT` (IPv6 as `tcp://[::1]:2323`). Each connection is one call. */
-  listen?: string;
-  /** TCP line: 'telnet' (default) answers option negotiation; 'raw' passes bytes untouched. */
-  mode?: 'telnet' | 'raw';
-  /** TCP line: most calls at once, excess told busy. Default 0 = no limit (modem lines: always 1). */
-  maxCalls?: number;
-  /** TCP line: most calls at once from one address. Default 0 = no limit. */
-  maxCallsPerSource?: number;
-  /**
-   * Modem line: serial device path (`/dev/ttyS0`, `/dev/serial/by-id/...`, symlinks resolved),
-   * or `sim://NAME` for the simulated Hayes modem NAME (demos, rehearsing a configuration);
-   * `sim://NAME?far=tcp://127.0.0.1:2424` also lets callers dial it over TCP
-   * (scripts/sim-caller.ts; first line `DIAL <number> [name]`).
-   */
-  device?: string;
-  /** Modem line: Hayes behaviour, see ModemSettings (every key optional with documented defaults). */
-  modem?: ModemSettings;
-}
 
 export interface LineDeps {
   logger: Logger;
@@ -54,82 +28,12 @@ export interface LineDeps {
   inspect?: (event: InspectionEvent) => void;
 }
 
-const TCP_URL = /^tcp:\/\/(\[[0-9a-fA-F:.]+\]|[^:/[\]]+):(\d{1,5})$/;
-
-/** Parse `tcp://HOST:PORT`. */
-export function parseListen(listen: string, key = 'listen'): { host: string; port: number } {
-  const m = TCP_URL.exec(listen);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || port > 65535) throw new OptionError(key, `must look like tcp://HOST:PORT, got ${JSON.stringify(listen)}`);
-  return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
-}
-
-function check(cond: boolean, key: string, message: string): void {
-  if (!cond) throw new OptionError(key, message);
-}
-
-function validateModem(m: ModemSettings, prefix: string): void {
-  const positive = (k: keyof ModemSettings, min = 0) => {
-    const v = m[k];
-    if (v !== undefined) check(typeof v === 'number' && Number.isFinite(v) && v >= min, `${prefix}.${k}`, `must be a number >= ${min}`);
-  };
-  if (m.init !== undefined) check(Array.isArray(m.init) && m.init.length > 0 && m.init.every((s) => typeof s === 'string' && /^AT/i.test(s)), `${prefix}.init`, 'must be a non-empty list of AT commands');
-  if (m.callerId !== undefined) check(typeof m.callerId === 'string' && /^AT/i.test(m.callerId), `${prefix}.callerId`, 'must be an AT command, e.g. AT+VCID=1');
-  positive('answerOnRing', 1);
-  for (const k of ['answerTimeoutSeconds', 'quietMs', 'healthCheckSeconds', 'chatTimeoutMs', 'ringTimeoutMs', 'dcdPollMs', 'dtrDropMs', 'guardMs', 'settleMs', 'maxInitFailures', 'reopenBaseMs', 'reopenMaxMs'] as const) positive(k);
-  for (const k of ['allow', 'deny'] as const) {
-    const list = m[k];
-    if (list !== undefined) check(Array.isArray(list) && list.every((s) => typeof s === 'string' && s.length > 0), `${prefix}.${k}`, 'must be a list of numbers or patterns');
-  }
-}
-
-/** Build a line from its configuration; bad options throw OptionError naming the key. */
+/** Build a line from its parsed configuration. */
 export function createLine(config: LineConfig, deps: LineDeps): Line {
-  check(typeof config.id === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(config.id), 'id', 'must be 1-64 letters, digits, "-", "_" or "."');
-  check((config.listen === undefined) !== (config.device === undefined), 'listen', 'give exactly one of "listen" or "device"');
-  if (config.listen !== undefined) {
-    const { host, port } = parseListen(config.listen);
-    check(config.mode === undefined || config.mode === 'telnet' || config.mode === 'raw', 'mode', 'must be "telnet" or "raw"');
-    check(config.maxCalls === undefined || (Number.isInteger(config.maxCalls) && config.maxCalls >= 0), 'maxCalls', 'must be an integer >= 0');
-    check(config.maxCallsPerSource === undefined || (Number.isInteger(config.maxCallsPerSource) && config.maxCallsPerSource >= 0), 'maxCallsPerSource', 'must be an integer >= 0');
-    return new TcpLine({
-      id: config.id,
-      host,
-      port,
-      mode: config.mode ?? 'telnet',
-      maxCalls: config.maxCalls ?? 0,
-      maxCallsPerSource: config.maxCallsPerSource ?? 0,
-      logger: deps.logger,
-      ...(deps.clock ? { clock: deps.clock } : {}),
-    });
+  if (config.kind === 'tcp') return new TcpLine(config, { logger: deps.logger, ...(deps.clock ? { clock: deps.clock } : {}) });
+  if (config.simulated) {
+    const modem = simModem(config.simulated.name, deps.clock ? { clock: deps.clock } : {});
+    if (config.simulated.far) modem.listenFarSide(config.simulated.far, deps.logger);
   }
-  const device = config.device!;
-  check(typeof device === 'string' && device.length > 0 && (device.startsWith('/') || device.startsWith('sim://')), 'device', 'must be an absolute device path or sim://NAME');
-  check(config.baudRate === undefined || (Number.isInteger(config.baudRate) && config.baudRate > 0), 'baudRate', 'must be a positive integer');
-  check(config.dataBits === undefined || [5, 6, 7, 8].includes(config.dataBits), 'dataBits', 'must be 5, 6, 7 or 8');
-  check(config.parity === undefined || ['none', 'even', 'odd', 'mark', 'space'].includes(config.parity), 'parity', 'must be none, even, odd, mark or space');
-  check(config.stopBits === undefined || [1, 1.5, 2].includes(config.stopBits), 'stopBits', 'must be 1, 1.5 or 2');
-  check(config.rtscts === undefined || typeof config.rtscts === 'boolean', 'rtscts', 'must be true or false');
-  check(config.mode === undefined && config.maxCalls === undefined && config.maxCallsPerSource === undefined, 'mode', '"mode", "maxCalls" and "maxCallsPerSource" apply to TCP lines only');
-  if (config.modem !== undefined) validateModem(config.modem, 'modem');
-  if (device.startsWith('sim://')) {
-    const { name, far } = parseSimPath(device);
-    check(/^[A-Za-z0-9_.-]+$/.test(name), 'device', 'sim://NAME: NAME must be letters, digits, "-", "_" or "."');
-    const modem = simModem(name, deps.clock ? { clock: deps.clock } : {});
-    if (far) modem.listenFarSide(parseListen(far, 'device'), deps.logger);
-  }
-  return new DeviceLine({
-    id: config.id,
-    path: device,
-    ...(config.baudRate !== undefined ? { baudRate: config.baudRate } : {}),
-    ...(config.dataBits !== undefined ? { dataBits: config.dataBits } : {}),
-    ...(config.parity !== undefined ? { parity: config.parity } : {}),
-    ...(config.stopBits !== undefined ? { stopBits: config.stopBits } : {}),
-    ...(config.rtscts !== undefined ? { rtscts: config.rtscts } : {}),
-    ...(config.lockDir !== undefined ? { lockDir: config.lockDir } : {}),
-    ...(config.modem !== undefined ? { modem: config.modem } : {}),
-    logger: deps.logger,
-    ...(deps.clock ? { clock: deps.clock } : {}),
-    ...(deps.inspect ? { inspect: deps.inspect } : {}),
-  });
+  return new DeviceLine(config, { logger: deps.logger, ...(deps.clock ? { clock: deps.clock } : {}), ...(deps.inspect ? { inspect: deps.inspect } : {}) });
 }

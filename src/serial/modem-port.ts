@@ -16,32 +16,20 @@ import { errorSummary } from '../errors.js';
 import { LineDisconnectedError, LineLockedError, LineOpenError } from './errors.js';
 import { HayesParser, type ModemEvent } from './hayes.js';
 import { SIM_PREFIX, SimModemBinding } from './sim-binding.js';
+import type { DeviceLineConfig } from './options.js';
 
 export type InputMode = 'command' | 'quiet' | 'data';
 
 /** Bytes queued to a serial device (flow control held off, a wedged modem) before output is dropped. */
 export const SERIAL_WRITE_LIMIT = 64 * 1024;
 
-export interface SerialSettings {
-  /** Device path; `/dev/serial/by-id/...` symlinks are resolved; `sim://NAME` picks a simulated modem. */
-  path: string;
-  /** Default 115200 (the DTE rate; modems adapt). */
-  baudRate?: number;
-  /** Default 8. */
-  dataBits?: 5 | 6 | 7 | 8;
-  /** Default 'none'. */
-  parity?: 'none' | 'even' | 'odd' | 'mark' | 'space';
-  /** Default 1. */
-  stopBits?: 1 | 1.5 | 2;
-  /** RTS/CTS hardware flow control. Default true (what modems want). */
-  rtscts?: boolean;
-  /** Directory of UUCP LCK..name files to honour. Default /var/lock. */
-  lockDir?: string;
+/** The serial side of a device line: its config keys (defaults in src/serial/options.ts), resolved. */
+export type SerialSettings = { path: string } & Pick<DeviceLineConfig, 'baudRate' | 'dataBits' | 'parity' | 'stopBits' | 'rtscts' | 'lockDir'> & {
   /** Bytes queued to the device before further output is dropped. Default SERIAL_WRITE_LIMIT. */
   maxWriteQueue?: number;
   /** Binding override (tests). Default: the simulated modem for sim://, else the platform binding. */
   binding?: BindingInterface;
-}
+};
 
 /** Read a UUCP lock file: PID as ASCII (HDB, 10 chars) or a 4-byte binary int (old style). */
 export function parseUucpLock(bytes: Buffer): number | undefined {
@@ -123,11 +111,11 @@ export class ModemPort extends EventEmitter {
     const port = new SerialPortStream({
       binding,
       path: device,
-      baudRate: s.baudRate ?? 115200,
-      dataBits: s.dataBits ?? 8,
-      parity: s.parity ?? 'none',
-      stopBits: s.stopBits ?? 1,
-      rtscts: s.rtscts ?? true,
+      baudRate: s.baudRate,
+      dataBits: s.dataBits,
+      parity: s.parity,
+      stopBits: s.stopBits,
+      rtscts: s.rtscts,
       autoOpen: false,
     });
     await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve()))).catch((err: unknown) => {
@@ -153,7 +141,7 @@ export class ModemPort extends EventEmitter {
   private uucpLockFile(device: string): string {
     // ttyS0 for /dev/ttyS0; pts_5 for /dev/pts/5 (a lock name has no slash)
     const name = device.startsWith('/dev/') ? device.slice(5).replace(/\//g, '_') : basename(device);
-    return `${this.settings.lockDir ?? '/var/lock'}/LCK..${name}`;
+    return `${this.settings.lockDir}/LCK..${name}`;
   }
 
   /**

@@ -11,7 +11,7 @@ import type { SimModem } from './sim-modem.js';
 const DIAL = /^DIAL(?:\s+(\S+))?(?:\s+(.+))?$/i;
 
 export function serveFarSide(modem: SimModem, at: { host: string; port: number }, logger: Logger): Server {
-  const log = logger.child({ module: 'sim-far-side', modem: modem.name });
+  const log = logger.child({ area: 'line', modem: modem.name });
   const server = createServer((socket) => {
     socket.on('error', () => undefined);
     let head = '';

@@ -8,6 +8,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../logging.js';
 import { errorSummary } from '../errors.js';
 import { LogThrottle } from '../observe/throttle.js';
+import { formatTcpUrl } from '../options/address.js';
+import type { TcpLineConfig } from './options.js';
 import { BasicCallChannel } from './call-channel.js';
 import { realClock, type LineClock } from './clock.js';
 import { LineOpenError } from './errors.js';
@@ -15,22 +17,13 @@ import { TelnetSession } from './telnet.js';
 import { Opt } from './telnet-codes.js';
 import type { Line, LineState, LineStatus } from './types.js';
 
-export interface TcpLineOptions {
-  id: string;
-  host: string;
-  port: number;
-  /** 'telnet' (default) or 'raw'. */
-  mode?: 'telnet' | 'raw';
-  /** Most calls at once; excess connections are told busy and closed. Default 0 = no limit. */
-  maxCalls?: number;
-  /** Most calls at once from one address; excess connections are told so and closed. Default 0 = no limit. */
-  maxCallsPerSource?: number;
+export interface TcpLineDeps {
+  logger: Logger;
+  clock?: LineClock;
   /** Bytes queued to a caller that does not read before we cut it off. Default WRITE_QUEUE_LIMIT. */
   maxWriteQueue?: number;
   /** How long to wait for the client's answer to WILL ECHO before handing out the call. Default 500 ms. */
   negotiationMs?: number;
-  logger: Logger;
-  clock?: LineClock;
 }
 
 /** Bytes queued to one caller (telnet replies included) before a caller who does not read is cut off. */
@@ -61,11 +54,11 @@ export class TcpLine extends EventEmitter implements Line {
   private readonly log: Logger;
   private readonly refusals: LogThrottle;
 
-  constructor(private readonly options: TcpLineOptions) {
+  constructor(private readonly config: TcpLineConfig, private readonly deps: TcpLineDeps) {
     super();
-    this.id = options.id;
-    this.clock = options.clock ?? realClock;
-    this.log = options.logger.child({ line: options.id, module: 'tcp-line' });
+    this.id = config.id;
+    this.clock = deps.clock ?? realClock;
+    this.log = deps.logger.child({ line: config.id, area: 'line' });
     this.refusals = new LogThrottle(this.log, 60_000, () => this.clock.now());
   }
 
@@ -89,15 +82,15 @@ export class TcpLine extends EventEmitter implements Line {
     return new Promise((resolve, reject) => {
       server.once('error', (err) => {
         this.server = undefined;
-        const e = new LineOpenError(`tcp://${this.options.host}:${this.options.port}`, err.message, { cause: err });
+        const e = new LineOpenError(formatTcpUrl(this.config.listen), err.message, { cause: err });
         this.lastError = e.message;
         this.setState('failed');
         reject(e);
       });
-      server.listen(this.options.port, this.options.host, () => {
+      server.listen(this.config.listen.port, this.config.listen.host, () => {
         server.removeAllListeners('error');
         server.on('error', (err) => this.log.error('listener error', { error: errorSummary(err) }));
-        this.log.info('listening', { listen: `tcp://${this.options.host}:${this.port}`, mode: this.options.mode ?? 'telnet' });
+        this.log.info('listening', { listen: formatTcpUrl({ host: this.config.listen.host, port: this.port ?? this.config.listen.port }), mode: this.config.mode });
         this.setState('idle');
         resolve();
       });
@@ -137,12 +130,12 @@ export class TcpLine extends EventEmitter implements Line {
   private accept(socket: Socket): void {
     const peer = `tcp://${socket.remoteFamily === 'IPv6' ? `[${socket.remoteAddress}]` : socket.remoteAddress}:${socket.remotePort}`;
     const source = sourceAddress(socket);
-    const max = this.options.maxCalls ?? 0;
+    const max = this.config.maxCalls;
     if (max > 0 && this.calls.size >= max) {
       this.refuse(socket, 'busy', 'BUSY: all lines in use, try again later', { peer, activeCalls: this.calls.size });
       return;
     }
-    const perSourceMax = this.options.maxCallsPerSource ?? 0;
+    const perSourceMax = this.config.maxCallsPerSource;
     const fromSource = this.perSource.get(source) ?? 0;
     if (perSourceMax > 0 && fromSource >= perSourceMax) {
       this.refuse(socket, 'too many calls from one address', 'BUSY: too many calls from your address, try again later', { peer, fromSource });
@@ -151,8 +144,8 @@ export class TcpLine extends EventEmitter implements Line {
     this.perSource.set(source, fromSource + 1);
     const callId = `${this.id}-${++this.callCount}`;
     const log = this.log.child({ call: callId });
-    const telnet = (this.options.mode ?? 'telnet') === 'telnet' ? new TelnetSession() : undefined;
-    const maxQueue = this.options.maxWriteQueue ?? WRITE_QUEUE_LIMIT;
+    const telnet = this.config.mode === 'telnet' ? new TelnetSession() : undefined;
+    const maxQueue = this.deps.maxWriteQueue ?? WRITE_QUEUE_LIMIT;
     let negotiated = !telnet;
     let emitted = false;
     let cutOff = false;
@@ -225,7 +218,7 @@ export class TcpLine extends EventEmitter implements Line {
 
     if (telnet) {
       toCaller(telnet.start());
-      this.clock.setTimeout(emitCall, this.options.negotiationMs ?? 500);
+      this.clock.setTimeout(emitCall, this.deps.negotiationMs ?? 500);
     } else emitCall();
   }
 }

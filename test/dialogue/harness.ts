@@ -33,7 +33,7 @@ export function machineHarness(config: Partial<DialogueMachineConfig> = {}) {
   });
   const actor = createActor(machine, {
     clock,
-    input: { config: { ...resolveDialogueOptions().machine, ...config }, lineId: 'tty0', callId: 'tty0-1' },
+    input: { config: { ...resolveDialogueOptions(), ...config }, lineId: 'tty0', callId: 'tty0-1' },
   });
   const errors: unknown[] = [];
   actor.subscribe({ error: (e) => errors.push(e) });

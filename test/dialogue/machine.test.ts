@@ -154,7 +154,7 @@ describe('dialogue machine', () => {
     for (const [state, go] of Object.entries(reach)) {
       for (const reason of ['carrier-lost', 'device-lost'] as CallEndReason[]) {
         test(`${state}: ${reason}`, async () => {
-          const h = machineHarness({ domainPrompt: 'when-missing' });
+          const h = machineHarness({ askDomain: 'when-missing' });
           await go(h);
           assert.equal(h.state, `session.${state}`);
           h.actor.send({ type: 'CARRIER_LOST', reason });
@@ -167,7 +167,7 @@ describe('dialogue machine', () => {
         });
       }
       test(`${state}: END`, async () => {
-        const h = machineHarness({ domainPrompt: 'when-missing' });
+        const h = machineHarness({ askDomain: 'when-missing' });
         await go(h);
         h.actor.send({ type: 'END' });
         assert.equal(h.state, 'ended');
@@ -209,14 +209,14 @@ describe('dialogue machine', () => {
 
   describe('domain', () => {
     test('typed with the user name: no prompt', async () => {
-      const h = machineHarness({ domainPrompt: 'when-missing', defaultDomain: 'DEF' });
+      const h = machineHarness({ askDomain: 'when-missing', defaultDomain: 'DEF' });
       h.actor.send({ type: 'USER', user: 'bob', domain: 'DOM', valid: true });
       assert.equal(h.state, 'session.password');
       h.actor.send({ type: 'PASSWORD', password: 'x' });
       assert.equal(h.calls[0].input.domain, 'DOM');
     });
     test('when-missing: prompted; an empty answer takes the default', () => {
-      const h = machineHarness({ domainPrompt: 'when-missing', defaultDomain: 'DEF' });
+      const h = machineHarness({ askDomain: 'when-missing', defaultDomain: 'DEF' });
       h.actor.send({ type: 'USER', user: 'bob', valid: true });
       assert.equal(h.state, 'session.domain');
       assert.equal(h.log.at(-1), 'prompt:domain');
@@ -225,14 +225,14 @@ describe('dialogue machine', () => {
       assert.equal(h.calls[0].input.domain, 'DEF');
     });
     test('when-missing: the answer wins', () => {
-      const h = machineHarness({ domainPrompt: 'when-missing', defaultDomain: 'DEF' });
+      const h = machineHarness({ askDomain: 'when-missing', defaultDomain: 'DEF' });
       h.actor.send({ type: 'USER', user: 'bob', valid: true });
       h.actor.send({ type: 'DOMAIN', domain: 'OTHER' });
       h.actor.send({ type: 'PASSWORD', password: 'x' });
       assert.equal(h.calls[0].input.domain, 'OTHER');
     });
     test('always: prompted even when typed; empty keeps the typed one', () => {
-      const h = machineHarness({ domainPrompt: 'always', defaultDomain: 'DEF' });
+      const h = machineHarness({ askDomain: 'always', defaultDomain: 'DEF' });
       h.actor.send({ type: 'USER', user: 'bob', domain: 'TYPED', valid: true });
       assert.equal(h.state, 'session.domain');
       h.actor.send({ type: 'DOMAIN', domain: '' });
@@ -240,7 +240,7 @@ describe('dialogue machine', () => {
       assert.equal(h.calls[0].input.domain, 'TYPED');
     });
     test('never: the default domain, no prompt', () => {
-      const h = machineHarness({ domainPrompt: 'never', defaultDomain: 'DEF' });
+      const h = machineHarness({ askDomain: 'never', defaultDomain: 'DEF' });
       h.actor.send({ type: 'USER', user: 'bob', valid: true });
       assert.equal(h.state, 'session.password');
       h.actor.send({ type: 'PASSWORD', password: 'x' });

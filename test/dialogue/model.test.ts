@@ -128,7 +128,7 @@ describe('dialogue machine against its abstract model (xstate/graph)', () => {
   for (const path of paths) {
     test(path.description, async () => {
       // No login time limit here: paths are long; the login timer has its own tests.
-      const h = machineHarness({ domainPrompt: 'when-missing', maxAttempts: MAX_ATTEMPTS, loginTimeoutSeconds: 0, failureDelaysSeconds: [1, 4] });
+      const h = machineHarness({ askDomain: 'when-missing', maxAttempts: MAX_ATTEMPTS, loginTimeoutSeconds: 0, failureDelaysSeconds: [1, 4] });
       assert.equal(h.state, REAL.username);
       for (const step of path.steps) {
         if ((step.event.type as string) === 'xstate.init') continue;

@@ -6,7 +6,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer, type Socket } from 'node:net';
-import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { needs } from '../helpers/tools.js';
 import { freePort, waitFor } from '../helpers/net.js';
@@ -157,10 +157,11 @@ test('SIGKILL of the daemon mid-call, five times over: every restart serves, its
   const port = await freePort();
   const yaml = `lines:\n  - { id: dev0, device: ${ptyLink}, lockDir: ./lock, modem: { reopenBaseMs: 500 } }\n  - { id: tcp0, listen: tcp://127.0.0.1:${port}, mode: raw }\nauthority: { file: ./smbpasswd }\nshutdown: { grace: 1 }\n`;
   const names = ['ada', 'bob', 'cy', 'dee', 'eve'];
+  writeFileSync(join(dir, 'rasgate.yaml'), yaml);
   for (let round = 0; round < 5; round++) {
+    addUser(join(dir, 'rasgate.yaml'), names[round]!, `${names[round]}-Pw-${round}`);
     const gw = await startGateway(yaml, { dir });
     try {
-      addUser(gw.config, names[round]!, `${names[round]}-Pw-${round}`);
       await gw.waitLog((l) => l.message === 'device open' && l.line === 'dev0', 'the device opened', 20_000);
       if (round > 0) assert.ok(gw.logs.some((l) => l.message === 'stale UUCP lock ignored'), `round ${round}: the dead daemon's lock was recognised as stale`);
       assert.equal(Number(readFileSync(lockFile, 'latin1').trim()), gw.proc.pid, 'our own lock, with our PID');
@@ -185,19 +186,19 @@ test('SIGKILL of the daemon mid-call, five times over: every restart serves, its
   assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
 });
 
-test('an account store the daemon cannot read: said plainly at start (not "no accounts yet"), and logins work once it is fixed and SIGHUP is sent', async () => {
+test('an account store that cannot be read: serve refuses to start naming it, as check-config does; fixed, it starts and logins work', async () => {
   const dir = join(tmp.dir, 'unreadable');
   mkdirSync(join(dir, 'smbpasswd'), { recursive: true }); // a folder where the file should be
   const port = await freePort();
-  const gw = await startGateway(`lines: [{ id: tcp0, listen: tcp://127.0.0.1:${port}, mode: raw }]\nauthority: { file: ./smbpasswd }\ndialogue: { failureDelaysSeconds: [0], maxAttempts: 1 }\nshutdown: { grace: 1 }\n`, { dir });
+  const yaml = `lines: [{ id: tcp0, listen: tcp://127.0.0.1:${port}, mode: raw }]\nauthority: { file: ./smbpasswd }\ndialogue: { failureDelaysSeconds: [0], maxAttempts: 1 }\nshutdown: { grace: 1 }\n`;
+  const refused = await startGateway(yaml, { dir, waitStarted: false });
+  const r = await refused.exited;
+  assert.equal(r.code, 1);
+  assert.ok(refused.stderr.some((l) => /authority\.file: cannot read .*smbpasswd/.test(l)), refused.stderr.join('\n'));
+  assert.ok(!refused.stderr.some((l) => /no accounts yet/.test(l)), 'not mistaken for an empty store');
+  rmSync(join(dir, 'smbpasswd'), { recursive: true });
+  const gw = await startGateway(yaml, { dir, users: [['ada', 'Ada-pw-1']] });
   try {
-    await gw.waitLog((l) => l.message === 'the account store cannot be read: no one can log in until it can (fix it, then send SIGHUP)', 'the store problem logged');
-    await waitFor(() => gw.stderr.some((l) => /cannot read .*smbpasswd.*no one can log in/.test(l)), 'said on stderr');
-    assert.ok(!gw.stderr.some((l) => /no accounts yet/.test(l)), 'not mistaken for an empty store');
-    rmSync(join(dir, 'smbpasswd'), { recursive: true });
-    addUser(gw.config, 'ada', 'Ada-pw-1');
-    gw.signal('SIGHUP');
-    await gw.waitLog((l) => l.message === 'configuration reloaded', 'reloaded');
     const c = new Caller(port);
     await c.login('ada', 'Ada-pw-1');
     await c.expect(/Login accepted/);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig, EMBEDDED_DEFAULT, formatIssue, findConfigPath, loadConfig, EMBEDDED_SOURCE, configRows, ConfigError } from '../../src/gateway/config.js';
+import { parseConfig, EMBEDDED_DEFAULT, formatIssue, findConfigPath, loadConfig, EMBEDDED_SOURCE, configRows, ConfigError, hostIssues } from '../../src/gateway/config.js';
 
 const issuesOf = (yaml: string) => parseConfig(yaml, 'test.yaml', '/etc/rasgate').issues.map(formatIssue);
 const valid = (yaml: string) => {
@@ -28,10 +28,9 @@ const CASES: [string, string, string][] = [
   ['ldap typo', 'lines: [{ listen: tcp://127.0.0.1:1 }]\nauthority: { type: ldap, servers: [ldap://dc1], bindDN: x }', 'authority.bindDN: unknown key for type ldap (hint: did you mean "bindDn"?)'],
   ['ldap server url', 'lines: [{ listen: tcp://127.0.0.1:1 }]\nauthority: { type: ldap, servers: [http://dc1] }', 'authority.servers[0]: "http://dc1": scheme must be ldap:// or ldaps://'],
   ['ldap group needs a service account', 'lines: [{ listen: tcp://127.0.0.1:1 }]\nauthority: { type: ldap, servers: [ldap://dc1], requiredGroup: Dialin }', 'authority.requiredGroup: needs bindDn (a service account to read group membership)'],
-  ['ldap password file', 'lines: [{ listen: tcp://127.0.0.1:1 }]\nauthority: { type: ldap, servers: [ldap://dc1], bindDn: svc, bindPasswordFile: ./nope }', "authority.bindPasswordFile: cannot be read: ENOENT: no such file or directory, open '/etc/rasgate/nope'"],
   ['denied reason typo', 'lines: [{ listen: tcp://127.0.0.1:1 }]\ndialogue: { messages: { deniedReasons: { account-lock: x } } }', 'dialogue.messages.deniedReasons.account-lock: unknown key (known: bad-credentials, account-disabled, account-locked, account-expired, password-expired, password-must-change, logon-hours, workstation-restricted, no-dialin-permission, not-member) (hint: did you mean "account-locked"?)'],
   ['quoted number', 'lines: [{ device: /dev/ttyS0, baudRate: "9600" }]', 'lines[0].baudRate: "9600" is not a number (hint: write 9600 without quotes)'],
-  ['bad data bits', 'lines: [{ device: /dev/ttyS0, dataBits: 9 }]', 'lines[0].dataBits: "9" is not one of 5, 6, 7, 8'],
+  ['bad data bits', 'lines: [{ device: /dev/ttyS0, dataBits: 9 }]', 'lines[0].dataBits: 9 is not one of 5, 6, 7, 8'],
   ['rings range', 'lines: [{ device: /dev/ttyS0, modem: { answerOnRing: 0 } }]', 'lines[0].modem.answerOnRing: 0 is below the minimum 1'],
   ['yes is not boolean', 'lines: [{ device: /dev/ttyS0, rtscts: yes }]', 'lines[0].rtscts: "yes" is not true or false (hint: write true (YAML 1.2 reads "yes" as a string))'],
   ['unknown action name', 'lines: [{ listen: tcp://127.0.0.1:1, action: shel }]\nactions: { shell: { exec: [/bin/sh] } }', 'lines[0].action: "shel" is neither hangup nor a name in actions: (hint: did you mean "shell"?)'],
@@ -47,7 +46,7 @@ const CASES: [string, string, string][] = [
   ['authority type', 'lines: [{ listen: tcp://127.0.0.1:1 }]\nauthority: { type: ldpa }', 'authority.type: "ldpa" is not one of local, ldap, winbind (hint: did you mean "ldap"?)'],
   ['local domain too long', 'lines: [{ listen: tcp://127.0.0.1:1 }]\nauthority: { domain: ABCDEFGHIJKLMNOPQ }', 'authority.domain: must be 1 to 15 characters'],
   ['log level', 'lines: [{ listen: tcp://127.0.0.1:1 }]\nlog: { level: verbose }', 'log.level: "verbose" is not one of error, warn, info, debug'],
-  ['log module', 'lines: [{ listen: tcp://127.0.0.1:1 }]\nlog: { modules: { cal: debug } }', 'log.modules.cal: unknown key (known: gateway, line, call, dialogue, ntlm, authority, action, inspector) (hint: did you mean "call"?)'],
+  ['log module', 'lines: [{ listen: tcp://127.0.0.1:1 }]\nlog: { modules: { cal: debug } }', 'log.modules.cal: unknown key (known: gateway, line, call, dialogue, ntlm, authority, action, console, inspector, audit) (hint: did you mean "call"?)'],
   ['log file path', 'lines: [{ listen: tcp://127.0.0.1:1 }]\nlog: { file: { maxFiles: 3d } }', 'log.file.path: is required (file name; `%DATE%` is replaced by the date (daily rotation))'],
   ['grace', 'lines: [{ listen: tcp://127.0.0.1:1 }]\nshutdown: { grace: -1 }', 'shutdown.grace: -1 is below the minimum 0'],
   ['attempts', 'lines: [{ listen: tcp://127.0.0.1:1 }]\ndialogue: { maxAttempts: 2.5 }', 'dialogue.maxAttempts: 2.5 is not a whole number (hint: 3)'],
@@ -140,4 +139,9 @@ test('every complete configuration example in the docs is valid', async () => {
     }
   }
   assert.ok(checked >= 2, `only ${checked} examples found`);
+});
+
+test('config error found on the host (check-config and serve): an ldap password file that cannot be read', () => {
+  const { config } = parseConfig('lines: [{ listen: tcp://127.0.0.1:1 }]\nauthority: { type: ldap, servers: [ldap://dc1], bindDn: svc, bindPasswordFile: ./nope }', '/etc/rasgate/r.yaml', '/etc/rasgate');
+  assert.deepEqual(hostIssues(config!).map(formatIssue), ["authority.bindPasswordFile: cannot be read: ENOENT: no such file or directory, open '/etc/rasgate/nope'"]);
 });

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createLine, parseListen, DeviceLine, TcpLine, findSimModem, removeSimModem } from '../../src/serial/index.js';
+import { createLine, resolveLineOptions, DeviceLine, TcpLine, findSimModem, removeSimModem } from '../../src/serial/index.js';
+import { parseTcpUrl } from '../../src/options/address.js';
 import type { CallChannel } from '../../src/serial/types.js';
 import { nullLogger } from '../../src/observe/logger.js';
 import { freePort, waitFor } from '../helpers/net.js';
@@ -9,9 +10,9 @@ import { freePort, waitFor } from '../helpers/net.js';
 const deps = { logger: nullLogger() };
 
 test('createLine: a TCP line and a device line', async () => {
-  assert.ok(createLine({ id: 'tcp0', listen: 'tcp://127.0.0.1:0' }, deps) instanceof TcpLine);
+  assert.ok(createLine(resolveLineOptions({ id: 'tcp0', listen: 'tcp://127.0.0.1:0' }), deps) instanceof TcpLine);
   const inspected: string[] = [];
-  const d = createLine({ id: 'sim0', device: 'sim://cl0' }, { ...deps, inspect: (ev) => inspected.push(ev.type) });
+  const d = createLine(resolveLineOptions({ id: 'sim0', device: 'sim://cl0' }), { ...deps, inspect: (ev) => inspected.push(ev.type) });
   assert.ok(d instanceof DeviceLine);
   assert.ok(inspected.includes('@xstate.actor'), 'inspection events reach deps.inspect');
   assert.ok(findSimModem('cl0'), 'sim:// creates the simulated modem');
@@ -19,7 +20,7 @@ test('createLine: a TCP line and a device line', async () => {
   removeSimModem('cl0');
 });
 
-test('createLine: bad options name the key', () => {
+test('line options: bad ones name the key (the same description as the config file)', () => {
   const bad: Array<[Record<string, unknown>, string]> = [
     [{ id: 'a b', listen: 'tcp://127.0.0.1:1' }, 'id'],
     [{ id: 'x' }, 'listen'],
@@ -33,25 +34,25 @@ test('createLine: bad options name the key', () => {
     [{ id: 'x', device: '/dev/ttyS0', dataBits: 9 }, 'dataBits'],
     [{ id: 'x', device: '/dev/ttyS0', parity: 'weird' }, 'parity'],
     [{ id: 'x', device: '/dev/ttyS0', stopBits: 3 }, 'stopBits'],
-    [{ id: 'x', device: '/dev/ttyS0', modem: { init: ['ZZ'] } }, 'modem.init'],
+    [{ id: 'x', device: '/dev/ttyS0', modem: { init: ['ZZ'] } }, 'modem.init[0]'],
     [{ id: 'x', device: '/dev/ttyS0', modem: { answerOnRing: 0 } }, 'modem.answerOnRing'],
     [{ id: 'x', device: '/dev/ttyS0', modem: { deny: 'P' } }, 'modem.deny'],
     [{ id: 'x', device: '/dev/ttyS0', modem: { callerId: 'VCID' } }, 'modem.callerId'],
   ];
   for (const [config, key] of bad) {
-    assert.throws(() => createLine(config as never, deps), (e: Error & { key?: string; code?: string }) => e.code === 'OPTION_INVALID' && e.key === key, JSON.stringify(config));
+    assert.throws(() => resolveLineOptions(config as never), (e: Error & { key?: string; code?: string }) => e.code === 'OPTION_INVALID' && e.key === key, JSON.stringify(config));
   }
 });
 
-test('parseListen: IPv4, IPv6, names', () => {
-  assert.deepEqual(parseListen('tcp://127.0.0.1:2323'), { host: '127.0.0.1', port: 2323 });
-  assert.deepEqual(parseListen('tcp://[::1]:2323'), { host: '::1', port: 2323 });
-  assert.deepEqual(parseListen('tcp://localhost:1'), { host: 'localhost', port: 1 });
+test('tcp:// addresses: IPv4, IPv6, names', () => {
+  assert.deepEqual(parseTcpUrl('tcp://127.0.0.1:2323'), { host: '127.0.0.1', port: 2323 });
+  assert.deepEqual(parseTcpUrl('tcp://[::1]:2323'), { host: '::1', port: 2323 });
+  assert.deepEqual(parseTcpUrl('tcp://localhost:1'), { host: 'localhost', port: 1 });
 });
 
 test('sim-caller script dials a sim:// line over its far side and types at the prompts', async () => {
   const port = await freePort();
-  const line = createLine({ id: 'demo', device: `sim://cldemo?far=tcp://127.0.0.1:${port}`, modem: { quietMs: 50 } }, deps);
+  const line = createLine(resolveLineOptions({ id: 'demo', device: `sim://cldemo?far=tcp://127.0.0.1:${port}`, modem: { quietMs: 50 } }), deps);
   const got: string[] = [];
   line.on('call', (call: CallChannel) => {
     let buf = '';

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { createActor, fromPromise, SimulatedClock } from 'xstate';
 import { lineMachine, type LineModemEvent, type LineSettings } from '../../machines/line.js';
 import { lineSettings } from '../../src/serial/device-line.js';
+import { resolveModemSettings } from '../../src/serial/options.js';
 import { settle } from './helpers.js';
 
 interface Fakes {
@@ -36,7 +37,7 @@ function rig(fakes: Fakes = {}, settings: Partial<LineSettings> = {}) {
       fatalOpenError: () => fakes.fatal ?? false,
     },
   });
-  const actor = createActor(machine, { clock, input: { settings: { ...lineSettings({ healthCheckSeconds: 0 }), ...settings } } });
+  const actor = createActor(machine, { clock, input: { settings: { ...lineSettings(resolveModemSettings({ healthCheckSeconds: 0 })), ...settings } } });
   const errors: unknown[] = [];
   actor.subscribe({ error: (e) => errors.push(e) });
   actor.start();

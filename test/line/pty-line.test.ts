@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { SerialPortStream } from '@serialport/stream';
 import { autoDetect } from '@serialport/bindings-cpp';
 import { DeviceLine } from '../../src/serial/device-line.js';
+import { resolveDeviceLine } from '../../src/serial/options.js';
 import { SimModem } from '../../src/serial/sim-modem.js';
 import type { CallChannel, CallEndReason } from '../../src/serial/types.js';
 import { createLogger, nullLogger } from '../../src/observe/logger.js';
@@ -63,12 +64,7 @@ test('pty line: init chat, RING, ATA, CONNECT, data both ways, +++/ATH0 hang-up 
   const far = await modemOnPty(modem);
   const capture = new Capture();
   const logger = createLogger({ noStdout: true, transports: [capture], level: 'debug' });
-  const line = new DeviceLine({
-    id: 'pty0',
-    path: lineEnd,
-    logger,
-    modem: { init: ['ATZ', 'ATE0V1Q0&C1&D2S0=0S12=10'], guardMs: 300, quietMs: 100, settleMs: 50, chatTimeoutMs: 2000, dcdPollMs: 100 },
-  });
+  const line = new DeviceLine(resolveDeviceLine({ id: 'pty0', device: lineEnd, modem: { init: ['ATZ', 'ATE0V1Q0&C1&D2S0=0S12=10'], guardMs: 300, quietMs: 100, settleMs: 50, chatTimeoutMs: 2000, dcdPollMs: 100 } }), { logger });
   try {
     await line.start();
     assert.equal(line.status().state, 'idle');
@@ -114,7 +110,7 @@ test('pty line: device held by another program (flock) is reported clearly and r
   const holder = spawn('flock', ['-n', lineEnd, 'sleep', '30'], { stdio: 'ignore', detached: true });
   try {
     await new Promise((r) => setTimeout(r, 300));
-    const line = new DeviceLine({ id: 'pty1', path: lineEnd, logger: nullLogger() });
+    const line = new DeviceLine(resolveDeviceLine({ id: 'pty1', device: lineEnd }), { logger: nullLogger() });
     await line.start();
     assert.equal(line.status().state, 'reopening');
     assert.match(line.status().lastError ?? '', /device \/dev\/pts\/\d+ is locked by another program \(another getty\?\)/);
@@ -130,12 +126,12 @@ test('pty line: a UUCP LCK.. file of a live process is reported with its PID; a 
   spawnSync('mkdir', ['-p', lockDir]);
   const file = join(lockDir, `LCK..${realpathSync(lineEnd).slice(5).replace(/\//g, '_')}`);
   writeFileSync(file, `${String(socat!.pid).padStart(10)}\n`);
-  const line = new DeviceLine({ id: 'pty2', path: lineEnd, lockDir, logger: nullLogger() });
+  const line = new DeviceLine(resolveDeviceLine({ id: 'pty2', device: lineEnd, lockDir }), { logger: nullLogger() });
   await line.start();
   assert.match(line.status().lastError ?? '', new RegExp(`locked by another program.*PID ${socat!.pid}`));
   await line.stop();
   writeFileSync(file, `${String(2 ** 22 + 12345).padStart(10)}\n`); // no such process
-  const line2 = new DeviceLine({ id: 'pty3', path: lineEnd, lockDir, logger: nullLogger(), modem: { chatTimeoutMs: 200, maxInitFailures: 1, reopenBaseMs: 60_000 } });
+  const line2 = new DeviceLine(resolveDeviceLine({ id: 'pty3', device: lineEnd, lockDir, modem: { chatTimeoutMs: 200, maxInitFailures: 1, reopenBaseMs: 60_000 } }), { logger: nullLogger() });
   await line2.start().catch(() => undefined); // nobody answers the chat: it opened, that is what counts
   await waitFor(() => line2.status().state !== 'opening', 'opened');
   assert.notEqual(line2.status().state, 'failed');
@@ -164,7 +160,7 @@ test('pty line: the pty disappearing mid-call (socat killed) ends the call devic
     return port;
   };
   let far = await attach();
-  const line = new DeviceLine({ id: 'pty4', path: a, logger: nullLogger(), modem: { quietMs: 50, settleMs: 50, chatTimeoutMs: 1000, reopenBaseMs: 200, reopenMaxMs: 800 } });
+  const line = new DeviceLine(resolveDeviceLine({ id: 'pty4', device: a, modem: { quietMs: 50, settleMs: 50, chatTimeoutMs: 1000, reopenBaseMs: 200, reopenMaxMs: 800 } }), { logger: nullLogger() });
   try {
     await line.start();
     const ended = new Promise<CallEndReason>((r) => line.once('call', (c: CallChannel) => c.onEnd(r)));

@@ -1,6 +1,8 @@
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { DeviceLine, type ModemSettings } from '../../src/serial/device-line.js';
+import { DeviceLine } from '../../src/serial/device-line.js';
+import { resolveDeviceLine, type ModemSettings } from '../../src/serial/options.js';
+import type { Input } from '../../src/options/fields.js';
 import { simModem, removeSimModem, type SimModem } from '../../src/serial/sim-modem.js';
 import type { CallChannel, CallEndReason } from '../../src/serial/types.js';
 import { nullLogger } from '../../src/observe/logger.js';
@@ -12,11 +14,11 @@ afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
 
-async function rig(modemSettings: ModemSettings = {}) {
+async function rig(modemSettings: Input<ModemSettings> = {}) {
   const clock = new SimulatedClock();
   const name = `t${++n}`;
   const modem: SimModem = simModem(name, { clock });
-  const line = new DeviceLine({ id: `m${n}`, path: `sim://${name}`, modem: modemSettings, logger: nullLogger(), clock });
+  const line = new DeviceLine(resolveDeviceLine({ id: `m${n}`, device: `sim://${name}`, modem: modemSettings }), { logger: nullLogger(), clock });
   cleanups.push(async () => {
     const stopped = line.stop();
     await advance(clock, 3000);
@@ -179,7 +181,7 @@ test('sim line: USB unplug: call ends device-lost, status reopening with the err
 
 test('sim line: the modem held by another line is reported as locked and retried, not given up', async () => {
   const { modem, clock } = await rig();
-  const other = new DeviceLine({ id: 'other', path: `sim://${modem.name}`, logger: nullLogger(), clock });
+  const other = new DeviceLine(resolveDeviceLine({ id: 'other', device: `sim://${modem.name}` }), { logger: nullLogger(), clock });
   await other.start(); // resolves: the line waits for the device in the background
   assert.equal(other.status().state, 'reopening');
   assert.match(other.status().lastError ?? '', /locked by another program \(another getty\?\)/);
@@ -193,7 +195,7 @@ test('sim line: 16 lines in one process complete calls independently', async () 
   for (let i = 0; i < 16; i++) {
     const name = `many${i}`;
     modems.push(simModem(name, { clock, connectDelayMs: 500 + i * 37 }));
-    lines.push(new DeviceLine({ id: `ml${i}`, path: `sim://${name}`, logger: nullLogger(), clock }));
+    lines.push(new DeviceLine(resolveDeviceLine({ id: `ml${i}`, device: `sim://${name}` }), { logger: nullLogger(), clock }));
   }
   cleanups.push(async () => {
     const stopped = Promise.all(lines.map((l) => l.stop()));

@@ -24,11 +24,12 @@ import { RasSecurityHost, type RasSecurityHostOptions } from '../../src/ras/host
 import { resolveDialogueOptions, type DialogueOptions } from '../../src/ras/options.js';
 import type { CompletionDetail, SecurityMessage } from '../../src/ras/types.js';
 import type { VerifyInput, VerifyOutcome } from '../../src/ras/verify.js';
+import type { Input } from '../../src/options/fields.js';
 import { FakeChannel, settle } from './fake-channel.js';
 
 const SECRET = 'Tr0ub4dor&3';
 
-function rig(dialogue: DialogueOptions = {}, extra: Partial<RasSecurityHostOptions> & { channel?: FakeChannel } = {}) {
+function rig(dialogue: Input<DialogueOptions> = {}, extra: Partial<RasSecurityHostOptions> & { channel?: FakeChannel } = {}) {
   const clock = new SimulatedClock();
   const calls: Array<{ input: VerifyInput; signal: AbortSignal }> = [];
   const answers: Array<VerifyOutcome | 'hang' | 'throw'> = [];
@@ -44,7 +45,7 @@ function rig(dialogue: DialogueOptions = {}, extra: Partial<RasSecurityHostOptio
     logger,
     now: () => new Date(2026, 0, 2, 3, 4, 5),
     inspect: (e) => inspections.push(e),
-    dialogue,
+    dialogue: resolveDialogueOptions(dialogue),
     verifier: (input, signal) => {
       calls.push({ input, signal });
       const a = answers.shift() ?? (input.password === SECRET ? { kind: 'success', user: input.user.toUpperCase(), domain: input.domain || 'LOCAL' } : { kind: 'failure' });
@@ -270,7 +271,7 @@ describe('login dialogue over the RAS surface', () => {
     const host = new RasSecurityHost({
       timers: clock,
       now: () => new Date(2026, 0, 2, 3, 4, 5),
-      dialogue: { banner: 'rasgate \\l (\\L) \\d \\t\ncaller \\N \\n at \\b, \\q \\\\' },
+      dialogue: resolveDialogueOptions({ banner: 'rasgate \\l (\\L) \\d \\t\ncaller \\N \\n at \\b, \\q \\\\' }),
       verifier: async () => ({ kind: 'failure' }),
     });
     const channel = new FakeChannel({ lineId: 'tty0', deviceName: '/dev/ttyS0', callerId: { number: '5551234', name: 'ALICE\x1b[2J' }, connectSpeed: 33600 });

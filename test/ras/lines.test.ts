@@ -9,9 +9,11 @@ import { test } from 'node:test';
 import { nullLogger } from '../../src/observe/logger.js';
 import { ERROR_PORT_DISCONNECTED, ERROR_REMOTE_DISCONNECTION, SECURITYMSG_ERROR, SECURITYMSG_SUCCESS } from '../../src/ras/codes.js';
 import { RasSecurityHost } from '../../src/ras/host.js';
+import { resolveDialogueOptions } from '../../src/ras/options.js';
 import type { SecurityMessage } from '../../src/ras/types.js';
 import type { Verifier } from '../../src/ras/verify.js';
 import { DeviceLine } from '../../src/serial/device-line.js';
+import { resolveDeviceLine, resolveTcpLine } from '../../src/serial/options.js';
 import { removeSimModem, simModem } from '../../src/serial/sim-modem.js';
 import { TcpLine } from '../../src/serial/tcp-line.js';
 import type { CallChannel } from '../../src/serial/types.js';
@@ -39,8 +41,8 @@ function serve(host: RasSecurityHost, results: SecurityMessage[]) {
 test('simulated modem: caller ID in the banner, login, welcome, DTR hang-up; then a caller who drops carrier', async () => {
   const clock = new SimulatedClock();
   const modem = simModem('rasdlg0', { clock });
-  const line = new DeviceLine({ id: 'm0', path: 'sim://rasdlg0', modem: { callerId: 'AT+VCID=1', answerOnRing: 2 }, logger: nullLogger(), clock });
-  const host = new RasSecurityHost({ verifier, timers: clock, dialogue: { banner: 'rasgate \\l, call from \\N\n' } });
+  const line = new DeviceLine(resolveDeviceLine({ id: 'm0', device: 'sim://rasdlg0', modem: { callerId: 'AT+VCID=1', answerOnRing: 2 } }), { logger: nullLogger(), clock });
+  const host = new RasSecurityHost({ verifier, timers: clock, dialogue: resolveDialogueOptions({ banner: 'rasgate \\l, call from \\N\n' }) });
   const results: SecurityMessage[] = [];
   line.on('call', serve(host, results));
   try {
@@ -84,7 +86,7 @@ test('16 simulated modem lines in one process, one host: every caller completes 
   const results: SecurityMessage[] = [];
   const rigs = Array.from({ length: 16 }, (_, i) => {
     const modem = simModem(`rasdlg16-${i}`, { clock, connectDelayMs: 500 + i * 37 });
-    const line = new DeviceLine({ id: `m16-${i}`, path: `sim://rasdlg16-${i}`, logger: nullLogger(), clock });
+    const line = new DeviceLine(resolveDeviceLine({ id: `m16-${i}`, device: `sim://rasdlg16-${i}` }), { logger: nullLogger(), clock });
     line.on('call', serve(host, results));
     return { modem, line };
   });
@@ -116,7 +118,7 @@ test('16 simulated modem lines in one process, one host: every caller completes 
 });
 
 test('TCP line: Debian telnet logs in; the password is echoed neither by us nor by the client', { skip: needs('telnet', 'script') }, async () => {
-  const line = new TcpLine({ id: 'tcp0', host: '127.0.0.1', port: 0, logger: nullLogger() });
+  const line = new TcpLine(resolveTcpLine({ id: 'tcp0', listen: 'tcp://127.0.0.1:0' }), { logger: nullLogger() });
   await line.start();
   const host = new RasSecurityHost({ verifier });
   const results: SecurityMessage[] = [];

@@ -14,6 +14,7 @@ import { needs, toolPath } from '../helpers/tools.js';
 import { waitFor } from '../helpers/net.js';
 import { ERROR_PORT_DISCONNECTED, ERROR_REMOTE_DISCONNECTION, SECURITYMSG_ERROR, SECURITYMSG_SUCCESS } from '../../src/ras/codes.js';
 import { RasSecurityHost } from '../../src/ras/host.js';
+import { resolveDialogueOptions } from '../../src/ras/options.js';
 import type { SecurityMessage } from '../../src/ras/types.js';
 import { BasicCallChannel } from '../../src/serial/call-channel.js';
 
@@ -77,7 +78,7 @@ describe('login over a real kernel pty pair (socat)', { skip: needs('socat') }, 
       caller.on('data', (d: Buffer) => seen.push(d));
       const text = () => Buffer.concat(seen).toString('latin1');
       const host = new RasSecurityHost({
-        dialogue: { banner: 'rasgate on \\L\n' },
+        dialogue: resolveDialogueOptions({ banner: 'rasgate on \\L\n' }),
         verifier: async (input) => (input.password === SECRET ? { kind: 'success', user: input.user, domain: 'PTY' } : { kind: 'failure' }),
       });
       const channel = channelOver(ours, pair.a);

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
-import { TcpLine } from '../../src/serial/tcp-line.js';
+import { TcpLine, type TcpLineDeps } from '../../src/serial/tcp-line.js';
+import { resolveTcpLine } from '../../src/serial/options.js';
 import type { CallChannel, CallEndReason } from '../../src/serial/types.js';
 import { nullLogger } from '../../src/observe/logger.js';
 import { needs } from '../helpers/tools.js';
@@ -38,8 +39,10 @@ function loginHandler(seen: Array<{ user: string; password: string; echo?: boole
   };
 }
 
-async function startLine(opts: Partial<ConstructorParameters<typeof TcpLine>[0]> = {}) {
-  const line = new TcpLine({ id: 'tcp0', host: '127.0.0.1', port: 0, logger: nullLogger(), ...opts });
+/** A TCP line on a free port: config keys as in YAML, plus the line's tuning (write limit, negotiation wait). */
+async function startLine(opts: { mode?: 'telnet' | 'raw'; maxCalls?: number; maxCallsPerSource?: number } & Omit<TcpLineDeps, 'logger'> = {}) {
+  const { maxWriteQueue, negotiationMs, clock, ...config } = opts;
+  const line = new TcpLine(resolveTcpLine({ id: 'tcp0', listen: 'tcp://127.0.0.1:0', ...config }), { logger: nullLogger(), maxWriteQueue, negotiationMs, clock });
   await line.start();
   return line;
 }
@@ -265,7 +268,7 @@ test('tcp line: connection reset ends the call; pause stops accepting', async ()
 
 test('tcp line: address in use is a clear start error', async () => {
   const a = await startLine();
-  const b = new TcpLine({ id: 'tcp1', host: '127.0.0.1', port: a.port!, logger: nullLogger() });
+  const b = new TcpLine(resolveTcpLine({ id: 'tcp1', listen: `tcp://127.0.0.1:${a.port!}` }), { logger: nullLogger() });
   await assert.rejects(b.start(), (e: Error & { code?: string }) => e.code === 'LINE_OPEN_FAILED' && /EADDRINUSE/.test(e.message));
   assert.equal(b.status().state, 'failed');
   await a.stop();

@@ -1,41 +1,60 @@
-/** `authority: { type: ldap, ... }`: settings, defaults and their checks (bad keys fail at start). */
+/**
+ * `authority: { type: ldap, ... }`: each setting's type, default and meaning, described once
+ * (the gateway's schema and resolveLdapOptions() both read this), and what the connections
+ * need made of them (files read, URLs parsed).
+ */
 import { readFileSync } from 'node:fs';
 import { OptionError } from '../../errors.js';
+import { bool, list, num, obj, oneOf, resolveOptions, str, type Infer, type Input } from '../../options/fields.js';
 import type { DialinPolicy } from '../dialin.js';
 import { parseLdapUrl, type LdapUrl } from './url.js';
 
-export interface LdapAuthorityOptions extends DialinPolicy {
-  /** Domain controllers, tried in order: ldap://HOST[:389] or ldaps://HOST[:636]. Required. */
-  servers: string[];
-  /** SASL mechanism carrying the raw NTLMSSP tokens. Default 'GSS-SPNEGO' ('NTLM' also works with AD). */
-  mechanism?: 'GSS-SPNEGO' | 'NTLM';
-  /** Default 5000. */
-  connectTimeoutMs?: number;
-  /** Per LDAP request. Default 10000. */
-  responseTimeoutMs?: number;
-  /** How long a DC that failed is skipped before being tried again. Default 30000. */
-  retryDeadAfterMs?: number;
-  /** PEM file of the CA(s) that signed the DCs' certificates. Default: the system store. */
-  caFile?: string;
-  /** Name the DC certificates must carry when it differs from the URL host. Default: the URL host. */
-  tlsServername?: string;
-  /** Check DC certificates. Default true. Turning it off is logged as a warning at start. */
-  tlsVerify?: boolean;
-  /**
-   * Service account for policy lookups (groups, msNPAllowDialin, msRADIUSCallbackNumber), e.g.
-   * `CN=rasgate,CN=Users,DC=example,DC=com` or `rasgate@example.com`. Default: none, in which
-   * case no lookup happens: requiredGroup is then an error and the dial-in attribute is not read.
-   */
-  bindDn?: string;
-  /** The service account's password. Prefer bindPasswordFile. */
-  bindPassword?: string;
-  /** File holding the service account's password (first line). */
-  bindPasswordFile?: string;
-  /** Search base. Default: the DC's defaultNamingContext. */
-  baseDn?: string;
-  /** Largest LDAP message accepted. Default 1 MiB. */
-  maxMessageBytes?: number;
+function ldapUrlProblem(v: string): string | undefined {
+  try {
+    parseLdapUrl(v, '');
+    return undefined;
+  } catch (err) {
+    return (err as Error).message.replace(/^"" /, '');
+  }
 }
+
+const ms = <const D extends number>(doc: string, def: D) => num({ doc, default: def, min: 1, max: 3_600_000, unit: 'ms' });
+
+export const ldapAuthorityFields = {
+  type: oneOf(['ldap'], { doc: 'kind', required: true }),
+  servers: list(str({ doc: '', required: true, check: ldapUrlProblem }), { doc: 'domain controllers, tried in order: ldap://HOST[:389] or ldaps://HOST[:636]', required: true, minItems: 1 }),
+  mechanism: oneOf(['GSS-SPNEGO', 'NTLM'], { doc: 'SASL mechanism carrying the raw NTLMSSP tokens (NTLM also works with AD)', default: 'GSS-SPNEGO' }),
+  connectTimeoutMs: ms('connecting to a DC', 5000),
+  responseTimeoutMs: ms('per LDAP request', 10_000),
+  retryDeadAfterMs: ms('a DC that failed is skipped this long before it is tried again', 30_000),
+  caFile: str({ doc: 'PEM file of the CA(s) that signed the DCs\' certificates (default: the system store)' }),
+  tlsServername: str({ doc: 'name the DC certificates must carry when it differs from the URL host' }),
+  tlsVerify: bool({ doc: 'check DC certificates (turning it off is logged as a warning at start)', default: true }),
+  bindDn: str({ doc: 'service account for policy lookups (groups, msNPAllowDialin, msRADIUSCallbackNumber), e.g. `CN=rasgate,CN=Users,DC=example,DC=com` or `rasgate@example.com`; without it nothing is looked up' }),
+  bindPassword: str({ doc: "the service account's password (prefer bindPasswordFile)" }),
+  bindPasswordFile: str({ doc: "file holding the service account's password (first line)" }),
+  baseDn: str({ doc: "search base (default: the DC's defaultNamingContext)" }),
+  maxMessageBytes: num({ doc: 'largest LDAP message accepted', default: 1 << 20, min: 1024, max: 1 << 30, integer: true, unit: 'bytes' }),
+  requiredGroup: str({ doc: 'group (sAMAccountName or SID) the user must be in, nested membership included; needs bindDn' }),
+  dialinDefault: oneOf(['allow', 'deny'], { doc: 'what an absent msNPAllowDialin means; needs bindDn', defaultText: '`allow`' }),
+};
+
+export const ldapAuthorityField = obj(ldapAuthorityFields, {
+  doc: 'ldap authority',
+  unknownKey: 'unknown key for type ldap',
+  check: (o, path, issues) => {
+    const k = (name: string) => (path ? `${path}.${name}` : name);
+    if (o.bindPassword !== undefined && o.bindPasswordFile !== undefined) issues.add(k('bindPassword'), 'and bindPasswordFile are exclusive');
+    if (o.bindDn !== undefined && o.bindPassword === undefined && o.bindPasswordFile === undefined) issues.add(k('bindPassword'), 'or bindPasswordFile is required with bindDn');
+    if (o.requiredGroup !== undefined && o.bindDn === undefined) issues.add(k('requiredGroup'), 'needs bindDn (a service account to read group membership)');
+    if (o.dialinDefault !== undefined && o.bindDn === undefined) issues.add(k('dialinDefault'), 'needs bindDn (a service account to read msNPAllowDialin)');
+  },
+});
+
+/** The ldap authority's settings, parsed. */
+export type LdapAuthorityConfig = Infer<typeof ldapAuthorityFields>;
+/** What a library caller passes (`type` may be left out). */
+export type LdapAuthorityOptions = Omit<Input<LdapAuthorityConfig>, 'type'> & { type?: 'ldap'; servers: string[] };
 
 export interface ResolvedLdapOptions {
   servers: LdapUrl[];
@@ -49,72 +68,30 @@ export interface ResolvedLdapOptions {
   maxMessageBytes: number;
 }
 
-function positive(v: unknown, key: string, dflt: number): number {
-  if (v === undefined) return dflt;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new OptionError(key, 'must be a positive number');
-  return v;
+function readFirst(file: string, key: string, whole: boolean): string {
+  try {
+    const text = readFileSync(file, 'utf8');
+    return whole ? text : text.split(/\r?\n/)[0]!;
+  } catch (err) {
+    throw new OptionError(key, `cannot be read: ${(err as Error).message}`);
+  }
 }
 
-function optString(v: unknown, key: string): string | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string' || v === '') throw new OptionError(key, 'must be a non-empty string');
-  return v;
-}
-
-const KNOWN_KEYS = new Set([
-  'type', 'servers', 'mechanism', 'connectTimeoutMs', 'responseTimeoutMs', 'retryDeadAfterMs', 'caFile', 'tlsServername', 'tlsVerify',
-  'bindDn', 'bindPassword', 'bindPasswordFile', 'baseDn', 'requiredGroup', 'dialinDefault', 'maxMessageBytes',
-]);
-
-/** Check and complete the options; `prefix` names keys in errors (e.g. "authority"). */
-export function resolveLdapOptions(o: LdapAuthorityOptions, prefix = 'authority'): ResolvedLdapOptions {
+/** Check and complete the options (keys named `prefix.KEY` in errors), and read the files they name. */
+export function resolveLdapOptions(input: LdapAuthorityOptions, prefix = 'authority'): ResolvedLdapOptions {
+  const o = resolveOptions(ldapAuthorityField, { type: 'ldap', ...input }, prefix);
   const k = (name: string): string => `${prefix}.${name}`;
-  // A misspelt policy key (requiredGroup, dialinDefault) must not silently drop the policy.
-  for (const key of Object.keys(o)) if (!KNOWN_KEYS.has(key)) throw new OptionError(k(key), `is not an ldap authority setting (known: ${[...KNOWN_KEYS].filter((x) => x !== 'type').join(', ')})`);
-  if (!Array.isArray(o.servers) || o.servers.length === 0) throw new OptionError(k('servers'), 'must list at least one ldap:// or ldaps:// URL');
-  const servers = o.servers.map((s, i) => {
-    if (typeof s !== 'string') throw new OptionError(`${k('servers')}[${i}]`, 'must be a URL string');
-    return parseLdapUrl(s, `${k('servers')}[${i}]`);
-  });
-  const mechanism = o.mechanism ?? 'GSS-SPNEGO';
-  if (mechanism !== 'GSS-SPNEGO' && mechanism !== 'NTLM') throw new OptionError(k('mechanism'), 'must be GSS-SPNEGO or NTLM');
-  const caFile = optString(o.caFile, k('caFile'));
-  let ca: string | undefined;
-  if (caFile) {
-    try {
-      ca = readFileSync(caFile, 'utf8');
-    } catch (err) {
-      throw new OptionError(k('caFile'), `cannot be read: ${(err as Error).message}`);
-    }
-  }
-  if (o.tlsVerify !== undefined && typeof o.tlsVerify !== 'boolean') throw new OptionError(k('tlsVerify'), 'must be true or false');
-  const bindDn = optString(o.bindDn, k('bindDn'));
-  let password = optString(o.bindPassword, k('bindPassword'));
-  const passwordFile = optString(o.bindPasswordFile, k('bindPasswordFile'));
-  if (password && passwordFile) throw new OptionError(k('bindPassword'), 'and bindPasswordFile are exclusive');
-  if (passwordFile) {
-    try {
-      password = readFileSync(passwordFile, 'utf8').split(/\r?\n/)[0];
-    } catch (err) {
-      throw new OptionError(k('bindPasswordFile'), `cannot be read: ${(err as Error).message}`);
-    }
-  }
-  if (bindDn && !password) throw new OptionError(k('bindPassword'), 'or bindPasswordFile is required with bindDn');
-  const requiredGroup = optString(o.requiredGroup, k('requiredGroup'));
-  if (requiredGroup && !bindDn) throw new OptionError(k('requiredGroup'), 'needs bindDn (a service account to read group membership)');
-  if (o.dialinDefault !== undefined && !bindDn) throw new OptionError(k('dialinDefault'), 'needs bindDn (a service account to read msNPAllowDialin)');
-  const dialinDefault = o.dialinDefault ?? 'allow';
-  if (dialinDefault !== 'allow' && dialinDefault !== 'deny') throw new OptionError(k('dialinDefault'), 'must be allow or deny');
-  const baseDn = optString(o.baseDn, k('baseDn'));
+  const password = o.bindPasswordFile !== undefined ? readFirst(o.bindPasswordFile, k('bindPasswordFile'), false) : o.bindPassword;
+  const ca = o.caFile !== undefined ? readFirst(o.caFile, k('caFile'), true) : undefined;
   return {
-    servers,
-    mechanism,
-    connectTimeoutMs: positive(o.connectTimeoutMs, k('connectTimeoutMs'), 5000),
-    responseTimeoutMs: positive(o.responseTimeoutMs, k('responseTimeoutMs'), 10_000),
-    retryDeadAfterMs: positive(o.retryDeadAfterMs, k('retryDeadAfterMs'), 30_000),
-    tls: { ...(ca ? { ca } : {}), ...(o.tlsServername ? { servername: optString(o.tlsServername, k('tlsServername')) } : {}), rejectUnauthorized: o.tlsVerify ?? true },
-    ...(bindDn ? { lookup: { bindDn, password: password!, ...(baseDn ? { baseDn } : {}) } } : {}),
-    policy: { ...(requiredGroup ? { requiredGroup } : {}), dialinDefault },
-    maxMessageBytes: positive(o.maxMessageBytes, k('maxMessageBytes'), 1 << 20),
+    servers: o.servers.map((s, i) => parseLdapUrl(s, `${k('servers')}[${i}]`)),
+    mechanism: o.mechanism,
+    connectTimeoutMs: o.connectTimeoutMs,
+    responseTimeoutMs: o.responseTimeoutMs,
+    retryDeadAfterMs: o.retryDeadAfterMs,
+    tls: { ...(ca ? { ca } : {}), ...(o.tlsServername ? { servername: o.tlsServername } : {}), rejectUnauthorized: o.tlsVerify },
+    ...(o.bindDn !== undefined ? { lookup: { bindDn: o.bindDn, password: password!, ...(o.baseDn ? { baseDn: o.baseDn } : {}) } } : {}),
+    policy: { ...(o.requiredGroup ? { requiredGroup: o.requiredGroup } : {}), dialinDefault: o.dialinDefault ?? 'allow' },
+    maxMessageBytes: o.maxMessageBytes,
   };
 }

@@ -11,26 +11,18 @@ import { randomBytes } from 'node:crypto';
 import type { Authority, AuthorityVerdict, ResponseCheck } from '../types.js';
 import type { Logger } from '../../logging.js';
 import { nullLogger } from '../../logging.js';
-import { OptionError } from '../../errors.js';
+import { resolveOptions } from '../../options/fields.js';
+import { localAuthorityField, type LocalAuthorityInput } from './options.js';
 import { verifyNtlmV2 } from '../../ntlm/ntlmv2.js';
 import { verifyNtlmV1 } from './ntlmv1.js';
 import { SmbpasswdStore, type SmbpasswdStoreOptions, type StoreHealth } from './store.js';
 
-export interface LocalAuthorityOptions {
-  /** Path of the smbpasswd-format file. Required. */
-  file: string;
-  /**
-   * NetBIOS domain reported for every local account (at most 15 characters). Default: this
-   * host's name up to the first dot, upper-cased, cut to 15 characters; 'RASGATE' when that
-   * is not a valid NetBIOS name.
-   */
-  domain?: string;
-  /** Check NTLMv1 (24-byte) responses too. Crackable: default false. */
-  allowNtlmV1?: boolean;
+/** The settings (src/authority/local/options.ts) with what a running authority needs besides. */
+export type LocalAuthorityOptions = LocalAuthorityInput & {
   logger?: Logger;
   /** Store tuning (mtime recheck interval, lock timeouts). */
   store?: Omit<SmbpasswdStoreOptions, 'logger'>;
-}
+};
 
 /** The default local NetBIOS domain (see LocalAuthorityOptions.domain). */
 export function defaultLocalDomain(host = hostname()): string {
@@ -50,13 +42,13 @@ export class LocalAuthority implements Authority {
   private readonly decoyHash = randomBytes(16);
 
   constructor(options: LocalAuthorityOptions) {
-    if (!options.file) throw new OptionError('authority.file', 'is required for the local authority');
-    const domain = options.domain ?? defaultLocalDomain();
-    if (domain.length === 0 || domain.length > 15) throw new OptionError('authority.domain', 'must be 1 to 15 characters (a NetBIOS name)');
-    this.domain = domain;
-    this.allowNtlmV1 = options.allowNtlmV1 ?? false;
+    const { logger: _logger, store: _store, ...settings } = options;
+    const o = resolveOptions(localAuthorityField, { ...settings, type: 'local' }, 'authority');
+    // The host's own name unless configured: a standalone server, like Samba's `security = user`.
+    this.domain = o.domain ?? defaultLocalDomain();
+    this.allowNtlmV1 = o.allowNtlmV1;
     this.logger = options.logger ?? nullLogger();
-    this.store = new SmbpasswdStore(options.file, { ...options.store, logger: this.logger });
+    this.store = new SmbpasswdStore(o.file, { ...options.store, logger: this.logger });
     this.store.reload();
   }
 

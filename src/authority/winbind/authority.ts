@@ -5,38 +5,15 @@
  * that the acceptor can check the MIC and offer signing.
  */
 import type { Authority, AuthorityVerdict, ResponseCheck } from '../types.js';
-import { OptionError, errorSummary } from '../../errors.js';
+import { errorSummary } from '../../errors.js';
+import { resolveOptions } from '../../options/fields.js';
+import { winbindAuthorityField, type WinbindAuthorityOptions } from './options.js';
 import { nullLogger, type Logger } from '../../logging.js';
 import { NtlmAuthHelper } from './helper.js';
 import { denyReasonForStatus, encodeRequest } from './protocol.js';
 
-export interface WinbindAuthorityOptions {
-  /** The ntlm_auth program. Default 'ntlm_auth' (from PATH). */
-  ntlmAuthPath?: string;
-  /** More arguments for ntlm_auth (e.g. ['--configfile=/etc/samba/smb.conf']). Default none. */
-  extraArgs?: string[];
-  /** Group (name as winbind resolves it, e.g. 'EXAMPLE\\dialin-users', or a SID) the user must be in: --require-membership-of. Default none. */
-  requiredGroup?: string;
-  /** NetBIOS domain put in our CHALLENGE and used when the client sends none. Default: the acceptor's default. */
-  domain?: string;
-  /** Per request, queue time included. Default 10000. */
-  requestTimeoutMs?: number;
-  /** First restart delay after the helper dies; doubles up to restartMaxMs. Default 100. */
-  restartMinMs?: number;
-  /** Default 10000. */
-  restartMaxMs?: number;
-  /** Requests allowed to wait for the helper. Default 256. */
-  queueLimit?: number;
-}
-
 export interface WinbindAuthorityDeps {
   logger?: Logger;
-}
-
-function num(v: unknown, key: string, dflt: number): number {
-  if (v === undefined) return dflt;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new OptionError(`authority.${key}`, 'must be a positive number');
-  return v;
 }
 
 export class WinbindAuthority implements Authority {
@@ -47,27 +24,17 @@ export class WinbindAuthority implements Authority {
   private readonly requiredGroup: string | undefined;
 
   constructor(options: WinbindAuthorityOptions = {}, deps: WinbindAuthorityDeps = {}) {
-    const known = ['type', 'ntlmAuthPath', 'extraArgs', 'requiredGroup', 'domain', 'requestTimeoutMs', 'restartMinMs', 'restartMaxMs', 'queueLimit'];
-    for (const key of Object.keys(options)) {
-      if (!known.includes(key)) throw new OptionError(`authority.${key}`, `is not a winbind authority setting (known: ${known.slice(1).join(', ')})`);
-    }
-    const path = options.ntlmAuthPath ?? 'ntlm_auth';
-    if (typeof path !== 'string' || path === '') throw new OptionError('authority.ntlmAuthPath', 'must be a program path');
-    const extra = options.extraArgs ?? [];
-    if (!Array.isArray(extra) || extra.some((a) => typeof a !== 'string')) throw new OptionError('authority.extraArgs', 'must be a list of strings');
-    if (options.requiredGroup !== undefined && (typeof options.requiredGroup !== 'string' || !options.requiredGroup)) throw new OptionError('authority.requiredGroup', 'must be a group name or SID');
-    if (options.domain !== undefined && (typeof options.domain !== 'string' || options.domain.length > 15)) throw new OptionError('authority.domain', 'must be a NetBIOS domain name (1-15 characters)');
-    this.domain = options.domain;
-    this.requiredGroup = options.requiredGroup;
+    const o = resolveOptions(winbindAuthorityField, { type: 'winbind', ...options }, 'authority');
+    this.domain = o.domain;
+    this.requiredGroup = o.requiredGroup;
     this.logger = deps.logger ?? nullLogger();
-    const argv = [path, '--helper-protocol=ntlm-server-1', ...(options.requiredGroup ? [`--require-membership-of=${options.requiredGroup}`] : []), ...extra];
-    const restartMinMs = num(options.restartMinMs, 'restartMinMs', 100);
+    const argv = [o.ntlmAuthPath, '--helper-protocol=ntlm-server-1', ...(o.requiredGroup ? [`--require-membership-of=${o.requiredGroup}`] : []), ...o.extraArgs];
     this.helper = new NtlmAuthHelper({
       argv,
-      requestTimeoutMs: num(options.requestTimeoutMs, 'requestTimeoutMs', 10_000),
-      restartMinMs,
-      restartMaxMs: Math.max(restartMinMs, num(options.restartMaxMs, 'restartMaxMs', 10_000)),
-      queueLimit: num(options.queueLimit, 'queueLimit', 256),
+      requestTimeoutMs: o.requestTimeoutMs,
+      restartMinMs: o.restartMinMs,
+      restartMaxMs: Math.max(o.restartMinMs, o.restartMaxMs),
+      queueLimit: o.queueLimit,
       logger: this.logger,
     });
   }

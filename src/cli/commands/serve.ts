@@ -4,7 +4,7 @@
  * invalid file is refused with every problem listed (as check-config prints them).
  * Signals: SIGTERM/SIGINT stop gracefully (exit 0); SIGHUP reloads configuration and user store.
  */
-import { ConfigError, formatIssue, formatTcpUrl, loadConfig, EMBEDDED_SOURCE, type LoadedConfig } from '../../gateway/config.js';
+import { ConfigError, formatIssue, formatTcpUrl, hostIssues, loadConfig, EMBEDDED_SOURCE, type LoadedConfig } from '../../gateway/config.js';
 import { Gateway } from '../../gateway/daemon.js';
 import { closeLogger, createLogger, type WinstonLogger } from '../../observe/logger.js';
 import { combineInspect, startInspector, type RunningInspector } from '../../observe/inspector.js';
@@ -69,6 +69,9 @@ export async function run(argv: string[]): Promise<number> {
   let loaded: LoadedConfig;
   try {
     loaded = loadConfig({ path: args.config });
+    // What check-config checks on the host is checked here too: both accept the same files.
+    const host = hostIssues(loaded.config);
+    if (host.length) throw new ConfigError(loaded.source, host);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`rasgate serve: refusing to start: ${err.source}: ${err.issues.length} problem${err.issues.length === 1 ? '' : 's'}\n`);

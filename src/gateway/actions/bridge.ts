@@ -6,7 +6,7 @@
 import { connect, type Socket } from 'node:net';
 import type { CallChannel } from '../../serial/types.js';
 import type { Logger } from '../../logging.js';
-import { formatTcpUrl, type TcpAddress } from '../config/address.js';
+import { formatTcpUrl, type TcpAddress } from '../../options/address.js';
 import { BridgeConnectError } from './errors.js';
 
 export interface BridgeOptions {

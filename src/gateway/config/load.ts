@@ -6,10 +6,8 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, resolve, isAbsolute } from 'node:path';
 import { parseDocument } from 'yaml';
-import { OptionError, RasgateError } from '../../errors.js';
-import { resolveLdapOptions } from '../../authority/ldap/options.js';
-import type { LdapAuthorityOptions } from '../../authority/ldap/index.js';
-import { formatIssue, type ConfigIssue } from './fields.js';
+import { RasgateError } from '../../errors.js';
+import { formatIssue, type ConfigIssue } from '../../options/fields.js';
 import { validate, type RasgateConfig } from './schema.js';
 
 /** What `npm start` runs with no configuration at all. */
@@ -73,36 +71,16 @@ export function parseConfig(text: string, source: string, baseDir: string): { co
   }
   const { config, issues } = validate(doc.toJS());
   if (!config) return { issues: issues.list };
-  const resolved = resolvePaths(config, baseDir);
-  const domainIssue = checkDomainAuthority(resolved);
-  if (domainIssue) return { issues: [domainIssue] };
-  return { config: resolved, issues: [] };
-}
-
-/**
- * ldap settings are checked by their owner's resolver (values, files readable, combinations),
- * so that check-config and a refused start say the same thing. winbind is checked when it
- * starts its helper.
- */
-function checkDomainAuthority(config: RasgateConfig): ConfigIssue | undefined {
-  if (config.authority.type !== 'ldap') return undefined;
-  try {
-    resolveLdapOptions(config.authority as unknown as LdapAuthorityOptions, 'authority');
-    return undefined;
-  } catch (err) {
-    if (!(err instanceof OptionError)) throw err;
-    return { path: err.key, message: err.message.replace(/^"[^"]*" /, '') };
-  }
+  return { config: resolvePaths(config, baseDir), issues: [] };
 }
 
 export function resolvePaths(config: RasgateConfig, baseDir: string): RasgateConfig {
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
   if (config.authority.type === 'local') config.authority.file = abs(config.authority.file);
   if (config.authority.type === 'ldap') {
-    for (const key of ['caFile', 'bindPasswordFile']) {
-      const v = config.authority[key];
-      if (typeof v === 'string' && v) config.authority[key] = abs(v);
-    }
+    const a = config.authority;
+    if (a.caFile) a.caFile = abs(a.caFile);
+    if (a.bindPasswordFile) a.bindPasswordFile = abs(a.bindPasswordFile);
   }
   if (config.log.file) config.log.file.path = abs(config.log.file.path);
   const fixAction = (a: RasgateConfig['actions'][string]) => (a.kind === 'exec' && a.cwd ? { ...a, cwd: abs(a.cwd) } : a);

@@ -1,5 +1,5 @@
 /** One-screen summary of a valid configuration (check-config, serve's start-up line). */
-import { formatTcpUrl } from './address.js';
+import { formatTcpUrl } from '../../options/address.js';
 import type { ActionConfig, LineConfig, RasgateConfig } from './schema.js';
 
 export function describeAction(a: ActionConfig): string {

@@ -4,15 +4,9 @@
  * SSH tunnel is the intended way in (docs/console.md).
  */
 import { isIP } from 'node:net';
+import { isLoopbackHost } from '../../options/address.js';
 
-/** True for 127.0.0.0/8, ::1, ::ffff:127.x.y.z and `localhost`. */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  if (h === 'localhost') return true;
-  if (isIP(h) === 4) return h.startsWith('127.');
-  if (isIP(h) === 6) return h === '::1' || h === '0:0:0:0:0:0:0:1' || /^::ffff:127\./.test(h);
-  return false;
-}
+export { isLoopbackHost };
 
 /** The host name of a Host header (`[::1]:8023` -> `::1`, `localhost:8023` -> `localhost`). */
 export function hostName(header: string): string {

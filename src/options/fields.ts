@@ -1,8 +1,11 @@
 /**
- * A small hand-written validation kit for the YAML configuration. One description per key
- * gives three things: validation with the key path and a hint, the default, and the row in
- * docs/configuration.md (see describe()). No schema package: the messages are ours.
+ * The option kit every module describes its options with. One description per key gives four
+ * things: validation with the key path and a hint, the default, the TypeScript type (inferred:
+ * `Infer<typeof shape>`), and the row in docs/configuration.md (rows()). The YAML schema of
+ * `rasgate serve` composes the modules' descriptions; a library user resolves the same
+ * description with resolveOptions(). No schema package: the messages are ours.
  */
+import { OptionError } from '../errors.js';
 
 /** One problem in a configuration, e.g. `lines[1].listen: "x" is not tcp://HOST:PORT (hint: ...)`. */
 export interface ConfigIssue {
@@ -31,7 +34,11 @@ export interface DocRow {
   doc: string;
 }
 
-export interface Field<T = unknown> {
+/**
+ * One option. `P` says whether a parsed mapping always holds the key (it has a default or is
+ * required): that is what makes the key optional or not in the inferred type.
+ */
+export interface Field<T, P extends boolean = boolean> {
   /** Human type for docs and messages, e.g. `integer 1..65535`. */
   readonly type: string;
   readonly doc: string;
@@ -40,13 +47,25 @@ export interface Field<T = unknown> {
   /** Shown in docs when the default is computed (e.g. the host name). */
   readonly defaultText?: string;
   readonly required?: boolean;
+  /** Type-level only: whether the key is always present once parsed. */
+  readonly present?: P;
   /** Returns undefined after recording an issue. */
   parse(value: unknown, path: string, issues: Issues): T | undefined;
   /** Rows for nested keys (objects, lists of objects). */
   rows?(prefix: string): DocRow[];
 }
 
-export const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a mapping' : String(v));
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any field, whatever its value type
+export type AnyField = Field<any, boolean>;
+export type Shape = Record<string, AnyField>;
+/** The value type of a field. */
+export type ValueOf<F> = F extends Field<infer T, boolean> ? T : never;
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+type PresentKeys<S extends Shape> = { [K in keyof S]: S[K] extends { present?: true } ? (S[K] extends { present?: false } ? never : K) : never }[keyof S];
+/** The parsed value of a mapping of fields: keys with a default or required are always there. */
+export type Infer<S extends Shape> = Simplify<{ [K in PresentKeys<S>]: ValueOf<S[K]> } & { [K in Exclude<keyof S, PresentKeys<S>>]?: ValueOf<S[K]> }>;
+/** What a library caller may pass: any key may be left out (defaults fill it), recursively. */
+export type Input<T> = T extends readonly (infer E)[] ? Input<E>[] : T extends Record<string, unknown> ? { [K in keyof T]?: Input<T[K]> } : T;
 
 interface Common<T> {
   doc: string;
@@ -55,12 +74,17 @@ interface Common<T> {
   required?: boolean;
 }
 
+/** true when the options give a default or make the key required. */
+type Present<O> = O extends { default: unknown } ? true : O extends { required: true } ? true : false;
+
+export const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a mapping' : String(v));
+
 function common<T>(o: Common<T>): Pick<Field<T>, 'doc' | 'defaultValue' | 'defaultText' | 'required'> {
   const d = o.default;
   return { doc: o.doc, defaultValue: d === undefined ? undefined : () => structuredClone(d), defaultText: o.defaultText, required: o.required };
 }
 
-export function str(o: Common<string> & { check?: (v: string) => string | undefined; hint?: (v: string) => string | undefined; type?: string; empty?: boolean }): Field<string> {
+export function str<const O extends Common<string> & { check?: (v: string) => string | undefined; hint?: (v: string) => string | undefined; type?: string; empty?: boolean }>(o: O): Field<string, Present<O>> {
   return {
     type: o.type ?? 'string',
     ...common(o),
@@ -75,7 +99,7 @@ export function str(o: Common<string> & { check?: (v: string) => string | undefi
   };
 }
 
-export function num(o: Common<number> & { min?: number; max?: number; integer?: boolean; unit?: string }): Field<number> {
+export function num<const O extends Common<number> & { min?: number; max?: number; integer?: boolean; unit?: string }>(o: O): Field<number, Present<O>> {
   const range = o.min !== undefined && o.max !== undefined ? ` ${o.min}..${o.max}` : o.min !== undefined ? ` >= ${o.min}` : '';
   return {
     type: `${o.integer ? 'integer' : 'number'}${range}${o.unit ? ` (${o.unit})` : ''}`,
@@ -90,7 +114,7 @@ export function num(o: Common<number> & { min?: number; max?: number; integer?: 
   };
 }
 
-export function bool(o: Common<boolean>): Field<boolean> {
+export function bool<const O extends Common<boolean>>(o: O): Field<boolean, Present<O>> {
   return {
     type: 'boolean',
     ...common(o),
@@ -101,25 +125,39 @@ export function bool(o: Common<boolean>): Field<boolean> {
   };
 }
 
-export function oneOf<T extends string>(values: readonly T[], o: Common<T>): Field<T> {
+export function oneOf<const V extends readonly string[], const O extends Common<V[number]>>(values: V, o: O): Field<V[number], Present<O>> {
   return {
     type: values.map((v) => `\`${v}\``).join(' \\| '),
     ...common(o),
     parse(v, path, issues) {
-      if (typeof v === 'string' && (values as readonly string[]).includes(v)) return v as T;
+      if (typeof v === 'string' && (values as readonly string[]).includes(v)) return v as V[number];
       const near = typeof v === 'string' ? closest(v, values) : undefined;
       return issues.add(path, `${show(v)} is not one of ${values.join(', ')}`, near);
     },
   };
 }
 
-export function list<T>(item: Field<T>, o: Common<T[]> & { minItems?: number; type?: string }): Field<T[]> {
+/** One of a few numbers (data bits, stop bits); a quoted number is taken too. */
+export function numOneOf<const V extends readonly number[], const O extends Common<V[number]>>(values: V, o: O): Field<V[number], Present<O>> {
+  return {
+    type: values.map((v) => `\`${v}\``).join(' \\| '),
+    ...common(o),
+    parse(v, path, issues) {
+      const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+      if (typeof n === 'number' && (values as readonly number[]).includes(n)) return n as V[number];
+      return issues.add(path, `${show(v)} is not one of ${values.join(', ')}`);
+    },
+  };
+}
+
+export function list<T, const O extends Common<T[]> & { minItems?: number; maxItems?: number; type?: string }>(item: Field<T, boolean>, o: O): Field<T[], Present<O>> {
   return {
     type: o.type ?? `list of ${item.type}`,
     ...common(o),
     parse(v, path, issues) {
       if (!Array.isArray(v)) return issues.add(path, `${show(v)} is not a list`, typeof v === 'string' ? `[${JSON.stringify(v)}]` : undefined);
       if (o.minItems !== undefined && v.length < o.minItems) return issues.add(path, `needs at least ${o.minItems} item${o.minItems === 1 ? '' : 's'}`);
+      if (o.maxItems !== undefined && v.length > o.maxItems) return issues.add(path, `has more than ${o.maxItems} items`);
       // Indices are kept (a failed item stays a hole) so that cross-checks name the right item.
       return v.map((x, i) => item.parse(x, `${path}[${i}]`, issues)) as T[];
     },
@@ -127,10 +165,10 @@ export function list<T>(item: Field<T>, o: Common<T[]> & { minItems?: number; ty
   };
 }
 
-/** A mapping with free keys (e.g. per-module log levels). */
-export function dict<T>(value: Field<T>, o: Common<Record<string, T>> & { keys?: readonly string[] }): Field<Record<string, T>> {
+/** A mapping with free keys (e.g. per-area log levels), or with `keys` the only ones allowed. */
+export function dict<T, const O extends Common<Record<string, T>> & { keys?: readonly string[]; keyName?: string }>(value: Field<T, boolean>, o: O): Field<Record<string, T>, Present<O>> {
   return {
-    type: `mapping of ${o.keys ? 'module' : 'name'} -> ${value.type}`,
+    type: `mapping of ${o.keyName ?? 'name'} -> ${value.type}`,
     ...common(o),
     parse(v, path, issues) {
       if (!isPlainObject(v)) return issues.add(path, `${show(v)} is not a mapping`);
@@ -148,25 +186,28 @@ export function dict<T>(value: Field<T>, o: Common<Record<string, T>> & { keys?:
   };
 }
 
-export type Shape = Record<string, Field<unknown>>;
-
 /**
  * A mapping with known keys: unknown keys are errors (typos), missing keys take their defaults.
- * Lists, dicts and mappings return what they could parse even after an issue (see validate()).
+ * A mapping returns what it could parse even after an issue, so that every problem is reported
+ * (cross-checks included); validation refuses the whole when any issue exists.
  */
-export function obj<T>(fields: Shape, o: { doc: string; type?: string; optional?: boolean; defaultEmpty?: boolean; check?: (v: T, path: string, issues: Issues) => void }): Field<T> {
+export function obj<S extends Shape, const O extends { doc: string; type?: string; defaultEmpty?: boolean; required?: boolean; unknownKey?: string; check?: (v: Infer<S>, path: string, issues: Issues) => void }>(
+  fields: S,
+  o: O,
+): Field<Infer<S>, O extends { defaultEmpty: true } ? true : O extends { required: true } ? true : false> {
   const keys = Object.keys(fields);
-  const field: Field<T> = {
+  const field: Field<Infer<S>, boolean> = {
     type: o.type ?? 'mapping',
     doc: o.doc,
-    defaultValue: o.defaultEmpty ? () => field.parse({}, '', new Issues()) as T : undefined,
+    required: o.required,
+    defaultValue: o.defaultEmpty ? () => field.parse({}, '', new Issues()) as Infer<S> : undefined,
     parse(v, path, issues) {
       if (v === null || v === undefined) v = {};
       if (!isPlainObject(v)) return issues.add(path, `${show(v)} is not a mapping`);
       const before = issues.list.length;
       const out: Record<string, unknown> = {};
       for (const [k, x] of Object.entries(v)) {
-        if (!keys.includes(k)) issues.add(join(path, k), 'unknown key', closest(k, keys) ?? `known keys: ${keys.join(', ')}`);
+        if (!keys.includes(k)) issues.add(join(path, k), o.unknownKey ?? 'unknown key', closest(k, keys) ?? `known keys: ${keys.join(', ')}`);
         else if (x === undefined) continue;
         else {
           const r = fields[k]!.parse(x, join(path, k), issues);
@@ -179,10 +220,8 @@ export function obj<T>(fields: Shape, o: { doc: string; type?: string; optional?
         if (f.required) issues.add(join(path, k), `is required (${f.doc})`);
         else if (f.defaultValue) out[k] = f.defaultValue();
       }
-      // Partial results go on (with the issues recorded) so that every problem is reported,
-      // including cross-checks further up; validate() refuses the whole if any issue exists.
-      if (issues.list.length === before) o.check?.(out as T, path, issues);
-      return out as T;
+      if (issues.list.length === before) o.check?.(out as Infer<S>, path, issues);
+      return out as Infer<S>;
     },
     rows(prefix) {
       return keys.flatMap((k) => {
@@ -193,10 +232,25 @@ export function obj<T>(fields: Shape, o: { doc: string; type?: string; optional?
       });
     },
   };
-  return field;
+  return field as Field<Infer<S>, O extends { defaultEmpty: true } ? true : O extends { required: true } ? true : false>;
 }
 
-export function defaultText(f: Field<unknown>): string {
+/**
+ * A library caller's options, checked and completed by the same description the configuration
+ * uses; the first problem is thrown as OptionError naming the key (`prefix.key`).
+ */
+export function resolveOptions<T>(field: Field<T, boolean>, input: unknown, prefix: string): T {
+  const issues = new Issues();
+  const out = field.parse(input ?? {}, prefix, issues);
+  const first = issues.list[0];
+  if (first || out === undefined) {
+    const issue = first ?? { path: prefix, message: 'is not valid' };
+    throw new OptionError(issue.path || prefix, `${issue.message}${issue.hint ? ` (hint: ${issue.hint})` : ''}`);
+  }
+  return out;
+}
+
+export function defaultText(f: AnyField): string {
   if (f.defaultText) return f.defaultText;
   if (!f.defaultValue) return '(none)';
   if (f.rows) return '(see below)';
