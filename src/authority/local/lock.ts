@@ -20,7 +20,8 @@ export interface LockOptions {
   staleMs?: number;
 }
 
-function pidAlive(pid: number): boolean {
+/** Whether a process with this pid exists on this host (EPERM: it does, owned by someone else). */
+export function pidAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
