@@ -25,6 +25,7 @@ REQUIRED=(
   "py:gssapi|python3-gssapi"
   "/usr/lib/x86_64-linux-gnu/gssntlmssp/gssntlmssp.so|gss-ntlmssp"
   "chromium|chromium"
+  "debootstrap|debootstrap"
 )
 
 have() {
