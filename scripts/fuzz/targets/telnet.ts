@@ -1,0 +1,112 @@
+/**
+ * telnet: src/serial/telnet.ts (TelnetSession) fed random and mutated client bytes: real
+ * telnet clients' negotiation, floods of WILL/DO for every option, subnegotiations, AYT.
+ * Invariants: no throw; the option tables and subnegotiation buffer stay bounded; the same bytes
+ * in other chunks give the same data, replies and events; and (checkReplies) what we send back
+ * is never more than what the client sent plus a constant (no amplification: a caller that does
+ * not read must not make us queue more than it sends).
+ */
+import { isDeepStrictEqual } from 'node:util';
+import { TelnetSession, type TelnetEvent } from '../../../src/serial/telnet.js';
+import { invariant, type FuzzTarget, type Rand } from '../engine.js';
+
+const IAC = 255;
+const [SE, NOP, AYT, SB, WILL, WONT, DO, DONT] = [240, 241, 246, 250, 251, 252, 253, 254];
+
+/** Replies we may send beyond what the client sent: the start-up negotiation and TTYPE SEND per session. */
+const REPLY_SLACK = 64;
+
+interface Result {
+  data: Buffer;
+  reply: Buffer;
+  events: unknown[];
+}
+
+function eventView(e: TelnetEvent): unknown {
+  return e.type === 'error' ? { type: 'error', code: e.error.code } : e;
+}
+
+function tablesBounded(s: TelnetSession, maxSb: number): void {
+  const inner = s as unknown as { us: Map<number, unknown>; him: Map<number, unknown>; usQueue: Set<number>; himQueue: Set<number>; sb: number[] };
+  for (const t of [inner.us, inner.him, inner.usQueue, inner.himQueue]) invariant(t.size <= 256, `an option table holds ${t.size} entries`);
+  invariant(inner.sb.length <= maxSb, `subnegotiation buffer of ${inner.sb.length} bytes (bound ${maxSb})`);
+}
+
+function drive(chunks: Buffer[], maxSb: number | undefined, checkReplies: boolean): Result {
+  const s = new TelnetSession(maxSb === undefined ? {} : { maxSubnegotiation: maxSb });
+  const data: Buffer[] = [];
+  const reply: Buffer[] = [s.start()];
+  const events: unknown[] = [];
+  let sent = 0;
+  let answered = reply[0]!.length;
+  for (const chunk of chunks) {
+    const r = s.feed(chunk);
+    data.push(r.data);
+    reply.push(r.reply);
+    events.push(...r.events.map(eventView));
+    sent += chunk.length;
+    answered += r.reply.length;
+    invariant(r.data.length <= chunk.length, `${r.data.length} data bytes out of ${chunk.length}`);
+    tablesBounded(s, maxSb ?? 64);
+    if (checkReplies) invariant(answered <= sent + REPLY_SLACK, `${answered} reply bytes for ${sent} bytes received (amplification)`);
+  }
+  return { data: Buffer.concat(data), reply: Buffer.concat(reply), events };
+}
+
+/** A burst of negotiation: random verbs on random (or all) options, AYT, subnegotiations. */
+function negotiationFlood(rand: Rand): Buffer {
+  const out: number[] = [];
+  const n = rand.size(3000);
+  for (let i = 0; i < n; i++) {
+    const r = rand.int(10);
+    if (r < 6) out.push(IAC, rand.pick([WILL, WONT, DO, DONT]), rand.chance(0.5) ? i & 0xff : rand.int(256));
+    else if (r === 6) out.push(IAC, AYT);
+    else if (r === 7) out.push(IAC, SB, rand.pick([24, 31, rand.int(256)]), ...rand.bytes(rand.size(80)), IAC, SE);
+    else if (r === 8) out.push(IAC, rand.int(256));
+    else out.push(rand.int(256));
+  }
+  return Buffer.from(out);
+}
+
+export function telnetTarget(o: { checkReplies: boolean } = { checkReplies: true }): FuzzTarget {
+  return {
+    name: 'telnet',
+    invariant: `no throw; option tables and subnegotiation bounded; chunking does not change the result${o.checkReplies ? `; replies <= bytes received + ${REPLY_SLACK}` : ''}`,
+    dictionary: [
+      Buffer.from([IAC, WILL, 1]),
+      Buffer.from([IAC, DO, 1]),
+      Buffer.from([IAC, DONT, 1]),
+      Buffer.from([IAC, WILL, 99]),
+      Buffer.from([IAC, DO, 99]),
+      Buffer.from([IAC, WILL, 24]),
+      Buffer.from([IAC, WILL, 31]),
+      Buffer.from([IAC, WONT, 3]),
+      Buffer.from([IAC, DO, 0]),
+      Buffer.from([IAC, WILL, 0]),
+      Buffer.from([IAC, SB, 24, 0, 0x58, 0x54, 0x45, 0x52, 0x4d, IAC, SE]),
+      Buffer.from([IAC, SB, 31, 0, 80, 0, 24, IAC, SE]),
+      Buffer.from([IAC, SB, 31, 0, IAC, IAC, 0, 24, IAC, SE]),
+      Buffer.from([IAC, SB]),
+      Buffer.from([IAC, SE]),
+      Buffer.from([IAC, AYT]),
+      Buffer.from([IAC, NOP]),
+      Buffer.from([IAC, IAC]),
+      Buffer.from([IAC, 244]), // IP
+      Buffer.from([IAC]),
+      Buffer.from('\r\0'),
+      Buffer.from('\r\n'),
+    ],
+    maxInput: 256 * 1024,
+    generate(rand) {
+      return rand.chance(0.6) ? negotiationFlood(rand) : rand.bytes(rand.size(2000));
+    },
+    run(input, plan) {
+      const maxSb = plan.pick([undefined, 0, 4, 64, 1024]);
+      const whole = drive([input], maxSb, o.checkReplies);
+      const split = drive(plan.chunks(input), maxSb, o.checkReplies);
+      invariant(whole.data.equals(split.data), 'chunking changed the data');
+      invariant(whole.reply.equals(split.reply), 'chunking changed the replies');
+      invariant(isDeepStrictEqual(whole.events, split.events), 'chunking changed the events');
+    },
+  };
+}
