@@ -141,3 +141,12 @@ test('every complete configuration example in the docs is valid', async () => {
   }
   assert.ok(checked >= 2, `only ${checked} examples found`);
 });
+
+test('YAML aliases: an unresolved one and an alias bomb are issues, never an exception (found by npm run fuzz -- --target config)', () => {
+  // ': *a\n\0:' is the fuzzer's minimal input: the yaml package reports the unresolved alias only from toJS().
+  for (const yaml of [': *a\n\0:', 'lines:\n  - {*ppp}\n', `a: &a [x, x]\nb: &b [${'*a, '.repeat(9)}*a]\nc: &c [${'*b, '.repeat(9)}*b]\nd: [${'*c, '.repeat(9)}*c]\n`]) {
+    const r = parseConfig(yaml, 'test.yaml', '/etc/rasgate');
+    assert.equal(r.config, undefined, yaml);
+    assert.ok(r.issues.length > 0 && r.issues.every((i) => i.path.startsWith('test.yaml') && /^YAML: /.test(i.message)), JSON.stringify(r.issues));
+  }
+});

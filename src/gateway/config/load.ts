@@ -71,7 +71,15 @@ export function parseConfig(text: string, source: string, baseDir: string): { co
       }),
     };
   }
-  const { config, issues } = validate(doc.toJS());
+  let data: unknown;
+  try {
+    // Aliases resolve here, not in parseDocument: an unresolved one or an alias bomb (more than
+    // the package's maxAliasCount expansions) throws a ReferenceError from toJS().
+    data = doc.toJS();
+  } catch (err) {
+    return { issues: [{ path: source, message: `YAML: ${err instanceof Error ? err.message : String(err)}` }] };
+  }
+  const { config, issues } = validate(data);
   if (!config) return { issues: issues.list };
   const resolved = resolvePaths(config, baseDir);
   const domainIssue = checkDomainAuthority(resolved);
