@@ -97,6 +97,8 @@ export interface FuzzTarget {
   teardown?(): void | Promise<void>;
   /** Check one input. Throws (anything) when an invariant is broken. */
   run(input: Buffer, plan: Rand): void | Promise<void>;
+  /** A case slower than this fails (overrides RunOptions.slowMs: whole-line targets take seconds). */
+  readonly slowMs?: number;
   /** How many minimizer runs a failure may cost (slow targets ask for fewer). Default 3000. */
   readonly minimizeBudget?: number;
 }
@@ -356,7 +358,8 @@ export async function runTarget(target: FuzzTarget, o: RunOptions): Promise<RunR
       }
       done++;
       const took = performance.now() - t0;
-      if (error === undefined && o.slowMs !== undefined && took > o.slowMs) error = new InvariantError(`case took ${Math.round(took)} ms (limit ${o.slowMs} ms)`);
+      const slowMs = target.slowMs ?? o.slowMs;
+      if (error === undefined && slowMs !== undefined && took > slowMs) error = new InvariantError(`case took ${Math.round(took)} ms (limit ${slowMs} ms)`);
       if (error !== undefined) {
         const sig = signature(error);
         if (!seen.has(sig)) {

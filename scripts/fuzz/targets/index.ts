@@ -8,7 +8,7 @@ import { hayes } from './hayes.js';
 import { ldap } from './ldap.js';
 import { winbind } from './winbind.js';
 import { config } from './config.js';
-import { tcpLine } from './tcp-line.js';
+import { tcpLineTarget } from './tcp-line.js';
 
 export const TARGETS: Record<string, () => FuzzTarget> = {
   'ntlm-decode': () => ntlmDecode,
@@ -19,5 +19,5 @@ export const TARGETS: Record<string, () => FuzzTarget> = {
   ldap: () => ldap,
   winbind: () => winbind,
   config: () => config,
-  'tcp-line': () => tcpLine,
+  'tcp-line': () => tcpLineTarget(),
 };
