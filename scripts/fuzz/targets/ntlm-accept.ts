@@ -42,7 +42,7 @@ import { decodeAuthenticate } from '../../../src/ntlm/messages.js';
 import { Layout } from '../../../src/ntlm/constants.js';
 import { dateToFiletime } from '../../../src/ntlm/avpairs.js';
 import { invariant, type FuzzTarget, type Rand } from '../engine.js';
-import { NTLM_DICTIONARY, ntlmFields, randomNtlmToken } from './ntlm-decode.js';
+import { NTLM_MUTATION, randomNtlmToken } from './ntlm-decode.js';
 
 const USER = 'alice';
 const PASSWORD = 'Fuzz-pw-2026';
@@ -124,9 +124,7 @@ async function finish(context: SecurityContext | null, s: State): Promise<void> 
 export const ntlmAccept: FuzzTarget = {
   name: 'ntlm-accept',
   invariant: 'never throws; known SEC_* only; SEC_E_OK only for the byte-identical valid AUTHENTICATE; contexts delete once and leave no timers',
-  dictionary: NTLM_DICTIONARY,
-  maxInput: Layout.MAX_TOKEN + 16,
-  numericFields: ntlmFields,
+  ...NTLM_MUTATION,
   minimizeBudget: 800,
   generate: randomNtlmToken,
 

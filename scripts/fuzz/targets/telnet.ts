@@ -3,8 +3,8 @@
  * telnet clients' negotiation, floods of WILL/DO for every option, subnegotiations, AYT.
  * Invariants: no throw; the option tables and subnegotiation buffer stay bounded; the same bytes
  * in other chunks give the same data, replies and events; and (checkReplies) what we send back
- * is never more than what the client sent plus a constant (no amplification: a caller that does
- * not read must not make us queue more than it sends).
+ * is at most 3 times what the client sent plus a constant (no amplification: a caller that does
+ * not read must not make us queue much more than it sends).
  */
 import { isDeepStrictEqual } from 'node:util';
 import { TelnetSession, type TelnetEvent } from '../../../src/serial/telnet.js';
