@@ -97,6 +97,8 @@ export interface FuzzTarget {
   teardown?(): void | Promise<void>;
   /** Check one input. Throws (anything) when an invariant is broken. */
   run(input: Buffer, plan: Rand): void | Promise<void>;
+  /** Outcome counters the target keeps (statuses, scenarios), printed after a run to show what it reached. */
+  readonly stats?: Map<string, number>;
   /** A case slower than this fails (overrides RunOptions.slowMs: whole-line targets take seconds). */
   readonly slowMs?: number;
   /** How many minimizer runs a failure may cost (slow targets ask for fewer). Default 3000. */
@@ -106,6 +108,11 @@ export interface FuzzTarget {
 /** An invariant the target checks was broken (as opposed to something it called throwing). */
 export class InvariantError extends Error {
   override name = 'InvariantError';
+}
+
+/** Count one outcome in a target's stats. */
+export function tally(stats: Map<string, number>, key: string): void {
+  stats.set(key, (stats.get(key) ?? 0) + 1);
 }
 
 export function invariant(ok: unknown, message: string): asserts ok {
@@ -392,6 +399,7 @@ export async function runTarget(target: FuzzTarget, o: RunOptions): Promise<RunR
     await target.teardown?.();
   }
   const seconds = (performance.now() - started) / 1000;
+  if (target.stats?.size) log(`  ${target.name} reached: ${[...target.stats].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   return { target: target.name, seed: o.seed, cases: done, seconds, casesPerSecond: done / Math.max(seconds, 1e-9), failures };
 }
 

@@ -41,7 +41,7 @@ import { createClientContext } from '../../../src/ntlm/client.js';
 import { decodeAuthenticate } from '../../../src/ntlm/messages.js';
 import { Layout } from '../../../src/ntlm/constants.js';
 import { dateToFiletime } from '../../../src/ntlm/avpairs.js';
-import { invariant, type FuzzTarget, type Rand } from '../engine.js';
+import { invariant, tally, type FuzzTarget, type Rand } from '../engine.js';
 import { NTLM_MUTATION, randomNtlmToken } from './ntlm-decode.js';
 
 const USER = 'alice';
@@ -121,8 +121,11 @@ async function finish(context: SecurityContext | null, s: State): Promise<void> 
   invariant(s.clock.pending === 0, `${s.clock.pending} timers left after the context was deleted`);
 }
 
+const stats = new Map<string, number>();
+
 export const ntlmAccept: FuzzTarget = {
   name: 'ntlm-accept',
+  stats,
   invariant: 'never throws; known SEC_* only; SEC_E_OK only for the byte-identical valid AUTHENTICATE; contexts delete once and leave no timers',
   ...NTLM_MUTATION,
   minimizeBudget: 800,
@@ -170,6 +173,7 @@ export const ntlmAccept: FuzzTarget = {
     const leg1 = asNegotiate ? input : s.negotiate;
     const r1 = await acceptSecurityContext(cred, null, leg1, ASC_REQ_CONNECTION, SECURITY_NATIVE_DREP);
     known(r1.status, 'leg 1');
+    if (r1.status !== SEC_I_CONTINUE_NEEDED) tally(stats, `leg 1 ${r1.reason}`);
     if (!asNegotiate) invariant(r1.status === SEC_I_CONTINUE_NEEDED, `our own NEGOTIATE got ${statusName(r1.status)}`);
     if (r1.status !== SEC_I_CONTINUE_NEEDED) return finish(r1.context, s);
     invariant(r1.outputToken && r1.context, 'SEC_I_CONTINUE_NEEDED without a CHALLENGE or a context');
@@ -188,6 +192,7 @@ export const ntlmAccept: FuzzTarget = {
     const bindings = !plain && plan.chance(0.3) ? { channelBindings: plan.bytes(16) } : {};
     const r2 = await acceptSecurityContext(cred, r1.context, token, contextReq, SECURITY_NATIVE_DREP, bindings);
     known(r2.status, 'leg 3');
+    tally(stats, r2.reason);
     const genuine = live !== undefined && token.equals(live) && leg1.equals(s.negotiate);
     if (r2.status === SEC_E_OK) invariant(genuine, `SEC_E_OK (${r2.reason}) for a token that is not the client's own: ${token.length} bytes, leg 1 ${leg1.equals(s.negotiate) ? 'ours' : 'mutated'}`);
     if (genuine && plain && !bindings.channelBindings) invariant(r2.status === SEC_E_OK, `the valid AUTHENTICATE was refused: ${statusName(r2.status)} ${r2.reason}`);

@@ -22,7 +22,7 @@ import type { CallSummary } from '../../../src/gateway/call-runner.js';
 import { createLogger } from '../../../src/observe/logger.js';
 import { SmbpasswdStore } from '../../../src/authority/local/index.js';
 import { ntowfv1 } from '../../../src/ntlm/crypto.js';
-import { invariant, type FuzzTarget, type Rand } from '../engine.js';
+import { invariant, tally, type FuzzTarget, type Rand } from '../engine.js';
 
 const USER = 'alice';
 const PASSWORD = 'Fuzz-line-pw-7';
@@ -177,8 +177,10 @@ async function check(s: State, before: { ended: number; answered: number; summar
 
 export function tcpLineTarget(o: { checkQueues: boolean } = { checkQueues: true }): FuzzTarget {
   let state: State | undefined;
+  const stats = new Map<string, number>();
   return {
     name: 'tcp-line',
+    stats,
     invariant: `no uncaught exception or unhandled rejection; no crashed call; every connection ends, every answered call has a summary${o.checkQueues ? '; server write queues bounded' : ''}; the valid login still works`,
     dictionary: [
       Buffer.from([IAC, WILL, 99]),
@@ -285,6 +287,8 @@ export function tcpLineTarget(o: { checkQueues: boolean } = { checkQueues: true 
       const line = plan.chance(0.8) ? s.lines[0]! : s.lines[1]!;
       const scenario = plan.pick(['dialogue', 'dialogue', 'login', 'flood', 'flood', 'parallel'] as const);
       const drivers: Driver[] = [];
+      tally(stats, `${line.telnet ? 'telnet' : 'raw'} ${scenario}`);
+      const summariesBefore = s.summaries.length;
       try {
         if (scenario === 'parallel') {
           const n = 2 + plan.int(6);
@@ -294,8 +298,10 @@ export function tcpLineTarget(o: { checkQueues: boolean } = { checkQueues: true 
           const d = await open(line, plan, scenario !== 'flood');
           drivers.push(d);
           if (scenario === 'flood') await flood(d, input, plan);
-          else await dialogue(d, input, plan, scenario === 'login');
-          if (scenario === 'login' && input.length === 0) {
+          // A clean login now and then: the gateway must still let the right password in.
+          const clean = scenario === 'login' && plan.chance(0.4);
+          if (scenario !== 'flood') await dialogue(d, clean ? Buffer.alloc(0) : input, plan, scenario === 'login');
+          if (clean) {
             await until(() => d.isClosed(), END_WITHIN_MS);
             invariant(s.summaries.at(-1)?.result === 'success', `the valid login did not succeed: ${JSON.stringify(s.summaries.at(-1))}`);
           }
@@ -310,6 +316,7 @@ export function tcpLineTarget(o: { checkQueues: boolean } = { checkQueues: true 
         }
       }
       await check(s, before, drivers, o.checkQueues);
+      for (const x of s.summaries.slice(summariesBefore)) tally(stats, `call ${x.result}`);
     },
   };
 }
