@@ -3,7 +3,7 @@ import type { FuzzTarget } from '../engine.js';
 import { ntlmDecode } from './ntlm-decode.js';
 import { ntlmAccept } from './ntlm-accept.js';
 import { terminal } from './terminal.js';
-import { telnetTarget } from './telnet.js';
+import { telnet } from './telnet.js';
 import { hayes } from './hayes.js';
 import { ldap } from './ldap.js';
 import { winbind } from './winbind.js';
@@ -14,7 +14,7 @@ export const TARGETS: Record<string, () => FuzzTarget> = {
   'ntlm-decode': () => ntlmDecode,
   'ntlm-accept': () => ntlmAccept,
   terminal: () => terminal,
-  telnet: () => telnetTarget(),
+  telnet: () => telnet,
   hayes: () => hayes,
   ldap: () => ldap,
   winbind: () => winbind,
