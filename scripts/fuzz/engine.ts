@@ -220,7 +220,7 @@ export function mutateOnce(target: FuzzTarget, input: Buffer, corpus: readonly B
         writeField(b, f, rand.chance(0.85) ? rand.pick(boundaryValues(f.width, b, readField(b, f))) : rand.u32());
       } else if (b.length >= 2) {
         const at = rand.int(b.length - 1);
-        b.writeUInt16LE(rand.pick([0, 1, 0xff, 0xffff, 0x7fff, 0x8000, b.length]), at);
+        b.writeUInt16LE(rand.pick([0, 1, 0xff, 0xffff, 0x7fff, 0x8000, b.length]) & 0xffff, at);
       }
       break;
     }
