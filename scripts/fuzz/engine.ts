@@ -269,12 +269,17 @@ async function failsWith(target: FuzzTarget, input: Buffer, planSeed: number, si
   }
 }
 
-/** Shrink a failing input while it fails the same way: cut ranges, then simplify bytes. */
+/** Shrink a failing input while it fails the same way: cut ranges, then simplify bytes (bounded in runs and time). */
 export async function minimize(target: FuzzTarget, input: Buffer, planSeed: number, sig: string): Promise<Buffer> {
   let best = input;
   let budget = target.minimizeBudget ?? 3000;
+  // Slow cases (a parser near its limits) would make the full budget last hours: a minute at most.
+  const until = performance.now() + 60_000;
   const attempt = async (candidate: Buffer): Promise<boolean> => {
-    if (budget-- <= 0) return false;
+    if (budget-- <= 0 || performance.now() > until) {
+      budget = 0;
+      return false;
+    }
     if (await failsWith(target, candidate, planSeed, sig)) {
       best = candidate;
       return true;
@@ -324,6 +329,8 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** A case slower than this is a failure (catastrophic regex backtracking, quadratic loops). */
   slowMs?: number;
+  /** Say each case before it runs (to find one that hangs). */
+  trace?: boolean;
 }
 
 export interface RunReport {
@@ -356,6 +363,7 @@ export async function runTarget(target: FuzzTarget, o: RunOptions): Promise<RunR
     for (let n = 0; n < maxCases; n++) {
       const index = o.onlyCase ?? n;
       const { input, planSeed } = makeCase(target, corpus, o.seed, index);
+      if (o.trace) process.stderr.write(`case ${index} (${input.length} bytes)\n`);
       const t0 = performance.now();
       let error: unknown;
       try {

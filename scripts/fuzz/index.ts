@@ -1,6 +1,6 @@
 /**
  * `npm run fuzz -- --target NAME [--seconds N | --cases N] [--seed S] [--case I] [--keep-going]
- *                 [--out DIR] [--slow-ms MS]`
+ *                 [--out DIR] [--slow-ms MS] [--trace]`
  * `npm run fuzz -- --replay FILE.json`      run a saved failure again
  * `npm run fuzz -- --list`                  targets and their invariants
  * `--target all` runs every target in turn. Exit status 1 when any case failed.
@@ -22,6 +22,7 @@ const { values } = parseArgs({
     'slow-ms': { type: 'string' },
     replay: { type: 'string' },
     list: { type: 'boolean', default: false },
+    trace: { type: 'boolean', default: false },
   },
 });
 
@@ -60,6 +61,7 @@ async function main(): Promise<number> {
       outDir: values.out,
       progressMs: 10_000,
       slowMs: num(values['slow-ms']) ?? 2000,
+      trace: values.trace,
     });
     reports.push(r);
     console.log(`${name}: ${r.cases} cases in ${r.seconds.toFixed(1)} s (${Math.round(r.casesPerSecond)} cases/s), ${r.failures.length} failure${r.failures.length === 1 ? '' : 's'}`);

@@ -150,3 +150,10 @@ test('YAML aliases: an unresolved one and an alias bomb are issues, never an exc
     assert.ok(r.issues.length > 0 && r.issues.every((i) => i.path.startsWith('test.yaml') && /^YAML: /.test(i.message)), JSON.stringify(r.issues));
   }
 });
+
+test('a document that overflows the YAML parser\'s stack is an issue, never an exception (found by npm run fuzz -- --target config)', () => {
+  // Inside an unclosed flow mapping, "key: value" pairs without commas nest one parser frame each.
+  const r = parseConfig(`lines:\n  - { listen: tcp://127.0.0.1:24${'ace: 1 '.repeat(3000)}\n`, 'test.yaml', '/etc/rasgate');
+  assert.equal(r.config, undefined);
+  assert.ok(r.issues.length > 0 && r.issues.every((i) => i.path.startsWith('test.yaml') && /^YAML: /.test(i.message)), JSON.stringify(r.issues));
+});
