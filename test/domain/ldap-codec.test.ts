@@ -193,3 +193,11 @@ test('dial-in policy: group first (name or SID), then msNPAllowDialin with its d
   assert.equal(dialinDenial({ groups }, { dialinDefault: 'deny' }), 'no-dialin-permission');
   assert.equal(dialinDenial({ groups, dialin: true }, { dialinDefault: 'deny' }), undefined);
 });
+
+test('the length bound holds for short-form lengths too (found by npm run fuzz -- --target ldap)', () => {
+  // maxMessageBytes takes any positive value: a 0x73-byte message must not pass a 64-byte bound.
+  assert.throws(() => new LdapFramer(64).feed(Buffer.from('3073', 'hex')), (e: unknown) => e instanceof LdapProtocolError && e.code === 'LDAP_TOO_LARGE');
+  assert.throws(() => readHeader(Buffer.from('0415', 'hex'), 0, 8), (e: unknown) => e instanceof LdapProtocolError && e.code === 'LDAP_TOO_LARGE');
+  assert.throws(() => decode(octets(Buffer.alloc(100)), { maxLength: 64 }), (e: unknown) => e instanceof LdapProtocolError && e.code === 'LDAP_TOO_LARGE');
+  assert.deepEqual(readHeader(Buffer.from('0408', 'hex'), 0, 8), { tag: 4, headerLength: 2, length: 8 });
+});

@@ -55,6 +55,14 @@ test('malformed answers are WinbindProtocolError', () => {
   for (const b of bad) assert.throws(() => new HelperAnswerParser().feed(b), WinbindProtocolError, b.slice(0, 30));
 });
 
+test('a line longer than 4096 characters is refused however the pipe splits it (found by npm run fuzz -- --target winbind)', () => {
+  const long = `Authentication-Error: ${'x'.repeat(5000)}\n`;
+  for (const chunks of [[long], [long.slice(0, 4000), long.slice(4000)], [...long]]) {
+    const p = new HelperAnswerParser();
+    assert.throws(() => chunks.forEach((c) => p.feed(c)), (e: unknown) => e instanceof WinbindProtocolError && /line too long/.test(e.message), `${chunks.length} chunks`);
+  }
+});
+
 test('NT_STATUS names and Samba\'s descriptions map to DenyReasons', () => {
   const table: Array<[string, string | undefined]> = [
     ['NT_STATUS_WRONG_PASSWORD', 'bad-credentials'],

@@ -145,3 +145,19 @@ test('config error found on the host (check-config and serve): an ldap password 
   const { config } = parseConfig('lines: [{ listen: tcp://127.0.0.1:1 }]\nauthority: { type: ldap, servers: [ldap://dc1], bindDn: svc, bindPasswordFile: ./nope }', '/etc/rasgate/r.yaml', '/etc/rasgate');
   assert.deepEqual(hostIssues(config!).map(formatIssue), ["authority.bindPasswordFile: cannot be read: ENOENT: no such file or directory, open '/etc/rasgate/nope'"]);
 });
+
+test('YAML aliases: an unresolved one and an alias bomb are issues, never an exception (found by npm run fuzz -- --target config)', () => {
+  // ': *a\n\0:' is the fuzzer's minimal input: the yaml package reports the unresolved alias only from toJS().
+  for (const yaml of [': *a\n\0:', 'lines:\n  - {*ppp}\n', `a: &a [x, x]\nb: &b [${'*a, '.repeat(9)}*a]\nc: &c [${'*b, '.repeat(9)}*b]\nd: [${'*c, '.repeat(9)}*c]\n`]) {
+    const r = parseConfig(yaml, 'test.yaml', '/etc/rasgate');
+    assert.equal(r.config, undefined, yaml);
+    assert.ok(r.issues.length > 0 && r.issues.every((i) => i.path.startsWith('test.yaml') && /^YAML: /.test(i.message)), JSON.stringify(r.issues));
+  }
+});
+
+test('a document that overflows the YAML parser\'s stack is an issue, never an exception (found by npm run fuzz -- --target config)', () => {
+  // Inside an unclosed flow mapping, "key: value" pairs without commas nest one parser frame each.
+  const r = parseConfig(`lines:\n  - { listen: tcp://127.0.0.1:24${'ace: 1 '.repeat(3000)}\n`, 'test.yaml', '/etc/rasgate');
+  assert.equal(r.config, undefined);
+  assert.ok(r.issues.length > 0 && r.issues.every((i) => i.path.startsWith('test.yaml') && /^YAML: /.test(i.message)), JSON.stringify(r.issues));
+});

@@ -49,7 +49,10 @@ export function readHeader(buf: Buffer, offset: number, maxLength = DEFAULT_MAX_
   const tag = buf[offset]!;
   if ((tag & 0x1f) === 0x1f) throw new LdapProtocolError('LDAP_BAD_TAG', `high-tag-number form 0x${tag.toString(16)} is not used by LDAP`);
   const first = buf[offset + 1]!;
-  if (first < 0x80) return { tag, headerLength: 2, length: first };
+  if (first < 0x80) {
+    if (first > maxLength) throw new LdapProtocolError('LDAP_TOO_LARGE', `element of ${first} bytes exceeds the ${maxLength}-byte bound`);
+    return { tag, headerLength: 2, length: first };
+  }
   if (first === 0x80) throw new LdapProtocolError('LDAP_INDEFINITE', 'indefinite length is not allowed in LDAP');
   const n = first & 0x7f;
   if (n > 4) throw new LdapProtocolError('LDAP_BAD_LENGTH', `${n} length octets`);

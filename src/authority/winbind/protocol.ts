@@ -31,6 +31,9 @@ export function encodeRequest(check: ResponseCheck): string {
 
 export type HelperAnswer = { authenticated: true; userSessionKey?: Buffer } | { authenticated: false; error: string };
 
+/** Longest answer line accepted, in characters (a session key line is 50). */
+const MAX_LINE = 4096;
+
 /** Incremental parser of the answers; `feed` returns every answer completed by the bytes. */
 export class HelperAnswerParser {
   private partial = '';
@@ -44,6 +47,8 @@ export class HelperAnswerParser {
     const parts = text.split('\n');
     this.partial = parts.pop()!;
     for (const raw of parts) {
+      // The same bound whether the line came in one read or in many (see `partial` below).
+      if (raw.length > MAX_LINE) throw new WinbindProtocolError('line too long');
       const line = raw.replace(/\r$/, '');
       if (this.pendingDot) {
         this.pendingDot = false;
@@ -60,7 +65,7 @@ export class HelperAnswerParser {
       if (!answer.authenticated) this.pendingDot = true;
       out.push(answer);
     }
-    if (this.partial.length > 4096) throw new WinbindProtocolError('line too long');
+    if (this.partial.length > MAX_LINE) throw new WinbindProtocolError('line too long');
     return out;
   }
 

@@ -58,9 +58,20 @@ export function findConfigPath(o: FindOptions = {}): string | undefined {
   return existsSync(local) ? local : undefined;
 }
 
+/** A YAML failure the parser throws instead of reporting: one issue at the file. */
+function yamlFailure(source: string, err: unknown): { issues: ConfigIssue[] } {
+  return { issues: [{ path: source, message: `YAML: ${err instanceof Error ? err.message : String(err)}` }] };
+}
+
 /** Parse and validate YAML text; never throws. */
 export function parseConfig(text: string, source: string, baseDir: string): { config?: RasgateConfig; issues: ConfigIssue[] } {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  let doc: ReturnType<typeof parseDocument>;
+  try {
+    doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  } catch (err) {
+    // The parser recurses per nesting level: some deep documents overflow the stack (RangeError).
+    return yamlFailure(source, err);
+  }
   if (doc.errors.length) {
     return {
       issues: doc.errors.map((e) => {
@@ -69,7 +80,15 @@ export function parseConfig(text: string, source: string, baseDir: string): { co
       }),
     };
   }
-  const { config, issues } = validate(doc.toJS());
+  let data: unknown;
+  try {
+    // Aliases resolve here, not in parseDocument: an unresolved one or an alias bomb (more than
+    // the package's maxAliasCount expansions) throws a ReferenceError from toJS().
+    data = doc.toJS();
+  } catch (err) {
+    return yamlFailure(source, err);
+  }
+  const { config, issues } = validate(data);
   if (!config) return { issues: issues.list };
   return { config: resolvePaths(config, baseDir), issues: [] };
 }
