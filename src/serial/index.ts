@@ -6,18 +6,21 @@ import type { InspectionEvent } from 'xstate';
 import { OptionError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import type { LineClock } from './clock.js';
-import { DeviceLine, type ModemSettings } from './device-line.js';
+import { DeviceLine, type DeviceLineOptions, type ModemSettings } from './device-line.js';
 import type { SerialSettings } from './modem-port.js';
 import { TcpLine } from './tcp-line.js';
 import type { Line } from './types.js';
-import { parseSimPath } from './sim-binding.js';
-import { simModem } from './sim-modem.js';
+import { parseListen } from './address.js';
+import { createSimModemLine } from './sim-line.js';
+import type { SimModems } from './sim-modem.js';
 
 export type { Line, CallChannel, LineStatus, LineState, CallerId, CallEndReason } from './types.js';
 export type { ModemSettings } from './device-line.js';
 export { DeviceLine } from './device-line.js';
 export { TcpLine } from './tcp-line.js';
-export { SimModem, simModem, findSimModem, removeSimModem } from './sim-modem.js';
+export { SimModem, SimModems } from './sim-modem.js';
+export { SimModemLine } from './sim-line.js';
+export { parseListen } from './address.js';
 
 /**
  * One line of the configuration. Exactly one of `listen` or `device`. The serial keys
@@ -52,16 +55,8 @@ export interface LineDeps {
   clock?: LineClock;
   /** Modem lines: inspection events of their line machine (for observe/ and the inspector). */
   inspect?: (event: InspectionEvent) => void;
-}
-
-const TCP_URL = /^tcp:\/\/(\[[0-9a-fA-F:.]+\]|[^:/[\]]+):(\d{1,5})$/;
-
-/** Parse `tcp://HOST:PORT`. */
-export function parseListen(listen: string, key = 'listen'): { host: string; port: number } {
-  const m = TCP_URL.exec(listen);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || port > 65535) throw new OptionError(key, `must look like tcp://HOST:PORT, got ${JSON.stringify(listen)}`);
-  return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
+  /** `sim://NAME` lines: the simulated modems they use (the daemon has one registry per Gateway). */
+  simModems?: SimModems;
 }
 
 function check(cond: boolean, key: string, message: string): void {
@@ -112,13 +107,9 @@ export function createLine(config: LineConfig, deps: LineDeps): Line {
   check(config.rtscts === undefined || typeof config.rtscts === 'boolean', 'rtscts', 'must be true or false');
   check(config.mode === undefined && config.maxCalls === undefined && config.maxCallsPerSource === undefined, 'mode', '"mode", "maxCalls" and "maxCallsPerSource" apply to TCP lines only');
   if (config.modem !== undefined) validateModem(config.modem, 'modem');
-  if (device.startsWith('sim://')) {
-    const { name, far } = parseSimPath(device);
-    check(/^[A-Za-z0-9_.-]+$/.test(name), 'device', 'sim://NAME: NAME must be letters, digits, "-", "_" or "."');
-    const modem = simModem(name, deps.clock ? { clock: deps.clock } : {});
-    if (far) modem.listenFarSide(parseListen(far, 'device'), deps.logger);
-  }
-  return new DeviceLine({
+  const sim = device.startsWith('sim://');
+  check(!sim || deps.simModems !== undefined, 'device', 'sim:// needs the simulated modems (deps.simModems)');
+  const options: DeviceLineOptions = {
     id: config.id,
     path: device,
     ...(config.baudRate !== undefined ? { baudRate: config.baudRate } : {}),
@@ -131,5 +122,6 @@ export function createLine(config: LineConfig, deps: LineDeps): Line {
     logger: deps.logger,
     ...(deps.clock ? { clock: deps.clock } : {}),
     ...(deps.inspect ? { inspect: deps.inspect } : {}),
-  });
+  };
+  return sim ? createSimModemLine(options, deps.simModems!) : new DeviceLine(options);
 }

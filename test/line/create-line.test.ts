@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createLine, parseListen, DeviceLine, TcpLine, findSimModem, removeSimModem } from '../../src/serial/index.js';
+import { connect } from 'node:net';
+import { createLine, parseListen, DeviceLine, SimModemLine, SimModems, TcpLine } from '../../src/serial/index.js';
 import type { CallChannel } from '../../src/serial/types.js';
 import { nullLogger } from '../../src/observe/logger.js';
 import { freePort, waitFor } from '../helpers/net.js';
 
-const deps = { logger: nullLogger() };
+const deps = { logger: nullLogger(), simModems: new SimModems() };
 
 test('createLine: a TCP line and a device line', async () => {
   assert.ok(createLine({ id: 'tcp0', listen: 'tcp://127.0.0.1:0' }, deps) instanceof TcpLine);
@@ -14,9 +15,8 @@ test('createLine: a TCP line and a device line', async () => {
   const d = createLine({ id: 'sim0', device: 'sim://cl0' }, { ...deps, inspect: (ev) => inspected.push(ev.type) });
   assert.ok(d instanceof DeviceLine);
   assert.ok(inspected.includes('@xstate.actor'), 'inspection events reach deps.inspect');
-  assert.ok(findSimModem('cl0'), 'sim:// creates the simulated modem');
+  assert.ok(deps.simModems.find('cl0'), 'sim:// creates the simulated modem in deps.simModems');
   await d.stop();
-  removeSimModem('cl0');
 });
 
 test('createLine: bad options name the key', () => {
@@ -37,9 +37,32 @@ test('createLine: bad options name the key', () => {
     [{ id: 'x', device: '/dev/ttyS0', modem: { answerOnRing: 0 } }, 'modem.answerOnRing'],
     [{ id: 'x', device: '/dev/ttyS0', modem: { deny: 'P' } }, 'modem.deny'],
     [{ id: 'x', device: '/dev/ttyS0', modem: { callerId: 'VCID' } }, 'modem.callerId'],
+    [{ id: 'x', device: 'sim://a b' }, 'device'],
+    [{ id: 'x', device: 'sim://' }, 'device'],
+    [{ id: 'x', device: 'sim://a?far=127.0.0.1:2424' }, 'device'],
+    [{ id: 'x', device: 'sim://a?bogus=1' }, 'device'],
   ];
   for (const [config, key] of bad) {
     assert.throws(() => createLine(config as never, deps), (e: Error & { key?: string; code?: string }) => e.code === 'OPTION_INVALID' && e.key === key, JSON.stringify(config));
+  }
+});
+
+test('createLine: a sim:// line needs deps.simModems', () => {
+  assert.throws(() => createLine({ id: 'x', device: 'sim://nodeps' }, { logger: nullLogger() }), (e: Error & { key?: string }) => e.key === 'device' && /simModems/.test(e.message));
+});
+
+test('createLine: lines of two registries (two gateways) with one sim:// name have separate modems', async () => {
+  const [a, b] = [new SimModems(), new SimModems()];
+  const la = createLine({ id: 'twin', device: 'sim://twin' }, { logger: nullLogger(), simModems: a });
+  const lb = createLine({ id: 'twin', device: 'sim://twin' }, { logger: nullLogger(), simModems: b });
+  try {
+    await Promise.all([la.start(), lb.start()]);
+    assert.equal(la.status().state, 'idle');
+    assert.equal(lb.status().state, 'idle', 'not locked by the other gateway\'s line');
+    assert.notEqual(a.find('twin'), b.find('twin'));
+    assert.ok(a.find('twin')!.commands.includes('ATZ') && b.find('twin')!.commands.includes('ATZ'));
+  } finally {
+    await Promise.all([la.stop(), lb.stop()]);
   }
 });
 
@@ -82,7 +105,54 @@ test('sim-caller script dials a sim:// line over its far side and types at the p
     await waitFor(() => line.status().state === 'idle', 'idle after the call', 10_000);
   } finally {
     await line.stop();
-    findSimModem('cldemo')?.closeFarSide();
-    removeSimModem('cldemo');
+  }
+});
+
+/** Resolve true when something accepts a TCP connection at port, false when it is refused. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** A sim line whose far side listens on a port the kernel picks; resolves with the line and that port. */
+async function farLine(id: string): Promise<{ line: SimModemLine; port: number }> {
+  const line = createLine({ id, device: `sim://${id}?far=tcp://127.0.0.1:0` }, deps) as SimModemLine;
+  await line.start();
+  return { line, port: (await line.farAddress())!.port };
+}
+
+test('sim line: after stop() its far side no longer accepts callers', async () => {
+  const { line, port } = await farLine('farstop');
+  assert.equal(await accepts(port), true, 'listening while the line runs');
+  await line.stop();
+  assert.equal(await accepts(port), false, 'refused once the line is stopped');
+});
+
+test('sim line: a line re-created with a new far= address listens there', async () => {
+  const first = await farLine('farmove');
+  await first.line.stop();
+  const second = await farLine('farmove');
+  try {
+    assert.equal(await accepts(second.port), true, 'the new address');
+    // (the kernel may hand the freed port out again)
+    if (second.port !== first.port) assert.equal(await accepts(first.port), false, 'not the old one');
+  } finally {
+    await second.line.stop();
+  }
+});
+
+test('sim line: pause() closes its far side like a TCP line\'s listener, start() opens it again', async () => {
+  const { line, port } = await farLine('farpause');
+  try {
+    line.pause();
+    await waitFor(async () => !(await accepts(port)), 'refused while paused');
+    await line.start();
+    const again = (await line.farAddress())!.port;
+    assert.equal(await accepts(again), true, 'accepting again');
+  } finally {
+    await line.stop();
   }
 });

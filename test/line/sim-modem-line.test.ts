@@ -1,7 +1,7 @@
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { DeviceLine, type ModemSettings } from '../../src/serial/device-line.js';
-import { simModem, removeSimModem, type SimModem } from '../../src/serial/sim-modem.js';
+import { SimModems, type SimModem } from '../../src/serial/sim-modem.js';
 import type { CallChannel, CallEndReason } from '../../src/serial/types.js';
 import { nullLogger } from '../../src/observe/logger.js';
 import { SimulatedClock, advance, advanceUntil, greeter, settle } from './helpers.js';
@@ -15,18 +15,18 @@ afterEach(async () => {
 async function rig(modemSettings: ModemSettings = {}) {
   const clock = new SimulatedClock();
   const name = `t${++n}`;
-  const modem: SimModem = simModem(name, { clock });
-  const line = new DeviceLine({ id: `m${n}`, path: `sim://${name}`, modem: modemSettings, logger: nullLogger(), clock });
+  const simModems = new SimModems({ clock });
+  const modem: SimModem = simModems.get(name);
+  const line = new DeviceLine({ id: `m${n}`, path: `sim://${name}`, simModems, modem: modemSettings, logger: nullLogger(), clock });
   cleanups.push(async () => {
     const stopped = line.stop();
     await advance(clock, 3000);
     await stopped;
-    removeSimModem(name);
   });
   const started = line.start();
   await advanceUntil(clock, () => line.status().state === 'idle', 'idle');
   await started;
-  return { clock, modem, line };
+  return { clock, modem, line, simModems };
 }
 
 test('sim line: init chat, RING, ATA, CONNECT, call, DTR hang-up, re-init, second call', async () => {
@@ -178,8 +178,8 @@ test('sim line: USB unplug: call ends device-lost, status reopening with the err
 });
 
 test('sim line: the modem held by another line is reported as locked and retried, not given up', async () => {
-  const { modem, clock } = await rig();
-  const other = new DeviceLine({ id: 'other', path: `sim://${modem.name}`, logger: nullLogger(), clock });
+  const { modem, clock, simModems } = await rig();
+  const other = new DeviceLine({ id: 'other', path: `sim://${modem.name}`, simModems, logger: nullLogger(), clock });
   await other.start(); // resolves: the line waits for the device in the background
   assert.equal(other.status().state, 'reopening');
   assert.match(other.status().lastError ?? '', /locked by another program \(another getty\?\)/);
@@ -190,16 +190,16 @@ test('sim line: 16 lines in one process complete calls independently', async () 
   const clock = new SimulatedClock();
   const lines: DeviceLine[] = [];
   const modems: SimModem[] = [];
+  const simModems = new SimModems({ clock });
   for (let i = 0; i < 16; i++) {
     const name = `many${i}`;
-    modems.push(simModem(name, { clock, connectDelayMs: 500 + i * 37 }));
-    lines.push(new DeviceLine({ id: `ml${i}`, path: `sim://${name}`, logger: nullLogger(), clock }));
+    modems.push(simModems.get(name, { connectDelayMs: 500 + i * 37 }));
+    lines.push(new DeviceLine({ id: `ml${i}`, path: `sim://${name}`, simModems, logger: nullLogger(), clock }));
   }
   cleanups.push(async () => {
     const stopped = Promise.all(lines.map((l) => l.stop()));
     await advance(clock, 3000);
     await stopped;
-    for (let i = 0; i < 16; i++) removeSimModem(`many${i}`);
   });
   const started = Promise.all(lines.map((l) => l.start()));
   await advanceUntil(clock, () => lines.every((l) => l.status().state === 'idle'), 'all idle');
