@@ -42,7 +42,8 @@ export interface LineConfig extends Pick<SerialSettings, 'baudRate' | 'dataBits'
    * Modem line: serial device path (`/dev/ttyS0`, `/dev/serial/by-id/...`, symlinks resolved),
    * or `sim://NAME` for the simulated Hayes modem NAME (demos, rehearsing a configuration);
    * `sim://NAME?far=tcp://127.0.0.1:2424` also lets callers dial it over TCP
-   * (scripts/sim-caller.ts; first line `DIAL <number> [name]`).
+   * (scripts/sim-caller.ts; first line `DIAL <number> [name]`); `&dial=NUMBER=tcp://HOST:PORT`
+   * and `&dialtone=off` set up its outgoing calls (src/serial/sim-path.ts, sim-dial.ts).
    */
   device?: string;
   /** Modem line: Hayes behaviour, see ModemSettings (every key optional with documented defaults). */

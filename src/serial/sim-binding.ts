@@ -112,7 +112,7 @@ class SimPort implements BindingPortInterface {
 
   async get(): Promise<PortStatus> {
     this.check();
-    return { cts: !this.modem.ctsHeld, dsr: this.modem.plugged, dcd: this.modem.dcd };
+    return { cts: this.modem.cts, dsr: this.modem.plugged, dcd: this.modem.dcd };
   }
 
   async getBaudRate(): Promise<{ baudRate: number }> {

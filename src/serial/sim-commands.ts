@@ -141,8 +141,13 @@ export function parseDialString(text: string, method: 'tone' | 'pulse'): { to: D
     const port = Number(address[2]);
     return isIP(host) && port >= 1 && port <= 65535 ? { to: { host, port }, method } : undefined;
   }
-  const number = rest.replace(/[^0-9*#]/g, '');
+  const number = normaliseNumber(rest);
   return number ? { to: { number }, method } : undefined;
+}
+
+/** A telephone number as dialled: its digits, `*` and `#` (`555-1234` and `5551234` are one number). */
+export function normaliseNumber(number: string): string {
+  return number.replace(/[^0-9*#]/g, '');
 }
 
 /** Digit values each basic command accepts (V.250 §6; L, M, X as Hayes). */

@@ -1,7 +1,8 @@
 /**
  * A modem line on a simulated modem (`device: sim://NAME...`): a DeviceLine whose modem comes
- * from a SimModems registry, and whose far side (callers over TCP, `far=`) lives as long as the
- * line answers: start() listens, pause() and stop() close it, as a TCP line's listener.
+ * from a SimModems registry, set up from the path (dial plan, dial tone), and whose far side
+ * (callers over TCP, `far=`) lives as long as the line answers: start() listens, pause() and
+ * stop() close it, as a TCP line's listener.
  */
 import type { Logger } from '../logging.js';
 import { OptionError } from '../errors.js';
@@ -26,6 +27,9 @@ export class SimModemLine extends DeviceLine {
   constructor(options: SimModemLineOptions) {
     super(options);
     this.simModem = options.simModems.get(options.sim.name, options.clock ? { clock: options.clock } : {});
+    // The path is the modem's telephone line: its settings apply anew with every line made on it.
+    this.simModem.dialPlan = options.sim.dialPlan;
+    this.simModem.dialTone = options.sim.dialTone;
     if (options.sim.far) this.far = options.sim.far;
     this.farLog = options.logger.child({ line: options.id });
   }

@@ -2,8 +2,9 @@
  * A simulated Hayes modem and the telephone line behind it. src/serial/sim-commands.ts
  * interprets the commands; this file carries them out: the command line editor and echo,
  * ringing with caller ID between the first and second RING, answering, CONNECT and NO CARRIER,
- * the `+++` escape, the control lines (DTR/RTS in, DCD/DSR/CTS out), and a far-side API for
- * tests and demos: `dial()` returns a SimCaller that types, receives and hangs up.
+ * outgoing calls over TCP (ATD, src/serial/sim-dial.ts), the `+++` escape, the control lines
+ * (DTR/RTS in, DCD/DSR/CTS out), and a far-side API for tests and demos: `dial()` returns a
+ * SimCaller that types, receives and hangs up.
  * Faults: `unplug()` (the device vanishes), `wedge()` (stops answering until DTR drops),
  * `ignoreDtr` (DTR drop does not hang up), `holdCts()`.
  *
@@ -12,7 +13,9 @@
  * runs on an injectable clock.
  */
 import { realClock, type LineClock } from './clock.js';
-import { executeCommandLine, factorySettings, formatInfo, formatResult, MAX_COMMAND_LINE, type AtEffect, type AtSettings, type ResultName } from './sim-commands.js';
+import { callProgress, executeCommandLine, factorySettings, formatInfo, formatResult, MAX_COMMAND_LINE, type AtEffect, type AtSettings, type DialTarget, type ResultName } from './sim-commands.js';
+import { OutgoingCall, resolveDialTarget, type DialFailure } from './sim-dial.js';
+import type { DialPlan } from './sim-path.js';
 
 export interface SimModemOptions {
   /** Default real time; tests pass xstate's SimulatedClock. */
@@ -27,6 +30,10 @@ export interface SimModemOptions {
   connectDelayMs?: number;
   /** Rings before an unanswered caller gives up. Default 10. */
   maxRings?: number;
+  /** Where outgoing calls go: number -> TCP address (sim-dial.ts). Default none. */
+  dialPlan?: DialPlan;
+  /** false: the telephone line is dead, ATD reports NO DIALTONE. Default true. */
+  dialTone?: boolean;
 }
 
 export interface DialOptions {
@@ -116,15 +123,18 @@ type Mode = 'command' | 'online' | 'online-command';
 export class SimModem {
   readonly name: string;
   readonly clock: LineClock;
-  private readonly opts: Required<Omit<SimModemOptions, 'clock'>>;
+  private readonly opts: Required<Omit<SimModemOptions, 'clock' | 'dialPlan' | 'dialTone'>>;
   private settings: AtSettings = factorySettings();
   private mode: Mode = 'command';
   private cmdLine = '';
   private cmdOverflow = false;
   private lastLine = '';
   private caller?: SimCaller;
+  private outgoing?: OutgoingCall;
   /** ATA or ATD under way: any character from the DTE aborts it (V.250 §5.6.1). */
   private attempt = false;
+  /** ATD that fails without a call: NO DIALTONE, an unobtainable number. */
+  private dialTimer?: unknown;
   private ringTimer?: unknown;
   private cidTimer?: unknown;
   private answerTimer?: unknown;
@@ -145,6 +155,10 @@ export class SimModem {
   /** Flow control held off: writes from the DTE wait until released (see releaseCts). */
   ctsHeld = false;
   private ctsWaiters: Array<() => void> = [];
+  /** Where outgoing calls go: number -> TCP address (sim-dial.ts). */
+  dialPlan: DialPlan;
+  /** false: the telephone line is dead, ATD reports NO DIALTONE. */
+  dialTone: boolean;
 
   /** Hold CTS off: the DTE's writes stall (a slow or stuck far end). */
   holdCts(): void {
@@ -153,12 +167,21 @@ export class SimModem {
 
   releaseCts(): void {
     this.ctsHeld = false;
-    for (const w of this.ctsWaiters.splice(0)) w();
+    this.wakeWriters();
+  }
+
+  /** CTS as the DTE sees it: off while held, or while an outgoing call's far side lags behind. */
+  get cts(): boolean {
+    return !this.ctsHeld && !this.outgoing?.backedUp;
   }
 
   /** @internal resolves when the DTE may send. */
   clearToSend(): Promise<void> {
-    return this.ctsHeld ? new Promise((r) => this.ctsWaiters.push(r)) : Promise.resolve();
+    return this.cts ? Promise.resolve() : new Promise((r) => this.ctsWaiters.push(r));
+  }
+
+  private wakeWriters(): void {
+    if (this.cts) for (const w of this.ctsWaiters.splice(0)) w();
   }
 
   /** Print NO CARRIER when the caller hangs up (false: only DCD tells). */
@@ -181,6 +204,8 @@ export class SimModem {
       connectDelayMs: options.connectDelayMs ?? 1500,
       maxRings: options.maxRings ?? 10,
     };
+    this.dialPlan = options.dialPlan ?? new Map();
+    this.dialTone = options.dialTone ?? true;
   }
 
   /** DCD as the DTE sees it (&C, V.250 §6.2.8). */
@@ -192,15 +217,20 @@ export class SimModem {
     return this.caller;
   }
 
+  /** The call ATD placed, while it lasts. */
+  get outgoingCall(): OutgoingCall | undefined {
+    return this.outgoing;
+  }
+
   private get carrier(): boolean {
-    return this.caller?.state === 'connected';
+    return this.caller?.state === 'connected' || this.outgoing?.state === 'connected';
   }
 
   // ---- far side -------------------------------------------------------------------
 
   /** Ring this modem. Rings start at once; caller ID follows the first RING if enabled. */
   dial(options: DialOptions = {}): SimCaller {
-    if ((this.caller && this.caller.state !== 'ended') || this.attempt) throw new Error(`sim modem ${this.name} is busy`);
+    if ((this.caller && this.caller.state !== 'ended') || this.outgoing || this.attempt) throw new Error(`sim modem ${this.name} is busy`);
     const caller = new SimCaller(this, { number: '5551234', date: '0321', time: '1405', ...options });
     this.caller = caller;
     this.ring();
@@ -380,15 +410,63 @@ export class SimModem {
   /** Hang up the telephone line. `report`: print NO CARRIER if a call or attempt was cut (DTR drop; ATH prints OK). */
   private dropCall(report: boolean): void {
     this.stopRinging();
-    if (this.escapeTimer !== undefined) this.clock.clearTimeout(this.escapeTimer);
-    this.escapeTimer = undefined;
-    const caller = this.caller;
-    const cut = caller?.state === 'connected' || this.attempt;
-    this.caller = undefined;
+    for (const t of [this.escapeTimer, this.dialTimer]) if (t !== undefined) this.clock.clearTimeout(t);
+    this.escapeTimer = this.dialTimer = undefined;
+    const { caller, outgoing } = this;
+    const cut = this.carrier || this.attempt;
+    this.caller = this.outgoing = undefined;
     this.mode = 'command';
     this.attempt = false;
     caller?.end();
+    outgoing?.end();
+    this.wakeWriters();
     if (report && cut) this.result('NO_CARRIER');
+  }
+
+  /** ATD: off hook, dial, wait S7 for the carrier (what each network condition gives: sim-dial.ts). */
+  private dialOut(to: DialTarget): void {
+    this.attempt = true;
+    const s = this.settings.s;
+    const fail = (result: DialFailure | 'NO_DIALTONE', afterMs: number) => {
+      this.dialTimer = this.clock.setTimeout(() => {
+        this.dialTimer = undefined;
+        this.attempt = false;
+        this.result(callProgress(this.settings, result));
+      }, afterMs);
+    };
+    // A dead line, or a caller ringing in (off hook, the line is theirs): no dial tone within S6.
+    if (!this.dialTone || this.caller) return fail('NO_DIALTONE', Math.max(1, s[6]!) * 1000);
+    const target = resolveDialTarget(to, this.dialPlan);
+    if (!target) return fail('NO_CARRIER', this.opts.connectDelayMs);
+    const call: OutgoingCall = new OutgoingCall(target, { clock: this.clock, waitMs: Math.max(1, s[7]!) * 1000, handshakeMs: this.opts.connectDelayMs }, {
+      connected: () => {
+        if (call !== this.outgoing) return;
+        this.attempt = false;
+        this.mode = 'online';
+        this.lastDteByteAt = this.clock.now();
+        this.result('CONNECT', this.connectText());
+      },
+      data: (bytes) => {
+        if (call === this.outgoing) this.fromCaller(bytes);
+      },
+      drained: () => this.wakeWriters(),
+      ended: (result) => this.outgoingEnded(call, result),
+    });
+    this.outgoing = call;
+  }
+
+  /** The outgoing call failed, or its carrier was lost. */
+  private outgoingEnded(call: OutgoingCall, result: DialFailure): void {
+    if (call !== this.outgoing) return;
+    const wasConnected = !this.attempt;
+    this.outgoing = undefined;
+    this.attempt = false;
+    this.mode = 'command';
+    if (this.escapeTimer !== undefined) this.clock.clearTimeout(this.escapeTimer);
+    this.escapeTimer = undefined;
+    this.wakeWriters();
+    if (wasConnected && !this.reportNoCarrier) return;
+    this.result(callProgress(this.settings, result));
   }
 
   /** Online data, watching for the `+++` escape: guard, three S2, guard (Hayes S2, S12). */
@@ -409,6 +487,7 @@ export class SimModem {
     }
     // The escape characters are data too: they reach the far side.
     this.caller?.deliver(bytes);
+    this.outgoing?.deliver(bytes);
     if (this.plusCount === 3) {
       if (this.escapeTimer !== undefined) this.clock.clearTimeout(this.escapeTimer);
       this.escapeTimer = this.clock.setTimeout(() => {
@@ -446,8 +525,7 @@ export class SimModem {
         this.lastDteByteAt = this.clock.now();
         return this.result('CONNECT', this.connectText());
       case 'dial':
-        // No telephone network behind this modem: off hook, no dial tone.
-        return this.result('NO_DIALTONE');
+        return this.dialOut(effect.to);
     }
   }
 }

@@ -66,44 +66,104 @@ test('createLine: lines of two registries (two gateways) with one sim:// name ha
   }
 });
 
+test('createLine: the sim:// path sets the modem\'s dial plan and dial tone, anew with every line made on it', async () => {
+  const simModems = new SimModems();
+  const first = createLine({ id: 'plan', device: 'sim://plan?dial=555-1234=tcp://127.0.0.1:6400&dialtone=off' }, { logger: nullLogger(), simModems });
+  const modem = simModems.find('plan')!;
+  assert.deepEqual(modem.dialPlan, new Map([['5551234', { host: '127.0.0.1', port: 6400 }]]));
+  assert.equal(modem.dialTone, false);
+  await first.stop();
+  const second = createLine({ id: 'plan', device: 'sim://plan' }, { logger: nullLogger(), simModems });
+  assert.equal(simModems.find('plan'), modem, 'the same modem');
+  assert.deepEqual(modem.dialPlan, new Map());
+  assert.equal(modem.dialTone, true);
+  await second.stop();
+});
+
 test('parseListen: IPv4, IPv6, names', () => {
   assert.deepEqual(parseListen('tcp://127.0.0.1:2323'), { host: '127.0.0.1', port: 2323 });
   assert.deepEqual(parseListen('tcp://[::1]:2323'), { host: '::1', port: 2323 });
   assert.deepEqual(parseListen('tcp://localhost:1'), { host: 'localhost', port: 1 });
 });
 
+/** The host's half of a login on a call: prompt, read a user name and a password, welcome, hang up. */
+function hostLogin(write: (text: string) => void, onData: (listener: (b: Buffer) => void) => void, hangup: () => void, got: string[]): void {
+  let buf = '';
+  let over = false;
+  write('\r\nlogin: ');
+  onData((b) => {
+    for (const ch of over ? '' : b.toString('latin1')) {
+      if (ch !== '\r') { buf += ch; continue; }
+      got.push(buf);
+      buf = '';
+      if (got.length % 2 === 1) write('\r\nPassword: ');
+      else {
+        write('\r\nwelcome\r\n');
+        over = true;
+        hangup();
+        return;
+      }
+    }
+  });
+}
+
+function simCaller(args: string[]) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/sim-caller.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((r) => child.on('exit', r));
+  return { child, exited, out: () => out, err: () => err };
+}
+
 test('sim-caller script dials a sim:// line over its far side and types at the prompts', async () => {
   const port = await freePort();
   const line = createLine({ id: 'demo', device: `sim://cldemo?far=tcp://127.0.0.1:${port}`, modem: { quietMs: 50 } }, deps);
   const got: string[] = [];
-  line.on('call', (call: CallChannel) => {
-    let buf = '';
-    let stage = 0;
-    call.write(Buffer.from('\r\nlogin: '));
-    call.onData((b) => {
-      for (const ch of b.toString('latin1')) {
-        if (ch !== '\r') { buf += ch; continue; }
-        got.push(buf);
-        buf = '';
-        if (++stage === 1) call.write(Buffer.from('\r\nPassword: '));
-        else {
-          call.write(Buffer.from('\r\nwelcome\r\n'));
-          void call.hangup();
-        }
-      }
-    });
-  });
+  line.on('call', (call: CallChannel) => hostLogin((t) => call.write(Buffer.from(t)), (l) => call.onData(l), () => void call.hangup(), got));
   await line.start();
   try {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/sim-caller.ts', '--to', `tcp://127.0.0.1:${port}`, '--user', 'erin', '--password', 'pw1'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const code = await new Promise<number | null>((r) => child.on('exit', r));
-    assert.equal(code, 0);
+    const caller = simCaller(['--to', `tcp://127.0.0.1:${port}`, '--user', 'erin', '--password', 'pw1']);
+    assert.equal(await caller.exited, 0);
     assert.deepEqual(got, ['erin', 'pw1']);
-    assert.match(out, /welcome/);
+    assert.match(caller.out(), /welcome/);
     await waitFor(() => line.status().state === 'idle', 'idle after the call', 10_000);
   } finally {
+    await line.stop();
+  }
+});
+
+test('sim-caller --callback-listen: after its own call the modem dials it (ATDT HOST:PORT) and it logs in again on that call', async () => {
+  const callbackPort = await freePort();
+  const line = createLine({ id: 'cbdemo', device: 'sim://cbdemo?far=tcp://127.0.0.1:0', modem: { quietMs: 50 } }, deps) as SimModemLine;
+  const got: string[] = [];
+  line.on('call', (call: CallChannel) => hostLogin((t) => call.write(Buffer.from(t)), (l) => call.onData(l), () => void call.hangup(), got));
+  await line.start();
+  const farPort = (await line.farAddress())!.port;
+  const caller = simCaller(['--to', `tcp://127.0.0.1:${farPort}`, '--user', 'erin', '--password', 'pw1', '--callback-listen', `tcp://127.0.0.1:${callbackPort}`]);
+  try {
+    await waitFor(() => got.length === 2 && line.status().state === 'idle', 'the first call over', 20_000);
+    await waitFor(() => /waiting for the call back/.test(caller.err()), 'the caller waits');
+    // The line machine does not dial: drive the modem directly, as a DTE calling back would.
+    await line.stop();
+    const modem = line.simModem;
+    let dte = '';
+    let listener: ((b: Buffer) => void) | undefined;
+    modem.attach((b) => (listener ? listener(b) : (dte += b.toString('latin1'))), () => undefined);
+    const write = (t: string) => modem.fromDte(Buffer.from(t, 'latin1'));
+    write('ATE0\r');
+    write(`ATDT127.0.0.1:${callbackPort}\r`);
+    await waitFor(() => /CONNECT 33600/.test(dte), 'CONNECT', 15_000);
+    assert.equal(modem.dcd, true);
+    hostLogin(write, (l) => (listener = l), () => modem.setDtr(false), got);
+    assert.equal(await caller.exited, 0, caller.err());
+    assert.deepEqual(got, ['erin', 'pw1', 'erin', 'pw1']);
+    assert.equal(caller.out().match(/welcome/g)?.length, 2);
+    assert.match(caller.err(), /called back: answering[\s\S]*line hung up after the call back/);
+    assert.equal(modem.dcd, false);
+  } finally {
+    caller.child.kill();
     await line.stop();
   }
 });

@@ -6,6 +6,7 @@
 import { parseTcpUrl, suggestTcpUrl, type TcpAddress } from './address.js';
 import type { DenyReason } from '../../authority/types.js';
 import { DEFAULT_DENIED_MESSAGES, resolveDialogueOptions } from '../../ras/options.js';
+import { parseSimPath, SimPathError, type SimPath } from '../../serial/sim-path.js';
 import { bool, dict, Issues, isPlainObject, list, num, obj, oneOf, show, str, closest, defaultText, type DocRow, type Field } from './fields.js';
 
 export type ActionConfig =
@@ -231,7 +232,14 @@ const tcpLine = obj<TcpLineConfig>(
   { doc: 'a TCP line' },
 );
 
-const SIM_PATH = /^sim:\/\/([A-Za-z0-9_.-]+)(?:\?far=(.*))?$/;
+/** A sim:// device, parsed by src/serial (its grammar lives there), or what is wrong with it. */
+function simPath(v: string): SimPath | string {
+  try {
+    return parseSimPath(v);
+  } catch (err) {
+    return err instanceof SimPathError ? err.message : String(err);
+  }
+}
 
 const deviceLine = obj<DeviceLineConfig>(
   {
@@ -240,10 +248,8 @@ const deviceLine = obj<DeviceLineConfig>(
       required: true,
       check: (v) => {
         if (v.startsWith('sim://')) {
-          const m = SIM_PATH.exec(v);
-          if (!m) return `${show(v)} is not sim://NAME[?far=tcp://HOST:PORT]`;
-          if (m[2] !== undefined && !parseTcpUrl(m[2])) return `${show(m[2])} (far side) is not tcp://HOST:PORT`;
-          return undefined;
+          const sim = simPath(v);
+          return typeof sim === 'string' ? sim : undefined;
         }
         return v.startsWith('/') ? undefined : `${show(v)} is not an absolute device path`;
       },
@@ -290,8 +296,8 @@ const line: Field<LineConfig> = {
     const r = deviceLine.parse(fixed, path, issues);
     if (!r) return undefined;
     const out = { ...r, kind: 'device', dataBits: Number(r.dataBits), stopBits: Number(r.stopBits) } as DeviceLineConfig;
-    const sim = typeof r.device === 'string' ? SIM_PATH.exec(r.device) : null;
-    if (sim) out.simulated = sim[2] ? { name: sim[1]!, far: parseTcpUrl(sim[2]) } : { name: sim[1]! };
+    const sim = typeof r.device === 'string' && r.device.startsWith('sim://') ? simPath(r.device) : undefined;
+    if (sim && typeof sim !== 'string') out.simulated = sim.far ? { name: sim.name, far: sim.far } : { name: sim.name };
     return out;
   },
   rows(prefix) {
