@@ -20,7 +20,7 @@ import { LocalAuthority, type StoreHealth } from '../authority/local/index.js';
 import { acquireCredentialsHandle, freeCredentialsHandle, type CredentialHandle } from '../ntlm/server.js';
 import { RasSecurityHost } from '../ras/host.js';
 import type { Verifier } from '../ras/verify.js';
-import { createLine, type CallChannel, type Line, type LineStatus } from '../serial/index.js';
+import { createLine, SimModems, type CallChannel, type Line, type LineStatus } from '../serial/index.js';
 import type { Logger } from '../logging.js';
 import { Metrics } from '../observe/metrics.js';
 import { combineInspect } from '../observe/inspector.js';
@@ -52,6 +52,8 @@ interface LineEntry {
 
 export class Gateway {
   readonly metrics = new Metrics();
+  /** The simulated modems of this gateway's `sim://` lines (tests and demos reach them here). */
+  readonly simModems = new SimModems();
   private config: RasgateConfig;
   private readonly source: string;
   private readonly log: Logger;
@@ -218,7 +220,7 @@ export class Gateway {
       : undefined;
     const inspect = config.kind === 'device' ? combineInspect(machineLog, this.o.inspect) : undefined;
     try {
-      line = createLine(config, { logger: this.o.logger.child({ area: 'line' }), ...(inspect ? { inspect: (ev: InspectionEvent) => inspect.next?.(ev) } : {}) });
+      line = createLine(config, { logger: this.o.logger.child({ area: 'line' }), simModems: this.simModems, ...(inspect ? { inspect: (ev: InspectionEvent) => inspect.next?.(ev) } : {}) });
     } catch (err) {
       this.log.error('line not created', { line: config.id, error: errorSummary(err) });
       return false;

@@ -23,7 +23,7 @@ export interface DeviceLineDeps {
   /** Receives the line machine's inspection events (observe/ bridges them to logs or the inspector). */
   inspect?: (event: InspectionEvent) => void;
   /** Serial port tuning and test bindings. */
-  serial?: Pick<SerialSettings, 'maxWriteQueue' | 'binding'>;
+  serial?: Pick<SerialSettings, 'maxWriteQueue' | 'binding' | 'simModems'>;
 }
 
 /** The machine's timings, in its own units (milliseconds), from the modem settings. */

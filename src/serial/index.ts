@@ -5,20 +5,23 @@
  * checked again here.
  */
 import type { InspectionEvent } from 'xstate';
+import { OptionError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import type { LineClock } from './clock.js';
 import { DeviceLine } from './device-line.js';
 import type { LineConfig } from './options.js';
+import { SimModemLine } from './sim-line.js';
+import type { SimModems } from './sim-modem.js';
 import { TcpLine } from './tcp-line.js';
 import type { Line } from './types.js';
-import { simModem } from './sim-modem.js';
 
 export type { Line, CallChannel, LineStatus, LineState, CallerId, CallEndReason } from './types.js';
 export type { LineConfig, TcpLineConfig, DeviceLineConfig, ModemSettings } from './options.js';
 export { resolveLineOptions, resolveTcpLine, resolveDeviceLine, resolveModemSettings, lineField, tcpLineFields, deviceLineFields, modemFields, LINE_ID } from './options.js';
 export { DeviceLine } from './device-line.js';
 export { TcpLine } from './tcp-line.js';
-export { SimModem, simModem, findSimModem, removeSimModem } from './sim-modem.js';
+export { SimModem, SimModems } from './sim-modem.js';
+export { SimModemLine } from './sim-line.js';
 
 export interface LineDeps {
   logger: Logger;
@@ -26,14 +29,16 @@ export interface LineDeps {
   clock?: LineClock;
   /** Modem lines: inspection events of their line machine (for observe/ and the inspector). */
   inspect?: (event: InspectionEvent) => void;
+  /** `sim://NAME` lines: the simulated modems they use (the daemon has one registry per Gateway). */
+  simModems?: SimModems;
 }
 
 /** Build a line from its parsed configuration. */
 export function createLine(config: LineConfig, deps: LineDeps): Line {
-  if (config.kind === 'tcp') return new TcpLine(config, { logger: deps.logger, ...(deps.clock ? { clock: deps.clock } : {}) });
-  if (config.simulated) {
-    const modem = simModem(config.simulated.name, deps.clock ? { clock: deps.clock } : {});
-    if (config.simulated.far) modem.listenFarSide(config.simulated.far, deps.logger);
-  }
-  return new DeviceLine(config, { logger: deps.logger, ...(deps.clock ? { clock: deps.clock } : {}), ...(deps.inspect ? { inspect: deps.inspect } : {}) });
+  const common = { logger: deps.logger, ...(deps.clock ? { clock: deps.clock } : {}) };
+  if (config.kind === 'tcp') return new TcpLine(config, common);
+  const lineDeps = { ...common, ...(deps.inspect ? { inspect: deps.inspect } : {}) };
+  if (!config.simulated) return new DeviceLine(config, lineDeps);
+  if (!deps.simModems) throw new OptionError('device', 'a sim:// line needs the simulated modems it lives among (LineDeps.simModems)');
+  return new SimModemLine({ ...config, simulated: config.simulated }, { ...lineDeps, simModems: deps.simModems });
 }

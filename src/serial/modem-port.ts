@@ -15,7 +15,9 @@ import type { Logger } from '../logging.js';
 import { errorSummary } from '../errors.js';
 import { LineDisconnectedError, LineLockedError, LineOpenError } from './errors.js';
 import { HayesParser, type ModemEvent } from './hayes.js';
-import { SIM_PREFIX, SimModemBinding } from './sim-binding.js';
+import { simModemBinding } from './sim-binding.js';
+import type { SimModems } from './sim-modem.js';
+import { SIM_PREFIX } from './sim-path.js';
 import type { DeviceLineConfig } from './options.js';
 
 export type InputMode = 'command' | 'quiet' | 'data';
@@ -27,8 +29,10 @@ export const SERIAL_WRITE_LIMIT = 64 * 1024;
 export type SerialSettings = { path: string } & Pick<DeviceLineConfig, 'baudRate' | 'dataBits' | 'parity' | 'stopBits' | 'rtscts' | 'lockDir'> & {
   /** Bytes queued to the device before further output is dropped. Default SERIAL_WRITE_LIMIT. */
   maxWriteQueue?: number;
-  /** Binding override (tests). Default: the simulated modem for sim://, else the platform binding. */
+  /** Binding override (tests). Default: `simModems` for sim://, else the platform binding. */
   binding?: BindingInterface;
+  /** Where `sim://NAME` paths are found; required for them unless `binding` is given. */
+  simModems?: SimModems;
 };
 
 /** Read a UUCP lock file: PID as ASCII (HDB, 10 chars) or a 4-byte binary int (old style). */
@@ -83,9 +87,14 @@ export class ModemPort extends EventEmitter {
   /** The resolved device name (after symlinks), for logs and CallChannel.deviceName. */
   device: string;
 
+  private readonly binding: BindingInterface;
+
   constructor(private readonly settings: SerialSettings, private readonly log: Logger) {
     super();
     this.device = settings.path;
+    const sim = settings.path.startsWith(SIM_PREFIX);
+    if (sim && !settings.binding && !settings.simModems) throw new TypeError('"simModems" is required for sim:// paths');
+    this.binding = settings.binding ?? (sim ? simModemBinding(settings.simModems!) : autoDetect());
   }
 
   get isOpen(): boolean {
@@ -107,9 +116,8 @@ export class ModemPort extends EventEmitter {
       await this.checkUucpLock(device);
     }
     this.device = device;
-    const binding = s.binding ?? (sim ? SimModemBinding : autoDetect());
     const port = new SerialPortStream({
-      binding,
+      binding: this.binding,
       path: device,
       baudRate: s.baudRate,
       dataBits: s.dataBits,

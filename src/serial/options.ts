@@ -4,9 +4,9 @@
  * are these descriptions plus the gateway's own keys (action, ppp, enabled); createLine() takes
  * their parsed form; resolveLineOptions() checks a library caller's.
  */
-import { parseTcpUrl, tcpUrl, type TcpAddress } from '../options/address.js';
+import { tcpUrl } from '../options/address.js';
 import { bool, closest, isPlainObject, list, num, numOneOf, obj, oneOf, resolveOptions, show, str, type Field, type Infer, type Input, type Issues, type Shape } from '../options/fields.js';
-import { SIM_PREFIX, parseSimPath } from './sim-binding.js';
+import { SIM_PREFIX, SimPathError, parseSimPath, type SimPath } from './sim-path.js';
 import { OptionError } from '../errors.js';
 
 /** Letters, digits, `-`, `_`, `.`: a line id goes into call ids (`tcp0-17`) and file names. */
@@ -49,17 +49,20 @@ export const tcpLineFields = {
 
 function checkDevice(v: string): string | undefined {
   if (v.startsWith(SIM_PREFIX)) {
-    const { name, far } = parseSimPath(v);
-    if (!/^[A-Za-z0-9_.-]+$/.test(name)) return `${show(v)} is not sim://NAME[?far=tcp://HOST:PORT] (NAME: letters, digits, "-", "_", ".")`;
-    if (far !== undefined && !parseTcpUrl(far)) return `${show(far)} (far side) is not tcp://HOST:PORT`;
-    return undefined;
+    try {
+      parseSimPath(v);
+      return undefined;
+    } catch (err) {
+      if (err instanceof SimPathError) return err.message;
+      throw err;
+    }
   }
   return v.startsWith('/') ? undefined : `${show(v)} is not an absolute device path`;
 }
 
 export const deviceLineFields = {
   device: str({
-    doc: 'device line: serial device (prefer /dev/serial/by-id/...), or `sim://NAME[?far=tcp://HOST:PORT]` for the simulated modem',
+    doc: 'device line: serial device (prefer /dev/serial/by-id/...), or `sim://NAME[?far=tcp://HOST:PORT&dial=NUMBER=tcp://HOST:PORT&dialtone=off]` for the simulated modem (src/serial/README.md)',
     required: true,
     check: checkDevice,
     hint: (v) => (v.startsWith('sim') ? 'sim://demo?far=tcp://127.0.0.1:2424' : `/dev/${v.replace(/^\/*(dev\/)?/, '')}`),
@@ -78,8 +81,8 @@ export type TcpLineConfig = Infer<typeof tcpLineFields> & { kind: 'tcp'; id: str
 export type DeviceLineConfig = Infer<typeof deviceLineFields> & {
   kind: 'device';
   id: string;
-  /** Set for sim:// devices: the modem's name, and where callers dial in over TCP, if anywhere. */
-  simulated?: { name: string; far?: TcpAddress };
+  /** Set for sim:// devices: the path parsed (modem name, far side, dial plan: src/serial/sim-path.ts). */
+  simulated?: SimPath;
 };
 /** A line's transport, parsed: what createLine() builds. */
 export type LineConfig = TcpLineConfig | DeviceLineConfig;
@@ -114,11 +117,7 @@ export function lineField<E extends Shape>(extra: E, doc: string): Field<(TcpLin
       const r = device.parse(Object.fromEntries(Object.entries(v).filter(([k]) => !TCP_ONLY.includes(k))), path, issues);
       if (!r) return undefined;
       const out = { ...r, kind: 'device' } as DeviceLineConfig & Infer<E>;
-      if (typeof r.device === 'string' && r.device.startsWith(SIM_PREFIX)) {
-        const { name, far } = parseSimPath(r.device);
-        const farAddress = far === undefined ? undefined : parseTcpUrl(far);
-        out.simulated = farAddress ? { name, far: farAddress } : { name };
-      }
+      if (typeof r.device === 'string' && r.device.startsWith(SIM_PREFIX)) out.simulated = parseSimPath(r.device);
       return out;
     },
     rows(prefix) {

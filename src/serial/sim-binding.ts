@@ -1,21 +1,18 @@
 /**
- * serialport BindingInterface over the simulated modems: `path` is `sim://NAME`. Behaves
- * like the Linux binding where it matters to rasgate: a second open of the same modem
- * fails as a lock would, open of a missing (unplugged) modem fails with ENOENT, reads in
- * progress reject with `canceled` on close and with a plain error on unplug (which
- * SerialPortStream turns into a DisconnectedError close), set() resets flags not passed.
+ * serialport BindingInterface over one registry of simulated modems: `path` is `sim://NAME`
+ * (src/serial/sim-path.ts), looked up in the SimModems it was made for. Behaves like the Linux
+ * binding where it matters to rasgate: a second open of the same modem fails as a lock would,
+ * open of a missing (unplugged) modem fails with ENOENT, reads in progress reject with
+ * `canceled` on close and with a plain error on unplug (which SerialPortStream turns into a
+ * DisconnectedError close), set() resets flags not passed, and input the program does not read
+ * is dropped past a bound, as a UART overruns.
  */
 import type { BindingInterface, BindingPortInterface, OpenOptions, PortInfo, PortStatus, SetOptions, UpdateOptions } from '@serialport/bindings-cpp';
-import { findSimModem, type SimModem } from './sim-modem.js';
+import type { SimModem, SimModems } from './sim-modem.js';
+import { SIM_PREFIX, parseSimPath } from './sim-path.js';
 
-export const SIM_PREFIX = 'sim://';
-
-/** `sim://NAME[?far=tcp://HOST:PORT]`: the modem's name and where its far side listens, if anywhere. */
-export function parseSimPath(path: string): { name: string; far?: string } {
-  const [name = '', query = ''] = path.slice(SIM_PREFIX.length).split('?', 2);
-  const far = new URLSearchParams(query).get('far') ?? undefined;
-  return far ? { name, far } : { name };
-}
+/** Bytes from the modem waiting for the program to read; more are dropped (overrun). */
+export const SIM_READ_QUEUE_LIMIT = 1024 * 1024;
 
 function errno(code: string, message: string): NodeJS.ErrnoException {
   const e = new Error(message) as NodeJS.ErrnoException;
@@ -27,6 +24,7 @@ class SimPort implements BindingPortInterface {
   readonly openOptions: Required<OpenOptions>;
   isOpen = true;
   private queue: Buffer[] = [];
+  private queued = 0;
   private pending?: { buffer: Buffer; offset: number; length: number; resolve: (r: { buffer: Buffer; bytesRead: number }) => void; reject: (e: Error) => void };
 
   constructor(private readonly modem: SimModem, options: Required<OpenOptions>) {
@@ -38,7 +36,9 @@ class SimPort implements BindingPortInterface {
   }
 
   private push(bytes: Buffer): void {
+    if (this.queued + bytes.length > SIM_READ_QUEUE_LIMIT) return;
     this.queue.push(Buffer.from(bytes));
+    this.queued += bytes.length;
     this.serve();
   }
 
@@ -52,6 +52,7 @@ class SimPort implements BindingPortInterface {
       const take = Math.min(head.length, p.length - n);
       head.copy(p.buffer, p.offset + n, 0, take);
       n += take;
+      this.queued -= take;
       if (take === head.length) this.queue.shift();
       else this.queue[0] = head.subarray(take);
     }
@@ -111,7 +112,7 @@ class SimPort implements BindingPortInterface {
 
   async get(): Promise<PortStatus> {
     this.check();
-    return { cts: !this.modem.ctsHeld, dsr: this.modem.plugged, dcd: this.modem.dcd };
+    return { cts: this.modem.cts, dsr: this.modem.plugged, dcd: this.modem.dcd };
   }
 
   async getBaudRate(): Promise<{ baudRate: number }> {
@@ -122,6 +123,7 @@ class SimPort implements BindingPortInterface {
   async flush(): Promise<void> {
     this.check();
     this.queue = [];
+    this.queued = 0;
   }
 
   async drain(): Promise<void> {
@@ -129,19 +131,22 @@ class SimPort implements BindingPortInterface {
   }
 }
 
-export const SimModemBinding: BindingInterface<SimPort> = {
-  async list(): Promise<PortInfo[]> {
-    return [];
-  },
-  async open(options: OpenOptions): Promise<SimPort> {
-    if (!options.path.startsWith(SIM_PREFIX)) throw new TypeError(`"path" must start with ${SIM_PREFIX}`);
-    const modem = findSimModem(parseSimPath(options.path).name);
-    if (!modem || !modem.plugged) throw errno('ENOENT', `Error: No such file or directory, cannot open ${options.path}`);
-    if (modem.isOpen) throw errno('EBUSY', `Error Resource temporarily unavailable Cannot lock port`);
-    const full: Required<OpenOptions> = {
-      dataBits: 8, lock: true, stopBits: 1, parity: 'none', rtscts: false, xon: false, xoff: false, xany: false, hupcl: true,
-      ...options,
-    } as Required<OpenOptions>;
-    return new SimPort(modem, full);
-  },
-};
+/** The binding for `sim://NAME` paths, finding modems in `modems`. */
+export function simModemBinding(modems: SimModems): BindingInterface<SimPort> {
+  return {
+    async list(): Promise<PortInfo[]> {
+      return [];
+    },
+    async open(options: OpenOptions): Promise<SimPort> {
+      if (!options.path.startsWith(SIM_PREFIX)) throw new TypeError(`"path" must start with ${SIM_PREFIX}`);
+      const modem = modems.find(parseSimPath(options.path).name);
+      if (!modem || !modem.plugged) throw errno('ENOENT', `Error: No such file or directory, cannot open ${options.path}`);
+      if (modem.isOpen) throw errno('EBUSY', `Error Resource temporarily unavailable Cannot lock port`);
+      const full: Required<OpenOptions> = {
+        dataBits: 8, lock: true, stopBits: 1, parity: 'none', rtscts: false, xon: false, xoff: false, xany: false, hupcl: true,
+        ...options,
+      } as Required<OpenOptions>;
+      return new SimPort(modem, full);
+    },
+  };
+}

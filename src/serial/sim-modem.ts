@@ -1,16 +1,21 @@
 /**
- * A simulated Hayes modem: the command interpreter (V.250 basic commands, S-registers,
- * `+++` escape with guard time), the control lines (DTR/RTS in, DCD/DSR/CTS out), ringing
- * with caller ID between the first and second RING, CONNECT and NO CARRIER, and a far-side
- * API for tests and demos: `dial()` returns a SimCaller that types, receives and hangs up.
+ * A simulated Hayes modem and the telephone line behind it. src/serial/sim-commands.ts
+ * interprets the commands; this file carries them out: the command line editor and echo,
+ * ringing with caller ID between the first and second RING, answering, CONNECT and NO CARRIER,
+ * outgoing calls over TCP (ATD, src/serial/sim-dial.ts), the `+++` escape, the control lines
+ * (DTR/RTS in, DCD/DSR/CTS out), and a far-side API for tests and demos: `dial()` returns a
+ * SimCaller that types, receives and hangs up.
  * Faults: `unplug()` (the device vanishes), `wedge()` (stops answering until DTR drops),
- * `ignoreDtr` (DTR drop does not hang up). src/serial/sim-binding.ts puts it behind
- * serialport's BindingInterface; all timing runs on an injectable clock.
+ * `ignoreDtr` (DTR drop does not hang up), `holdCts()`.
+ *
+ * Modems are kept by name in a SimModems registry that whoever builds lines owns (the daemon
+ * has one per Gateway): src/serial/sim-binding.ts opens `sim://NAME` through it. All timing
+ * runs on an injectable clock.
  */
-import type { Server } from 'node:net';
-import type { Logger } from '../logging.js';
 import { realClock, type LineClock } from './clock.js';
-import { serveFarSide } from './sim-far-side.js';
+import { callProgress, executeCommandLine, factorySettings, formatInfo, formatResult, MAX_COMMAND_LINE, type AtEffect, type AtSettings, type DialTarget, type ResultName } from './sim-commands.js';
+import { OutgoingCall, resolveDialTarget, type DialFailure } from './sim-dial.js';
+import type { DialPlan } from './sim-path.js';
 
 export interface SimModemOptions {
   /** Default real time; tests pass xstate's SimulatedClock. */
@@ -25,6 +30,10 @@ export interface SimModemOptions {
   connectDelayMs?: number;
   /** Rings before an unanswered caller gives up. Default 10. */
   maxRings?: number;
+  /** Where outgoing calls go: number -> TCP address (sim-dial.ts). Default none. */
+  dialPlan?: DialPlan;
+  /** false: the telephone line is dead, ATD reports NO DIALTONE. Default true. */
+  dialTone?: boolean;
 }
 
 export interface DialOptions {
@@ -43,6 +52,7 @@ type CallerState = 'ringing' | 'connected' | 'ended';
 export class SimCaller {
   state: CallerState = 'ringing';
   private readonly receivers = new Set<(bytes: Buffer) => void>();
+  private readonly connectListeners = new Set<() => void>();
   private readonly endListeners = new Set<() => void>();
   private chunks: Buffer[] = [];
   rings = 0;
@@ -65,6 +75,12 @@ export class SimCaller {
     return () => this.receivers.delete(listener);
   }
 
+  /** Called once when the modem answered and the carrier is up. */
+  onConnect(listener: () => void): () => void {
+    this.connectListeners.add(listener);
+    return () => this.connectListeners.delete(listener);
+  }
+
   onEnd(listener: () => void): () => void {
     this.endListeners.add(listener);
     return () => this.endListeners.delete(listener);
@@ -74,6 +90,13 @@ export class SimCaller {
   hangup(): void {
     if (this.state === 'ended') return;
     this.modem.callerHungUp(this);
+  }
+
+  /** @internal modem side: answered, carrier up. */
+  connect(): void {
+    this.state = 'connected';
+    for (const l of this.connectListeners) l();
+    this.connectListeners.clear();
   }
 
   /** @internal modem side */
@@ -86,40 +109,32 @@ export class SimCaller {
   end(): void {
     if (this.state === 'ended') return;
     this.state = 'ended';
+    this.connectListeners.clear();
     for (const l of this.endListeners) l();
     this.endListeners.clear();
   }
 }
 
-interface Settings {
-  echo: boolean;
-  verbose: boolean;
-  quiet: boolean;
-  /** &C: 0 DCD always on, 1 DCD follows carrier. */
-  dcdFollows: boolean;
-  /** &D: 0 ignore DTR, 1 to command mode, 2 hang up. */
-  dtrMode: number;
-  callerId: boolean;
-  s: number[];
-}
-
-function factory(): Settings {
-  const s = new Array<number>(40).fill(0);
-  s[2] = 43; // escape character '+'
-  s[12] = 50; // guard time, 1/50 s
-  return { echo: true, verbose: true, quiet: false, dcdFollows: true, dtrMode: 2, callerId: false, s };
-}
+/** Command lines kept in SimModem.commands for tests; older ones are dropped. */
+const COMMAND_HISTORY = 1000;
 
 type Mode = 'command' | 'online' | 'online-command';
 
 export class SimModem {
   readonly name: string;
   readonly clock: LineClock;
-  private readonly opts: Required<Omit<SimModemOptions, 'clock'>>;
-  private settings = factory();
+  private readonly opts: Required<Omit<SimModemOptions, 'clock' | 'dialPlan' | 'dialTone'>>;
+  private settings: AtSettings = factorySettings();
   private mode: Mode = 'command';
   private cmdLine = '';
+  private cmdOverflow = false;
+  private lastLine = '';
   private caller?: SimCaller;
+  private outgoing?: OutgoingCall;
+  /** ATA or ATD under way: any character from the DTE aborts it (V.250 §5.6.1). */
+  private attempt = false;
+  /** ATD that fails without a call: NO DIALTONE, an unobtainable number. */
+  private dialTimer?: unknown;
   private ringTimer?: unknown;
   private cidTimer?: unknown;
   private answerTimer?: unknown;
@@ -140,6 +155,10 @@ export class SimModem {
   /** Flow control held off: writes from the DTE wait until released (see releaseCts). */
   ctsHeld = false;
   private ctsWaiters: Array<() => void> = [];
+  /** Where outgoing calls go: number -> TCP address (sim-dial.ts). */
+  dialPlan: DialPlan;
+  /** false: the telephone line is dead, ATD reports NO DIALTONE. */
+  dialTone: boolean;
 
   /** Hold CTS off: the DTE's writes stall (a slow or stuck far end). */
   holdCts(): void {
@@ -148,17 +167,26 @@ export class SimModem {
 
   releaseCts(): void {
     this.ctsHeld = false;
-    for (const w of this.ctsWaiters.splice(0)) w();
+    this.wakeWriters();
+  }
+
+  /** CTS as the DTE sees it: off while held, or while an outgoing call's far side lags behind. */
+  get cts(): boolean {
+    return !this.ctsHeld && !this.outgoing?.backedUp;
   }
 
   /** @internal resolves when the DTE may send. */
   clearToSend(): Promise<void> {
-    return this.ctsHeld ? new Promise((r) => this.ctsWaiters.push(r)) : Promise.resolve();
+    return this.cts ? Promise.resolve() : new Promise((r) => this.ctsWaiters.push(r));
+  }
+
+  private wakeWriters(): void {
+    if (this.cts) for (const w of this.ctsWaiters.splice(0)) w();
   }
 
   /** Print NO CARRIER when the caller hangs up (false: only DCD tells). */
   reportNoCarrier = true;
-  /** Commands the modem received, newest last (for tests). */
+  /** Command lines the modem received, newest last (for tests; the last 1000). */
   readonly commands: string[] = [];
   /** Count of hang-ups caused by DTR drops (for tests). */
   dtrHangups = 0;
@@ -176,39 +204,37 @@ export class SimModem {
       connectDelayMs: options.connectDelayMs ?? 1500,
       maxRings: options.maxRings ?? 10,
     };
+    this.dialPlan = options.dialPlan ?? new Map();
+    this.dialTone = options.dialTone ?? true;
   }
 
-  /** DCD as the DTE sees it. */
+  /** DCD as the DTE sees it (&C, V.250 §6.2.8). */
   get dcd(): boolean {
-    return !this.settings.dcdFollows || this.caller?.state === 'connected';
+    return !this.settings.dcdFollowsCarrier || this.carrier;
   }
 
   get currentCaller(): SimCaller | undefined {
     return this.caller;
   }
 
+  /** The call ATD placed, while it lasts. */
+  get outgoingCall(): OutgoingCall | undefined {
+    return this.outgoing;
+  }
+
+  private get carrier(): boolean {
+    return this.caller?.state === 'connected' || this.outgoing?.state === 'connected';
+  }
+
   // ---- far side -------------------------------------------------------------------
 
   /** Ring this modem. Rings start at once; caller ID follows the first RING if enabled. */
   dial(options: DialOptions = {}): SimCaller {
-    if (this.caller && this.caller.state !== 'ended') throw new Error(`sim modem ${this.name} is busy`);
+    if ((this.caller && this.caller.state !== 'ended') || this.outgoing || this.attempt) throw new Error(`sim modem ${this.name} is busy`);
     const caller = new SimCaller(this, { number: '5551234', date: '0321', time: '1405', ...options });
     this.caller = caller;
     this.ring();
     return caller;
-  }
-
-  private farSide?: Server;
-
-  /** Let callers in other processes dial over TCP (see sim-far-side.ts). Once per modem. */
-  listenFarSide(at: { host: string; port: number }, logger: Logger): void {
-    this.farSide ??= serveFarSide(this, at, logger);
-  }
-
-  /** Stop the far-side listener, if any. */
-  closeFarSide(): void {
-    this.farSide?.close();
-    this.farSide = undefined;
   }
 
   /** Pull the USB plug: the port errors, opens fail with ENOENT until replug(). */
@@ -221,7 +247,7 @@ export class SimModem {
 
   replug(): void {
     this.plugged = true;
-    this.settings = factory();
+    this.settings = factorySettings();
     this.mode = 'command';
   }
 
@@ -254,31 +280,51 @@ export class SimModem {
     if (this.wedged || !this.plugged) return;
     if (this.mode === 'online') return this.onlineBytes(bytes);
     for (const b of bytes) {
-      const c = String.fromCharCode(b & 0x7f);
-      if (this.settings.echo) this.out(Buffer.of(b));
-      if (c === '\r') {
+      // A character while answering or dialling aborts the attempt, and is discarded (V.250 §5.6.1).
+      // CR and LF do not: a DTE that ends its ATA or ATD with CR LF must not abort it.
+      if (this.attempt) {
+        if (b !== 0x0d && b !== 0x0a) this.dropCall(true);
+        continue;
+      }
+      const c = b & 0x7f;
+      const s = this.settings.s; // a command line may have changed S3 or S5
+      if (this.settings.echo) this.out(Buffer.of(b)); // V.250 §5.2.3
+      if (c === s[3]) {
         const line = this.cmdLine.trim();
+        const overflow = this.cmdOverflow;
         this.cmdLine = '';
-        if (line) this.command(line);
-      } else if (c === '\b' || c === '\x7f') this.cmdLine = this.cmdLine.slice(0, -1);
-      else if (c !== '\n' && this.cmdLine.length < 256) this.cmdLine += c;
+        this.cmdOverflow = false;
+        if (overflow) this.result('ERROR');
+        else if (line) this.command(line);
+      } else if (c === s[5] || c === 0x7f) {
+        this.cmdLine = this.cmdLine.slice(0, -1); // V.250 §5.2.2
+      } else if (c === 0x2f && /^A$/i.test(this.cmdLine)) {
+        // A/ repeats the last command line, without S3 (V.250 §5.2.4).
+        this.cmdLine = '';
+        if (this.lastLine) this.command(this.lastLine);
+      } else if (c >= 0x20) {
+        if (this.cmdLine.length < MAX_COMMAND_LINE) this.cmdLine += String.fromCharCode(c);
+        else this.cmdOverflow = true;
+      }
     }
   }
 
-  /** @internal DTR from set(). */
+  /** @internal DTR from set() (&D, V.250 §6.2.9). */
   setDtr(on: boolean): void {
     const was = this.dtr;
     this.dtr = on;
     if (was && !on) {
-      this.wedged = false; // like &D3: a DTR pulse resets a hung modem
-      if (this.ignoreDtr || this.settings.dtrMode === 0) return;
-      if (this.mode !== 'command' || this.caller?.state === 'connected') {
-        if (this.settings.dtrMode === 1) {
+      this.wedged = false; // a DTR pulse resets a hung modem
+      const mode = this.settings.dtrMode;
+      if (this.ignoreDtr || mode === 0) return;
+      if (this.mode !== 'command' || this.carrier || this.attempt) {
+        if (mode === 1 && this.mode === 'online') {
           this.mode = 'online-command';
           this.result('OK');
-        } else {
+        } else if (mode >= 2) {
           this.dtrHangups++;
           this.dropCall(true);
+          if (mode === 3) this.settings = factorySettings();
         }
       }
     }
@@ -300,19 +346,17 @@ export class SimModem {
     caller.end();
     if (wasConnected) {
       this.mode = 'command';
-      if (this.reportNoCarrier) this.result('NO CARRIER');
+      if (this.reportNoCarrier) this.result('NO_CARRIER');
     }
   }
 
-  private out(bytes: Buffer): void {
-    if (!this.plugged || this.wedged) return;
-    this.outputListener?.(bytes);
+  private out(bytes: Buffer | string): void {
+    if (!this.plugged || this.wedged || bytes.length === 0) return;
+    this.outputListener?.(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes);
   }
 
-  private result(text: string, numeric?: string): void {
-    if (this.settings.quiet) return;
-    const code = numeric ?? { OK: '0', RING: '2', 'NO CARRIER': '3', ERROR: '4', 'NO DIALTONE': '6' }[text] ?? '1';
-    this.out(Buffer.from(this.settings.verbose ? `\r\n${text}\r\n` : `${code}\r`, 'latin1'));
+  private result(result: ResultName, connectText?: string): void {
+    this.out(formatResult(this.settings, result, connectText));
   }
 
   private ring(): void {
@@ -330,10 +374,10 @@ export class SimModem {
       this.cidTimer = this.clock.setTimeout(() => {
         const o = caller.options;
         const lines = [`DATE = ${o.date}`, `TIME = ${o.time}`, `NMBR = ${o.number}`, ...(o.name ? [`NAME = ${o.name}`] : [])];
-        if (caller.state === 'ringing') this.out(Buffer.from(`\r\n${lines.join('\r\n')}\r\n`, 'latin1'));
+        if (caller.state === 'ringing') this.out(`\r\n${lines.join('\r\n')}\r\n`);
       }, Math.min(1500, this.opts.ringIntervalMs / 2));
     }
-    const autoAnswer = this.settings.s[0]!;
+    const autoAnswer = this.settings.s[0]!; // S0 (V.250 §6.3.8)
     if (autoAnswer > 0 && caller.rings >= autoAnswer) return this.answer();
     this.ringTimer = this.clock.setTimeout(() => this.ring(), this.opts.ringIntervalMs);
   }
@@ -343,32 +387,89 @@ export class SimModem {
     this.ringTimer = this.cidTimer = this.answerTimer = undefined;
   }
 
+  private connectText(): string | undefined {
+    return this.settings.resultSet === 0 ? undefined : `${this.opts.connectSpeed}${this.opts.connectExtras}`;
+  }
+
+  /** ATA or S0: off hook, handshake, CONNECT; NO CARRIER when no caller is there by then. */
   private answer(): void {
     const caller = this.caller;
     this.stopRinging();
+    this.attempt = true;
     this.answerTimer = this.clock.setTimeout(() => {
       this.answerTimer = undefined;
-      if (!caller || caller.state !== 'ringing' || caller !== this.caller) return this.result('NO CARRIER');
-      caller.state = 'connected';
+      this.attempt = false;
+      if (!caller || caller.state !== 'ringing' || caller !== this.caller) return this.result('NO_CARRIER');
+      caller.connect();
       this.mode = 'online';
       this.lastDteByteAt = this.clock.now();
-      this.result(`CONNECT ${this.opts.connectSpeed}${this.opts.connectExtras}`, '1');
+      this.result('CONNECT', this.connectText());
     }, this.opts.connectDelayMs);
   }
 
-  /** Hang up the telephone line. `report`: print NO CARRIER (DTR drop, ATH prints OK instead). */
+  /** Hang up the telephone line. `report`: print NO CARRIER if a call or attempt was cut (DTR drop; ATH prints OK). */
   private dropCall(report: boolean): void {
     this.stopRinging();
-    if (this.escapeTimer !== undefined) this.clock.clearTimeout(this.escapeTimer);
-    const caller = this.caller;
-    const wasOnline = caller?.state === 'connected';
-    this.caller = undefined;
+    for (const t of [this.escapeTimer, this.dialTimer]) if (t !== undefined) this.clock.clearTimeout(t);
+    this.escapeTimer = this.dialTimer = undefined;
+    const { caller, outgoing } = this;
+    const cut = this.carrier || this.attempt;
+    this.caller = this.outgoing = undefined;
     this.mode = 'command';
+    this.attempt = false;
     caller?.end();
-    if (report && wasOnline) this.result('NO CARRIER');
+    outgoing?.end();
+    this.wakeWriters();
+    if (report && cut) this.result('NO_CARRIER');
   }
 
-  /** Online data, watching for the `+++` escape: guard, three '+', guard (V.250 §6.3 / S2, S12). */
+  /** ATD: off hook, dial, wait S7 for the carrier (what each network condition gives: sim-dial.ts). */
+  private dialOut(to: DialTarget): void {
+    this.attempt = true;
+    const s = this.settings.s;
+    const fail = (result: DialFailure | 'NO_DIALTONE', afterMs: number) => {
+      this.dialTimer = this.clock.setTimeout(() => {
+        this.dialTimer = undefined;
+        this.attempt = false;
+        this.result(callProgress(this.settings, result));
+      }, afterMs);
+    };
+    // A dead line, or a caller ringing in (off hook, the line is theirs): no dial tone within S6.
+    if (!this.dialTone || this.caller) return fail('NO_DIALTONE', Math.max(1, s[6]!) * 1000);
+    const target = resolveDialTarget(to, this.dialPlan);
+    if (!target) return fail('NO_CARRIER', this.opts.connectDelayMs);
+    const call: OutgoingCall = new OutgoingCall(target, { clock: this.clock, waitMs: Math.max(1, s[7]!) * 1000, handshakeMs: this.opts.connectDelayMs }, {
+      connected: () => {
+        if (call !== this.outgoing) return;
+        this.attempt = false;
+        this.mode = 'online';
+        this.lastDteByteAt = this.clock.now();
+        this.result('CONNECT', this.connectText());
+      },
+      data: (bytes) => {
+        if (call === this.outgoing) this.fromCaller(bytes);
+      },
+      drained: () => this.wakeWriters(),
+      ended: (result) => this.outgoingEnded(call, result),
+    });
+    this.outgoing = call;
+  }
+
+  /** The outgoing call failed, or its carrier was lost. */
+  private outgoingEnded(call: OutgoingCall, result: DialFailure): void {
+    if (call !== this.outgoing) return;
+    const wasConnected = !this.attempt;
+    this.outgoing = undefined;
+    this.attempt = false;
+    this.mode = 'command';
+    if (this.escapeTimer !== undefined) this.clock.clearTimeout(this.escapeTimer);
+    this.escapeTimer = undefined;
+    this.wakeWriters();
+    if (wasConnected && !this.reportNoCarrier) return;
+    this.result(callProgress(this.settings, result));
+  }
+
+  /** Online data, watching for the `+++` escape: guard, three S2, guard (Hayes S2, S12). */
   private onlineBytes(bytes: Buffer): void {
     const now = this.clock.now();
     const guard = this.settings.s[12]! * 20;
@@ -382,9 +483,11 @@ export class SimModem {
         if (this.escapeTimer !== undefined) this.clock.clearTimeout(this.escapeTimer);
         this.escapeTimer = undefined;
       }
-      this.caller?.deliver(Buffer.of(b));
       this.lastDteByteAt = now;
     }
+    // The escape characters are data too: they reach the far side.
+    this.caller?.deliver(bytes);
+    this.outgoing?.deliver(bytes);
     if (this.plusCount === 3) {
       if (this.escapeTimer !== undefined) this.clock.clearTimeout(this.escapeTimer);
       this.escapeTimer = this.clock.setTimeout(() => {
@@ -399,114 +502,68 @@ export class SimModem {
 
   private command(line: string): void {
     this.commands.push(line);
-    const up = line.toUpperCase();
-    if (up === 'A/') return this.result('OK');
-    if (!up.startsWith('AT')) return this.result('ERROR');
-    let rest = up.slice(2).replace(/\s+/g, '');
-    let ok = true;
-    let deferResult = false;
-    const num = () => {
-      const m = /^\d*/.exec(rest)![0];
-      rest = rest.slice(m.length);
-      return m === '' ? 0 : Number(m);
-    };
-    while (rest.length && ok) {
-      const c = rest[0]!;
-      rest = rest.slice(1);
-      switch (c) {
-        case 'Z':
-          num();
-          this.dropCall(false);
-          this.settings = factory();
-          break;
-        case 'E': this.settings.echo = num() === 1; break;
-        case 'V': this.settings.verbose = num() === 1; break;
-        case 'Q': this.settings.quiet = num() === 1; break;
-        case 'L': case 'M': case 'X': num(); break;
-        case 'I': num(); this.out(Buffer.from(`\r\nrasgate simulated modem ${this.name}\r\n`)); break;
-        case 'H':
-          num();
-          this.dropCall(false);
-          break;
-        case 'O':
-          num();
-          if (this.caller?.state === 'connected') {
-            this.mode = 'online';
-            this.result(`CONNECT ${this.opts.connectSpeed}`, '1');
-            return;
-          }
-          ok = false;
-          break;
-        case 'A':
-          if (this.caller?.state === 'ringing') {
-            this.answer();
-          } else {
-            this.answerTimer = this.clock.setTimeout(() => this.result('NO CARRIER'), this.opts.connectDelayMs);
-          }
-          deferResult = true;
-          rest = '';
-          break;
-        case 'D':
-          rest = '';
-          this.result('NO DIALTONE');
-          deferResult = true;
-          break;
-        case 'S': {
-          const reg = num();
-          if (rest[0] === '=') {
-            rest = rest.slice(1);
-            const v = num();
-            if (reg < this.settings.s.length) this.settings.s[reg] = v & 0xff;
-            else ok = false;
-          } else if (rest[0] === '?') {
-            rest = rest.slice(1);
-            this.out(Buffer.from(`\r\n${String(this.settings.s[reg] ?? 0).padStart(3, '0')}\r\n`));
-          } else ok = false;
-          break;
-        }
-        case '&': {
-          const k = rest[0];
-          rest = rest.slice(1);
-          const v = num();
-          if (k === 'C') this.settings.dcdFollows = v === 1;
-          else if (k === 'D') this.settings.dtrMode = v;
-          else if (k === 'F') this.settings = factory();
-          else if (!k || !'KWVQS'.includes(k)) ok = false;
-          break;
-        }
-        case '+':
-        case '#': {
-          const m = /^(VCID|CID)=(\d)/.exec(rest);
-          if (!m) { ok = false; break; }
-          rest = rest.slice(m[0].length);
-          this.settings.callerId = m[2] !== '0';
-          break;
-        }
-        default:
-          ok = false;
-      }
+    if (this.commands.length > COMMAND_HISTORY) this.commands.splice(0, this.commands.length - COMMAND_HISTORY);
+    this.lastLine = line;
+    const call = this.carrier ? 'connected' : this.caller?.state === 'ringing' ? 'ringing' : 'idle';
+    const outcome = executeCommandLine(this.settings, line, { call, identity: `rasgate simulated modem ${this.name}` });
+    this.settings = outcome.settings;
+    for (const effect of outcome.effects) this.apply(effect);
+    if (outcome.result) this.result(outcome.result);
+  }
+
+  private apply(effect: AtEffect): void {
+    switch (effect.type) {
+      case 'info':
+        return this.out(formatInfo(this.settings, effect.text));
+      case 'hangup':
+      case 'reset':
+        return this.dropCall(false);
+      case 'answer':
+        return this.answer();
+      case 'online':
+        this.mode = 'online';
+        this.lastDteByteAt = this.clock.now();
+        return this.result('CONNECT', this.connectText());
+      case 'dial':
+        return this.dialOut(effect.to);
     }
-    if (!deferResult) this.result(ok ? 'OK' : 'ERROR');
   }
 }
 
-const registry = new Map<string, SimModem>();
+/** Simulated modems one registry holds at most (names come from configuration). */
+export const MAX_SIM_MODEMS = 1024;
 
-/** The simulated modem called `name` (as in `device: sim://NAME`), created on first use. */
-export function simModem(name: string, options?: SimModemOptions): SimModem {
-  let m = registry.get(name);
-  if (!m) {
-    m = new SimModem(name, options);
-    registry.set(name, m);
+/**
+ * The simulated modems of one owner (a Gateway, a test), by name as in `sim://NAME`. Two
+ * registries never share a modem, so two gateways in one process have separate lines.
+ */
+export class SimModems {
+  private readonly modems = new Map<string, SimModem>();
+
+  /** `defaults`: options of every modem this registry creates (e.g. the clock). */
+  constructor(private readonly defaults: SimModemOptions = {}) {}
+
+  /** The modem called `name`, created on first use with the defaults and `options`. */
+  get(name: string, options: SimModemOptions = {}): SimModem {
+    let m = this.modems.get(name);
+    if (!m) {
+      if (this.modems.size >= MAX_SIM_MODEMS) throw new RangeError(`at most ${MAX_SIM_MODEMS} simulated modems`);
+      m = new SimModem(name, { ...this.defaults, ...options });
+      this.modems.set(name, m);
+    }
+    return m;
   }
-  return m;
-}
 
-/** Forget a simulated modem (tests). */
-export function removeSimModem(name: string): void {
-  registry.delete(name);
-}
+  find(name: string): SimModem | undefined {
+    return this.modems.get(name);
+  }
 
-export function findSimModem(name: string): SimModem | undefined {
-  return registry.get(name);
+  /** Forget a modem (its next get() makes a new one). */
+  delete(name: string): boolean {
+    return this.modems.delete(name);
+  }
+
+  get size(): number {
+    return this.modems.size;
+  }
 }

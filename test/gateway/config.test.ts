@@ -23,6 +23,8 @@ const CASES: [string, string, string][] = [
   ['two kinds', 'lines: [{ listen: tcp://127.0.0.1:1, device: /dev/ttyS0 }]', 'lines[0]: has listen and device: a line is exactly one kind'],
   ['relative device', 'lines: [{ device: ttyS0 }]', 'lines[0].device: "ttyS0" is not an absolute device path (hint: /dev/ttyS0)'],
   ['bad sim far side', 'lines: [{ device: "sim://demo?far=127.0.0.1:2424" }]', 'lines[0].device: "127.0.0.1:2424" (far side) is not tcp://HOST:PORT (hint: sim://demo?far=tcp://127.0.0.1:2424)'],
+  ['bad sim dial plan entry', 'lines: [{ device: "sim://demo?dial=5551234" }]', 'lines[0].device: "5551234" (dial plan entry) is not NUMBER=tcp://HOST:PORT (hint: sim://demo?far=tcp://127.0.0.1:2424)'],
+  ['unknown sim parameter', 'lines: [{ device: "sim://demo?fra=tcp://127.0.0.1:2424" }]', 'lines[0].device: "fra" is not a sim:// parameter (far, dial, dialtone) (hint: sim://demo?far=tcp://127.0.0.1:2424)'],
   ['tcp key on a device line', 'lines: [{ device: /dev/ttyS0, mode: raw }]', 'lines[0].mode: applies to TCP lines (listen:) only'],
   ['not an AT command', 'lines: [{ device: /dev/ttyS0, modem: { init: [ATZ, E0] } }]', 'lines[0].modem.init[1]: "E0" is not an AT command'],
   ['ldap typo', 'lines: [{ listen: tcp://127.0.0.1:1 }]\nauthority: { type: ldap, servers: [ldap://dc1], bindDN: x }', 'authority.bindDN: unknown key for type ldap (hint: did you mean "bindDn"?)'],
@@ -87,7 +89,7 @@ lines:
   - device: /dev/serial/by-id/usb-modem
     dataBits: 7
     stopBits: 2
-  - device: sim://demo?far=tcp://127.0.0.1:2424
+  - device: sim://demo?far=tcp://127.0.0.1:2424&dial=5551234=tcp://127.0.0.1:6400&dialtone=on
   - listen: tcp://127.0.0.1:2324
     action: { bridge: tcp://127.0.0.1:7 }
 actions:
@@ -103,7 +105,12 @@ actions:
     assert.equal(b!.stopBits, 2);
     assert.deepEqual(b!.modem.init, ['ATZ', 'ATE0V1Q0&C1&D2S0=0']);
   }
-  assert.deepEqual(s!.kind === 'device' && s!.simulated, { name: 'demo', far: { host: '127.0.0.1', port: 2424 } });
+  assert.ok(s!.kind === 'device' && s!.simulated);
+  if (s!.kind === 'device' && s!.simulated) {
+    assert.equal(s!.simulated.name, 'demo');
+    assert.deepEqual(s!.simulated.far, { host: '127.0.0.1', port: 2424 });
+    assert.deepEqual([...s!.simulated.dialPlan], [['5551234', { host: '127.0.0.1', port: 6400 }]]);
+  }
   assert.deepEqual(d!.action, { kind: 'bridge', target: { host: '127.0.0.1', port: 7 }, connectTimeout: 10 });
 });
 

@@ -15,7 +15,6 @@ import type { CallSummary } from '../../src/gateway/call-runner.js';
 import { createLogger } from '../../src/observe/logger.js';
 import { SmbpasswdStore } from '../../src/authority/local/index.js';
 import { ntowfv1 } from '../../src/ntlm/crypto.js';
-import { findSimModem, removeSimModem } from '../../src/serial/index.js';
 import { freePort, waitFor } from '../helpers/net.js';
 import { Caller } from '../e2e/harness.js';
 
@@ -24,7 +23,7 @@ let gwRef: Gateway | undefined;
 async function simLogin(modemName: string, user: string, password: string): Promise<string> {
   const lineId = modemName === 'isoA' ? 'simA' : 'simB';
   await waitFor(() => gwRef?.status().lines.find((l) => l.id === lineId)?.state === 'idle', `${lineId} idle`, 40_000);
-  const modem = findSimModem(modemName)!;
+  const modem = gwRef!.simModems.find(modemName)!;
   const caller = modem.dial({ number: '5550100' });
   let text = '';
   caller.onReceive((b) => (text += b.toString('latin1')));
@@ -75,7 +74,7 @@ shutdown: { grace: 1 }
     assert.equal(summaries.at(-1)?.result, 'success');
 
     // Unplug A: its line goes to reopening; B and the TCP line keep completing calls.
-    findSimModem('isoA')!.unplug();
+    gw.simModems.find('isoA')!.unplug();
     await waitFor(() => gw.status().lines.find((l) => l.id === 'simA')?.state === 'reopening', 'simA reopening', 10_000);
     await simLogin('isoB', 'judy', 'Judy-pw-5');
     assert.equal(summaries.at(-1)?.line, 'simB');
@@ -101,7 +100,7 @@ shutdown: { grace: 1 }
     await simLogin('isoB', 'judy', 'Judy-pw-5');
 
     // Plug A back in: the line reopens on its own and answers again.
-    findSimModem('isoA')!.replug();
+    gw.simModems.find('isoA')!.replug();
     await waitFor(() => gw.status().lines.find((l) => l.id === 'simA')?.state === 'idle', 'simA idle again', 40_000);
     await simLogin('isoA', 'judy', 'Judy-pw-5');
     assert.equal(summaries.at(-1)?.line, 'simA');
@@ -109,8 +108,6 @@ shutdown: { grace: 1 }
     assert.equal(gw.metrics.snapshot().crashes, 0);
   } finally {
     await gw.stop();
-    removeSimModem('isoA');
-    removeSimModem('isoB');
     rmSync(dir, { recursive: true, force: true });
   }
 });

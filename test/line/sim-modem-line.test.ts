@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { DeviceLine } from '../../src/serial/device-line.js';
 import { resolveDeviceLine, type ModemSettings } from '../../src/serial/options.js';
 import type { Input } from '../../src/options/fields.js';
-import { simModem, removeSimModem, type SimModem } from '../../src/serial/sim-modem.js';
+import { SimModems, type SimModem } from '../../src/serial/sim-modem.js';
 import type { CallChannel, CallEndReason } from '../../src/serial/types.js';
 import { nullLogger } from '../../src/observe/logger.js';
 import { SimulatedClock, advance, advanceUntil, greeter, settle } from './helpers.js';
@@ -17,18 +17,18 @@ afterEach(async () => {
 async function rig(modemSettings: Input<ModemSettings> = {}) {
   const clock = new SimulatedClock();
   const name = `t${++n}`;
-  const modem: SimModem = simModem(name, { clock });
-  const line = new DeviceLine(resolveDeviceLine({ id: `m${n}`, device: `sim://${name}`, modem: modemSettings }), { logger: nullLogger(), clock });
+  const simModems = new SimModems({ clock });
+  const modem: SimModem = simModems.get(name);
+  const line = new DeviceLine(resolveDeviceLine({ id: `m${n}`, device: `sim://${name}`, modem: modemSettings }), { logger: nullLogger(), clock, serial: { simModems } });
   cleanups.push(async () => {
     const stopped = line.stop();
     await advance(clock, 3000);
     await stopped;
-    removeSimModem(name);
   });
   const started = line.start();
   await advanceUntil(clock, () => line.status().state === 'idle', 'idle');
   await started;
-  return { clock, modem, line };
+  return { clock, modem, line, simModems };
 }
 
 test('sim line: init chat, RING, ATA, CONNECT, call, DTR hang-up, re-init, second call', async () => {
@@ -180,8 +180,8 @@ test('sim line: USB unplug: call ends device-lost, status reopening with the err
 });
 
 test('sim line: the modem held by another line is reported as locked and retried, not given up', async () => {
-  const { modem, clock } = await rig();
-  const other = new DeviceLine(resolveDeviceLine({ id: 'other', device: `sim://${modem.name}` }), { logger: nullLogger(), clock });
+  const { modem, clock, simModems } = await rig();
+  const other = new DeviceLine(resolveDeviceLine({ id: 'other', device: `sim://${modem.name}` }), { logger: nullLogger(), clock, serial: { simModems } });
   await other.start(); // resolves: the line waits for the device in the background
   assert.equal(other.status().state, 'reopening');
   assert.match(other.status().lastError ?? '', /locked by another program \(another getty\?\)/);
@@ -192,16 +192,16 @@ test('sim line: 16 lines in one process complete calls independently', async () 
   const clock = new SimulatedClock();
   const lines: DeviceLine[] = [];
   const modems: SimModem[] = [];
+  const simModems = new SimModems({ clock });
   for (let i = 0; i < 16; i++) {
     const name = `many${i}`;
-    modems.push(simModem(name, { clock, connectDelayMs: 500 + i * 37 }));
-    lines.push(new DeviceLine(resolveDeviceLine({ id: `ml${i}`, device: `sim://${name}` }), { logger: nullLogger(), clock }));
+    modems.push(simModems.get(name, { connectDelayMs: 500 + i * 37 }));
+    lines.push(new DeviceLine(resolveDeviceLine({ id: `ml${i}`, device: `sim://${name}` }), { logger: nullLogger(), clock, serial: { simModems } }));
   }
   cleanups.push(async () => {
     const stopped = Promise.all(lines.map((l) => l.stop()));
     await advance(clock, 3000);
     await stopped;
-    for (let i = 0; i < 16; i++) removeSimModem(`many${i}`);
   });
   const started = Promise.all(lines.map((l) => l.start()));
   await advanceUntil(clock, () => lines.every((l) => l.status().state === 'idle'), 'all idle');

@@ -9,12 +9,12 @@ import { test } from 'node:test';
 import { nullLogger } from '../../src/observe/logger.js';
 import { ERROR_PORT_DISCONNECTED, ERROR_REMOTE_DISCONNECTION, SECURITYMSG_ERROR, SECURITYMSG_SUCCESS } from '../../src/ras/codes.js';
 import { RasSecurityHost } from '../../src/ras/host.js';
-import { resolveDialogueOptions } from '../../src/ras/options.js';
 import type { SecurityMessage } from '../../src/ras/types.js';
 import type { Verifier } from '../../src/ras/verify.js';
 import { DeviceLine } from '../../src/serial/device-line.js';
 import { resolveDeviceLine, resolveTcpLine } from '../../src/serial/options.js';
-import { removeSimModem, simModem } from '../../src/serial/sim-modem.js';
+import { resolveDialogueOptions } from '../../src/ras/options.js';
+import { SimModems } from '../../src/serial/sim-modem.js';
 import { TcpLine } from '../../src/serial/tcp-line.js';
 import type { CallChannel } from '../../src/serial/types.js';
 import { waitFor } from '../helpers/net.js';
@@ -40,8 +40,9 @@ function serve(host: RasSecurityHost, results: SecurityMessage[]) {
 
 test('simulated modem: caller ID in the banner, login, welcome, DTR hang-up; then a caller who drops carrier', async () => {
   const clock = new SimulatedClock();
-  const modem = simModem('rasdlg0', { clock });
-  const line = new DeviceLine(resolveDeviceLine({ id: 'm0', device: 'sim://rasdlg0', modem: { callerId: 'AT+VCID=1', answerOnRing: 2 } }), { logger: nullLogger(), clock });
+  const simModems = new SimModems({ clock });
+  const modem = simModems.get('rasdlg0');
+  const line = new DeviceLine(resolveDeviceLine({ id: 'm0', device: 'sim://rasdlg0', modem: { callerId: 'AT+VCID=1', answerOnRing: 2 } }), { logger: nullLogger(), clock, serial: { simModems } });
   const host = new RasSecurityHost({ verifier, timers: clock, dialogue: resolveDialogueOptions({ banner: 'rasgate \\l, call from \\N\n' }) });
   const results: SecurityMessage[] = [];
   line.on('call', serve(host, results));
@@ -76,7 +77,6 @@ test('simulated modem: caller ID in the banner, login, welcome, DTR hang-up; the
     const stopped = line.stop();
     await advance(clock, 3000);
     await stopped;
-    removeSimModem('rasdlg0');
   }
 });
 
@@ -84,9 +84,10 @@ test('16 simulated modem lines in one process, one host: every caller completes 
   const clock = new SimulatedClock();
   const host = new RasSecurityHost({ verifier, timers: clock });
   const results: SecurityMessage[] = [];
+  const simModems = new SimModems({ clock });
   const rigs = Array.from({ length: 16 }, (_, i) => {
-    const modem = simModem(`rasdlg16-${i}`, { clock, connectDelayMs: 500 + i * 37 });
-    const line = new DeviceLine(resolveDeviceLine({ id: `m16-${i}`, device: `sim://rasdlg16-${i}` }), { logger: nullLogger(), clock });
+    const modem = simModems.get(`rasdlg16-${i}`, { connectDelayMs: 500 + i * 37 });
+    const line = new DeviceLine(resolveDeviceLine({ id: `m16-${i}`, device: `sim://rasdlg16-${i}` }), { logger: nullLogger(), clock, serial: { simModems } });
     line.on('call', serve(host, results));
     return { modem, line };
   });
@@ -113,7 +114,6 @@ test('16 simulated modem lines in one process, one host: every caller completes 
     const stopped = rigs.map((r) => r.line.stop());
     await advance(clock, 3000);
     await Promise.all(stopped);
-    rigs.forEach((_, i) => removeSimModem(`rasdlg16-${i}`));
   }
 });
 

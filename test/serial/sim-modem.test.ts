@@ -1,10 +1,9 @@
-/** The simulated modem's AT interpreter and control lines, driven directly (no serialport). */
+/** The simulated modem's command line, ringing, answering and control lines, driven directly (no serialport). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SimulatedClock } from 'xstate';
-import { SimModem } from '../../src/serial/sim-modem.js';
-import { SimModemBinding, parseSimPath } from '../../src/serial/sim-binding.js';
-import { simModem, removeSimModem } from '../../src/serial/sim-modem.js';
+import { SimModem, SimModems, MAX_SIM_MODEMS } from '../../src/serial/sim-modem.js';
+import { simModemBinding } from '../../src/serial/sim-binding.js';
 
 function rig(opts: ConstructorParameters<typeof SimModem>[1] = {}) {
   const clock = new SimulatedClock();
@@ -19,29 +18,40 @@ function rig(opts: ConstructorParameters<typeof SimModem>[1] = {}) {
   return { clock, modem, at, out: () => out, clear: () => (out = '') };
 }
 
-test('sim modem: command table', () => {
-  const { at } = rig();
-  const table: Array<[string, string]> = [
-    ['ATZ', 'ATZ\r\r\nOK\r\n'], // E1 after reset: echo
-    ['ATE0', 'ATE0\r\r\nOK\r\n'],
-    ['AT', '\r\nOK\r\n'],
-    ['at&c1&d2', '\r\nOK\r\n'],
-    ['ATS0=2', '\r\nOK\r\n'],
-    ['ATS0?', '\r\n002\r\n\r\nOK\r\n'],
-    ['AT+VCID=1', '\r\nOK\r\n'],
-    ['AT#CID=0', '\r\nOK\r\n'],
-    ['ATQX', '\r\nOK\r\n'],
-    ['ATBOGUS', '\r\nERROR\r\n'],
-    ['HELLO', '\r\nERROR\r\n'],
-    ['ATDT5551234', '\r\nNO DIALTONE\r\n'],
-    ['ATV0', '0\r'],
-    ['AT', '0\r'],
-    ['ATV1Q1', ''],
-    ['AT', ''],
-    ['ATQ0', '\r\nOK\r\n'],
-  ];
-  for (const [cmd, expected] of table) assert.equal(at(cmd), expected, cmd);
-});
+/** Command bytes from the DTE and what the modem says back, from factory settings (E1 V1). */
+const lines: Array<[string, string, string]> = [
+  ['reset echoes and says OK', 'ATZ\r', 'ATZ\r\r\nOK\r\n'],
+  ['echo off: the echo of the command itself still shows', 'ATE0\r', 'ATE0\r\r\nOK\r\n'],
+  ['echo off, then a command', 'ATE0\rAT\r', 'ATE0\r\r\nOK\r\n\r\nOK\r\n'],
+  ['S-register read', 'ATE0\rATS0=2\rATS0?\r', 'ATE0\r\r\nOK\r\n\r\nOK\r\n\r\n002\r\n\r\nOK\r\n'],
+  ['numeric results', 'ATE0V0\rAT\r', 'ATE0V0\r0\r0\r'],
+  ['quiet', 'ATE0Q1\rAT\rATQ0\r', 'ATE0Q1\r\r\nOK\r\n'],
+  ['error', 'ATE0\rATBOGUS\r', 'ATE0\r\r\nOK\r\n\r\nERROR\r\n'],
+  ['backspace edits the line (S5)', 'ATE0\rATX\b\r', 'ATE0\r\r\nOK\r\n\r\nOK\r\n'],
+  ['DEL edits too', 'ATE0\rATQ\x7f\r', 'ATE0\r\r\nOK\r\n\r\nOK\r\n'],
+  ['LF after CR is ignored', 'ATE0\r\nAT\r\n', 'ATE0\r\r\nOK\r\n\r\nOK\r\n'],
+  ['blank lines say nothing', 'ATE0\r\r  \r', 'ATE0\r\r\nOK\r\n'],
+  ['A/ repeats the last line', 'ATE0\rATS0?\rA/', 'ATE0\r\r\nOK\r\n\r\n000\r\n\r\nOK\r\n\r\n000\r\n\r\nOK\r\n'],
+  ['a/ in lower case', 'ATE0\rATI\ra/', 'ATE0\r\r\nOK\r\n\r\nrasgate simulated modem direct\r\n\r\nOK\r\n\r\nrasgate simulated modem direct\r\n\r\nOK\r\n'],
+  ['a new terminator (S3)', 'ATE0S3=10\rAT\n', 'ATE0S3=10\r\n\nOK\n\n\n\nOK\n\n'],
+  ['an overlong line is an error', `ATE0\rAT${'E0'.repeat(200)}\r`, 'ATE0\r\r\nOK\r\n\r\nERROR\r\n'],
+  ['parity bits are stripped', 'ATE0\r\xc1\xd4\r', 'ATE0\r\r\nOK\r\n\r\nOK\r\n'],
+  ['control characters are dropped', 'ATE0\rA\x00T\x07\r', 'ATE0\r\r\nOK\r\n\r\nOK\r\n'],
+];
+
+for (const [name, input, expected] of lines) {
+  const bytes = Buffer.from(input, 'latin1');
+  const said = (chunks: Buffer[]) => {
+    const { modem, out } = rig();
+    for (const c of chunks) modem.fromDte(c);
+    return out();
+  };
+  test(`sim modem: ${name}`, () => assert.equal(said([bytes]), expected));
+  test(`sim modem: ${name}, split at every position`, () => {
+    for (let i = 0; i <= bytes.length; i++) assert.equal(said([bytes.subarray(0, i), bytes.subarray(i)]), expected, `split at ${i}`);
+  });
+  test(`sim modem: ${name}, one byte at a time`, () => assert.equal(said([...bytes].map((b) => Buffer.of(b))), expected));
+}
 
 test('sim modem: rings with caller ID, ATA, CONNECT, data both ways, +++ guard time, ATH', () => {
   const { clock, modem, at, out, clear } = rig({ ringIntervalMs: 6000, connectDelayMs: 1000 });
@@ -110,11 +120,12 @@ test('sim modem: wedged modem ignores commands until DTR drops', () => {
 });
 
 test('sim binding: open errors like the Linux binding', async () => {
-  assert.deepEqual(parseSimPath('sim://demo?far=tcp://127.0.0.1:2424'), { name: 'demo', far: 'tcp://127.0.0.1:2424' });
-  await assert.rejects(SimModemBinding.open({ path: 'sim://nobody', baudRate: 9600 }), (e: NodeJS.ErrnoException) => e.code === 'ENOENT');
-  const m = simModem('bind1');
-  const port = await SimModemBinding.open({ path: 'sim://bind1', baudRate: 9600 });
-  await assert.rejects(SimModemBinding.open({ path: 'sim://bind1', baudRate: 9600 }), /Cannot lock port/);
+  const modems = new SimModems();
+  const binding = simModemBinding(modems);
+  await assert.rejects(binding.open({ path: 'sim://nobody', baudRate: 9600 }), (e: NodeJS.ErrnoException) => e.code === 'ENOENT');
+  const m = modems.get('bind1');
+  const port = await binding.open({ path: 'sim://bind1', baudRate: 9600 });
+  await assert.rejects(binding.open({ path: 'sim://bind1', baudRate: 9600 }), /Cannot lock port/);
   await port.set({ dtr: false });
   assert.equal(m.dtr, false);
   assert.equal(m.rts, true, 'set() resets flags not passed');
@@ -122,6 +133,51 @@ test('sim binding: open errors like the Linux binding', async () => {
   await port.close();
   await assert.rejects(reading, (e: { canceled?: boolean }) => e.canceled === true);
   m.unplug();
-  await assert.rejects(SimModemBinding.open({ path: 'sim://bind1', baudRate: 9600 }), (e: NodeJS.ErrnoException) => e.code === 'ENOENT');
-  removeSimModem('bind1');
+  await assert.rejects(binding.open({ path: 'sim://bind1', baudRate: 9600 }), (e: NodeJS.ErrnoException) => e.code === 'ENOENT');
+});
+
+test('sim binding: two registries never share a modem', async () => {
+  const a = new SimModems();
+  const b = new SimModems();
+  const ma = a.get('same');
+  const mb = b.get('same');
+  assert.notEqual(ma, mb);
+  const pa = await simModemBinding(a).open({ path: 'sim://same', baudRate: 9600 });
+  const pb = await simModemBinding(b).open({ path: 'sim://same', baudRate: 9600 });
+  await pa.set({ dtr: false });
+  assert.equal(ma.dtr, false);
+  assert.equal(mb.dtr, true, 'the other registry\'s modem is untouched');
+  await assert.rejects(simModemBinding(new SimModems()).open({ path: 'sim://same', baudRate: 9600 }), (e: NodeJS.ErrnoException) => e.code === 'ENOENT');
+  await pa.close();
+  await pb.close();
+});
+
+test('sim binding: input the program does not read is dropped past the bound (overrun)', async () => {
+  const clock = new SimulatedClock();
+  const modems = new SimModems({ clock });
+  const m = modems.get('flood');
+  const port = await simModemBinding(modems).open({ path: 'sim://flood', baudRate: 9600 });
+  await port.write(Buffer.from('ATE0S0=1\r'));
+  const caller = m.dial();
+  clock.increment(1500);
+  assert.equal(caller.state, 'connected');
+  for (let i = 0; i < 40; i++) caller.type(Buffer.alloc(64 * 1024, 0x41));
+  let total = 0;
+  for (;;) {
+    const { bytesRead } = await port.read(Buffer.alloc(256 * 1024), 0, 256 * 1024);
+    total += bytesRead;
+    if (bytesRead < 256 * 1024) break;
+  }
+  assert.ok(total <= 1024 * 1024, `queued ${total}`);
+  await port.close();
+});
+
+test('sim modems: a registry holds a bounded number of modems', () => {
+  const modems = new SimModems();
+  for (let i = 0; i < MAX_SIM_MODEMS; i++) modems.get(`m${i}`);
+  assert.throws(() => modems.get('one-more'), RangeError);
+  assert.ok(modems.find('m0'));
+  assert.equal(modems.delete('m0'), true);
+  assert.equal(modems.find('m0'), undefined);
+  modems.get('one-more');
 });
