@@ -4,15 +4,13 @@
  * hanging up (DTR drop, else +++ / ATH0) -> init again; a lost device is reopened with
  * exponential backoff. Orchestration only: every byte, port and control line is handled by
  * actors and actions that src/serial/device-line.ts provides; the defaults here are inert.
+ *
+ * The modem's result codes (ITU-T V.250 5.7) arrive as their own events, `MODEM.OK`,
+ * `MODEM.RING`, `MODEM.CONNECT`, ..., so that each edge of the chart names what the modem said.
+ * Each state carries a tag naming the line's state as src reports it (LINE_TAGS): src reads
+ * tags, never state names.
  */
 import { assign, fromCallback, fromPromise, setup, type ActorRefFrom } from 'xstate';
-
-/** Result and caller-ID events as src/serial/hayes.ts produces them (structural copy: no src import). */
-export type LineModemEvent =
-  | { type: 'OK' | 'ERROR' | 'RING' | 'NO_CARRIER' | 'BUSY' | 'NO_DIALTONE' | 'NO_ANSWER' }
-  | { type: 'CONNECT'; speed?: number; extras: string[] }
-  | { type: 'CALLER_ID'; field: 'date' | 'time' | 'number' | 'name' | 'message'; value: string }
-  | { type: 'ECHO' | 'TEXT'; text: string };
 
 export interface LineCallerId {
   number?: string;
@@ -21,10 +19,34 @@ export interface LineCallerId {
   time?: string;
 }
 
+/** A modem result as src/serial/hayes.ts parses it (the machine's input shape for modemEvent()). */
+export type ModemResult =
+  | { type: 'OK' | 'ERROR' | 'RING' | 'NO_CARRIER' | 'BUSY' | 'NO_DIALTONE' | 'NO_ANSWER' }
+  | { type: 'CONNECT'; speed?: number; extras: string[] }
+  | { type: 'CALLER_ID'; field: 'date' | 'time' | 'number' | 'name' | 'message'; value: string }
+  | { type: 'ECHO' | 'TEXT'; text: string };
+
+/** The same results as the machine's events: `MODEM.<result>`. */
+export type LineModemEvent =
+  | { type: 'MODEM.OK' | 'MODEM.ERROR' | 'MODEM.RING' | 'MODEM.NO_CARRIER' | 'MODEM.BUSY' | 'MODEM.NO_DIALTONE' | 'MODEM.NO_ANSWER' }
+  | { type: 'MODEM.CONNECT'; speed?: number; extras: string[] }
+  | { type: 'MODEM.CALLER_ID'; field: 'date' | 'time' | 'number' | 'name' | 'message'; value: string }
+  | { type: 'MODEM.ECHO' | 'MODEM.TEXT'; text: string };
+
+/** A modem result as the event the line machine takes. */
+export function modemEvent(result: ModemResult): LineModemEvent {
+  return { ...result, type: `MODEM.${result.type}` } as LineModemEvent;
+}
+
 export type InputMode = 'command' | 'quiet' | 'data';
 export type LineEndReason = 'carrier-lost' | 'hangup' | 'device-lost' | 'shutdown';
 
-/** Timings and chat of one modem line (all milliseconds). Defaults: src/serial/device-line.ts. */
+/** The line's state as src reports it (LineStatus.state): one tag per machine state. */
+export const LINE_TAGS = ['closed', 'failed', 'opening', 'reopening', 'initialising', 'idle', 'ringing', 'answering', 'connected', 'hanging-up'] as const;
+/** `released`: the device is closed and nothing runs (closed, failed): what stop() waits for. */
+export type LineTag = (typeof LINE_TAGS)[number] | 'released' | 'routine';
+
+/** Timings and chat of one modem line (all milliseconds). From src/serial/device-line.ts lineSettings(). */
 export interface LineSettings {
   initChat: string[];
   chatTimeoutMs: number;
@@ -73,16 +95,12 @@ export type LineEvent =
   | { type: 'STOP' }
   | { type: 'PAUSE' }
   | { type: 'RESUME' }
-  | { type: 'MODEM'; event: LineModemEvent }
+  | LineModemEvent
   /** Input arrived while discarding (quiet period). */
   | { type: 'ACTIVITY' }
   | { type: 'DEVICE_LOST'; error: string }
   /** Our side ends the call (the gateway hung up). */
   | { type: 'HANGUP' };
-
-type ModemEventOf<T extends LineModemEvent['type']> = Extract<LineModemEvent, { type: T }>;
-
-const isModem = (e: LineEvent, t: LineModemEvent['type']) => e.type === 'MODEM' && e.event.type === t;
 
 function errorText(error: unknown): string {
   if (error instanceof Error) return error.message;
@@ -93,11 +111,15 @@ function notProvided(name: string): never {
   throw new Error(`line machine: actor "${name}" must be provided`);
 }
 
+/** The results that end an answer attempt without a connection (V.250 5.7.1). */
+const ANSWER_FAILED = ['MODEM.NO_CARRIER', 'MODEM.BUSY', 'MODEM.NO_ANSWER', 'MODEM.NO_DIALTONE', 'MODEM.ERROR'] as const;
+
 export const lineMachine = setup({
   types: {
     context: {} as LineContext,
     events: {} as LineEvent,
     input: {} as { settings: LineSettings },
+    tags: {} as LineTag,
   },
   actors: {
     openDevice: fromPromise<void>(async () => notProvided('openDevice')),
@@ -107,7 +129,7 @@ export const lineMachine = setup({
     drainDevice: fromPromise<void>(async () => undefined),
     setDtr: fromPromise<void, { on: boolean }>(async () => notProvided('setDtr')),
     readSignals: fromPromise<{ dcd: boolean }>(async () => notProvided('readSignals')),
-    /** Forwards MODEM / ACTIVITY / DEVICE_LOST events from the port. */
+    /** Forwards MODEM.* / ACTIVITY / DEVICE_LOST events from the port. */
     portEvents: fromCallback<LineEvent>(() => () => undefined),
   },
   actions: {
@@ -120,14 +142,15 @@ export const lineMachine = setup({
     endCall: (_, _params: { reason: LineEndReason }) => undefined,
     log: (_, _params: { level: 'info' | 'warn' | 'error' | 'debug'; msg: string }) => undefined,
     countRing: assign({ rings: ({ context }) => context.rings + 1 }),
+    countInitFailure: assign({ initFailures: ({ context }) => context.initFailures + 1 }),
     resetCall: assign({ rings: 0, callerId: {}, connectSpeed: undefined }),
     rememberCallerId: assign({
       callerId: ({ context, event }) => {
-        if (event.type !== 'MODEM' || event.event.type !== 'CALLER_ID') return context.callerId;
-        const { field, value } = event.event as ModemEventOf<'CALLER_ID'>;
-        return field === 'message' ? context.callerId : { ...context.callerId, [field]: value };
+        if (event.type !== 'MODEM.CALLER_ID' || event.field === 'message') return context.callerId;
+        return { ...context.callerId, [event.field]: event.value };
       },
     }),
+    rememberSpeed: assign({ connectSpeed: ({ event }) => (event.type === 'MODEM.CONNECT' ? event.speed : undefined) }),
     rememberError: assign({ lastError: ({ event }) => ('error' in event ? errorText(event.error) : undefined) }),
   },
   guards: {
@@ -142,6 +165,8 @@ export const lineMachine = setup({
     dcdSupported: ({ context }) => context.dcdSupported,
     dtrSupported: ({ context }) => context.dtrSupported,
     healthOn: ({ context }) => context.settings.healthIntervalMs > 0,
+    carrierDropped: (_, signals: { dcd: boolean }) => !signals.dcd,
+    carrierUp: (_, signals: { dcd: boolean }) => signals.dcd,
   },
   delays: {
     chatTimeout: ({ context }) => context.settings.chatTimeoutMs,
@@ -176,12 +201,15 @@ export const lineMachine = setup({
   },
   states: {
     closed: {
+      tags: ['closed', 'released'],
       on: { START: 'opening' },
     },
     failed: {
+      tags: ['failed', 'released'],
       on: { START: 'opening' },
     },
     opening: {
+      tags: 'opening',
       invoke: {
         id: 'openDevice',
         src: 'openDevice',
@@ -194,13 +222,24 @@ export const lineMachine = setup({
       on: { STOP: 'closed' },
     },
     reopening: {
+      tags: 'reopening',
       entry: assign({ attempt: ({ context }) => context.attempt + 1 }),
-      invoke: { id: 'closeDevice', src: 'closeDevice', onDone: {}, onError: {} },
+      invoke: {
+        id: 'closeDevice',
+        src: 'closeDevice',
+        onError: { actions: { type: 'log', params: { level: 'warn', msg: 'closing the lost device failed; reopening it anyway' } } },
+      },
       after: { backoff: 'opening' },
       on: { STOP: 'closed' },
     },
     stopping: {
-      invoke: { id: 'closeDevice', src: 'closeDevice', onDone: 'closed', onError: 'closed' },
+      tags: 'closed',
+      invoke: {
+        id: 'closeDevice',
+        src: 'closeDevice',
+        onDone: 'closed',
+        onError: { target: 'closed', actions: { type: 'log', params: { level: 'warn', msg: 'closing the device failed' } } },
+      },
     },
     open: {
       invoke: {
@@ -218,6 +257,7 @@ export const lineMachine = setup({
       initial: 'flushing',
       states: {
         flushing: {
+          tags: 'initialising',
           initial: 'settling',
           states: {
             settling: { after: { settle: 'flushing' } },
@@ -227,16 +267,15 @@ export const lineMachine = setup({
           },
         },
         initialising: {
+          tags: 'initialising',
           entry: [assign({ chatIndex: 0 }), { type: 'setInputMode', params: { mode: 'command' } }],
           initial: 'chat',
           states: {
             chat: {
               entry: { type: 'sendCommand', params: ({ context }) => ({ text: context.settings.initChat[context.chatIndex] ?? 'AT' }) },
               on: {
-                MODEM: [
-                  { guard: ({ event }) => isModem(event, 'OK'), target: 'next' },
-                  { guard: ({ event }) => isModem(event, 'ERROR'), target: 'failure', actions: { type: 'log', params: { level: 'warn', msg: 'modem answered ERROR to init chat' } } },
-                ],
+                'MODEM.OK': 'next',
+                'MODEM.ERROR': { target: 'failure', actions: { type: 'log', params: { level: 'warn', msg: 'modem answered ERROR to init chat' } } },
               },
               after: { chatTimeout: { target: 'failure', actions: { type: 'log', params: { level: 'warn', msg: 'no answer to init chat' } } } },
             },
@@ -247,48 +286,45 @@ export const lineMachine = setup({
               ],
             },
             failure: {
-              entry: assign({ initFailures: ({ context }) => context.initFailures + 1, lastError: 'modem did not answer the init chat' }),
+              entry: ['countInitFailure', assign({ lastError: 'modem did not answer the init chat' })],
               always: { guard: 'tooManyInitFailures', target: '#line.reopening', actions: { type: 'log', params: { level: 'error', msg: 'modem wedged: reopening the device' } } },
               after: { initRetry: { target: '#line.open.initialising', reenter: true } },
             },
           },
         },
         idle: {
+          // routine: the periodic health check's comings and goings are logged at debug.
+          tags: ['idle', 'routine'],
           entry: [assign({ initFailures: 0, attempt: 0, lastError: undefined }), 'resetCall'],
           initial: 'waiting',
-          on: {
-            MODEM: { guard: ({ event }) => isModem(event, 'RING'), target: 'ringing' },
-          },
+          on: { 'MODEM.RING': 'ringing' },
           states: {
             waiting: {
               after: { healthInterval: { guard: 'healthOn', target: 'checking' } },
             },
             checking: {
               entry: { type: 'sendCommand', params: { text: 'AT' } },
-              on: { MODEM: { guard: ({ event }) => isModem(event, 'OK'), target: 'waiting' } },
+              on: { 'MODEM.OK': 'waiting' },
               after: {
-                chatTimeout: {
-                  target: '#line.open.initialising',
-                  actions: [assign({ initFailures: 1 }), { type: 'log', params: { level: 'warn', msg: 'modem did not answer AT: re-initialising' } }],
-                },
+                // A modem that does not answer AT is re-initialised; that counts as one init failure.
+                chatTimeout: { target: '#line.open.initialising', actions: ['countInitFailure', { type: 'log', params: { level: 'warn', msg: 'modem did not answer AT: re-initialising' } }] },
               },
             },
           },
         },
         ringing: {
+          tags: 'ringing',
           entry: 'countRing',
           initial: 'check',
           on: {
-            MODEM: [
-              { guard: ({ event }) => isModem(event, 'RING'), target: '.check', actions: 'countRing' },
-              { guard: ({ event }) => isModem(event, 'CALLER_ID'), actions: 'rememberCallerId' },
-            ],
+            'MODEM.RING': { target: '.check', actions: 'countRing' },
+            'MODEM.CALLER_ID': { actions: 'rememberCallerId' },
           },
           states: {
             check: {
               always: [
                 { guard: 'paused', target: 'ignoring' },
-                { guard: { type: 'ringsReached' }, target: 'deciding' },
+                { guard: 'ringsReached', target: 'deciding' },
                 { target: 'counting' },
               ],
             },
@@ -302,37 +338,25 @@ export const lineMachine = setup({
               after: { ringTimeout: { target: '#line.open.idle', actions: { type: 'log', params: { level: 'info', msg: 'caller gave up before we answered' } } } },
             },
             ignoring: {
-              on: { MODEM: { guard: ({ event }) => isModem(event, 'RING'), target: 'ignoring', reenter: true } },
+              on: { 'MODEM.RING': { target: 'ignoring', reenter: true } },
               after: { ringTimeout: '#line.open.idle' },
             },
           },
         },
         answering: {
+          tags: 'answering',
           entry: { type: 'sendCommand', params: { text: 'ATA' } },
           on: {
-            MODEM: [
-              {
-                guard: ({ event }) => isModem(event, 'CONNECT'),
-                target: 'connected',
-                actions: assign({ connectSpeed: ({ event }) => (event.type === 'MODEM' && event.event.type === 'CONNECT' ? event.event.speed : undefined) }),
-              },
-              {
-                guard: ({ event }) => event.type === 'MODEM' && ['NO_CARRIER', 'BUSY', 'NO_ANSWER', 'NO_DIALTONE', 'ERROR'].includes(event.event.type),
-                target: 'initialising',
-                actions: { type: 'log', params: { level: 'info', msg: 'answer failed' } },
-              },
-            ],
+            'MODEM.CONNECT': { target: 'connected', actions: 'rememberSpeed' },
+            ...Object.fromEntries(ANSWER_FAILED.map((t) => [t, { target: 'initialising', actions: { type: 'log', params: { level: 'info', msg: 'answer failed' } } }])),
           },
           after: { answerTimeout: { target: 'hangingUp', actions: { type: 'log', params: { level: 'warn', msg: 'no CONNECT within the answer timeout' } } } },
         },
         connected: {
+          tags: 'connected',
           initial: 'quiet',
           on: {
-            MODEM: {
-              guard: ({ event }) => isModem(event, 'NO_CARRIER'),
-              target: 'hangingUp',
-              actions: { type: 'endCall', params: { reason: 'carrier-lost' } },
-            },
+            'MODEM.NO_CARRIER': { target: 'hangingUp', actions: { type: 'endCall', params: { reason: 'carrier-lost' } } },
             HANGUP: { target: 'hangingUp', actions: { type: 'endCall', params: { reason: 'hangup' } } },
           },
           states: {
@@ -353,7 +377,7 @@ export const lineMachine = setup({
                     src: 'readSignals',
                     onDone: [
                       {
-                        guard: ({ event }) => !event.output.dcd,
+                        guard: { type: 'carrierDropped', params: ({ event }) => event.output },
                         target: '#line.open.hangingUp',
                         actions: [{ type: 'endCall', params: { reason: 'carrier-lost' } }, { type: 'log', params: { level: 'info', msg: 'DCD dropped' } }],
                       },
@@ -371,6 +395,7 @@ export const lineMachine = setup({
           },
         },
         hangingUp: {
+          tags: 'hanging-up',
           entry: { type: 'setInputMode', params: { mode: 'command' } },
           initial: 'draining',
           states: {
@@ -393,15 +418,25 @@ export const lineMachine = setup({
             },
             dtrLow: { after: { dtrDrop: 'dtrUp' } },
             dtrUp: {
-              invoke: { id: 'raiseDtr', src: 'setDtr', input: { on: true }, onDone: 'verify', onError: 'escape' },
+              invoke: {
+                id: 'raiseDtr',
+                src: 'setDtr',
+                input: { on: true },
+                // Where DCD can be read, check that the carrier really dropped.
+                onDone: [{ guard: 'dcdSupported', target: 'verify' }, { target: '#line.open.initialising' }],
+                onError: 'escape',
+              },
             },
             verify: {
-              always: { guard: ({ context }) => !context.dcdSupported, target: '#line.open.initialising' },
               invoke: {
                 id: 'readSignalsAfterHangup',
                 src: 'readSignals',
                 onDone: [
-                  { guard: ({ event }) => event.output.dcd, target: 'escape', actions: { type: 'log', params: { level: 'warn', msg: 'carrier still up after DTR drop: trying +++ / ATH0' } } },
+                  {
+                    guard: { type: 'carrierUp', params: ({ event }) => event.output },
+                    target: 'escape',
+                    actions: { type: 'log', params: { level: 'warn', msg: 'carrier still up after DTR drop: trying +++ / ATH0' } },
+                  },
                   { target: '#line.open.initialising' },
                 ],
                 onError: '#line.open.initialising',
@@ -413,12 +448,12 @@ export const lineMachine = setup({
                 guardBefore: { after: { guard: 'guardAfter' } },
                 guardAfter: {
                   entry: 'sendEscape',
-                  on: { MODEM: { guard: ({ event }) => isModem(event, 'OK'), target: 'hangup' } },
+                  on: { 'MODEM.OK': 'hangup' },
                   after: { chatTimeout: 'hangup' },
                 },
                 hangup: {
                   entry: { type: 'sendCommand', params: { text: 'ATH0' } },
-                  on: { MODEM: { guard: ({ event }) => isModem(event, 'OK'), target: '#line.open.initialising' } },
+                  on: { 'MODEM.OK': '#line.open.initialising' },
                   after: { chatTimeout: '#line.open.initialising' },
                 },
               },

@@ -216,7 +216,7 @@ export class Gateway {
     // Modem lines run the line machine: its transitions are logged and inspected here.
     // TCP lines have no machine: their state changes are logged below.
     const machineLog = config.kind === 'device' && this.config.log.transitions
-      ? transitionLogger({ logger: this.o.logger, line: config.id, quietWhen: idleLoop, onTransition: () => this.metrics.transitions++ })
+      ? transitionLogger({ logger: this.o.logger, line: config.id, onTransition: () => this.metrics.transitions++ })
       : undefined;
     const inspect = config.kind === 'device' ? combineInspect(machineLog, this.o.inspect) : undefined;
     try {
@@ -288,11 +288,6 @@ export class Gateway {
     this.retired.delete(entry);
     void entry.line.stop().catch((err: unknown) => this.log.warn('line stop failed', { line: entry.config.id, error: errorSummary(err) }));
   }
-}
-
-/** A modem line's idle loop (periodic `AT` health check) is routine: log it at debug. */
-function idleLoop(machine: string, from: string | undefined, to: string): boolean {
-  return machine === 'line' && from !== undefined && from.startsWith('open.idle') && to.startsWith('open.idle');
 }
 
 /** Transition log for dialogue actors: ids from the dialogue's context (lineId, callId). */

@@ -11,12 +11,11 @@ export interface TransitionLogOptions {
   logger: Logger;
   line?: string;
   call?: string;
-  /** Level of transition lines. Default 'info'. */
+  /**
+   * Level of transition lines. Default 'info'. A transition between two states tagged `routine`
+   * (a modem's periodic `AT` while idle) goes at 'debug'.
+   */
   level?: string;
-  /** Machine ids (config ids) whose transitions go at 'debug' instead. */
-  quiet?: readonly string[];
-  /** Transitions logged at 'debug' instead (busy idle loops, e.g. a modem's periodic `AT`). */
-  quietWhen?: (machine: string, from: string | undefined, to: string) => boolean;
   /** Take `line` / `call` from each actor's context (`lineId`, `callId`) instead. */
   idsFromContext?: boolean;
   /** Count each logged transition (metrics). */
@@ -30,15 +29,6 @@ export function stateText(value: unknown): string {
   return Object.entries(value as Record<string, unknown>)
     .map(([k, v]) => (v && typeof v === 'object' && Object.keys(v).length === 0 ? k : `${k}.${stateText(v)}`))
     .join('+');
-}
-
-/**
- * An event's name for the log: its type, and for a wrapper event that carries another event
- * (the line machine's `MODEM` with the modem's result inside) `MODEM.RING`. Type names only.
- */
-function eventName(event: { type: string }): string {
-  const inner = (event as { event?: { type?: unknown } }).event;
-  return inner && typeof inner.type === 'string' ? `${event.type}.${inner.type}` : event.type;
 }
 
 /** Machine id -> the log module whose level applies (config log.modules). */
@@ -60,23 +50,25 @@ function contextIds(snap: unknown): { line?: string; call?: string } {
 export function transitionLogger(o: TransitionLogOptions): Observer<InspectionEvent> {
   const log = o.logger.child({ ...(o.line ? { line: o.line } : {}), ...(o.call ? { call: o.call } : {}) });
   const level = o.level ?? 'info';
-  // Last state per actor; a WeakMap so that finished actors are forgotten with them.
-  const last = new WeakMap<object, string>();
+  // Last state per actor (and whether it was routine); a WeakMap so that finished actors are forgotten with them.
+  const last = new WeakMap<object, { state: string; routine: boolean }>();
   return {
     next(ev: InspectionEvent) {
       if (ev.type !== '@xstate.snapshot') return;
-      const snap = ev.snapshot as { value?: unknown; status?: string };
+      const snap = ev.snapshot as { value?: unknown; status?: string; hasTag?: (tag: string) => boolean };
       const logic = (ev.actorRef as unknown as { logic?: MachineLogic }).logic;
       if (!logic?.root || snap.value === undefined) return; // machines only (not promise/callback actors)
       const to = stateText(snap.value);
-      const from = last.get(ev.actorRef);
+      const prev = last.get(ev.actorRef);
+      const from = prev?.state;
       if (from === to) return;
-      last.set(ev.actorRef, to);
+      const routine = snap.hasTag?.('routine') ?? false;
+      last.set(ev.actorRef, { state: to, routine });
       const machine = logic.config?.id ?? (ev.actorRef as { id?: string }).id ?? 'machine';
       o.onTransition?.(machine);
-      const lvl = o.quiet?.includes(machine) || o.quietWhen?.(machine, from, to) ? 'debug' : level;
+      const lvl = routine && prev?.routine ? 'debug' : level;
       const ids = o.idsFromContext ? contextIds(snap) : {};
-      log.log(lvl, 'transition', { ...ids, area: AREA[machine] ?? machine, machine, from: from ?? null, to, event: eventName(ev.event), status: snap.status });
+      log.log(lvl, 'transition', { ...ids, area: AREA[machine] ?? machine, machine, from: from ?? null, to, event: ev.event.type, status: snap.status });
     },
   };
 }

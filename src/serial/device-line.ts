@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { createActor, fromCallback, fromPromise, type InspectionEvent, type SnapshotFrom } from 'xstate';
-import { lineMachine, type LineActor, type LineEvent, type LineModemEvent, type LineSettings } from '../../machines/line.js';
+import { LINE_TAGS, lineMachine, modemEvent, type LineActor, type LineEvent, type LineSettings, type ModemResult } from '../../machines/line.js';
 import type { Logger } from '../logging.js';
 import { errorSummary } from '../errors.js';
 import { BasicCallChannel } from './call-channel.js';
@@ -62,20 +62,6 @@ export function callerAllowed(callerId: CallerId, allow: readonly string[] = [],
   return n !== undefined && allow.some((p) => patternMatches(p, n));
 }
 
-const STATE_OF: Array<[string, LineState]> = [
-  ['closed', 'closed'],
-  ['failed', 'failed'],
-  ['opening', 'opening'],
-  ['reopening', 'reopening'],
-  ['stopping', 'closed'],
-  ['open.flushing', 'initialising'],
-  ['open.initialising', 'initialising'],
-  ['open.idle', 'idle'],
-  ['open.ringing', 'ringing'],
-  ['open.answering', 'answering'],
-  ['open.connected', 'connected'],
-  ['open.hangingUp', 'hanging-up'],
-];
 
 type Snapshot = SnapshotFrom<typeof lineMachine>;
 
@@ -122,9 +108,9 @@ export class DeviceLine extends EventEmitter implements Line {
         setDtr: fromPromise(({ input }: { input: { on: boolean } }) => port.setDtr(input.on)),
         readSignals: fromPromise(async () => ({ dcd: (await port.signals()).dcd })),
         portEvents: fromCallback<LineEvent>(({ sendBack }) => {
-          const onModem = (event: LineModemEvent) => {
-            this.log.debug('modem said', { result: event.type, ...(event.type === 'CALLER_ID' ? { field: event.field } : {}) });
-            sendBack({ type: 'MODEM', event });
+          const onModem = (result: ModemResult) => {
+            this.log.debug('modem said', { result: result.type, ...(result.type === 'CALLER_ID' ? { field: result.field } : {}) });
+            sendBack(modemEvent(result));
           };
           const onActivity = () => sendBack({ type: 'ACTIVITY' });
           const onLost = (error: Error) => sendBack({ type: 'DEVICE_LOST', error: error.message });
@@ -213,10 +199,10 @@ export class DeviceLine extends EventEmitter implements Line {
   /** Hang up any call, release the device; final (make a new line to start again). */
   async stop(): Promise<void> {
     const snap = this.actor.getSnapshot();
-    if (snap.status === 'active' && !snap.matches('closed') && !snap.matches('failed')) {
+    if (snap.status === 'active' && !snap.hasTag('released')) {
       await new Promise<void>((resolve) => {
         const sub = this.actor.subscribe((s) => {
-          if (s.matches('closed')) {
+          if (s.hasTag('released')) {
             sub.unsubscribe();
             resolve();
           }
@@ -229,7 +215,7 @@ export class DeviceLine extends EventEmitter implements Line {
   }
 
   private onSnapshot(s: Snapshot): void {
-    const state = STATE_OF.find(([path]) => s.matches(path as never))?.[1] ?? this.state;
+    const state: LineState = LINE_TAGS.find((tag) => s.hasTag(tag)) ?? this.state;
     if (state !== this.state) {
       this.state = state;
       this.emit('state', this.status());
@@ -269,12 +255,12 @@ export class DeviceLine extends EventEmitter implements Line {
   private hangupCall(channel: BasicCallChannel): Promise<void> {
     return new Promise((resolve) => {
       const snap = this.actor.getSnapshot();
-      if (this.call !== channel || !snap.matches({ open: 'connected' })) {
+      if (this.call !== channel || !snap.hasTag('connected')) {
         resolve();
         return;
       }
       const sub = this.actor.subscribe((s) => {
-        if (!s.matches({ open: 'connected' }) && !s.matches({ open: 'hangingUp' })) {
+        if (!s.hasTag('connected') && !s.hasTag('hanging-up')) {
           sub.unsubscribe();
           resolve();
         }

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createActor, fromPromise, SimulatedClock } from 'xstate';
-import { lineMachine, type LineModemEvent, type LineSettings } from '../../machines/line.js';
+import { lineMachine, modemEvent, type ModemResult, type LineSettings } from '../../machines/line.js';
 import { lineSettings } from '../../src/serial/device-line.js';
 import { resolveModemSettings } from '../../src/serial/options.js';
 import { settle } from './helpers.js';
@@ -41,7 +41,7 @@ function rig(fakes: Fakes = {}, settings: Partial<LineSettings> = {}) {
   const errors: unknown[] = [];
   actor.subscribe({ error: (e) => errors.push(e) });
   actor.start();
-  const modem = (event: LineModemEvent) => actor.send({ type: 'MODEM', event });
+  const modem = (result: ModemResult) => actor.send(modemEvent(result));
   const at = (path: string) => actor.getSnapshot().matches(path as never);
   const tick = async (ms: number) => { clock.increment(ms); await settle(); };
   return { clock, actor, log, modem, at, tick, errors };
