@@ -6,10 +6,13 @@
  *   securing --PPP_START--> pppExec (line allows it) | farewell (PPP refused) -> hangingUp
  *   any --CARRIER_LOST--> done (children stopped: the dialogue ends, the bridge closes, exec is killed)
  *   any --HANGUP (operator)--> hangingUp
- *   any --FAULT (a provided actor failed inside)--> farewell ("service unavailable") -> hangingUp, result crashed
+ *   any --FAULT (a provided actor failed inside)--> farewell ("service unavailable") -> hangingUp: internal-error
  *   SHUTDOWN: a session (bridge, exec) says the shutdown line and hangs up at once; a dialogue may
  *     finish (its result is logged as it was), but a login that succeeds now is refused with the
  *     shutdown line; HANGUP during shutdown (the grace is over) says it too.
+ * The call's outcome (machines/outcome.ts) is the dialogue's, then what this machine decides:
+ * shutdown, action-failed, protocol (PPP refused), ppp (handed on), operator-hangup,
+ * internal-error; a line lost before a result ends as the way it went (caller-hangup, ...).
  *
  * `farewell` is the one place the caller hears the last line before the line drops; the line to
  * say is chosen by the transition that leads there (context.farewell).
@@ -23,6 +26,9 @@
  * The line re-arms on its own once the call has hung up.
  */
 import { assign, fromCallback, fromPromise, setup } from 'xstate';
+import { SECURITYMSG_FAILURE, SECURITYMSG_SUCCESS } from '../src/ras/codes.js';
+import { END_REASON_OUTCOMES, type CallEndReason, type Outcome } from './outcome.js';
+import type { TriedName } from './dialogue.js';
 
 /** SECURITY_MESSAGE (rasshost.h) as the call sees it. */
 export interface CallSecurityMessage {
@@ -36,17 +42,6 @@ export interface CallSecurityMessage {
 
 export type CallAction = 'hangup' | 'bridge' | 'exec';
 
-export type CallResult =
-  | 'success' // logged in, action ran to its end
-  | 'failure' // wrong credentials (SECURITYMSG_FAILURE)
-  | 'error' // SECURITYMSG_ERROR: policy refusal or authority outage (see rasError)
-  | 'ppp-refused'
-  | 'action-failed' // e.g. the bridge target did not answer
-  | 'carrier-lost' // the caller went away before a result
-  | 'hung-up' // we hung up (operator)
-  | 'shutdown' // the gateway was stopping: refused, or the session ended by the shutdown
-  | 'crashed'; // an actor failed: contained to this call
-
 export interface CallInput {
   lineId: string;
   callId: string;
@@ -55,9 +50,13 @@ export interface CallInput {
   pppToExec: boolean;
 }
 
+/** How the dialogue ended, as the security host reports it beside the SECURITY_MESSAGE. */
+export type LoginOutcome = Outcome & { tried?: TriedName[] };
+
 export interface CallContext extends CallInput {
   message: CallSecurityMessage | undefined;
-  result: CallResult | undefined;
+  /** The call's outcome as decided so far (the dialogue's, then this machine's own decisions). */
+  outcome: LoginOutcome | undefined;
   /** The gateway is stopping (SHUTDOWN came). */
   shuttingDown: boolean;
   /** What `farewell` says. */
@@ -69,9 +68,10 @@ export interface CallContext extends CallInput {
 }
 
 export type CallEvent =
-  | { type: 'SECURITY_MESSAGE'; message: CallSecurityMessage }
+  /** The dialogue's result; `outcome` as the dialogue decided it (absent from a plain RAS security host). */
+  | { type: 'SECURITY_MESSAGE'; message: CallSecurityMessage; outcome?: LoginOutcome }
   | { type: 'PPP_START'; bytes: Uint8Array }
-  | { type: 'CARRIER_LOST'; reason: string }
+  | { type: 'CARRIER_LOST'; reason: CallEndReason }
   | { type: 'HANGUP'; reason: string }
   /** The gateway is stopping. */
   | { type: 'SHUTDOWN' }
@@ -79,8 +79,9 @@ export type CallEvent =
   | { type: 'FAULT'; detail: string };
 
 export interface CallOutput {
-  result: CallResult;
+  outcome: LoginOutcome;
   message: CallSecurityMessage | undefined;
+  /** Short stable word on how the call ended when something ended it (shutdown, carrier-lost, an error code). */
   detail: string | undefined;
 }
 
@@ -97,9 +98,6 @@ export interface ActionInput {
   preface?: Uint8Array;
 }
 
-const SECURITYMSG_SUCCESS = 1;
-const SECURITYMSG_FAILURE = 2;
-
 const notProvided = (name: string) => () => {
   throw new Error(`call: ${name} actor not provided`);
 };
@@ -107,6 +105,11 @@ const notProvided = (name: string) => () => {
 function errorWord(error: unknown): string {
   const e = error as { code?: unknown; message?: unknown } | null;
   return typeof e?.code === 'string' ? e.code : 'actor-error';
+}
+
+/** The stable word for a fault event: a FAULT's detail, an actor error's code. */
+function faultWord(event: { type: string; detail?: string; error?: unknown }): string {
+  return event.type === 'FAULT' && event.detail ? event.detail : errorWord(event.error);
 }
 
 export const callMachine = setup({
@@ -126,34 +129,44 @@ export const callMachine = setup({
   },
   guards: {
     succeeded: ({ event }) => event.type === 'SECURITY_MESSAGE' && event.message.msgId === SECURITYMSG_SUCCESS,
-    failed: ({ event }) => event.type === 'SECURITY_MESSAGE' && event.message.msgId === SECURITYMSG_FAILURE,
     pppToExec: ({ context }) => context.pppToExec && context.action === 'exec',
     shuttingDown: ({ context }) => context.shuttingDown,
     actionIsBridge: ({ context }) => context.action === 'bridge',
     actionIsExec: ({ context }) => context.action === 'exec',
   },
   actions: {
-    keepMessage: assign({ message: ({ event }) => (event.type === 'SECURITY_MESSAGE' ? event.message : undefined) }),
-    carrierLost: assign({ detail: ({ context, event }) => context.detail ?? (event.type === 'CARRIER_LOST' ? event.reason : undefined) }),
-    /** The session in progress is ended by the shutdown: say so, then hang up. */
-    endForShutdown: assign({ result: 'shutdown', detail: 'shutdown', farewell: 'shutdown' }),
+    /** The dialogue's result: the message, and its outcome (or what the message alone says). */
+    keepResult: assign(({ event }) => {
+      if (event.type !== 'SECURITY_MESSAGE') return {};
+      const m = event.message;
+      const fallback: LoginOutcome = m.msgId === SECURITYMSG_SUCCESS ? { kind: 'accepted' } : m.msgId === SECURITYMSG_FAILURE ? { kind: 'bad-credentials' } : { kind: 'internal-error', rasError: m.error };
+      return { message: m, outcome: event.outcome ?? fallback };
+    }),
+    /** The line went: a call without a result ends as the way it went; a session keeps its outcome. */
+    carrierLost: assign(({ context, event }) => (event.type === 'CARRIER_LOST' ? { detail: context.detail ?? event.reason, outcome: context.outcome ?? END_REASON_OUTCOMES[event.reason] } : {})),
+    /** A login that succeeds while the gateway stops is refused: say so, then hang up. */
+    refuseForShutdown: assign(({ context }) => ({ outcome: { ...context.outcome, kind: 'shutdown' as const }, detail: 'shutdown', farewell: 'shutdown' as const })),
+    /** A session in progress is ended by the shutdown (its login stays accepted). */
+    endSessionForShutdown: assign({ detail: 'shutdown', farewell: 'shutdown' }),
+    /** rasgate failed inside: the call ends, told the service is unavailable. */
+    crashed: assign(({ event }) => ({ outcome: { kind: 'internal-error' as const }, detail: faultWord(event) })),
   },
 }).createMachine({
   id: 'call',
-  context: ({ input }) => ({ ...input, message: undefined, result: undefined, shuttingDown: false, farewell: undefined, pppBytes: undefined, detail: undefined }),
+  context: ({ input }) => ({ ...input, message: undefined, outcome: undefined, shuttingDown: false, farewell: undefined, pppBytes: undefined, detail: undefined }),
   invoke: {
     id: 'carrier',
     src: 'carrier',
     input: ({ context }) => ({ lineId: context.lineId, callId: context.callId }),
     // Without a carrier watch the call cannot see the caller go: end it like any crashed actor.
-    onError: { target: '.hangingUp', actions: assign({ result: 'crashed', detail: ({ event }) => errorWord(event.error) }) },
+    onError: { target: '.hangingUp', actions: 'crashed' },
   },
   on: {
     // A carrier loss ends the call wherever it is; leaving a state stops its actors (the dialogue
     // gets rasEnd, the bridge closes its socket, exec is killed).
     // After a successful login the caller hanging up is the normal end of the session.
-    CARRIER_LOST: { target: '.done', actions: ['carrierLost', assign({ result: ({ context }) => context.result ?? (context.message?.msgId === SECURITYMSG_SUCCESS ? 'success' : 'carrier-lost') })] },
-    FAULT: { target: '.farewell', actions: assign({ result: 'crashed', detail: ({ event }) => event.detail, farewell: 'unavailable' }) },
+    CARRIER_LOST: { target: '.done', actions: 'carrierLost' },
+    FAULT: { target: '.farewell', actions: ['crashed', assign({ farewell: 'unavailable' })] },
     SHUTDOWN: { actions: assign({ shuttingDown: true }) },
   },
   initial: 'securing',
@@ -163,33 +176,32 @@ export const callMachine = setup({
         id: 'securityDialogue',
         src: 'securityDialogue',
         input: ({ context }) => ({ lineId: context.lineId, callId: context.callId }),
-        onError: { target: 'hangingUp', actions: assign({ result: 'crashed', detail: ({ event }) => errorWord(event.error) }) },
+        onError: { target: 'hangingUp', actions: 'crashed' },
       },
       on: {
         SECURITY_MESSAGE: [
-          { guard: 'succeeded', target: 'authorized', actions: 'keepMessage' },
-          { guard: 'failed', target: 'hangingUp', actions: ['keepMessage', assign({ result: 'failure' })] },
-          { target: 'hangingUp', actions: ['keepMessage', assign({ result: 'error' })] },
+          { guard: 'succeeded', target: 'authorized', actions: 'keepResult' },
+          { target: 'hangingUp', actions: 'keepResult' },
         ],
         PPP_START: [
-          { guard: 'pppToExec', target: 'pppExec', actions: assign({ pppBytes: ({ event }) => event.bytes }) },
-          { target: 'farewell', actions: assign({ result: 'ppp-refused', farewell: 'pppRefused' }) },
+          { guard: 'pppToExec', target: 'pppExec', actions: assign({ pppBytes: ({ event }) => event.bytes, outcome: { kind: 'ppp' } }) },
+          { target: 'farewell', actions: assign({ outcome: { kind: 'protocol', reason: 'ppp-refused' }, farewell: 'pppRefused' }) },
         ],
         HANGUP: [
           // The shutdown's grace is over: the caller hears why the line drops.
-          { guard: 'shuttingDown', target: 'farewell', actions: 'endForShutdown' },
-          { target: 'hangingUp', actions: assign({ result: 'hung-up', detail: ({ event }) => event.reason }) },
+          { guard: 'shuttingDown', target: 'farewell', actions: assign({ outcome: { kind: 'shutdown' }, detail: 'shutdown', farewell: 'shutdown' }) },
+          { target: 'hangingUp', actions: assign({ outcome: { kind: 'operator-hangup' }, detail: ({ event }) => event.reason }) },
         ],
       },
     },
     authorized: {
       always: [
         // A login that completes while the gateway stops is refused: no session starts now.
-        { guard: 'shuttingDown', target: 'farewell', actions: 'endForShutdown' },
+        { guard: 'shuttingDown', target: 'farewell', actions: 'refuseForShutdown' },
         { guard: 'actionIsBridge', target: 'bridging' },
         { guard: 'actionIsExec', target: 'executing' },
         // A `hangup` line tells the caller the result before it drops the line.
-        { target: 'farewell', actions: assign({ result: 'success', farewell: 'loginAccepted' }) },
+        { target: 'farewell', actions: assign({ farewell: 'loginAccepted' }) },
       ],
     },
     farewell: {
@@ -207,12 +219,12 @@ export const callMachine = setup({
         id: 'bridge',
         src: 'bridge',
         input: ({ context }) => ({ lineId: context.lineId, callId: context.callId, userName: context.message!.userName, domain: context.message!.domain }),
-        onDone: { target: 'hangingUp', actions: assign({ result: 'success' }) },
-        onError: { target: 'farewell', actions: assign({ result: 'action-failed', detail: ({ event }) => errorWord(event.error), farewell: 'bridgeFailed' }) },
+        onDone: 'hangingUp',
+        onError: { target: 'farewell', actions: assign({ outcome: ({ event }) => ({ kind: 'action-failed' as const, reason: errorWord(event.error) }), farewell: 'bridgeFailed' }) },
       },
       on: {
-        HANGUP: { target: 'hangingUp', actions: assign({ result: 'hung-up', detail: ({ event }) => event.reason }) },
-        SHUTDOWN: { target: 'farewell', actions: 'endForShutdown' },
+        HANGUP: { target: 'hangingUp', actions: assign({ detail: ({ event }) => event.reason }) },
+        SHUTDOWN: { target: 'farewell', actions: 'endSessionForShutdown' },
       },
     },
     executing: {
@@ -220,12 +232,12 @@ export const callMachine = setup({
         id: 'exec',
         src: 'exec',
         input: ({ context }) => ({ lineId: context.lineId, callId: context.callId, userName: context.message!.userName, domain: context.message!.domain }),
-        onDone: { target: 'hangingUp', actions: assign({ result: 'success' }) },
-        onError: { target: 'hangingUp', actions: assign({ result: 'action-failed', detail: ({ event }) => errorWord(event.error) }) },
+        onDone: 'hangingUp',
+        onError: { target: 'hangingUp', actions: assign({ outcome: ({ event }) => ({ kind: 'action-failed' as const, reason: errorWord(event.error) }) }) },
       },
       on: {
-        HANGUP: { target: 'hangingUp', actions: assign({ result: 'hung-up', detail: ({ event }) => event.reason }) },
-        SHUTDOWN: { target: 'farewell', actions: 'endForShutdown' },
+        HANGUP: { target: 'hangingUp', actions: assign({ detail: ({ event }) => event.reason }) },
+        SHUTDOWN: { target: 'farewell', actions: 'endSessionForShutdown' },
       },
     },
     pppExec: {
@@ -234,12 +246,12 @@ export const callMachine = setup({
         id: 'pppExec',
         src: 'exec',
         input: ({ context }) => ({ lineId: context.lineId, callId: context.callId, userName: '', domain: '', preface: context.pppBytes }),
-        onDone: { target: 'hangingUp', actions: assign({ result: 'success', detail: 'ppp', pppBytes: undefined }) },
-        onError: { target: 'hangingUp', actions: assign({ result: 'action-failed', detail: ({ event }) => errorWord(event.error), pppBytes: undefined }) },
+        onDone: { target: 'hangingUp', actions: assign({ pppBytes: undefined }) },
+        onError: { target: 'hangingUp', actions: assign({ outcome: ({ event }) => ({ kind: 'action-failed' as const, reason: errorWord(event.error) }), pppBytes: undefined }) },
       },
       on: {
-        HANGUP: { target: 'hangingUp', actions: assign({ result: 'hung-up', detail: ({ event }) => event.reason }) },
-        SHUTDOWN: { target: 'farewell', actions: ['endForShutdown', assign({ pppBytes: undefined })] },
+        HANGUP: { target: 'hangingUp', actions: assign({ detail: ({ event }) => event.reason }) },
+        SHUTDOWN: { target: 'farewell', actions: ['endSessionForShutdown', assign({ pppBytes: undefined })] },
       },
     },
     hangingUp: {
@@ -253,7 +265,7 @@ export const callMachine = setup({
     },
     done: { type: 'final' },
   },
-  output: ({ context }) => ({ result: context.result ?? 'hung-up', message: context.message, detail: context.detail }),
+  output: ({ context }) => ({ outcome: context.outcome ?? { kind: 'operator-hangup' }, message: context.message, detail: context.detail }),
 });
 
 export type CallMachine = typeof callMachine;

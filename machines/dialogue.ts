@@ -1,9 +1,9 @@
 /**
- * The RAS security dialogue of one call (issue 3 §2): banner -> user name -> [domain] -> password
- * -> verify -> complete. Orchestration only: caller input arrives as events that src/ras derives
- * from the terminal discipline; output leaves through the `prompt` / `tell` / `holdInput` actions;
- * credentials are checked by the invoked `verify` actor (src/ras/verify.ts contract). The final
- * state's output is a DialogueOutcome; src/ras maps it to a SECURITY_MESSAGE.
+ * The RAS security dialogue of one call: banner -> user name -> [domain] -> password -> verify
+ * -> complete. Orchestration only: caller input arrives as events that src/ras derives from the
+ * terminal discipline; output leaves through the `prompt` / `tell` / `holdInput` actions;
+ * credentials are checked by the invoked `verify` actor. The final state's output is a
+ * DialogueOutcome (machines/outcome.ts vocabulary); src/ras maps it to a SECURITY_MESSAGE.
  *
  * Decisions (documented in src/ras/README.md):
  *  - The domain prompt comes BEFORE the password prompt, so the password never has to be kept
@@ -17,8 +17,7 @@
  *    connection that only holds a line open must not keep it for the whole field timeout.
  */
 import { assign, fromPromise, setup } from 'xstate';
-import type { VerifyInput, VerifyOutcome } from '../src/ras/verify.js';
-import type { CallEndReason } from '../src/serial/types.js';
+import { END_REASON_OUTCOMES, type CallEndReason, type Outcome } from './outcome.js';
 
 export type DomainPromptMode = 'never' | 'always' | 'when-missing';
 export type LoginField = 'user' | 'domain' | 'password';
@@ -43,6 +42,27 @@ export interface DialogueInput {
   callId: string;
 }
 
+/** What the verify actor is given: credentials as typed (after `DOMAIN\user` splitting). */
+export interface VerifyInput {
+  user: string;
+  /** Typed or the configured default domain; may be ''. */
+  domain: string;
+  /** Never logged, never kept beyond the verify call. */
+  password: string;
+  /** Line id and call id, for logs. */
+  lineId: string;
+  callId: string;
+}
+
+/** What the verify actor answers: an outcome as the verifier decided it. */
+export type VerifyOutcome =
+  /** Identity as the authority established it (spelling from the directory). */
+  | { kind: 'accepted'; user: string; domain: string }
+  /** Wrong user or password: another attempt, or SECURITYMSG_FAILURE after the last. */
+  | { kind: 'bad-credentials' }
+  /** Refused without asking further: policy (reason = DenyReason), a locked account, an outage, our own fault. */
+  | { kind: 'policy' | 'refused-locked' | 'outage' | 'internal-error'; reason: string; rasError: number; message?: string; user?: string; domain?: string };
+
 export type DialogueEvent =
   /** A user-name line, already split (`DOMAIN\user`, `user@domain`). `valid` false: a typed domain was too long. */
   | { type: 'USER'; user: string; domain?: string; valid: boolean }
@@ -58,16 +78,26 @@ export type DialogueEvent =
   /** The RAS server called end(port): stop without completing. */
   | { type: 'END' };
 
-export type DialogueOutcome =
-  | { kind: 'success'; user: string; domain: string; attempts: number }
-  | { kind: 'failure'; user: string; domain: string; attempts: number }
-  | { kind: 'denied'; user: string; domain: string; rasError: number; reason: string }
-  /** rasError undefined: the verifier threw. */
-  | { kind: 'error'; user: string; domain: string; rasError?: number; detail: string }
-  | { kind: 'timeout'; scope: 'field' | 'login' | 'idle'; field?: LoginField; user: string; domain: string }
-  | { kind: 'disconnected'; reason: CallEndReason; user: string; domain: string }
-  | { kind: 'ended'; user: string; domain: string }
-  | { kind: 'ppp-start'; frame: Uint8Array };
+export interface TriedName {
+  user: string;
+  domain: string;
+}
+
+/** How the dialogue ended: the outcome, the identity (accepted) or last typed names, every name tried. */
+export interface DialogueOutcome extends Outcome {
+  user: string;
+  domain: string;
+  /** Every user name an attempt was made with, in order (at most maxAttempts). */
+  tried: TriedName[];
+  /** Failed attempts. */
+  attempts: number;
+  /** Caller-facing text the verifier chose for a refusal. */
+  message?: string;
+  /** A PPP frame started the user-name field (kind 'ppp'): its bytes. */
+  frame?: Uint8Array;
+  /** end(port) stopped the dialogue: there is no completion. */
+  ended?: true;
+}
 
 export type DialogueMessage = 'banner' | 'failure' | 'denied' | 'error' | 'timeout' | 'fieldWarning' | 'loginWarning' | 'success';
 
@@ -91,6 +121,7 @@ export interface DialogueContext {
   domain: string;
   typedDomain?: string;
   userValid: boolean;
+  tried: TriedName[];
   /** The caller has sent something (FIRST_INPUT). */
   heard: boolean;
   outcome?: DialogueOutcome;
@@ -98,6 +129,13 @@ export interface DialogueContext {
 
 /** Seconds (as configured, and as Receive takes them) to the milliseconds `after` wants. */
 const toMs = (seconds: number) => Math.max(0, seconds) * 1000;
+
+type Ended = Outcome & { message?: string; frame?: Uint8Array; ended?: true; user?: string; domain?: string };
+
+/** The outcome of the dialogue as it stands, with how it ended. */
+function ending(context: DialogueContext, end: Ended): DialogueOutcome {
+  return { user: context.user, domain: context.domain, tried: context.tried, attempts: context.attempts, ...end };
+}
 
 export const dialogueMachine = setup({
   types: {
@@ -123,10 +161,11 @@ export const dialogueMachine = setup({
         ? { user: event.user, typedDomain: event.domain, domain: event.domain ?? context.config.defaultDomain, userValid: event.valid }
         : {},
     ),
+    /** An attempt is made with the names typed (the password is in the event, never here). */
+    recordAttempt: assign({ tried: ({ context }) => [...context.tried, { user: context.user, domain: context.domain }] }),
     countFailure: assign({ attempts: ({ context }) => context.attempts + 1 }),
-    fieldTimedOut: assign(({ context }, params: { field: LoginField }) => ({
-      outcome: { kind: 'timeout', scope: 'field', field: params.field, user: context.user, domain: context.domain } satisfies DialogueOutcome,
-    })),
+    /** The dialogue ends with this outcome. */
+    end: assign({ outcome: ({ context }, params: Ended) => ending(context, params) }),
   },
   guards: {
     fieldWarningEnabled: ({ context: { config } }) => config.fieldWarningSeconds > 0 && config.fieldWarningSeconds < config.fieldTimeoutSeconds,
@@ -135,6 +174,11 @@ export const dialogueMachine = setup({
     loginTimeoutEnabled: ({ context: { config } }) => config.loginTimeoutSeconds > 0,
     callerSilent: ({ context }) => context.config.idleTimeoutSeconds > 0 && !context.heard,
     attemptsLeft: ({ context }) => context.attempts < context.config.maxAttempts,
+    emptyUserName: ({ event }) => event.type === 'USER' && event.user === '' && event.domain === undefined,
+    asksForDomain: ({ context, event }) =>
+      event.type === 'USER' && event.valid && (context.config.askDomain === 'always' || (context.config.askDomain === 'when-missing' && event.domain === undefined)),
+    typedDomainInvalid: ({ context }) => !context.userValid,
+    verdictIs: (_, params: { output: VerifyOutcome; kind: VerifyOutcome['kind'] }) => params.output.kind === params.kind,
   },
   delays: {
     fieldWarning: ({ context: { config } }) => toMs(config.fieldTimeoutSeconds - config.fieldWarningSeconds),
@@ -157,6 +201,7 @@ export const dialogueMachine = setup({
     user: '',
     domain: '',
     userValid: true,
+    tried: [],
     heard: false,
   }),
   initial: 'session',
@@ -168,27 +213,13 @@ export const dialogueMachine = setup({
           guard: 'loginWarningEnabled',
           actions: { type: 'tell', params: ({ context }) => ({ message: 'loginWarning', seconds: context.config.loginWarningSeconds }) },
         },
-        loginTimeout: {
-          guard: 'loginTimeoutEnabled',
-          target: 'timedOut',
-          actions: assign({ outcome: ({ context }) => ({ kind: 'timeout', scope: 'login', user: context.user, domain: context.domain }) }),
-        },
-        idleTimeout: {
-          guard: 'callerSilent',
-          target: 'timedOut',
-          actions: assign({ outcome: ({ context }) => ({ kind: 'timeout', scope: 'idle', user: context.user, domain: context.domain }) }),
-        },
+        loginTimeout: { guard: 'loginTimeoutEnabled', target: 'timedOut', actions: { type: 'end', params: { kind: 'caller-timeout', reason: 'login' } } },
+        idleTimeout: { guard: 'callerSilent', target: 'timedOut', actions: { type: 'end', params: { kind: 'caller-timeout', reason: 'idle' } } },
       },
       on: {
         FIRST_INPUT: { actions: assign({ heard: true }) },
-        CARRIER_LOST: {
-          target: 'disconnected',
-          actions: assign({ outcome: ({ context, event }) => ({ kind: 'disconnected', reason: event.reason, user: context.user, domain: context.domain }) }),
-        },
-        END: {
-          target: 'ended',
-          actions: assign({ outcome: ({ context }) => ({ kind: 'ended', user: context.user, domain: context.domain }) }),
-        },
+        CARRIER_LOST: { target: 'disconnected', actions: { type: 'end', params: ({ event }) => END_REASON_OUTCOMES[event.reason] } },
+        END: { target: 'ended', actions: { type: 'end', params: { kind: 'caller-hangup', ended: true } } },
       },
       initial: 'banner',
       states: {
@@ -200,20 +231,15 @@ export const dialogueMachine = setup({
           entry: { type: 'prompt', params: { field: 'user' } },
           after: {
             fieldWarning: { guard: 'fieldWarningEnabled', actions: { type: 'tell', params: ({ context }) => ({ message: 'fieldWarning', seconds: context.config.fieldWarningSeconds }) } },
-            fieldTimeout: { guard: 'fieldTimeoutEnabled', target: '#dialogue.timedOut', actions: { type: 'fieldTimedOut', params: { field: 'user' } } },
+            fieldTimeout: { guard: 'fieldTimeoutEnabled', target: '#dialogue.timedOut', actions: { type: 'end', params: { kind: 'caller-timeout', reason: 'field:user' } } },
           },
           on: {
             USER: [
-              { guard: ({ event }) => event.user === '' && event.domain === undefined, target: 'username', reenter: true },
-              {
-                guard: ({ context, event }) =>
-                  event.valid && (context.config.askDomain === 'always' || (context.config.askDomain === 'when-missing' && event.domain === undefined)),
-                target: 'domain',
-                actions: 'rememberUser',
-              },
+              { guard: 'emptyUserName', target: 'username', reenter: true },
+              { guard: 'asksForDomain', target: 'domain', actions: 'rememberUser' },
               { target: 'password', actions: 'rememberUser' },
             ],
-            PPP: { target: '#dialogue.ppp', actions: assign({ outcome: ({ event }) => ({ kind: 'ppp-start', frame: event.frame }) }) },
+            PPP: { target: '#dialogue.ppp', actions: { type: 'end', params: ({ event }) => ({ kind: 'ppp', frame: event.frame }) } },
             ABORT: { target: 'username', reenter: true },
           },
         },
@@ -221,7 +247,7 @@ export const dialogueMachine = setup({
           entry: { type: 'prompt', params: { field: 'domain' } },
           after: {
             fieldWarning: { guard: 'fieldWarningEnabled', actions: { type: 'tell', params: ({ context }) => ({ message: 'fieldWarning', seconds: context.config.fieldWarningSeconds }) } },
-            fieldTimeout: { guard: 'fieldTimeoutEnabled', target: '#dialogue.timedOut', actions: { type: 'fieldTimedOut', params: { field: 'domain' } } },
+            fieldTimeout: { guard: 'fieldTimeoutEnabled', target: '#dialogue.timedOut', actions: { type: 'end', params: { kind: 'caller-timeout', reason: 'field:domain' } } },
           },
           on: {
             DOMAIN: {
@@ -235,12 +261,13 @@ export const dialogueMachine = setup({
           entry: { type: 'prompt', params: { field: 'password' } },
           after: {
             fieldWarning: { guard: 'fieldWarningEnabled', actions: { type: 'tell', params: ({ context }) => ({ message: 'fieldWarning', seconds: context.config.fieldWarningSeconds }) } },
-            fieldTimeout: { guard: 'fieldTimeoutEnabled', target: '#dialogue.timedOut', actions: { type: 'fieldTimedOut', params: { field: 'password' } } },
+            fieldTimeout: { guard: 'fieldTimeoutEnabled', target: '#dialogue.timedOut', actions: { type: 'end', params: { kind: 'caller-timeout', reason: 'field:password' } } },
           },
           on: {
             PASSWORD: [
-              { guard: ({ context }) => !context.userValid, target: 'rejected', actions: 'countFailure' },
-              { target: 'verifying' },
+              // A typed domain longer than DNLEN fails the attempt without asking anyone (no hint).
+              { guard: 'typedDomainInvalid', target: 'rejected', actions: ['recordAttempt', 'countFailure'] },
+              { target: 'verifying', actions: 'recordAttempt' },
             ],
             ABORT: { target: 'username', reenter: true },
           },
@@ -260,62 +287,40 @@ export const dialogueMachine = setup({
             }),
             onDone: [
               {
-                guard: ({ event }) => event.output.kind === 'success',
+                guard: { type: 'verdictIs', params: ({ event }) => ({ output: event.output, kind: 'accepted' }) },
                 target: '#dialogue.success',
                 actions: [
-                  assign({
-                    outcome: ({ context, event }) => {
-                      const o = event.output as Extract<VerifyOutcome, { kind: 'success' }>;
-                      return { kind: 'success', user: o.user, domain: o.domain, attempts: context.attempts + 1 };
-                    },
-                  }),
+                  { type: 'end', params: ({ event }) => ({ kind: 'accepted', user: (event.output as { user: string }).user, domain: (event.output as { domain: string }).domain }) },
                   { type: 'tell', params: { message: 'success' } },
                 ],
               },
-              { guard: ({ event }) => event.output.kind === 'failure', target: 'rejected', actions: 'countFailure' },
+              { guard: { type: 'verdictIs', params: ({ event }) => ({ output: event.output, kind: 'bad-credentials' }) }, target: 'rejected', actions: 'countFailure' },
               {
-                guard: ({ event }) => event.output.kind === 'denied',
+                guard: { type: 'verdictIs', params: ({ event }) => ({ output: event.output, kind: 'policy' }) },
                 target: '#dialogue.denied',
                 actions: [
-                  assign({
-                    outcome: ({ context, event }) => {
-                      const o = event.output as Extract<VerifyOutcome, { kind: 'denied' }>;
-                      return { kind: 'denied', user: o.user ?? context.user, domain: o.domain ?? context.domain, rasError: o.rasError, reason: o.reason };
-                    },
-                  }),
-                  {
-                    type: 'tell',
-                    params: ({ event }) => {
-                      const o = event.output as Extract<VerifyOutcome, { kind: 'denied' }>;
-                      return { message: 'denied', reason: o.reason, text: o.message };
-                    },
-                  },
+                  { type: 'end', params: ({ event }) => refusal(event.output) },
+                  { type: 'tell', params: ({ event }) => ({ message: 'denied', ...deniedText(event.output) }) },
+                ],
+              },
+              {
+                // A locked account hears what a wrong password hears, unless the verifier says more.
+                guard: { type: 'verdictIs', params: ({ event }) => ({ output: event.output, kind: 'refused-locked' }) },
+                target: '#dialogue.denied',
+                actions: [
+                  { type: 'end', params: ({ event }) => refusal(event.output) },
+                  { type: 'tell', params: ({ event }) => ({ message: 'failure', ...deniedText(event.output) }) },
                 ],
               },
               {
                 target: '#dialogue.error',
-                actions: [
-                  assign({
-                    outcome: ({ context, event }) => {
-                      const o = event.output as Extract<VerifyOutcome, { kind: 'error' }>;
-                      return { kind: 'error', user: context.user, domain: context.domain, rasError: o.rasError, detail: o.detail };
-                    },
-                  }),
-                  { type: 'tell', params: { message: 'error' } },
-                ],
+                actions: [{ type: 'end', params: ({ event }) => refusal(event.output) }, { type: 'tell', params: { message: 'error' } }],
               },
             ],
             onError: {
               target: '#dialogue.error',
               actions: [
-                assign({
-                  outcome: ({ context, event }) => ({
-                    kind: 'error',
-                    user: context.user,
-                    domain: context.domain,
-                    detail: event.error instanceof Error ? event.error.message : String(event.error),
-                  }),
-                }),
+                { type: 'end', params: { kind: 'internal-error', reason: 'verifier-failed' } },
                 { type: 'tell', params: { message: 'error' } },
               ],
             },
@@ -326,10 +331,7 @@ export const dialogueMachine = setup({
           after: {
             failureDelay: [
               { guard: 'attemptsLeft', target: 'username' },
-              {
-                target: '#dialogue.failed',
-                actions: assign({ outcome: ({ context }) => ({ kind: 'failure', user: context.user, domain: context.domain, attempts: context.attempts }) }),
-              },
+              { target: '#dialogue.failed', actions: { type: 'end', params: { kind: 'bad-credentials' } } },
             ],
           },
         },
@@ -345,3 +347,22 @@ export const dialogueMachine = setup({
     ppp: { type: 'final' },
   },
 });
+
+/** A refusal's outcome: the verifier's kind, reason and code, with the names it gave. */
+function refusal(o: VerifyOutcome): Ended {
+  if (o.kind === 'accepted' || o.kind === 'bad-credentials') return { kind: o.kind };
+  return {
+    kind: o.kind,
+    reason: o.reason,
+    rasError: o.rasError,
+    ...(o.message !== undefined ? { message: o.message } : {}),
+    ...(o.user ? { user: o.user } : {}),
+    ...(o.domain ? { domain: o.domain } : {}),
+  };
+}
+
+/** What a refusal tells the caller: its reason (the configured text for it) or the verifier's own text. */
+function deniedText(o: VerifyOutcome): { reason?: string; text?: string } {
+  if (o.kind === 'accepted' || o.kind === 'bad-credentials') return {};
+  return { reason: o.reason, ...(o.message !== undefined ? { text: o.message } : {}) };
+}

@@ -11,6 +11,7 @@
  * tags, never state names.
  */
 import { assign, fromCallback, fromPromise, setup, type ActorRefFrom } from 'xstate';
+import type { CallEndReason } from './outcome.js';
 
 export interface LineCallerId {
   number?: string;
@@ -39,7 +40,8 @@ export function modemEvent(result: ModemResult): LineModemEvent {
 }
 
 export type InputMode = 'command' | 'quiet' | 'data';
-export type LineEndReason = 'carrier-lost' | 'hangup' | 'device-lost' | 'shutdown';
+/** Why the line ends a call (a subset of the call endings, machines/outcome.ts). */
+export type LineEndReason = Extract<CallEndReason, 'carrier-lost' | 'hangup' | 'device-lost' | 'shutdown'>;
 
 /** The line's state as src reports it (LineStatus.state): one tag per machine state. */
 export const LINE_TAGS = ['closed', 'failed', 'opening', 'reopening', 'initialising', 'idle', 'ringing', 'answering', 'connected', 'hanging-up'] as const;

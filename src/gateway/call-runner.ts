@@ -5,9 +5,10 @@
  * the line, and the summary is logged whatever happened.
  */
 import { createActor, fromCallback, fromPromise, type InspectionEvent, type Observer } from 'xstate';
-import { callMachine, type CallEvent, type CallOutput, type CallResult, type SayInput } from '../../machines/call.js';
+import { callMachine, type CallEvent, type CallOutput, type SayInput } from '../../machines/call.js';
+import type { OutcomeKind } from '../../machines/outcome.js';
 import type { RasSecurityHost } from '../ras/host.js';
-import { SECURITYMSG_ERROR, SECURITYMSG_FAILURE, SECURITYMSG_SUCCESS, rasErrorName } from '../ras/codes.js';
+import { SECURITYMSG_ERROR, rasErrorName } from '../ras/codes.js';
 import type { CallChannel } from '../serial/types.js';
 import type { Logger } from '../logging.js';
 import type { Metrics } from '../observe/metrics.js';
@@ -36,11 +37,19 @@ export interface CallDeps {
 export interface CallSummary {
   line: string;
   call: string;
-  result: CallResult;
-  callerId?: string;
+  /** How the call ended (machines/outcome.ts), as it was decided. */
+  outcome: OutcomeKind;
+  /** The outcome's reason (a policy refusal's DenyReason, a timeout's scope, ...). */
+  reason?: string;
+  rasError?: number;
+  /** Who called: the caller ID number (modem lines) or the address (TCP lines). */
+  peer?: string;
+  /** Every user name an attempt was made with, in order (`DOMAIN\\user` when a domain was given). */
+  users?: string[];
+  /** The identity the authority established (accepted), else the last names typed. */
   user?: string;
   domain?: string;
-  rasError?: number;
+  /** How the call ended when something ended it (shutdown, carrier-lost, an error code), and its raserror name. */
   detail?: string;
   durationMs: number;
   bytesIn: number;
@@ -62,9 +71,8 @@ export function startCall(raw: CallChannel, deps: CallDeps): RunningCall {
   const log = deps.logger.child({ line: channel.lineId, call: channel.callId });
   const started = performance.now();
   const action = deps.line.action;
-  deps.metrics.callsStarted++;
-  deps.metrics.callsActive++;
-  log.info('call answered', { area: 'call', device: channel.deviceName, callerId: channel.callerId?.number, speed: channel.connectSpeed });
+  deps.metrics.callStarted();
+  log.info('call answered', { area: 'call', device: channel.deviceName, peer: channel.peer, speed: channel.connectSpeed });
 
   const machine = callMachine.provide({
     actors: {
@@ -72,10 +80,10 @@ export function startCall(raw: CallChannel, deps: CallDeps): RunningCall {
         const { port, result } = deps.host.beginCall(channel, (message, detail) => {
           if (detail.crashed) sendBack({ type: 'FAULT', detail: 'dialogue-crashed' });
           else if (detail.pppFrame) sendBack({ type: 'PPP_START', bytes: detail.pppFrame });
-          else sendBack({ type: 'SECURITY_MESSAGE', message });
+          else sendBack({ type: 'SECURITY_MESSAGE', message, ...(detail.outcome ? { outcome: detail.outcome } : {}) });
         });
         // A nonzero begin(): the host has hung up and logged why; no completion follows.
-        if (result !== 0) sendBack({ type: 'SECURITY_MESSAGE', message: { msgId: SECURITYMSG_ERROR, error: result, userName: '', domain: '' } });
+        if (result !== 0) sendBack({ type: 'SECURITY_MESSAGE', message: { msgId: SECURITYMSG_ERROR, error: result, userName: '', domain: '' }, outcome: { kind: 'internal-error', reason: 'begin-refused', rasError: result } });
         return () => {
           deps.host.end(port);
         };
@@ -98,7 +106,7 @@ export function startCall(raw: CallChannel, deps: CallDeps): RunningCall {
   });
 
   const inspect = combineInspect(
-    deps.transitions === false ? undefined : transitionLogger({ logger: deps.logger, line: channel.lineId, call: channel.callId, onTransition: () => deps.metrics.transitions++ }),
+    deps.transitions === false ? undefined : transitionLogger({ logger: deps.logger, line: channel.lineId, call: channel.callId, onTransition: () => deps.metrics.transition() }),
     deps.inspect,
   );
   const actor = createActor(machine, {
@@ -119,14 +127,11 @@ export function startCall(raw: CallChannel, deps: CallDeps): RunningCall {
       let summary: CallSummary;
       try {
         summary = summarize(channel, output, crash, started, counts);
-        deps.metrics.callEnded(summary.result, counts.in, counts.out);
-        if (summary.result === 'success' && summary.user) deps.metrics.loginsAccepted++;
-        if (summary.result === 'failure' || (summary.result === 'error' && isPolicy(summary.rasError))) deps.metrics.loginsRefused++;
-        if (summary.result === 'error' && !isPolicy(summary.rasError)) deps.metrics.authorityErrors++;
-        log.log(levelOf(summary), 'call summary', { area: 'call', ...summary });
+        deps.metrics.record(summary);
+        log.log(SUMMARY_LEVEL[summary.outcome], 'call summary', { area: 'call', ...summary });
       } catch (err) {
-        // Accounting must not fail a call's end: report the call as crashed, whatever went wrong.
-        summary = { line: channel.lineId, call: channel.callId, result: 'crashed', durationMs: 0, bytesIn: counts.in, bytesOut: counts.out };
+        // Accounting must not fail a call's end: report the call as an internal error, whatever went wrong.
+        summary = { line: channel.lineId, call: channel.callId, outcome: 'internal-error', reason: 'summary-failed', durationMs: 0, bytesIn: counts.in, bytesOut: counts.out };
         log.error('call summary failed', { area: 'call', error: errorSummary(err), stack: errorStack(err) });
       }
       resolve(summary);
@@ -147,38 +152,45 @@ export function startCall(raw: CallChannel, deps: CallDeps): RunningCall {
   };
 }
 
-/** raserror codes of policy refusals (646..649, 708); others are outages or our faults. */
-function isPolicy(rasError: number | undefined): boolean {
-  return rasError !== undefined && ((rasError >= 646 && rasError <= 649) || rasError === 708);
-}
-
-function levelOf(s: CallSummary): string {
-  if (s.result === 'crashed') return 'error';
-  if (s.result === 'shutdown') return 'info';
-  if (s.result === 'error') return isPolicy(s.rasError) ? 'warn' : 'error';
-  if (s.result === 'failure' || s.result === 'ppp-refused' || s.result === 'action-failed') return 'warn';
-  return 'info';
-}
+/**
+ * The level a call's summary is logged at: what an operator must look at (an outage, a bug) is
+ * an error; what a guesser or a broken call leaves is a warning; callers who time out, hang up
+ * or are sent away at shutdown are ordinary (line noise and war-diallers must not fill the
+ * error journal and drown a real outage).
+ */
+const SUMMARY_LEVEL: Record<OutcomeKind, 'error' | 'warn' | 'info'> = {
+  accepted: 'info',
+  'bad-credentials': 'warn',
+  policy: 'warn',
+  outage: 'error',
+  'caller-timeout': 'info',
+  'caller-hangup': 'info',
+  'device-lost': 'warn',
+  'refused-locked': 'warn',
+  'refused-penalty': 'warn',
+  shutdown: 'info',
+  'callback-failed': 'warn',
+  'action-failed': 'warn',
+  ppp: 'info',
+  protocol: 'info',
+  'operator-hangup': 'info',
+  'internal-error': 'error',
+};
 
 function summarize(channel: CallChannel, output: CallOutput | undefined, crash: unknown, started: number, counts: ByteCounts): CallSummary {
   const m = output?.message;
-  const s: CallSummary = {
-    line: channel.lineId,
-    call: channel.callId,
-    result: crash !== undefined ? 'crashed' : (output?.result ?? 'hung-up'),
-    durationMs: Math.round(performance.now() - started),
-    bytesIn: counts.in,
-    bytesOut: counts.out,
-  };
-  if (channel.callerId?.number) s.callerId = channel.callerId.number;
-  if (m && (m.msgId === SECURITYMSG_SUCCESS || m.msgId === SECURITYMSG_FAILURE || m.userName)) {
-    if (m.userName) s.user = m.userName;
-    if (m.domain) s.domain = m.domain;
-  }
-  if (m?.error) s.rasError = m.error;
+  const outcome = crash !== undefined ? { kind: 'internal-error' as const } : (output?.outcome ?? { kind: 'operator-hangup' as const });
+  const s: CallSummary = { line: channel.lineId, call: channel.callId, outcome: outcome.kind, durationMs: Math.round(performance.now() - started), bytesIn: counts.in, bytesOut: counts.out };
+  if (outcome.reason) s.reason = outcome.reason;
+  const rasError = outcome.rasError ?? (m?.error || undefined);
+  if (rasError) s.rasError = rasError;
+  if (channel.peer) s.peer = channel.peer;
+  const tried = (output?.outcome as { tried?: Array<{ user: string; domain: string }> } | undefined)?.tried;
+  if (tried?.length) s.users = tried.map((t) => (t.domain ? `${t.domain}\\${t.user}` : t.user));
+  if (m?.userName) s.user = m.userName;
+  if (m?.domain) s.domain = m.domain;
   const detail = crash !== undefined ? errorSummary(crash).code ?? 'error' : output?.detail;
   if (detail) s.detail = detail;
   if (s.rasError) s.detail = s.detail ? `${s.detail} ${rasErrorName(s.rasError)}` : rasErrorName(s.rasError);
   return s;
 }
-

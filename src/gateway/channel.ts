@@ -20,6 +20,9 @@ export function countingChannel(channel: CallChannel, counts: ByteCounts): CallC
     get deviceName() {
       return channel.deviceName;
     },
+    get peer() {
+      return channel.peer;
+    },
     get callerId() {
       return channel.callerId;
     },

@@ -193,7 +193,7 @@ export class Gateway {
   /** The NTLM legs of one call: logged like every machine (line and call ids), and inspected. */
   private ntlmInspect(line: string, call: string): Observer<InspectionEvent> | undefined {
     const log = this.config.log.transitions
-      ? transitionLogger({ logger: this.o.logger, line, call, onTransition: () => this.metrics.transitions++ })
+      ? transitionLogger({ logger: this.o.logger, line, call, onTransition: () => this.metrics.transition() })
       : undefined;
     return combineInspect(log, this.o.inspect);
   }
@@ -216,7 +216,7 @@ export class Gateway {
     // Modem lines run the line machine: its transitions are logged and inspected here.
     // TCP lines have no machine: their state changes are logged below.
     const machineLog = config.kind === 'device' && this.config.log.transitions
-      ? transitionLogger({ logger: this.o.logger, line: config.id, onTransition: () => this.metrics.transitions++ })
+      ? transitionLogger({ logger: this.o.logger, line: config.id, onTransition: () => this.metrics.transition() })
       : undefined;
     const inspect = config.kind === 'device' ? combineInspect(machineLog, this.o.inspect) : undefined;
     try {
@@ -229,7 +229,7 @@ export class Gateway {
     line.on('error', (err: unknown) => this.log.error('line error', { line: config.id, error: errorSummary(err) }));
     line.on('state', (s: LineStatus) => {
       if (config.kind === 'tcp' && this.config.log.transitions && s.state !== entry.lastState) {
-        this.metrics.transitions++;
+        this.metrics.transition();
         this.o.logger.log(s.state === 'failed' ? 'error' : 'info', 'transition', { area: 'line', line: config.id, machine: 'line', from: entry.lastState ?? null, to: s.state, event: s.lastError ? 'error' : 'state', ...(s.lastError ? { lastError: s.lastError } : {}) });
       }
       entry.lastState = s.state;
@@ -262,7 +262,7 @@ export class Gateway {
         inspect: this.o.inspect,
       });
     } catch (err) {
-      this.metrics.crashes++;
+      this.metrics.callNotStarted();
       this.log.error('call could not start: hanging up', { line: entry.config.id, call: channel.callId, error: errorSummary(err) });
       void channel.hangup().catch(() => {});
       return;
@@ -292,7 +292,7 @@ export class Gateway {
 
 /** Transition log for dialogue actors: ids from the dialogue's context (lineId, callId). */
 function dialogueTransitions(logger: Logger, metrics: Metrics): Observer<InspectionEvent> {
-  return transitionLogger({ logger, idsFromContext: true, onTransition: () => metrics.transitions++ });
+  return transitionLogger({ logger, idsFromContext: true, onTransition: () => metrics.transition() });
 }
 
 /** A line keeps running across a reload when everything but what follows a login is the same. */

@@ -1,15 +1,17 @@
 /**
- * From the NTLM acceptor's last leg to what the dialogue reports (src/ras/verify.ts):
- * SSPI status + the authority's DenyReason -> VerifyOutcome with its raserror code.
+ * From the NTLM acceptor's last leg to what the dialogue is told (machines/dialogue.ts
+ * VerifyOutcome): SSPI status + the authority's DenyReason -> the outcome kind with its raserror
+ * code, decided here once (the log, metrics and audit keep it as it is).
  *
- *  - wrong user or password                       -> failure (SECURITYMSG_FAILURE; 691 in logs)
- *  - policy refusals (disabled, locked, ...)      -> denied + raserror.h code (SECURITYMSG_ERROR)
- *  - authority unreachable / nonsense / timeout   -> error (SECURITYMSG_ERROR): "try later"
+ *  - wrong user or password                       -> bad-credentials (SECURITYMSG_FAILURE; 691 in logs)
+ *  - policy refusals (disabled, locked, ...)      -> policy + raserror.h code (SECURITYMSG_ERROR)
+ *  - authority unreachable / nonsense / timeout   -> outage (SECURITYMSG_ERROR): "try later"
+ *  - our own client or acceptor at fault          -> internal-error (a bug, never the caller's)
  *
  * raserror.h has no code for a locked-out account: we use ERROR_ACCT_DISABLED (647), as MS-CHAP
  * servers do (RFC 2433 lists 646/647/648/649/691 as the failure codes a RAS client knows), and
- * keep `account-locked` as the reason in the log. Workstation restrictions and a missing group
- * become ERROR_NO_DIALIN_PERMISSION (649): not allowed in through this path.
+ * keep `account-locked` as the reason. Workstation restrictions and a missing group become
+ * ERROR_NO_DIALIN_PERMISSION (649): not allowed in through this path.
  */
 import type { DenyReason } from '../authority/types.js';
 import {
@@ -54,29 +56,35 @@ export interface LastLeg {
   domain?: string;
 }
 
+/** An outage (`reason` says which) or our own fault, with its code. */
+export function unavailable(kind: 'outage' | 'internal-error', reason: string, rasError = kind === 'outage' ? ERROR_NO_LOGON_SERVERS : ERROR_INTERNAL_ERROR): VerifyOutcome {
+  return { kind, reason, rasError };
+}
+
 /**
  * Map the final acceptSecurityContext result. `identity` is what querySecurityContextToken
  * returned for an established context (the authority's spelling).
  */
-export function toVerifyOutcome(leg: LastLeg, identity: { user: string; domain: string } | undefined, messages: Partial<Record<DenyReason, string>> = {}): VerifyOutcome {
+export function toVerifyOutcome(leg: LastLeg, identity: { user: string; domain: string } | undefined): VerifyOutcome {
   if (leg.status === SEC_E_OK) {
-    if (!identity || !identity.user) return { kind: 'error', rasError: ERROR_INTERNAL_ERROR, detail: 'established context without identity' };
-    return { kind: 'success', user: identity.user, domain: identity.domain };
+    if (!identity || !identity.user) return unavailable('internal-error', 'established context without identity');
+    return { kind: 'accepted', user: identity.user, domain: identity.domain };
   }
   if (leg.denyReason && leg.denyReason !== 'bad-credentials') {
-    const out: VerifyOutcome = { kind: 'denied', rasError: DENY_RAS_ERROR[leg.denyReason] ?? ERROR_AUTHENTICATION_FAILURE, reason: leg.denyReason };
-    const message = messages[leg.denyReason];
-    if (message) out.message = message;
-    if (leg.user) out.user = leg.user;
-    if (leg.domain) out.domain = leg.domain;
-    return out;
+    return {
+      kind: 'policy',
+      reason: leg.denyReason,
+      rasError: DENY_RAS_ERROR[leg.denyReason] ?? ERROR_AUTHENTICATION_FAILURE,
+      ...(leg.user ? { user: leg.user } : {}),
+      ...(leg.domain ? { domain: leg.domain } : {}),
+    };
   }
-  if (leg.status === SEC_E_LOGON_DENIED) return { kind: 'failure' };
+  if (leg.status === SEC_E_LOGON_DENIED) return { kind: 'bad-credentials' };
   if (leg.status === SEC_E_NO_AUTHENTICATING_AUTHORITY) {
     const timeout = /timeout|timed.?out/i.test(leg.reason ?? '');
-    return { kind: 'error', rasError: timeout ? ERROR_REQUEST_TIMEOUT : ERROR_NO_LOGON_SERVERS, detail: leg.reason ?? 'no authenticating authority' };
+    return unavailable('outage', leg.reason ?? 'no authenticating authority', timeout ? ERROR_REQUEST_TIMEOUT : ERROR_NO_LOGON_SERVERS);
   }
   // Our own client made the tokens: anything else (invalid token, bad MIC, expired challenge,
   // internal error) is our fault or the authority's nonsense, never the caller's password.
-  return { kind: 'error', rasError: ERROR_INTERNAL_ERROR, detail: `${leg.reason ?? 'ntlm'} (0x${(leg.status >>> 0).toString(16)})` };
+  return unavailable('internal-error', `${leg.reason ?? 'ntlm'} (0x${(leg.status >>> 0).toString(16)})`);
 }

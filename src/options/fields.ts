@@ -84,12 +84,13 @@ function common<T>(o: Common<T>): Pick<Field<T>, 'doc' | 'defaultValue' | 'defau
   return { doc: o.doc, defaultValue: d === undefined ? undefined : () => structuredClone(d), defaultText: o.defaultText, required: o.required };
 }
 
-export function str<const O extends Common<string> & { check?: (v: string) => string | undefined; hint?: (v: string) => string | undefined; type?: string; empty?: boolean }>(o: O): Field<string, Present<O>> {
+export function str<const O extends Common<string> & { check?: (v: string) => string | undefined; hint?: (v: string) => string | undefined; type?: string; empty?: boolean; exact?: boolean }>(o: O): Field<string, Present<O>> {
   return {
     type: o.type ?? 'string',
     ...common(o),
     parse(v, path, issues) {
-      if (typeof v === 'number' || typeof v === 'boolean') v = String(v);
+      // YAML reads `file: 123` as a number: a name-like value is taken as the text it was, unless `exact`.
+      if (!o.exact && (typeof v === 'number' || typeof v === 'boolean')) v = String(v);
       if (typeof v !== 'string') return issues.add(path, `${show(v)} is not a string`);
       if (!o.empty && v.length === 0 && o.required) return issues.add(path, 'must not be empty');
       const bad = o.check?.(v);

@@ -1,16 +1,18 @@
 /** SECURITY_MESSAGE rules (rasshost.h, FACTS.md §1) and the mapping from a dialogue's outcome. */
 import type { DialogueOutcome } from '../../machines/dialogue.js';
+import type { OutcomeKind } from '../../machines/outcome.js';
 import {
   DNLEN,
   ERROR_AUTHENTICATION_FAILURE,
-  ERROR_PORT_DISCONNECTED,
+  ERROR_DISCONNECTION,
+  ERROR_HARDWARE_FAILURE,
+  ERROR_REMOTE_DISCONNECTION,
   ERROR_REQUEST_TIMEOUT,
   SECURITYMSG_ERROR,
   SECURITYMSG_FAILURE,
   SECURITYMSG_SUCCESS,
   UNLEN,
 } from './codes.js';
-import { END_REASON_ERRORS } from './port.js';
 import type { PortHandle, SecurityMessage } from './types.js';
 
 /** Why a message is malformed, or undefined when it is valid. */
@@ -27,42 +29,31 @@ export function securityMessageProblem(m: SecurityMessage): string | undefined {
 }
 
 /**
- * The SECURITY_MESSAGE for each way a dialogue ends:
- *  success      -> SUCCESS with the authority's spelling of user and domain
- *  failure      -> FAILURE (attempts used up) with the last typed user and domain
- *  denied       -> ERROR with the verifier's rasError (e.g. ERROR_ACCT_DISABLED)
- *  error        -> ERROR with the verifier's rasError; ERROR_AUTHENTICATION_FAILURE if it threw
- *  timeout      -> ERROR, ERROR_REQUEST_TIMEOUT (ERROR_SMM_TIMEOUT is an obsolete modem-script code)
- *  disconnected -> ERROR, by CallEndReason: carrier-lost ERROR_REMOTE_DISCONNECTION,
- *                  device-lost ERROR_HARDWARE_FAILURE, hangup/shutdown ERROR_DISCONNECTION
- *  ended        -> ERROR, ERROR_PORT_DISCONNECTED (never sent: the server called end)
- *  ppp-start    -> ERROR, ERROR_AUTHENTICATION_FAILURE: not authenticated here; a server that
- *                  ignores CompletionDetail.pppFrame hangs up, the gateway may hand the line to pppd.
+ * The raserror.h code of each outcome that ends a dialogue without a login, when its decider
+ * gave none: a caller who did not answer is ERROR_REQUEST_TIMEOUT (ERROR_SMM_TIMEOUT is an
+ * obsolete modem-script code); a line that went away is reported by who dropped it.
+ */
+export const OUTCOME_RAS_ERRORS: Partial<Record<OutcomeKind, number>> = {
+  'caller-timeout': ERROR_REQUEST_TIMEOUT,
+  'caller-hangup': ERROR_REMOTE_DISCONNECTION,
+  'device-lost': ERROR_HARDWARE_FAILURE,
+  'operator-hangup': ERROR_DISCONNECTION,
+  shutdown: ERROR_DISCONNECTION,
+  protocol: ERROR_DISCONNECTION,
+  // Not authenticated here: a server that ignores CompletionDetail.pppFrame hangs up; the gateway may hand the line to pppd.
+  ppp: ERROR_AUTHENTICATION_FAILURE,
+};
+
+/**
+ * The SECURITY_MESSAGE for each way a dialogue ends: accepted -> SUCCESS with the authority's
+ * spelling of user and domain; bad-credentials (attempts used up) -> FAILURE with the last
+ * typed names; everything else -> ERROR with the decider's raserror code (the verifier's for a
+ * policy refusal or an outage), else the outcome's own (OUTCOME_RAS_ERRORS).
  */
 export function securityMessageFor(outcome: DialogueOutcome, port: PortHandle): SecurityMessage {
-  const clip = (user: string, domain: string) => ({ userName: user.slice(0, UNLEN), domain: domain.slice(0, DNLEN) });
-  const error = (code: number | undefined, user = '', domain = ''): SecurityMessage => ({
-    msgId: SECURITYMSG_ERROR,
-    port,
-    error: code && code > 0 ? code : ERROR_AUTHENTICATION_FAILURE,
-    ...clip(user, domain),
-  });
-  switch (outcome.kind) {
-    case 'success':
-      return { msgId: SECURITYMSG_SUCCESS, port, error: 0, ...clip(outcome.user, outcome.domain) };
-    case 'failure':
-      return { msgId: SECURITYMSG_FAILURE, port, error: 0, ...clip(outcome.user, outcome.domain) };
-    case 'denied':
-      return error(outcome.rasError, outcome.user, outcome.domain);
-    case 'error':
-      return error(outcome.rasError, outcome.user, outcome.domain);
-    case 'timeout':
-      return error(ERROR_REQUEST_TIMEOUT, outcome.user, outcome.domain);
-    case 'disconnected':
-      return error(END_REASON_ERRORS[outcome.reason], outcome.user, outcome.domain);
-    case 'ended':
-      return error(ERROR_PORT_DISCONNECTED, outcome.user, outcome.domain);
-    case 'ppp-start':
-      return error(ERROR_AUTHENTICATION_FAILURE);
-  }
+  const names = outcome.kind === 'ppp' ? { userName: '', domain: '' } : { userName: outcome.user.slice(0, UNLEN), domain: outcome.domain.slice(0, DNLEN) };
+  if (outcome.kind === 'accepted') return { msgId: SECURITYMSG_SUCCESS, port, error: 0, ...names };
+  if (outcome.kind === 'bad-credentials') return { msgId: SECURITYMSG_FAILURE, port, error: 0, ...names };
+  const code = outcome.rasError ?? OUTCOME_RAS_ERRORS[outcome.kind] ?? ERROR_AUTHENTICATION_FAILURE;
+  return { msgId: SECURITYMSG_ERROR, port, error: code > 0 ? code : ERROR_AUTHENTICATION_FAILURE, ...names };
 }

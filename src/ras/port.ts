@@ -28,6 +28,7 @@ export const END_REASON_ERRORS: Record<CallEndReason, number> = {
   'carrier-lost': ERROR_REMOTE_DISCONNECTION,
   'device-lost': ERROR_HARDWARE_FAILURE,
   hangup: ERROR_DISCONNECTION,
+  overrun: ERROR_DISCONNECTION,
   shutdown: ERROR_DISCONNECTION,
 };
 

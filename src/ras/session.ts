@@ -192,7 +192,7 @@ export class DialogueSession {
     this.log.info('verifying credentials', { user: input.user, domain: input.domain });
     try {
       const outcome = await this.deps.verifier(input, signal);
-      this.log.info('verifier answered', { outcome: outcome.kind, ...(outcome.kind === 'denied' ? { reason: outcome.reason } : {}) });
+      this.log.info('verifier answered', { outcome: outcome.kind, ...('reason' in outcome ? { reason: outcome.reason } : {}) });
       return outcome;
     } catch (err) {
       this.log.warn('verifier failed', { error: errorSummary(err), aborted: signal.aborted });
@@ -314,10 +314,10 @@ export class DialogueSession {
     // end(port) came first (the actor was stopped, or ended in 'ended'): no completion follows.
     if (wasStopped || snapshot.status !== 'done') return;
     const outcome = snapshot.output as DialogueOutcome | undefined;
-    if (!outcome || outcome.kind === 'ended') return;
+    if (!outcome || outcome.ended) return;
     const message = securityMessageFor(outcome, this.port.handle);
     const detail: CompletionDetail = { outcome };
-    if (outcome.kind === 'ppp-start') detail.pppFrame = Buffer.from(outcome.frame);
+    if (outcome.kind === 'ppp' && outcome.frame) detail.pppFrame = Buffer.from(outcome.frame);
     const rc = this.host.complete(message, detail);
     if (rc !== 0) this.log.error('complete refused', { rasError: rc, name: rasErrorName(rc), outcome: outcome.kind });
   }
@@ -328,7 +328,8 @@ export class DialogueSession {
     this.stopped = true;
     this.discipline.flush();
     if (wasStopped) return;
-    this.host.complete(securityMessageFor({ kind: 'error', user: '', domain: '', detail: 'dialogue machine failed' }, this.port.handle), { crashed: true });
+    const outcome: DialogueOutcome = { kind: 'internal-error', reason: 'dialogue-failed', user: '', domain: '', tried: [], attempts: 0 };
+    this.host.complete(securityMessageFor(outcome, this.port.handle), { outcome, crashed: true });
   }
 }
 

@@ -14,6 +14,8 @@ export interface CallChannelInit {
   lineId: string;
   callId: string;
   deviceName: string;
+  /** Who called (CallChannel.peer). */
+  peer?: string;
   callerId?: CallerId;
   connectSpeed?: number;
   /** Sends bytes to the caller (already encoded for the transport by the caller of this). */
@@ -31,6 +33,7 @@ export class BasicCallChannel implements CallChannel {
   readonly lineId: string;
   readonly callId: string;
   readonly deviceName: string;
+  readonly peer?: string;
   readonly callerId?: CallerId;
   readonly connectSpeed?: number;
   private readonly dataListeners = new Set<(bytes: Buffer) => void>();
@@ -47,6 +50,7 @@ export class BasicCallChannel implements CallChannel {
     this.lineId = init.lineId;
     this.callId = init.callId.slice(0, 128);
     this.deviceName = init.deviceName.slice(0, 128);
+    if (init.peer) this.peer = init.peer.slice(0, 64);
     if (init.callerId) this.callerId = init.callerId;
     if (init.connectSpeed !== undefined) this.connectSpeed = init.connectSpeed;
   }

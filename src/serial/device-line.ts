@@ -242,6 +242,7 @@ export class DeviceLine extends EventEmitter implements Line {
       lineId: this.id,
       callId,
       deviceName: this.port.device,
+      ...(callerId.number ? { peer: callerId.number } : {}),
       ...(Object.keys(callerId).length ? { callerId: { ...callerId } } : {}),
       ...(connectSpeed !== undefined ? { connectSpeed } : {}),
       send: (bytes) => this.port.write(bytes),

@@ -170,6 +170,7 @@ export class TcpLine extends EventEmitter implements Line {
       lineId: this.id,
       callId,
       deviceName: peer,
+      peer: source,
       send: (bytes) => toCaller(telnet ? telnet.encode(bytes) : bytes),
       hangup: () =>
         new Promise<void>((resolve) => {
@@ -211,7 +212,7 @@ export class TcpLine extends EventEmitter implements Line {
       const left = (this.perSource.get(source) ?? 1) - 1;
       if (left > 0) this.perSource.set(source, left);
       else this.perSource.delete(source);
-      channel.finish(cutOff ? 'hangup' : 'carrier-lost');
+      channel.finish(cutOff ? 'overrun' : 'carrier-lost');
       log.info('call ended', { calls: this.calls.size });
       if (this.calls.size === 0) this.setState(this.server ? 'idle' : 'closed');
     });

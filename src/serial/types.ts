@@ -13,11 +13,8 @@ export interface CallerId {
   time?: string; // HHMM
 }
 
-export type CallEndReason =
-  | 'carrier-lost' // NO CARRIER / DCD dropped / TCP peer closed
-  | 'hangup' // we hung up
-  | 'device-lost' // the device vanished (USB unplug) or errored
-  | 'shutdown';
+export type { CallEndReason } from '../../machines/outcome.js';
+import type { CallEndReason } from '../../machines/outcome.js';
 
 /** One answered call: the byte path to the caller. */
 export interface CallChannel {
@@ -26,6 +23,8 @@ export interface CallChannel {
   readonly callId: string;
   /** RAS_SECURITY_INFO.DeviceName (<= 128 chars): device path or `tcp://peer`. */
   readonly deviceName: string;
+  /** Who called: the caller ID number (modem lines, when the modem gave one) or the address (TCP lines). */
+  readonly peer?: string;
   readonly callerId?: CallerId;
   /** CONNECT speed when a modem reported one. */
   readonly connectSpeed?: number;

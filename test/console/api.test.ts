@@ -34,7 +34,7 @@ test('console API: status, machines, and live states from a real actor over SSE;
   assert.deepEqual(st.lines.map((l) => [l.id, l.state, l.activeCalls]), [['tcp1', 'listening', 1], ['modem0', 'idle', 0]]);
   assert.equal(st.metrics.callsStarted, 3);
   assert.equal(st.recent[0].user, 'alice');
-  assert.equal(st.recent[0].callerId, '5551234');
+  assert.equal(st.recent[0].peer, '5551234');
 
   const a = liveCall(con.observer, 'c-0002');
   await waitFor(() => countOf(lastOf(es.frames, 'live'), 'call.securing') === 1, 'call.securing live');

@@ -31,11 +31,11 @@ export function fakeSource(): FakeSource {
     metrics: () => metricsObj.snapshot(),
     recentCalls: recent.recentCalls,
   };
-  metricsObj.callsStarted = 3;
-  metricsObj.loginsAccepted = 2;
-  metricsObj.callEnded('success', 120, 340);
+  for (let i = 0; i < 3; i++) metricsObj.callStarted();
+  metricsObj.record({ outcome: 'accepted', bytesIn: 120, bytesOut: 340 });
+  metricsObj.record({ outcome: 'accepted', bytesIn: 0, bytesOut: 0 });
   // A summary with a stray secret field: the console copies fields by name, so it cannot pass.
-  recent.add({ line: 'tcp1', call: 'c-0001', result: 'success', callerId: '5551234', user: 'alice', domain: 'LAB', durationMs: 2345, bytesIn: 120, bytesOut: 340, password: SECRET } as never);
+  recent.add({ line: 'tcp1', call: 'c-0001', outcome: 'accepted', peer: '5551234', user: 'alice', domain: 'LAB', durationMs: 2345, bytesIn: 120, bytesOut: 340, password: SECRET } as never);
   return src;
 }
 
@@ -58,7 +58,7 @@ export function liveCall(observer: Observer<InspectionEvent>, callId: string) {
     /** securing -> authorized -> executing (the SECURITY_MESSAGE carries the password too). */
     login: () => actor.send({ type: 'SECURITY_MESSAGE', message: { msgId: 1, error: 0, userName: 'alice', domain: 'LAB', password: SECRET } as never }),
     /** -> done: the actor leaves the live set. */
-    hangUp: () => actor.send({ type: 'CARRIER_LOST', reason: 'test' }),
+    hangUp: () => actor.send({ type: 'CARRIER_LOST', reason: 'carrier-lost' }),
   };
 }
 

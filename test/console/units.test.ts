@@ -12,9 +12,9 @@ import { captureLogger, fakeSource, openEvents, request } from './harness.js';
 
 test('RecentCalls keeps the newest N, copies named fields only', () => {
   const r = new RecentCalls(3);
-  for (let i = 1; i <= 5; i++) r.add({ line: 'tcp1', call: `c${i}`, result: 'failure', user: 'bob', durationMs: i, bytesIn: 0, bytesOut: 0, password: 'pw', ntHash: 'ab'.repeat(16) } as never, new Date(Date.UTC(2026, 0, 1, 0, 0, i)));
+  for (let i = 1; i <= 5; i++) r.add({ line: 'tcp1', call: `c${i}`, outcome: 'bad-credentials', user: 'bob', durationMs: i, bytesIn: 0, bytesOut: 0, password: 'pw', ntHash: 'ab'.repeat(16) } as never, new Date(Date.UTC(2026, 0, 1, 0, 0, i)));
   assert.deepEqual(r.list().map((c) => c.call), ['c5', 'c4', 'c3']);
-  assert.deepEqual(Object.keys(r.list()[0]).sort(), ['bytesIn', 'bytesOut', 'call', 'durationMs', 'endedAt', 'line', 'result', 'user']);
+  assert.deepEqual(Object.keys(r.list()[0]).sort(), ['bytesIn', 'bytesOut', 'call', 'durationMs', 'endedAt', 'line', 'outcome', 'user']);
   assert.equal(r.list()[0].endedAt, '2026-01-01T00:00:05.000Z');
   assert.deepEqual(r.recentCalls(), r.list());
   assert.throws(() => new RecentCalls(0), RangeError);

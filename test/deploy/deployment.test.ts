@@ -219,7 +219,7 @@ async function serveLikeSystemd(host: BookwormRoot, started: number[]): Promise<
   });
   assert.match(telnet.output, /login: alice\r\nPassword: \r\n(\r\n)?Login accepted\. Goodbye\./, `telnet session:\n${telnet.output}`);
   const summary = await seen((l) => l.message === 'call summary', 'call summary');
-  assert.equal(summary.result, 'success');
+  assert.equal(summary.outcome, 'accepted');
   assert.equal(summary.user, 'alice');
 
   // KillSignal=SIGTERM: a graceful stop, exit 0.

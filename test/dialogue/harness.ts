@@ -24,7 +24,7 @@ export function machineHarness(config: Partial<DialogueMachineConfig> = {}) {
     actors: {
       verify: fromPromise<VerifyOutcome, VerifyInput>(({ input, signal }) => {
         calls.push({ input, signal });
-        const answer = answers.shift() ?? { kind: 'failure' };
+        const answer = answers.shift() ?? { kind: 'bad-credentials' };
         if (answer === 'throw') return Promise.reject(new Error('authority exploded'));
         if (answer === 'hang') return new Promise<VerifyOutcome>(() => {});
         return Promise.resolve(answer);

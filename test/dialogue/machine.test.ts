@@ -5,7 +5,7 @@ import type { CallEndReason } from '../../src/serial/types.js';
 import { machineHarness, settle } from './harness.js';
 
 const SECRET = 'S3cr3t-pass!';
-const ok = { kind: 'success' as const, user: 'Bob', domain: 'EXAMPLE' };
+const ok = { kind: 'accepted' as const, user: 'Bob', domain: 'EXAMPLE' };
 
 describe('dialogue machine', () => {
   test('success: banner, prompts, verify input, output; the password never enters context', async () => {
@@ -21,7 +21,7 @@ describe('dialogue machine', () => {
     await settle();
     assert.equal(h.state, 'success');
     assert.deepEqual(h.calls[0].input, { user: 'bob', domain: '', password: SECRET, lineId: 'tty0', callId: 'tty0-1' });
-    assert.deepEqual(h.output, { kind: 'success', user: 'Bob', domain: 'EXAMPLE', attempts: 1 });
+    assert.deepEqual(h.output, { kind: 'accepted', user: 'Bob', domain: 'EXAMPLE', attempts: 0, tried: [{ user: 'bob', domain: '' }] });
     assert.doesNotMatch(JSON.stringify(h.actor.getPersistedSnapshot()), new RegExp(SECRET));
     assert.equal(h.pendingTimers, 0);
     assert.deepEqual(h.errors, []);
@@ -42,7 +42,7 @@ describe('dialogue machine', () => {
     h.answers.push(ok);
     h.actor.send({ type: 'PASSWORD', password: SECRET });
     await settle();
-    assert.deepEqual(h.output, { kind: 'success', user: 'Bob', domain: 'EXAMPLE', attempts: 2 });
+    assert.deepEqual(h.output, { kind: 'accepted', user: 'Bob', domain: 'EXAMPLE', attempts: 1, tried: [{ user: 'bob', domain: '' }, { user: 'bob', domain: '' }] });
   });
 
   test('all attempts fail, with growing delays (1 s, 2 s, 4 s), then FAILURE', async () => {
@@ -57,7 +57,7 @@ describe('dialogue machine', () => {
       h.clock.increment(1);
     }
     assert.equal(h.state, 'failed');
-    assert.deepEqual(h.output, { kind: 'failure', user: 'bob', domain: '', attempts: 3 });
+    assert.deepEqual(h.output, { kind: 'bad-credentials', user: 'bob', domain: '', attempts: 3, tried: [{ user: 'bob', domain: '' }, { user: 'bob', domain: '' }, { user: 'bob', domain: '' }] });
     assert.equal(h.calls.length, 3);
     assert.equal(h.pendingTimers, 0);
   });
@@ -85,7 +85,7 @@ describe('dialogue machine', () => {
     assert.equal(h.state, 'session.username');
     h.clock.increment(1);
     assert.equal(h.state, 'timedOut');
-    assert.deepEqual(h.output, { kind: 'timeout', scope: 'field', field: 'user', user: '', domain: '' });
+    assert.deepEqual(h.output, { kind: 'caller-timeout', reason: 'field:user', user: '', domain: '', attempts: 0, tried: [] });
     assert.equal(h.log.at(-1), 'tell:timeout');
     assert.equal(h.pendingTimers, 0);
   });
@@ -97,7 +97,7 @@ describe('dialogue machine', () => {
     h.clock.increment(59_000);
     assert.equal(h.state, 'session.password');
     h.clock.increment(1_000);
-    assert.deepEqual(h.output, { kind: 'timeout', scope: 'field', field: 'password', user: 'bob', domain: '' });
+    assert.deepEqual(h.output, { kind: 'caller-timeout', reason: 'field:password', user: 'bob', domain: '', attempts: 0, tried: [] });
   });
 
   test('idle timeout: a caller who sends nothing at all is let go after 30 s, before any field timeout', () => {
@@ -106,7 +106,7 @@ describe('dialogue machine', () => {
     assert.equal(h.state, 'session.username');
     h.clock.increment(1);
     assert.equal(h.state, 'timedOut');
-    assert.deepEqual(h.output, { kind: 'timeout', scope: 'idle', user: '', domain: '' });
+    assert.deepEqual(h.output, { kind: 'caller-timeout', reason: 'idle', user: '', domain: '', attempts: 0, tried: [] });
     assert.equal(h.log.at(-1), 'tell:timeout');
     assert.equal(h.pendingTimers, 0);
   });
@@ -118,7 +118,7 @@ describe('dialogue machine', () => {
     h.clock.increment(49_999);
     assert.equal(h.state, 'session.username');
     h.clock.increment(1);
-    assert.deepEqual(h.output, { kind: 'timeout', scope: 'field', field: 'user', user: '', domain: '' });
+    assert.deepEqual(h.output, { kind: 'caller-timeout', reason: 'field:user', user: '', domain: '', attempts: 0, tried: [] });
   });
 
   test('total login time: one-minute warning, then timeout (240 s)', () => {
@@ -131,7 +131,7 @@ describe('dialogue machine', () => {
     h.clock.increment(59_999);
     assert.equal(h.state, 'session.password');
     h.clock.increment(1);
-    assert.deepEqual(h.output, { kind: 'timeout', scope: 'login', user: 'bob', domain: '' });
+    assert.deepEqual(h.output, { kind: 'caller-timeout', reason: 'login', user: 'bob', domain: '', attempts: 0, tried: [] });
     assert.equal(h.pendingTimers, 0);
   });
 
@@ -159,8 +159,7 @@ describe('dialogue machine', () => {
           assert.equal(h.state, `session.${state}`);
           h.actor.send({ type: 'CARRIER_LOST', reason });
           assert.equal(h.state, 'disconnected');
-          assert.equal(h.output?.kind, 'disconnected');
-          assert.equal((h.output as { reason: string }).reason, reason);
+          assert.equal(h.output?.kind, reason === 'carrier-lost' ? 'caller-hangup' : 'device-lost');
           if (state === 'verifying') assert.equal(h.calls[0].signal.aborted, true);
           assert.equal(h.pendingTimers, 0);
           assert.equal(h.actor.getSnapshot().children.verify, undefined);
@@ -186,7 +185,7 @@ describe('dialogue machine', () => {
     assert.equal(signal.aborted, false);
     h.actor.send({ type: 'END' });
     assert.equal(signal.aborted, true);
-    assert.deepEqual(h.output, { kind: 'ended', user: 'bob', domain: '' });
+    assert.deepEqual(h.output, { kind: 'caller-hangup', ended: true, user: 'bob', domain: '', attempts: 0, tried: [{ user: 'bob', domain: '' }] });
     await settle();
     assert.deepEqual(h.errors, []);
   });
@@ -196,7 +195,7 @@ describe('dialogue machine', () => {
     const frame = Uint8Array.of(0x7e, 0xff, 0x7d, 0x23, 0xc0, 0x21);
     h.actor.send({ type: 'PPP', frame });
     assert.equal(h.state, 'ppp');
-    assert.deepEqual(h.output, { kind: 'ppp-start', frame });
+    assert.deepEqual(h.output, { kind: 'ppp', frame, user: '', domain: '', attempts: 0, tried: [] });
     assert.equal(h.pendingTimers, 0);
   });
 
@@ -258,12 +257,12 @@ describe('dialogue machine', () => {
 
   test('authority error: ERROR outcome with the verifier code, the error message said', async () => {
     const h = machineHarness();
-    h.answers.push({ kind: 'error', rasError: 691, detail: 'ldap down' });
+    h.answers.push({ kind: 'outage', rasError: 691, reason: 'ldap down' });
     h.actor.send({ type: 'USER', user: 'bob', valid: true });
     h.actor.send({ type: 'PASSWORD', password: 'x' });
     await settle();
     assert.equal(h.state, 'error');
-    assert.deepEqual(h.output, { kind: 'error', user: 'bob', domain: '', rasError: 691, detail: 'ldap down' });
+    assert.deepEqual(h.output, { kind: 'outage', user: 'bob', domain: '', rasError: 691, reason: 'ldap down', attempts: 0, tried: [{ user: 'bob', domain: '' }] });
     assert.equal(h.log.at(-1), 'tell:error');
   });
 
@@ -274,20 +273,20 @@ describe('dialogue machine', () => {
     h.actor.send({ type: 'PASSWORD', password: 'x' });
     await settle();
     assert.equal(h.state, 'error');
-    assert.equal(h.output?.kind, 'error');
-    assert.equal((h.output as { rasError?: number }).rasError, undefined);
+    assert.equal(h.output?.kind, 'internal-error');
+    assert.equal(h.output?.rasError, undefined);
     assert.deepEqual(h.errors, []);
   });
 
   for (const [reason, rasError] of [['account-disabled', 647], ['password-expired', 648], ['no-dialin-permission', 649], ['logon-hours', 646], ['account-expired', 708]] as const) {
     test(`denied (${reason}): ERROR ${rasError}, reason message said, no retry`, async () => {
       const h = machineHarness();
-      h.answers.push({ kind: 'denied', rasError, reason });
+      h.answers.push({ kind: 'policy', rasError, reason });
       h.actor.send({ type: 'USER', user: 'bob', valid: true });
       h.actor.send({ type: 'PASSWORD', password: 'x' });
       await settle();
       assert.equal(h.state, 'denied');
-      assert.deepEqual(h.output, { kind: 'denied', user: 'bob', domain: '', rasError, reason });
+      assert.deepEqual(h.output, { kind: 'policy', user: 'bob', domain: '', rasError, reason, attempts: 0, tried: [{ user: 'bob', domain: '' }] });
       assert.equal(h.log.at(-1), `tell:denied:${reason}`);
     });
   }

@@ -89,22 +89,22 @@ const EXEC: Record<string, (h: H) => Promise<void> | void> = {
   TYPE_USER_WITH_DOMAIN: (h) => h.actor.send({ type: 'USER', user: 'bob', domain: 'DOM', valid: true }),
   TYPE_DOMAIN: (h) => h.actor.send({ type: 'DOMAIN', domain: 'DOM' }),
   PASSWORD_RIGHT: async (h) => {
-    h.answers.push({ kind: 'success', user: 'bob', domain: 'DOM' });
+    h.answers.push({ kind: 'accepted', user: 'bob', domain: 'DOM' });
     h.actor.send({ type: 'PASSWORD', password: 'pw' });
     await settle();
   },
   PASSWORD_WRONG: async (h) => {
-    h.answers.push({ kind: 'failure' });
+    h.answers.push({ kind: 'bad-credentials' });
     h.actor.send({ type: 'PASSWORD', password: 'nope' });
     await settle();
   },
   AUTHORITY_DOWN: async (h) => {
-    h.answers.push({ kind: 'error', rasError: 691, detail: 'down' });
+    h.answers.push({ kind: 'outage', rasError: 691, reason: 'down' });
     h.actor.send({ type: 'PASSWORD', password: 'pw' });
     await settle();
   },
   ACCOUNT_DISABLED: async (h) => {
-    h.answers.push({ kind: 'denied', rasError: 647, reason: 'account-disabled' });
+    h.answers.push({ kind: 'policy', rasError: 647, reason: 'account-disabled' });
     h.actor.send({ type: 'PASSWORD', password: 'pw' });
     await settle();
   },

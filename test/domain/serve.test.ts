@@ -97,17 +97,17 @@ describe('rasgate serve against the domain', { skip }, () => {
       call(port, `${dc.DC_DOMAIN}\\locked`, dc.DC_PASSWORD);
       await waitFor(() => summaries().length >= 3, 'three summaries', 10_000, 100);
       const [ok, wrong, locked] = summaries();
-      assert.equal(ok!.result, 'success', JSON.stringify(ok));
+      assert.equal(ok!.outcome, 'accepted', JSON.stringify(ok));
       assert.equal(ok!.user, 'alice');
       assert.equal(ok!.domain, dc.DC_DOMAIN);
-      assert.notEqual(wrong!.result, 'success', JSON.stringify(wrong));
-      assert.notEqual(locked!.result, 'success', JSON.stringify(locked));
+      assert.notEqual(wrong!.outcome, 'accepted', JSON.stringify(wrong));
+      assert.notEqual(locked!.outcome, 'accepted', JSON.stringify(locked));
       assert.ok(!logText(g).includes(dc.DC_PASSWORD), 'a password reached the log');
       assert.ok(!logText(g).includes('wrong-pass'), 'a password reached the log');
       if (kind === 'ldap') {
         call(port, `${dc.DC_DOMAIN}\\bob`, dc.DC_PASSWORD);
         await waitFor(() => summaries().length >= 4, 'fourth summary', 10_000, 100);
-        assert.notEqual(summaries()[3]!.result, 'success', 'bob is not in the required group');
+        assert.notEqual(summaries()[3]!.outcome, 'accepted', 'bob is not in the required group');
       }
     });
   }

@@ -139,5 +139,5 @@ test('helper: aborted requests and closed authority are outages; bad options nam
   assert.equal((await a.verify(check('alice'), signal())).result, 'unavailable');
   assert.throws(() => new WinbindAuthority({ requiredGroupp: 'x' } as never), (e: unknown) => e instanceof OptionError && e.key === 'authority.requiredGroupp');
   assert.throws(() => new WinbindAuthority({ requestTimeoutMs: 0 }), (e: unknown) => e instanceof OptionError && e.key === 'authority.requestTimeoutMs');
-  assert.throws(() => new WinbindAuthority({ extraArgs: [1 as unknown as string] }), (e: unknown) => e instanceof OptionError && e.key === 'authority.extraArgs');
+  assert.throws(() => new WinbindAuthority({ extraArgs: [1 as unknown as string] }), (e: unknown) => e instanceof OptionError && e.key === 'authority.extraArgs[0]');
 });

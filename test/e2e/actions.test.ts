@@ -55,7 +55,7 @@ test('bridge: both directions until the service closes, then the call hangs up',
   for (const s of echoSockets) s.end();
   await c.waitClosed();
   const s = await gw.waitLog((l) => l.message === 'call summary' && l.line === 'bridge0', 'bridge summary');
-  assert.equal(s.result, 'success');
+  assert.equal(s.outcome, 'accepted');
   assert.ok((s.bytesIn as number) > 20 && (s.bytesOut as number) > 20);
 });
 
@@ -73,8 +73,8 @@ test('bridge: a target that refuses tells the caller and hangs up', async () => 
   await c.expect(/The service is not reachable, please try again later/);
   await c.waitClosed();
   const s = await gw.waitLog((l) => l.message === 'call summary' && l.line === 'refused0', 'refused summary');
-  assert.equal(s.result, 'action-failed');
-  assert.equal(s.detail, 'BRIDGE_CONNECT_FAILED');
+  assert.equal(s.outcome, 'action-failed');
+  assert.equal(s.reason, 'BRIDGE_CONNECT_FAILED');
 });
 
 test('exec: the program gets the line and RASGATE_* (identity from the authority), its exit ends the call', async () => {
@@ -91,7 +91,7 @@ test('exec: the program gets the line and RASGATE_* (identity from the authority
   c.type('bye\r');
   await c.waitClosed();
   const s = await gw.waitLog((l) => l.message === 'call summary' && l.line === 'exec0', 'exec summary');
-  assert.equal(s.result, 'success');
+  assert.equal(s.outcome, 'accepted');
 });
 
 test('exec: carrier loss sends SIGHUP to the program', async () => {
@@ -124,7 +124,7 @@ test('PPP at the prompt is refused on a line without ppp: exec', async () => {
   c.socket.write(Buffer.from([0x7e, 0xff, 0x7d, 0x23, 0xc0, 0x21, 0x7d, 0x21]));
   await c.expect(/PPP is not available on this line/);
   await c.waitClosed();
-  const s = await gw.waitLog((l) => l.message === 'call summary' && l.result === 'ppp-refused', 'ppp-refused summary');
+  const s = await gw.waitLog((l) => l.message === 'call summary' && l.outcome === 'protocol' && l.reason === 'ppp-refused', 'ppp-refused summary');
   assert.equal(s.line, 'exec0');
 });
 

@@ -19,10 +19,10 @@ test('serve with console.enabled: the console answers on loopback with the lines
     const res = await fetch(`http://127.0.0.1:${cport}/api/status`);
     assert.equal(res.status, 200);
     const body = await res.text();
-    const status = JSON.parse(body) as { lines: { id: string }[]; recent: { user?: string; result: string }[] };
+    const status = JSON.parse(body) as { lines: { id: string }[]; recent: { user?: string; outcome: string }[] };
     assert.deepEqual(status.lines.map((l) => l.id), ['tcp0']);
     assert.equal(status.recent[0]?.user, 'lena');
-    assert.equal(status.recent[0]?.result, 'success');
+    assert.equal(status.recent[0]?.outcome, 'accepted');
     assert.ok(!body.includes('Lena-pw-8'));
   } finally {
     assert.equal((await gw.stop()).code, 0);

@@ -44,7 +44,7 @@ test('the authority goes down mid-call and comes back: "try later" (never "Login
     await b.waitClosed();
     assert.ok(!b.text.includes('Login incorrect'));
     const outage = await gw.waitLog((l) => l.message === 'call summary' && l.call === 'tcp0-2', 'the outage summary');
-    assert.equal(outage.result, 'error');
+    assert.equal(outage.outcome, 'outage');
     assert.ok(gw.logs.some((l) => l.message === 'authority unavailable' && l.call === 'tcp0-2'), 'logged as an outage');
 
     await dc.up(); // back, on the same address
@@ -52,7 +52,7 @@ test('the authority goes down mid-call and comes back: "try later" (never "Login
     await c.login('alice', 'Alice-pw-1');
     await c.expect(/Login accepted/);
     const back = await gw.waitLog((l) => l.message === 'call summary' && l.call === 'tcp0-3', 'the summary after the DC is back');
-    assert.equal(back.result, 'success');
+    assert.equal(back.outcome, 'accepted');
   } finally {
     assert.equal((await gw.stop()).code, 0, gw.stderr.join('\n'));
     await dc.close();
@@ -79,7 +79,7 @@ test('a DC that accepts and never answers: that caller hears "try later" after t
     await stuck.expect(UNAVAILABLE, 15_000);
     await stuck.waitClosed();
     const s = await gw.waitLog((l) => l.message === 'call summary' && l.call === 'tcp0-1', 'the timed-out call');
-    assert.equal(s.result, 'error');
+    assert.equal(s.outcome, 'outage');
     await dc.up();
     other.type('Alice-pw-1\r');
     await other.expect(/Login accepted/, 15_000);
@@ -129,7 +129,9 @@ test('SIGTERM with 64 calls in progress: every caller hears why, every call is s
     assert.equal(r.code, 0, gw.stderr.join('\n'));
     const summaries = gw.logs.filter((l) => l.message === 'call summary');
     assert.equal(summaries.length, 64, 'every call accounted for');
-    assert.ok(summaries.every((l) => l.result === 'shutdown'), JSON.stringify(summaries.map((l) => l.result)));
+    // The 24 sessions were accepted logins, ended by the shutdown; the 40 dialogues were refused for it.
+    assert.equal(summaries.filter((l) => l.outcome === 'accepted' && l.detail === 'shutdown').length, 24, JSON.stringify(summaries.map((l) => [l.outcome, l.detail])));
+    assert.equal(summaries.filter((l) => l.outcome === 'shutdown').length, 40);
   } finally {
     for (const c of callers) c.close();
     await gw.stop();

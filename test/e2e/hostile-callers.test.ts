@@ -87,7 +87,7 @@ test('a telnet caller who stops reading and floods IAC WILL 99 is cut off; the d
     socket.pause(); // stop reading
     await flood(socket, Buffer.from([IAC, WILL, 99]), 8 * 1024 * 1024);
     const summary = await gw.waitLog((l) => l.message === 'call summary' && l.call === 'tcp0-1', 'the flooder is accounted for', 30_000);
-    assert.ok(summary.result !== undefined);
+    assert.ok(summary.outcome !== undefined);
     socket.destroy();
     await stillServes(gw, port);
     assert.ok(!gw.logs.some((l) => l.message === 'uncaught exception' || l.message === 'unhandled rejection'), 'no uncaught error');

@@ -18,7 +18,7 @@ test('an unreachable authority is an outage: ERROR with a raserror code, "try la
     await c.expect(/Service unavailable, please try again later/);
     await c.waitClosed();
     const s = await gw.waitLog(done('tcp0'), 'summary');
-    assert.equal(s.result, 'error');
+    assert.equal(s.outcome, 'outage');
     assert.equal(s.level, 'error');
     assert.equal(s.rasError, 1311);
     assert.ok(gw.logs.some((l) => l.message === 'authority unavailable' && l.level === 'error'));
@@ -69,9 +69,9 @@ test('SIGTERM: stop answering; a session ends at once, a dialogue after the grac
     const r = await gw.exited;
     assert.equal(r.code, 0);
     const summaries = gw.logs.filter((l) => l.message === 'call summary');
-    assert.ok(summaries.some((l) => l.line === 'tcp0' && l.result === 'shutdown'), 'the dialogue cut by the grace');
-    assert.ok(summaries.some((l) => l.line === 'tcp1' && l.result === 'shutdown' && l.user === 'erin'), 'the login refused for the shutdown');
-    assert.ok(!summaries.some((l) => l.result === 'success' && l.call !== 'tcp1-1'), 'no login during the shutdown counts as a success');
+    assert.ok(summaries.some((l) => l.line === 'tcp0' && l.outcome === 'shutdown'), 'the dialogue cut by the grace');
+    assert.ok(summaries.some((l) => l.line === 'tcp1' && l.outcome === 'shutdown' && l.user === 'erin'), 'the login refused for the shutdown');
+    assert.ok(!summaries.some((l) => l.outcome === 'accepted' && l.call !== 'tcp1-1'), 'no login during the shutdown counts as accepted');
   } finally {
     await gw.stop();
     for (const s of held) s.destroy();
@@ -145,9 +145,9 @@ test('a caller through the simulated modem (far side over TCP) logs in; caller I
     await c.login('heidi', 'Heidi-pw-4');
     await c.waitClosed(15_000);
     const s = await gw.waitLog(done('sim0'), 'sim summary');
-    assert.equal(s.result, 'success');
+    assert.equal(s.outcome, 'accepted');
     assert.equal(s.user, 'heidi');
-    assert.equal(s.callerId, '5551234');
+    assert.equal(s.peer, '5551234');
   } finally {
     assert.equal((await gw.stop()).code, 0);
   }

@@ -15,7 +15,7 @@ test('a caller on a TCP line logs in with the right password and is refused with
     await ok.login('alice', 'S3cret-pass');
     await ok.expect(/Login accepted\. Goodbye\./); // a `hangup` line says the result before dropping
     await ok.waitClosed();
-    const summary = await gw.waitLog((l) => l.message === 'call summary' && l.result === 'success', 'success summary');
+    const summary = await gw.waitLog((l) => l.message === 'call summary' && l.outcome === 'accepted', 'success summary');
     assert.equal(summary.user, 'Alice');
     assert.equal(summary.domain, 'RASGATE');
 
@@ -27,7 +27,7 @@ test('a caller on a TCP line logs in with the right password and is refused with
     await bad.expect(/Password: $/);
     bad.type('wrong again\r');
     await bad.waitClosed();
-    const refused = await gw.waitLog((l) => l.message === 'call summary' && l.result === 'failure', 'failure summary');
+    const refused = await gw.waitLog((l) => l.message === 'call summary' && l.outcome === 'bad-credentials', 'failure summary');
     assert.equal(refused.level, 'warn');
   } finally {
     const r = await gw.stop();

@@ -43,7 +43,7 @@ test('a whole call at debug level leaves no password, NT hash or NTLM token in s
     c.type(`${PASSWORD}\r`);
     await c.waitClosed();
     assert.ok(!c.text.includes(PASSWORD), 'the password was echoed');
-    await gw.waitLog((l) => l.message === 'call summary' && l.result === 'success', 'summary');
+    await gw.waitLog((l) => l.message === 'call summary' && l.outcome === 'accepted', 'summary');
     await waitFor(() => viewed.some((v) => v.includes('"done"')), 'inspector events', 5000);
   } finally {
     assert.equal((await gw.stop()).code, 0);

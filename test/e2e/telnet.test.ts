@@ -31,7 +31,7 @@ test('the quick start path: Debian telnet logs in; the password is not echoed', 
     assert.ok(!out.includes('Mia-pw-0'), 'password echoed');
     assert.notEqual(code, null);
     const s = await gw.waitLog((l) => l.message === 'call summary', 'summary');
-    assert.equal(s.result, 'success');
+    assert.equal(s.outcome, 'accepted');
   } finally {
     assert.equal((await gw.stop()).code, 0);
   }

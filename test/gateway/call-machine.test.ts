@@ -58,21 +58,22 @@ function harness(action: CallAction, o: { pppToExec?: boolean; dialogueThrows?: 
 const ok = { type: 'SECURITY_MESSAGE' as const, message: { msgId: 1, error: 0, userName: 'Alice', domain: 'HOST' } };
 const flush = () => new Promise((r) => setImmediate(r));
 
-test('success with hangup: dialogue ends, line hung up, result success with the identity', async () => {
+test('success with hangup: dialogue ends, line hung up, outcome accepted with the identity', async () => {
   const h = harness('hangup');
   h.send(ok);
   const out = await h.done;
-  assert.equal(out.result, 'success');
+  assert.equal(out.outcome.kind, 'accepted');
   assert.equal(out.message?.userName, 'Alice');
   assert.deepEqual(h.log, ['begin', 'end', 'say:loginAccepted', 'hangup', 'carrier:unwatch']);
 });
 
 test('failure and error results hang up', async () => {
-  for (const [msgId, result] of [[2, 'failure'], [3, 'error']] as const) {
+  // A plain security host sends no outcome: the message alone says FAILURE (bad credentials) or an ERROR it does not explain.
+  for (const [msgId, kind] of [[2, 'bad-credentials'], [3, 'internal-error']] as const) {
     const h = harness('bridge');
     h.send({ type: 'SECURITY_MESSAGE', message: { msgId, error: msgId === 3 ? 1311 : 0, userName: 'bob', domain: '' } });
     const out = await h.done;
-    assert.equal(out.result, result);
+    assert.equal(out.outcome.kind, kind);
     assert.ok(!h.log.includes('bridge:start'));
     assert.ok(h.log.includes('hangup'));
   }
@@ -84,7 +85,7 @@ test('bridge runs until it ends, then hangs up', async () => {
   await flush();
   assert.ok(h.log.includes('bridge:start'));
   h.finishAction();
-  assert.equal((await h.done).result, 'success');
+  assert.equal((await h.done).outcome.kind, 'accepted');
 });
 
 test('bridge connect failure tells the caller and hangs up', async () => {
@@ -93,8 +94,7 @@ test('bridge connect failure tells the caller and hangs up', async () => {
   await flush();
   h.finishAction(Object.assign(new Error('refused'), { code: 'BRIDGE_CONNECT_FAILED' }));
   const out = await h.done;
-  assert.equal(out.result, 'action-failed');
-  assert.equal(out.detail, 'BRIDGE_CONNECT_FAILED');
+  assert.deepEqual(out.outcome, { kind: 'action-failed', reason: 'BRIDGE_CONNECT_FAILED' });
   assert.deepEqual(h.log.slice(-3), ['say:bridgeFailed', 'hangup', 'carrier:unwatch']);
 });
 
@@ -104,7 +104,7 @@ test('carrier loss during exec stops the program and ends the call as a finished
   await flush();
   h.actor.send({ type: 'CARRIER_LOST', reason: 'carrier-lost' });
   const out = await h.done;
-  assert.equal(out.result, 'success');
+  assert.equal(out.outcome.kind, 'accepted');
   assert.ok(h.log.includes('exec:stopped'));
   assert.ok(!h.log.includes('hangup'));
 });
@@ -113,14 +113,14 @@ test('carrier loss during the dialogue ends it (rasEnd) with carrier-lost', asyn
   const h = harness('hangup');
   h.actor.send({ type: 'CARRIER_LOST', reason: 'carrier-lost' });
   const out = await h.done;
-  assert.equal(out.result, 'carrier-lost');
+  assert.equal(out.outcome.kind, 'caller-hangup');
   assert.deepEqual(h.log, ['begin', 'end', 'carrier:unwatch']);
 });
 
 test('PPP start is refused with a message unless the line hands it to exec', async () => {
   const refused = harness('exec');
   refused.send({ type: 'PPP_START', bytes: new Uint8Array([0x7e, 0xff, 0x7d, 0x23, 0xc0, 0x21]) });
-  assert.equal((await refused.done).result, 'ppp-refused');
+  assert.deepEqual((await refused.done).outcome, { kind: 'protocol', reason: 'ppp-refused' });
   assert.ok(refused.log.includes('say:pppRefused'));
 
   const handed = harness('exec', { pppToExec: true });
@@ -129,33 +129,33 @@ test('PPP start is refused with a message unless the line hands it to exec', asy
   assert.ok(handed.log.includes('exec:start:6'), handed.log.join());
   handed.finishAction();
   const out = await handed.done;
-  assert.equal(out.result, 'success');
-  assert.equal(out.detail, 'ppp');
+  assert.equal(out.outcome.kind, 'ppp');
 });
 
-test('HANGUP (shutdown) during the dialogue hangs up', async () => {
+test('HANGUP (an operator) during the dialogue hangs up', async () => {
   const h = harness('hangup');
   h.actor.send({ type: 'HANGUP', reason: 'shutdown' });
   const out = await h.done;
-  assert.equal(out.result, 'hung-up');
+  assert.equal(out.outcome.kind, 'operator-hangup');
   assert.equal(out.detail, 'shutdown');
 });
 
 test('a dialogue actor that throws is contained: the call ends as crashed and hangs up', async () => {
   const h = harness('hangup', { dialogueThrows: true });
   const out = await h.done;
-  assert.equal(out.result, 'crashed');
+  assert.equal(out.outcome.kind, 'internal-error');
   assert.equal(out.detail, 'BOOM');
   assert.ok(h.log.includes('hangup'));
 });
 
-test('SHUTDOWN ends a session at once with the shutdown line', async () => {
+test('SHUTDOWN ends a session at once with the shutdown line (its login stays accepted)', async () => {
   const h = harness('bridge');
   h.send(ok);
   await flush();
   h.actor.send({ type: 'SHUTDOWN' });
   const out = await h.done;
-  assert.equal(out.result, 'shutdown');
+  assert.equal(out.outcome.kind, 'accepted');
+  assert.equal(out.detail, 'shutdown');
   assert.deepEqual(h.log.slice(-4), ['bridge:stopped', 'say:shutdown', 'hangup', 'carrier:unwatch']);
 });
 
@@ -166,7 +166,7 @@ test('SHUTDOWN lets a dialogue finish, but a login that succeeds then is refused
   assert.ok(!h.log.includes('say:shutdown'), 'the dialogue goes on');
   h.send(ok);
   const out = await h.done;
-  assert.equal(out.result, 'shutdown');
+  assert.equal(out.outcome.kind, 'shutdown');
   assert.equal(out.message?.userName, 'Alice', 'the identity is kept for the log');
   assert.ok(!h.log.includes('bridge:start'));
   assert.ok(h.log.includes('say:shutdown'));
@@ -177,7 +177,7 @@ test('SHUTDOWN then HANGUP (the grace is over) during the dialogue: the caller h
   h.actor.send({ type: 'SHUTDOWN' });
   h.actor.send({ type: 'HANGUP', reason: 'shutdown-grace-over' });
   const out = await h.done;
-  assert.equal(out.result, 'shutdown');
+  assert.equal(out.outcome.kind, 'shutdown');
   assert.deepEqual(h.log, ['begin', 'end', 'say:shutdown', 'hangup', 'carrier:unwatch']);
 });
 
@@ -185,7 +185,7 @@ test('FAULT (a provided actor failed inside) ends the call as crashed, telling t
   const h = harness('bridge');
   h.send({ type: 'FAULT', detail: 'dialogue-crashed' });
   const out = await h.done;
-  assert.equal(out.result, 'crashed');
+  assert.equal(out.outcome.kind, 'internal-error');
   assert.equal(out.detail, 'dialogue-crashed');
   assert.deepEqual(h.log, ['begin', 'end', 'say:unavailable', 'hangup', 'carrier:unwatch']);
 });

@@ -71,20 +71,20 @@ shutdown: { grace: 1 }
   try {
     await gw.start();
     assert.match(await simLogin('isoA', 'judy', 'Judy-pw-5'), /Password: /);
-    assert.equal(summaries.at(-1)?.result, 'success');
+    assert.equal(summaries.at(-1)?.outcome, 'accepted');
 
     // Unplug A: its line goes to reopening; B and the TCP line keep completing calls.
     gw.simModems.find('isoA')!.unplug();
     await waitFor(() => gw.status().lines.find((l) => l.id === 'simA')?.state === 'reopening', 'simA reopening', 10_000);
     await simLogin('isoB', 'judy', 'Judy-pw-5');
     assert.equal(summaries.at(-1)?.line, 'simB');
-    assert.equal(summaries.at(-1)?.result, 'success');
+    assert.equal(summaries.at(-1)?.outcome, 'accepted');
 
-    // A verifier that throws for one caller: that call ends in error, nothing else notices.
+    // A verifier that throws for one caller: that call ends as an internal error, nothing else notices.
     const boom = new Caller(port);
     await boom.login('boom', 'x');
     await boom.waitClosed();
-    assert.equal(summaries.at(-1)?.result, 'error');
+    assert.equal(summaries.at(-1)?.outcome, 'internal-error');
     assert.match(boom.text, /Service unavailable/);
 
     // Line noise and binary garbage on the TCP line.
@@ -96,7 +96,7 @@ shutdown: { grace: 1 }
     const ok = new Caller(port);
     await ok.login('judy', 'Judy-pw-5');
     await ok.waitClosed();
-    await waitFor(() => summaries.some((s) => s.line === 'tcp0' && s.result === 'success'), 'tcp success');
+    await waitFor(() => summaries.some((s) => s.line === 'tcp0' && s.outcome === 'accepted'), 'tcp success');
     await simLogin('isoB', 'judy', 'Judy-pw-5');
 
     // Plug A back in: the line reopens on its own and answers again.
@@ -104,8 +104,10 @@ shutdown: { grace: 1 }
     await waitFor(() => gw.status().lines.find((l) => l.id === 'simA')?.state === 'idle', 'simA idle again', 40_000);
     await simLogin('isoA', 'judy', 'Judy-pw-5');
     assert.equal(summaries.at(-1)?.line, 'simA');
-    assert.equal(summaries.at(-1)?.result, 'success');
-    assert.equal(gw.metrics.snapshot().crashes, 0);
+    assert.equal(summaries.at(-1)?.outcome, 'accepted');
+    // The injected verifier fault is the one fault contained (an internal error, not an outage).
+    assert.equal(gw.metrics.snapshot().crashes, 1);
+    assert.equal(gw.metrics.snapshot().authorityErrors, 0);
   } finally {
     await gw.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -30,13 +30,13 @@ test('local authority: identity as the store spells it, wrong password is a plai
       ed.put({ name: 'carl', uid: 1002, ntHash: ntowfv1('Carl-pw'), hasLmHash: false, flags: new Set(['U', 'L']), lastChange: 0 });
     });
     const verify = verifierFor(authority);
-    assert.deepEqual(await verify(input('ALICE', 'Alice-pw'), never), { kind: 'success', user: 'Alice', domain: 'GATE' });
-    assert.deepEqual(await verify(input('alice', 'Alice-pw', 'gate'), never), { kind: 'success', user: 'Alice', domain: 'GATE' });
-    assert.deepEqual(await verify(input('alice', 'wrong'), never), { kind: 'failure' });
-    assert.deepEqual(await verify(input('nobody', 'x'), never), { kind: 'failure' });
-    assert.deepEqual(await verify(input('bob', 'Bob-pw'), never), { kind: 'denied', rasError: 647, reason: 'account-disabled' });
-    assert.deepEqual(await verify(input('carl', 'Carl-pw'), never), { kind: 'denied', rasError: 647, reason: 'account-locked' });
-    assert.deepEqual(await verify(input('bob', 'wrong'), never), { kind: 'failure' }, 'flags only after the right password');
+    assert.deepEqual(await verify(input('ALICE', 'Alice-pw'), never), { kind: 'accepted', user: 'Alice', domain: 'GATE' });
+    assert.deepEqual(await verify(input('alice', 'Alice-pw', 'gate'), never), { kind: 'accepted', user: 'Alice', domain: 'GATE' });
+    assert.deepEqual(await verify(input('alice', 'wrong'), never), { kind: 'bad-credentials' });
+    assert.deepEqual(await verify(input('nobody', 'x'), never), { kind: 'bad-credentials' });
+    assert.deepEqual(await verify(input('bob', 'Bob-pw'), never), { kind: 'policy', rasError: 647, reason: 'account-disabled' });
+    assert.deepEqual(await verify(input('carl', 'Carl-pw'), never), { kind: 'policy', rasError: 647, reason: 'account-locked' });
+    assert.deepEqual(await verify(input('bob', 'wrong'), never), { kind: 'bad-credentials' }, 'flags only after the right password');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -56,24 +56,24 @@ test('each DenyReason maps to its raserror code (SECURITYMSG_ERROR), with the au
   assert.deepEqual(DENY_RAS_ERROR, expected);
   for (const [reason, code] of Object.entries(expected)) {
     const out = await verifierFor(fixed({ result: 'denied', reason: reason as DenyReason, user: 'Dora', domain: 'EXAMPLE' }))(input('dora', 'pw'), never);
-    assert.equal(out.kind, 'denied', reason);
-    assert.equal(out.kind === 'denied' && out.rasError, code, reason);
+    assert.equal(out.kind, 'policy', reason);
+    assert.equal(out.kind === 'policy' && out.rasError, code, reason);
   }
 });
 
-test('an authority that is unreachable, throws or hangs is an outage (error with a code), never a failure', async () => {
+test('an authority that is unreachable, throws or hangs is an outage (with a code), never a failure', async () => {
   const down = await verifierFor(fixed({ result: 'unavailable', detail: 'ECONNREFUSED' }))(input('eve', 'pw'), never);
-  assert.equal(down.kind, 'error');
-  assert.equal(down.kind === 'error' && down.rasError, ERROR_NO_LOGON_SERVERS);
+  assert.equal(down.kind, 'outage');
+  assert.equal(down.kind === 'outage' && down.rasError, ERROR_NO_LOGON_SERVERS);
   const throws = await verifierFor(fixed(async () => { throw new Error('boom'); }))(input('eve', 'pw'), never);
-  assert.equal(throws.kind, 'error');
+  assert.equal(throws.kind, 'outage');
 });
 
 test('toVerifyOutcome: statuses without a deny reason', () => {
-  assert.deepEqual(toVerifyOutcome({ status: SEC_E_LOGON_DENIED }, undefined), { kind: 'failure' });
-  assert.deepEqual(toVerifyOutcome({ status: SEC_E_NO_AUTHENTICATING_AUTHORITY, reason: 'authority-timeout' }, undefined), { kind: 'error', rasError: 638, detail: 'authority-timeout' });
-  assert.deepEqual(toVerifyOutcome({ status: SEC_E_NO_AUTHENTICATING_AUTHORITY, reason: 'unavailable' }, undefined), { kind: 'error', rasError: 1311, detail: 'unavailable' });
-  assert.equal(toVerifyOutcome({ status: SEC_E_INVALID_TOKEN, reason: 'bad-mic' }, undefined).kind, 'error');
-  assert.equal(toVerifyOutcome({ status: SEC_E_OK }, undefined).kind, 'error', 'established without identity is our bug');
-  assert.deepEqual(toVerifyOutcome({ status: SEC_E_LOGON_DENIED, denyReason: 'account-locked' }, undefined, { 'account-locked': 'Call the help desk' }), { kind: 'denied', rasError: 647, reason: 'account-locked', message: 'Call the help desk' });
+  assert.deepEqual(toVerifyOutcome({ status: SEC_E_LOGON_DENIED }, undefined), { kind: 'bad-credentials' });
+  assert.deepEqual(toVerifyOutcome({ status: SEC_E_NO_AUTHENTICATING_AUTHORITY, reason: 'authority-timeout' }, undefined), { kind: 'outage', rasError: 638, reason: 'authority-timeout' });
+  assert.deepEqual(toVerifyOutcome({ status: SEC_E_NO_AUTHENTICATING_AUTHORITY, reason: 'unavailable' }, undefined), { kind: 'outage', rasError: 1311, reason: 'unavailable' });
+  assert.equal(toVerifyOutcome({ status: SEC_E_INVALID_TOKEN, reason: 'bad-mic' }, undefined).kind, 'internal-error');
+  assert.equal(toVerifyOutcome({ status: SEC_E_OK }, undefined).kind, 'internal-error', 'established without identity is our bug');
+  assert.deepEqual(toVerifyOutcome({ status: SEC_E_LOGON_DENIED, denyReason: 'account-locked' }, undefined), { kind: 'policy', rasError: 647, reason: 'account-locked' });
 });

@@ -48,7 +48,7 @@ function rig(dialogue: Input<DialogueOptions> = {}, extra: Partial<RasSecurityHo
     dialogue: resolveDialogueOptions(dialogue),
     verifier: (input, signal) => {
       calls.push({ input, signal });
-      const a = answers.shift() ?? (input.password === SECRET ? { kind: 'success', user: input.user.toUpperCase(), domain: input.domain || 'LOCAL' } : { kind: 'failure' });
+      const a = answers.shift() ?? (input.password === SECRET ? { kind: 'accepted', user: input.user.toUpperCase(), domain: input.domain || 'LOCAL' } : { kind: 'bad-credentials' });
       if (a === 'hang') return new Promise(() => {});
       if (a === 'throw') return Promise.reject(new Error('authority exploded'));
       return Promise.resolve(a);
@@ -78,7 +78,7 @@ describe('login dialogue over the RAS surface', () => {
     await r.type(`${SECRET}\r`);
     assert.equal(r.channel.output, 'login: bob\r\nPassword: \r\n');
     assert.deepEqual(r.completions[0][0], { msgId: SECURITYMSG_SUCCESS, port: r.port, error: 0, userName: 'BOB', domain: 'LOCAL' });
-    assert.equal(r.completions[0][1].outcome?.kind, 'success');
+    assert.equal(r.completions[0][1].outcome?.kind, 'accepted');
     assert.equal(r.host.end(r.port), ERROR_PORT_DISCONNECTED);
     assert.equal(r.channel.listenerCount, 0);
     assert.equal(r.pendingTimers(), 0);
@@ -227,7 +227,7 @@ describe('login dialogue over the RAS surface', () => {
     const [m, d] = r.completions[0];
     assert.equal(m.msgId, SECURITYMSG_ERROR);
     assert.equal(m.error, ERROR_AUTHENTICATION_FAILURE);
-    assert.equal(d.outcome?.kind, 'ppp-start');
+    assert.equal(d.outcome?.kind, 'ppp');
     assert.equal(d.pppFrame?.toString('hex'), '7eff7d23c0217d21');
     assert.equal(r.channel.output, 'login: ', 'nothing echoed');
   });
@@ -252,7 +252,7 @@ describe('login dialogue over the RAS surface', () => {
 
   test('denied: the per-reason message, ERROR with the verifier code', async () => {
     const r = rig();
-    r.answers.push({ kind: 'denied', rasError: ERROR_ACCT_DISABLED, reason: 'account-disabled' });
+    r.answers.push({ kind: 'policy', rasError: ERROR_ACCT_DISABLED, reason: 'account-disabled' });
     await r.type(`bob\r${SECRET}\r`);
     assert.ok(r.channel.output.endsWith('Account disabled\r\n'));
     assert.deepEqual(r.completions[0][0], { msgId: SECURITYMSG_ERROR, port: r.port, error: ERROR_ACCT_DISABLED, userName: 'bob', domain: '' });
@@ -272,7 +272,7 @@ describe('login dialogue over the RAS surface', () => {
       timers: clock,
       now: () => new Date(2026, 0, 2, 3, 4, 5),
       dialogue: resolveDialogueOptions({ banner: 'rasgate \\l (\\L) \\d \\t\ncaller \\N \\n at \\b, \\q \\\\' }),
-      verifier: async () => ({ kind: 'failure' }),
+      verifier: async () => ({ kind: 'bad-credentials' }),
     });
     const channel = new FakeChannel({ lineId: 'tty0', deviceName: '/dev/ttyS0', callerId: { number: '5551234', name: 'ALICE\x1b[2J' }, connectSpeed: 33600 });
     assert.equal(host.begin(host.openPort(channel), 16, 16, () => {}), NO_ERROR);
@@ -304,7 +304,7 @@ describe('login dialogue over the RAS surface', () => {
   });
 
   test('default (Node) timers: the dialogue runs and end() clears them', async () => {
-    const host = new RasSecurityHost({ verifier: async () => ({ kind: 'failure' }) });
+    const host = new RasSecurityHost({ verifier: async () => ({ kind: 'bad-credentials' }) });
     const channel = new FakeChannel();
     const completions: SecurityMessage[] = [];
     const port = host.openPort(channel);
@@ -320,7 +320,7 @@ describe('login dialogue over the RAS surface', () => {
     const lines: string[] = [];
     const logger = createLogger({ noStdout: true, transports: [new winston.transports.Stream({ stream: new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }) })] });
     const host = new RasSecurityHost({
-      verifier: async (i) => (i.password === SECRET ? { kind: 'success', user: i.user, domain: 'D' } : { kind: 'failure' }),
+      verifier: async (i) => (i.password === SECRET ? { kind: 'accepted', user: i.user, domain: 'D' } : { kind: 'bad-credentials' }),
       inspectCall: (channel) => transitionLogger({ logger, line: channel.lineId, call: channel.callId }),
     });
     const channel = new FakeChannel({ lineId: 'tty7', callId: 'tty7-1' });

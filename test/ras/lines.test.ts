@@ -23,7 +23,7 @@ import { needs } from '../helpers/tools.js';
 import { SimulatedClock, advance, advanceUntil } from '../line/helpers.js';
 
 const SECRET = 'lines-S3cret';
-const verifier: Verifier = async (i) => (i.password === SECRET ? { kind: 'success', user: i.user, domain: i.domain || 'TEST' } : { kind: 'failure' });
+const verifier: Verifier = async (i) => (i.password === SECRET ? { kind: 'accepted', user: i.user, domain: i.domain || 'TEST' } : { kind: 'bad-credentials' });
 
 /** The gateway's part, reduced: each call gets a dialogue; SUCCESS says welcome; every end hangs up. */
 function serve(host: RasSecurityHost, results: SecurityMessage[]) {

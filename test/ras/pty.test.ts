@@ -79,7 +79,7 @@ describe('login over a real kernel pty pair (socat)', { skip: needs('socat') }, 
       const text = () => Buffer.concat(seen).toString('latin1');
       const host = new RasSecurityHost({
         dialogue: resolveDialogueOptions({ banner: 'rasgate on \\L\n' }),
-        verifier: async (input) => (input.password === SECRET ? { kind: 'success', user: input.user, domain: 'PTY' } : { kind: 'failure' }),
+        verifier: async (input) => (input.password === SECRET ? { kind: 'accepted', user: input.user, domain: 'PTY' } : { kind: 'bad-credentials' }),
       });
       const channel = channelOver(ours, pair.a);
       const done = new Promise<SecurityMessage>((resolve) => {
@@ -107,7 +107,7 @@ describe('login over a real kernel pty pair (socat)', { skip: needs('socat') }, 
     const ours = await open(pair.a);
     const caller = await open(pair.b);
     try {
-      const host = new RasSecurityHost({ verifier: async () => ({ kind: 'failure' }) });
+      const host = new RasSecurityHost({ verifier: async () => ({ kind: 'bad-credentials' }) });
       const channel = channelOver(ours, pair.a);
       const seen: Buffer[] = [];
       caller.on('data', (d: Buffer) => seen.push(d));

@@ -164,7 +164,7 @@ test('tcp line: a caller that never reads is cut off at the write limit', async 
       call!.write(chunk);
       await new Promise((r) => setImmediate(r));
     }
-    assert.equal(await ended, 'hangup');
+    assert.equal(await ended, 'overrun');
   } finally {
     c.sock.destroy();
     await line.stop();
@@ -216,7 +216,7 @@ test('tcp line: a write that fills the queue ends the call after the write retur
       insideWrite = false;
       await new Promise((r) => setImmediate(r));
     }
-    assert.equal(await ended, 'hangup');
+    assert.equal(await ended, 'overrun');
     assert.equal(endedInside, false, 'the end listeners ran inside write()');
   } finally {
     c.sock.destroy();

@@ -181,7 +181,7 @@ async function check(s: State, summariesBefore: number, drivers: Driver[]): Prom
   invariant(s.faults.length === 0, `the process had a fault: ${s.faults[0]}`);
   invariant(ended, `${count(s, 'call connected') - count(s, 'call ended')} accepted connections did not end within ${END_WITHIN_MS} ms of hanging up`);
   invariant(summarized, `an answered call ended without a call summary (${count(s, 'call answered')} answered, ${s.summaries.length} summaries)`);
-  const crashed = s.summaries.slice(summariesBefore).find((x) => x.result === 'crashed');
+  const crashed = s.summaries.slice(summariesBefore).find((x) => x.outcome === 'internal-error');
   invariant(!crashed && s.gw.metrics.snapshot().crashes === s.crashesBefore, `a call ended as crashed: ${crashed?.detail ?? ''}`);
   for (const d of drivers) invariant(d.maxServerQueue <= QUEUE_BOUND, `a server socket queued ${d.maxServerQueue} bytes for a caller that does not read (bound ${QUEUE_BOUND})`);
 }
@@ -313,7 +313,7 @@ export function tcpLineTarget(): FuzzTarget {
           if (scenario !== 'flood') await dialogue(d, clean ? Buffer.alloc(0) : input, plan, scenario === 'login');
           if (clean) {
             await until(() => d.isClosed(), END_WITHIN_MS);
-            invariant(s.summaries.at(-1)?.result === 'success', `the valid login did not succeed: ${JSON.stringify(s.summaries.at(-1))}`);
+            invariant(s.summaries.at(-1)?.outcome === 'accepted', `the valid login did not succeed: ${JSON.stringify(s.summaries.at(-1))}`);
           }
           await sleep(plan.int(50));
         }
@@ -326,7 +326,7 @@ export function tcpLineTarget(): FuzzTarget {
         }
       }
       await check(s, summariesBefore, drivers);
-      for (const x of s.summaries.slice(summariesBefore)) tally(stats, `call ${x.result}`);
+      for (const x of s.summaries.slice(summariesBefore)) tally(stats, `call ${x.outcome}`);
     },
   };
 }

@@ -6,7 +6,7 @@ const ms = <const D extends number>(doc: string, def: D) => num({ doc, default: 
 export const winbindAuthorityFields = {
   type: oneOf(['winbind'], { doc: 'kind', required: true }),
   ntlmAuthPath: str({ doc: 'the ntlm_auth program (Samba winbind)', default: 'ntlm_auth' }),
-  extraArgs: list(str({ doc: '', required: true }), { doc: "more arguments for ntlm_auth (e.g. `--configfile=/etc/samba/smb.conf`)", default: [] }),
+  extraArgs: list(str({ doc: '', required: true, exact: true }), { doc: "more arguments for ntlm_auth (e.g. `--configfile=/etc/samba/smb.conf`)", default: [] }),
   requiredGroup: str({ doc: 'group the user must be in (`EXAMPLE\\dialin-users` as winbind resolves it, or a SID): ntlm_auth --require-membership-of' }),
   domain: str({ doc: 'NetBIOS domain put in our CHALLENGE and used when the client sends none (1-15 characters)', check: (v) => (v.length >= 1 && v.length <= 15 ? undefined : 'must be 1 to 15 characters (a NetBIOS name)') }),
   requestTimeoutMs: ms('per request, time in the queue included', 10_000),

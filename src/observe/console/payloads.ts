@@ -74,7 +74,7 @@ export function statusPayload(source: ConsoleSource): StatusPayload {
     startedAt: m.startedAt,
     callsStarted: m.callsStarted,
     callsActive: m.callsActive,
-    callsByResult: { ...m.callsByResult },
+    callsByOutcome: { ...m.callsByOutcome },
     loginsAccepted: m.loginsAccepted,
     loginsRefused: m.loginsRefused,
     authorityErrors: m.authorityErrors,

@@ -8,10 +8,10 @@ export interface RecentCall {
   endedAt: string;
   line: string;
   call: string;
-  callerId?: string;
+  peer?: string;
   user?: string;
   domain?: string;
-  result: string;
+  outcome: string;
   rasError?: number;
   durationMs: number;
   bytesIn: number;
@@ -22,8 +22,8 @@ export interface RecentCall {
 export interface CallSummaryLike {
   line: string;
   call: string;
-  result: string;
-  callerId?: string;
+  outcome: string;
+  peer?: string;
   user?: string;
   domain?: string;
   rasError?: number;
@@ -44,11 +44,11 @@ export class RecentCalls {
   }
 
   add(s: CallSummaryLike, endedAt: Date = new Date()): void {
-    const r: RecentCall = { endedAt: endedAt.toISOString(), line: str(s.line) ?? '', call: str(s.call) ?? '', result: str(s.result, 32) ?? '', durationMs: num(s.durationMs), bytesIn: num(s.bytesIn), bytesOut: num(s.bytesOut) };
-    const callerId = str(s.callerId);
+    const r: RecentCall = { endedAt: endedAt.toISOString(), line: str(s.line) ?? '', call: str(s.call) ?? '', outcome: str(s.outcome, 32) ?? '', durationMs: num(s.durationMs), bytesIn: num(s.bytesIn), bytesOut: num(s.bytesOut) };
+    const peer = str(s.peer, 64);
     const user = str(s.user);
     const domain = str(s.domain);
-    if (callerId) r.callerId = callerId;
+    if (peer) r.peer = peer;
     if (user) r.user = user;
     if (domain) r.domain = domain;
     if (typeof s.rasError === 'number') r.rasError = s.rasError;

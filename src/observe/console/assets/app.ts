@@ -61,15 +61,15 @@ export const APP_JS = String.raw`'use strict';
       ['Logins refused', m.loginsRefused], ['Authority errors', m.authorityErrors], ['Crashes contained', m.crashes],
       ['Transitions', m.transitions], ['Bytes in / out', (m.bytesIn || 0) + ' / ' + (m.bytesOut || 0)]
     ];
-    var byResult = m.callsByResult || {};
-    Object.keys(byResult).sort().forEach(function (k) { pairs.push(['Calls ended: ' + k, byResult[k]]); });
+    var byOutcome = m.callsByOutcome || {};
+    Object.keys(byOutcome).sort().forEach(function (k) { pairs.push(['Calls ended: ' + k, byOutcome[k]]); });
     pairs.forEach(function (p) { frag.appendChild(el('dt', '', p[0])); frag.appendChild(el('dd', '', p[1] === undefined ? '' : p[1])); });
     dl.replaceChildren(frag);
     fillTable('recent', (s.recent || []).map(function (c) {
       var user = c.user ? (c.domain ? c.domain + '\\' + c.user : c.user) : '';
-      var result = c.result + (typeof c.rasError === 'number' ? ' (' + c.rasError + ')' : '');
-      return [{ text: fmtTime(c.endedAt) }, { text: c.line }, { text: c.callerId || '' }, { text: user },
-        { text: result, cls: 'result-' + c.result }, { text: fmtDuration(c.durationMs), cls: 'num' }];
+      var result = c.outcome + (typeof c.rasError === 'number' ? ' (' + c.rasError + ')' : '');
+      return [{ text: fmtTime(c.endedAt) }, { text: c.line }, { text: c.peer || '' }, { text: user },
+        { text: result, cls: 'outcome-' + c.outcome }, { text: fmtDuration(c.durationMs), cls: 'num' }];
     }), 6, 'no calls yet');
   }
 

@@ -25,7 +25,7 @@ export const PAGE_HTML = `<!doctype html>
   </section>
   <section class="panel wide" id="recent-panel">
     <h2>Recent calls</h2>
-    <table id="recent"><thead><tr><th>Ended</th><th>Line</th><th>Caller ID</th><th>User</th><th>Result</th><th class="num">Duration</th></tr></thead><tbody></tbody></table>
+    <table id="recent"><thead><tr><th>Ended</th><th>Line</th><th>Peer</th><th>User</th><th>Outcome</th><th class="num">Duration</th></tr></thead><tbody></tbody></table>
   </section>
   <section class="panel wide" id="actors-panel">
     <h2>Live machines <span id="actor-count" class="muted"></span></h2>

@@ -19,8 +19,8 @@ th, td { text-align: left; padding: 3px 8px; border-bottom: 1px solid #eaecf0; w
 th { font-size: 12px; color: var(--muted); font-weight: 600; }
 th.num, td.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.empty { color: var(--muted); font-style: italic; }
-.result-success { color: var(--ok); font-weight: 600; }
-.result-failure, .result-error, .result-crashed { color: var(--bad); font-weight: 600; }
+.outcome-accepted { color: var(--ok); font-weight: 600; }
+.outcome-bad-credentials, .outcome-policy, .outcome-outage, .outcome-internal-error, .outcome-refused-locked, .outcome-refused-penalty { color: var(--bad); font-weight: 600; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; margin: 0; }
 dt { color: var(--muted); }
 dd { margin: 0; font-variant-numeric: tabular-nums; }
