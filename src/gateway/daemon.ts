@@ -206,7 +206,7 @@ export class Gateway {
       verifier: this.verifier,
       dialogue: config.dialogue,
       logger: this.o.logger.child({ area: 'dialogue' }),
-      ...(inspect ? { inspect: (ev: InspectionEvent) => inspect.next?.(ev) } : {}),
+      ...(inspect ? { inspect } : {}),
     });
   }
 
@@ -220,7 +220,7 @@ export class Gateway {
       : undefined;
     const inspect = config.kind === 'device' ? combineInspect(machineLog, this.o.inspect) : undefined;
     try {
-      line = createLine(config, { logger: this.o.logger.child({ area: 'line' }), simModems: this.simModems, ...(inspect ? { inspect: (ev: InspectionEvent) => inspect.next?.(ev) } : {}) });
+      line = createLine(config, { logger: this.o.logger.child({ area: 'line' }), simModems: this.simModems, ...(inspect ? { inspect } : {}) });
     } catch (err) {
       this.log.error('line not created', { line: config.id, error: errorSummary(err) });
       return false;

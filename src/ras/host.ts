@@ -57,9 +57,9 @@ export interface RasSecurityHostOptions {
   /** Clock for the banner's \d and \t. Default: () => new Date(). */
   now?: () => Date;
   /** XState inspection observer for every dialogue actor (sanitize `password` keys in it). Default none. */
-  inspect?: (event: InspectionEvent) => void;
+  inspect?: Observer<InspectionEvent>;
   /** Per-call inspection observer (e.g. transitionLogger({ logger, line, call })); wins over `inspect`. Default none. */
-  inspectCall?: (channel: CallChannel) => Observer<InspectionEvent> | ((event: InspectionEvent) => void) | undefined;
+  inspectCall?: (channel: CallChannel) => Observer<InspectionEvent> | undefined;
   /** Caller bytes queued per port before a receive takes them. Default PORT_INPUT_LIMIT. */
   maxQueuedBytes?: number;
   /** Replace the dialogue begin() starts (surface tests, other dialogues). Default: the login dialogue. */

@@ -40,9 +40,9 @@ export interface SessionDeps {
   logger: Logger;
   now: () => Date;
   timers?: Timers;
-  inspect?: (event: InspectionEvent) => void;
+  inspect?: Observer<InspectionEvent>;
   /** Per-call inspection (e.g. src/observe's transitionLogger with line and call); wins over `inspect`. */
-  inspectCall?: (channel: CallChannel) => Observer<InspectionEvent> | ((event: InspectionEvent) => void) | undefined;
+  inspectCall?: (channel: CallChannel) => Observer<InspectionEvent> | undefined;
 }
 
 type SessionMachine = ReturnType<typeof dialogueMachine.provide>;

@@ -4,7 +4,7 @@
  * options are the device line's config (src/serial/options.ts: every key, default and doc).
  */
 import { EventEmitter } from 'node:events';
-import { createActor, fromCallback, fromPromise, type InspectionEvent, type SnapshotFrom } from 'xstate';
+import { createActor, fromCallback, fromPromise, type InspectionEvent, type Observer, type SnapshotFrom } from 'xstate';
 import { LINE_TAGS, lineMachine, modemEvent, type LineActor, type LineEvent, type LineSettings, type ModemResult } from '../../machines/line.js';
 import type { Logger } from '../logging.js';
 import { errorSummary } from '../errors.js';
@@ -21,7 +21,7 @@ export interface DeviceLineDeps {
   /** Default real time; tests pass a SimulatedClock (also used by the machine). */
   clock?: LineClock;
   /** Receives the line machine's inspection events (observe/ bridges them to logs or the inspector). */
-  inspect?: (event: InspectionEvent) => void;
+  inspect?: Observer<InspectionEvent>;
   /** Serial port tuning and test bindings. */
   serial?: Pick<SerialSettings, 'maxWriteQueue' | 'binding' | 'simModems'>;
 }

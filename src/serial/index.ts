@@ -4,7 +4,7 @@
  * the gateway's config schema, or resolveLineOptions() for a library caller): it is not
  * checked again here.
  */
-import type { InspectionEvent } from 'xstate';
+import type { InspectionEvent, Observer } from 'xstate';
 import { OptionError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import type { LineClock } from './clock.js';
@@ -28,7 +28,7 @@ export interface LineDeps {
   /** Default real time; tests pass xstate's SimulatedClock. */
   clock?: LineClock;
   /** Modem lines: inspection events of their line machine (for observe/ and the inspector). */
-  inspect?: (event: InspectionEvent) => void;
+  inspect?: Observer<InspectionEvent>;
   /** `sim://NAME` lines: the simulated modems they use (the daemon has one registry per Gateway). */
   simModems?: SimModems;
 }

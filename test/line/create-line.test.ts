@@ -13,7 +13,7 @@ const deps = { logger: nullLogger(), simModems: new SimModems() };
 test('createLine: a TCP line and a device line', async () => {
   assert.ok(createLine(resolveLineOptions({ id: 'tcp0', listen: 'tcp://127.0.0.1:0' }), deps) instanceof TcpLine);
   const inspected: string[] = [];
-  const d = createLine(resolveLineOptions({ id: 'sim0', device: 'sim://cl0' }), { ...deps, inspect: (ev) => inspected.push(ev.type) });
+  const d = createLine(resolveLineOptions({ id: 'sim0', device: 'sim://cl0' }), { ...deps, inspect: { next: (ev) => inspected.push(ev.type) } });
   assert.ok(d instanceof DeviceLine);
   assert.ok(inspected.includes('@xstate.actor'), 'inspection events reach deps.inspect');
   assert.ok(deps.simModems.find('cl0'), 'sim:// creates the simulated modem in deps.simModems');

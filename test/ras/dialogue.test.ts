@@ -44,7 +44,7 @@ function rig(dialogue: Input<DialogueOptions> = {}, extra: Partial<RasSecurityHo
     timers: clock,
     logger,
     now: () => new Date(2026, 0, 2, 3, 4, 5),
-    inspect: (e) => inspections.push(e),
+    inspect: { next: (e) => inspections.push(e) },
     dialogue: resolveDialogueOptions(dialogue),
     verifier: (input, signal) => {
       calls.push({ input, signal });
