@@ -19,25 +19,69 @@
  *     issueChallenge     NEGOTIATE -> IssuedChallenge (the authority's relay)
  *     verifyAuthenticate AUTHENTICATE + IssuedChallenge -> AcceptOutcome
  * The defaults of both actions say ASK_AUTHORITY, so that a machine given only the actors
- * invokes them for everything. Why the split: a promise actor per leg costs a child actor, an
- * AbortController, promises and a timer per context, several times the NTLMv2 check itself;
- * work that cannot wait has no reason to be an actor, while an authority on the network still
- * is one, with its timeout, abort and error handling.
- * An actor that throws (or a LEG_FAILED error) carrying `status`/`reason` (AcceptError) fails
- * with them; anything else fails with SEC_E_INTERNAL_ERROR. Two named delays: `challengeExpiry`
- * (the challenge is void after it: Samba uses 30 minutes) and `authorityTimeout` (an authority
- * that does not answer is an outage: SEC_E_NO_AUTHENTICATING_AUTHORITY).
+ * invokes them for everything. Work that cannot wait has no reason to be an actor, while an
+ * authority on the network still is one, with its timeout, abort and error handling.
+ * A leg that fails (an actor's error, LEG_FAILED) carrying `status`/`reason` ends with them;
+ * anything else fails with SEC_E_INTERNAL_ERROR.
+ * Two named delays: `challengeExpiry` (the challenge is void after it) and `authorityTimeout`
+ * (an authority that does not answer is an outage: SEC_E_NO_AUTHENTICATING_AUTHORITY).
+ *
+ * Tags tell the acceptor where the context rests without naming states: `continueNeeded` (the
+ * CHALLENGE is out, the AUTHENTICATE is awaited) and `askingAuthority` (an authority actor runs).
  */
 import { assign, fromPromise, raise, setup } from 'xstate';
-import type { AcceptOutcome, IssuedChallenge, LegParams } from '../src/ntlm/context.js';
+import type { AccountInfo, DenyReason, RelayExchange } from '../src/ntlm/authority.js';
+import { SEC_E_CONTEXT_EXPIRED, SEC_E_INTERNAL_ERROR, SEC_E_INVALID_HANDLE, SEC_E_INVALID_TOKEN, SEC_E_NO_AUTHENTICATING_AUTHORITY, SEC_E_OK } from '../src/ntlm/constants.js';
 
-// SSPI codes the machine itself decides (winerror.h); the rest come from the actors.
-const SEC_E_OK = 0x00000000;
-const SEC_E_INTERNAL_ERROR = 0x80090304;
-const SEC_E_INVALID_TOKEN = 0x80090308;
-const SEC_E_INVALID_HANDLE = 0x80090301;
-const SEC_E_NO_AUTHENTICATING_AUTHORITY = 0x80090311;
-const SEC_E_CONTEXT_EXPIRED = 0x80090317;
+/** Leg 1 result: our CHALLENGE (or the relay authority's) and what leg 3 needs to check it. */
+export interface IssuedChallenge {
+  /** The CHALLENGE token bytes exactly as sent (MIC input). */
+  challengeToken: Buffer;
+  /** NEGOTIATE bytes exactly as received (MIC input). */
+  negotiateToken: Buffer;
+  /** 8 random bytes (verifier authorities); empty for relays (the DC knows its own). */
+  serverChallenge: Buffer;
+  /** Flags we answered with (NEGOTIATE flags & what we support). */
+  flags: number;
+  /** Raw TargetInfo AV pairs we sent, by AvId (value bytes), to check they come back unchanged. */
+  sentAvPairs: Map<number, Buffer>;
+  /** Set when a relay authority issued the challenge. */
+  relay?: RelayExchange;
+}
+
+/** Per-call parameters of acceptSecurityContext that a leg needs. */
+export interface LegParams {
+  /** fContextReq (ASC_REQ_*). */
+  contextReq: number;
+  /** Expected MsvAvChannelBindings value (16 bytes), when the caller binds the channel. */
+  channelBindings?: Buffer;
+}
+
+/** What an established context knows (kept out of logs; keys are wiped on delete). */
+export interface EstablishedSession {
+  user: string;
+  domain: string;
+  workstation: string;
+  /** Negotiated flags from the AUTHENTICATE message. */
+  flags: number;
+  /** ExportedSessionKey (16 bytes) when known (verifier authorities). */
+  exportedSessionKey?: Buffer;
+  account?: AccountInfo;
+}
+
+/** The last leg's result: the machine's output. */
+export interface AcceptOutcome {
+  /** SSPI status (SEC_E_OK, SEC_E_LOGON_DENIED, ...). */
+  status: number;
+  /** Short stable word for logs: 'ok', 'bad-mic', 'ntlmv1-refused', 'expired', ... */
+  reason: string;
+  /** The authority's reason when it said no (gateway maps it to a raserror code). */
+  denyReason?: DenyReason;
+  /** User/domain the authority named, when it named them (denied ones too). */
+  user?: string;
+  domain?: string;
+  session?: EstablishedSession;
+}
 
 export interface NtlmAcceptInput {
   /** How long a CHALLENGE stays valid, ms. */
@@ -66,6 +110,9 @@ export type NtlmAcceptResultEvent =
   /** Only the authority can do this leg: invoke it with the leg's token and parameters. */
   | { type: 'ASK_AUTHORITY'; token: Buffer; params: LegParams };
 
+/** continueNeeded: the CHALLENGE is out, the AUTHENTICATE awaited; askingAuthority: an authority actor runs. */
+export type NtlmAcceptTag = 'continueNeeded' | 'askingAuthority';
+
 export type NtlmAcceptEvent =
   | { type: 'NEGOTIATE'; token: Buffer; params: LegParams }
   | { type: 'AUTHENTICATE'; token: Buffer; params: LegParams }
@@ -92,14 +139,14 @@ function failure(status: number, reason: string): AcceptOutcome {
   return { status, reason };
 }
 
-/** Keep an actor error's SSPI status when it has one; anything else is our bug. */
+/** Keep a failed leg's SSPI status when it has one; anything else is our bug. */
 function fromError(error: unknown): AcceptOutcome {
   const e = error as { status?: unknown; reason?: unknown } | null;
   if (e && typeof e.status === 'number') return failure(e.status, typeof e.reason === 'string' ? e.reason : 'error');
   return failure(SEC_E_INTERNAL_ERROR, 'internal-error');
 }
 
-/** Record the outcome (one assign per transition keeps the actor light: the benchmark counts every microstep). */
+/** Record the outcome. */
 function conclude<E extends { type: string }>(outcome: (args: { event: E }) => AcceptOutcome) {
   return assign<NtlmAcceptContext, E, undefined, NtlmAcceptEvent, never>(({ event }) => ({ outcome: outcome({ event }) }));
 }
@@ -135,6 +182,7 @@ export const ntlmAcceptMachine = setup({
     events: {} as NtlmAcceptEvent,
     input: {} as NtlmAcceptInput,
     output: {} as AcceptOutcome,
+    tags: {} as NtlmAcceptTag,
   },
   actions: {
     // Fail-safe defaults: without a synchronous path, every leg goes to the authority actors.
@@ -158,7 +206,6 @@ export const ntlmAcceptMachine = setup({
   },
 }).createMachine({
   id: 'ntlmAccept',
-  // Spelled out, not spread: this runs once per context and the spread showed in profiles.
   context: ({ input }) => ({
     challengeLifetimeMs: input.challengeLifetimeMs,
     authorityTimeoutMs: input.authorityTimeoutMs,
@@ -185,6 +232,7 @@ export const ntlmAcceptMachine = setup({
       },
     },
     issuingChallenge: {
+      tags: ['askingAuthority'],
       invoke: {
         id: 'issueChallenge',
         src: 'issueChallenge',
@@ -202,6 +250,7 @@ export const ntlmAcceptMachine = setup({
       },
     },
     challengeSent: {
+      tags: ['continueNeeded'],
       after: {
         challengeExpiry: { target: 'failed', actions: conclude(() => failure(SEC_E_CONTEXT_EXPIRED, 'challenge-expired')) },
       },
@@ -222,6 +271,7 @@ export const ntlmAcceptMachine = setup({
       },
     },
     verifying: {
+      tags: ['askingAuthority'],
       invoke: {
         id: 'verifyAuthenticate',
         src: 'verifyAuthenticate',

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { createAuthority } from '../../src/authority/index.js';
-import type { Authority, ResponseCheck } from '../../src/authority/types.js';
+import type { Authority, ResponseCheck } from '../../src/ntlm/authority.js';
 import { acceptSecurityContext, acquireCredentialsHandle, deleteSecurityContext, type CredentialHandle } from '../../src/ntlm/server.js';
 import { initializeSecurityContext } from '../../src/ntlm/client.js';
 import { ASC_REQ_CONNECTION, SECURITY_NATIVE_DREP } from '../../src/ntlm/constants.js';

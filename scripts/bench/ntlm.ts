@@ -33,7 +33,7 @@ import vm from 'node:vm';
 import { LocalAuthority } from '../../src/authority/local/index.js';
 import { formatLine } from '../../src/authority/local/smbpasswd.js';
 import { createActor, raise } from 'xstate';
-import { ntlmAcceptMachine } from '../../machines/ntlmAccept.js';
+import { ntlmAcceptMachine, type IssuedChallenge } from '../../machines/ntlmAccept.js';
 import { acquireCredentialsHandle, acceptSecurityContext, deleteSecurityContext } from '../../src/ntlm/server.js';
 import { createClientContext } from '../../src/ntlm/client.js';
 import { ntowfv1, ntowfv2 } from '../../src/ntlm/crypto.js';
@@ -41,8 +41,8 @@ import { computeNtlmV2Response, verifyNtlmV2 } from '../../src/ntlm/ntlmv2.js';
 import { ASC_REQ_CONNECTION, SECURITY_NATIVE_DREP, SEC_E_OK, SEC_I_CONTINUE_NEEDED } from '../../src/ntlm/constants.js';
 import { buildChallenge, issueChallenge, verifyAuthenticate } from '../../src/ntlm/accept.js';
 import { resolvePolicy } from '../../src/ntlm/policy.js';
-import { nullLogger } from '../../src/observe/logger.js';
-import type { CredentialState, IssuedChallenge } from '../../src/ntlm/context.js';
+import { nullLogger } from '../../src/logging.js';
+import type { CredentialState } from '../../src/ntlm/context.js';
 
 export const name = 'ntlm';
 

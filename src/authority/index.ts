@@ -2,14 +2,14 @@
  * createAuthority(config, deps): the one place that turns the `authority:` config section into
  * an Authority. A small switch: each kind lives in its own folder.
  */
-import type { Authority } from './types.js';
+import type { Authority } from '../ntlm/authority.js';
 import type { Logger } from '../logging.js';
 import { OptionError } from '../errors.js';
 import { LocalAuthority } from './local/index.js';
 import { createLdapAuthority, type LdapAuthorityOptions } from './ldap/index.js';
 import { createWinbindAuthority, type WinbindAuthorityOptions } from './winbind/index.js';
 
-export type { Authority } from './types.js';
+export type { Authority } from '../ntlm/authority.js';
 
 export interface LocalAuthorityConfig {
   type: 'local';

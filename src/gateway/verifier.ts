@@ -7,7 +7,7 @@
  * The password lives only inside createClientContext (hashed at once); nothing here logs it.
  */
 import type { InspectionEvent, Observer } from 'xstate';
-import type { DenyReason } from '../authority/types.js';
+import type { DenyReason } from '../ntlm/authority.js';
 import type { Verifier, VerifyOutcome } from '../ras/verify.js';
 import { createClientContext } from '../ntlm/client.js';
 import { acceptSecurityContext, deleteSecurityContext, querySecurityContextToken, type CredentialHandle, type SecurityContext } from '../ntlm/server.js';

@@ -6,19 +6,20 @@
  *                          synchronous verdict (Authority.verifySync); undefined: ask it
  *   verifyAuthenticate     AUTHENTICATE -> AcceptOutcome, asking the authority (async)
  * Both verify paths run the same checks in the same order (screen, screenForVerifier, settle).
- * Checks follow MS-NLMP 3.2.5 and Samba's acceptor (FACTS.md section 2).
+ * Checks follow [MS-NLMP 3.2.5.1.2] and Samba's acceptor (auth/ntlmssp/ntlmssp_server.c).
  */
 import { randomFillSync } from 'node:crypto';
-import type { Authority, AuthorityVerdict, ResponseCheck } from '../authority/types.js';
+import type { Authority, AuthorityVerdict, ResponseCheck } from './authority.js';
 import { AvId, Layout, MsvAvFlag, NegotiateFlags as F, SEC_E_BAD_BINDINGS, SEC_E_INVALID_TOKEN, SEC_E_LOGON_DENIED, SEC_E_NO_AUTHENTICATING_AUTHORITY, SEC_E_OK, ASC_REQ_CONFIDENTIALITY, ASC_REQ_INTEGRITY, ASC_REQ_REPLAY_DETECT, ASC_REQ_SEQUENCE_DETECT } from './constants.js';
 import { NtlmTokenError } from './errors.js';
 import { constantTimeEqual, hmacMd5 } from './crypto.js';
 import { decodeAuthenticate, decodeChallenge, decodeNegotiate, encodeChallenge, RASGATE_VERSION, type AuthenticateMessage } from './messages.js';
 import { encodeAvPairs, stringPair, timestampPair, type AvPair } from './avpairs.js';
 import { computeMic, keyExchange, parseNtlmV2Response } from './ntlmv2.js';
-import { AcceptError, type AcceptOutcome, type CredentialState, type IssuedChallenge, type LegParams } from './context.js';
+import { AcceptError, type CredentialState } from './context.js';
+import type { AcceptOutcome, IssuedChallenge, LegParams } from '../../machines/ntlmAccept.js';
 
-/** Flags a server echoes only when the client offered them (FACTS.md section 2). */
+/** Flags a server echoes only when the client offered them [MS-NLMP 3.2.5.1.1]. */
 const ECHOED = F.NEGOTIATE_SIGN | F.NEGOTIATE_SEAL | F.NEGOTIATE_ALWAYS_SIGN | F.NEGOTIATE_128 | F.NEGOTIATE_56 | F.NEGOTIATE_KEY_EXCH | F.NEGOTIATE_EXTENDED_SESSIONSECURITY | F.REQUEST_TARGET;
 
 /** fContextReq bits that only a context with a session key can grant (sign / seal). */
@@ -122,7 +123,8 @@ export function buildChallenge(cred: CredentialState, negotiate: Buffer): Issued
 
   const serverChallenge = freshChallenge(cred);
   const filetime = BigInt(Math.floor(nowMs(cred))) * TICKS_PER_MS + FILETIME_UNIX_EPOCH;
-  // Never MsvAvFlags in a CHALLENGE (FACTS.md: breaks Windows MICs).
+  // Never MsvAvFlags in a CHALLENGE: it is a client-only pair [MS-NLMP 2.2.2.1], and Windows
+  // clients that find one compute a MIC the server cannot match.
   const pairs = [...namePairs(cred), timestampPair(filetime)];
   const challengeToken = encodeChallenge({
     flags,

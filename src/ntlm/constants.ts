@@ -90,7 +90,7 @@ export const NTLMSSP_REVISION_W2K3 = 0x0f;
 
 /** Layout sizes [MS-NLMP 2.2.1.1-2.2.1.3, 2.2.2.7, 2.2.2.9]. */
 export const Layout = {
-  /** Minimal NEGOTIATE: signature, type, flags (FACTS.md: accept >= 16). */
+  /** Minimal NEGOTIATE: signature, type, flags. Old clients send only these 16 bytes; accept them. */
   NEGOTIATE_MIN: 16,
   NEGOTIATE_FIXED: 32,
   NEGOTIATE_WITH_VERSION: 40,
@@ -122,17 +122,14 @@ export const KeyMagic = {
   SERVER_SEALING: Buffer.from('session key to server-to-client sealing key magic constant\0', 'latin1'),
 } as const;
 
-// ---- SSPI status codes (winerror.h; FACTS.md section 2) -------------------------------------
+// ---- SSPI status codes (winerror.h) ----------------------------------------------------------
 
 export const SEC_E_OK = 0x00000000;
 export const SEC_I_CONTINUE_NEEDED = 0x00090312;
 export const SEC_I_COMPLETE_NEEDED = 0x00090313;
 export const SEC_I_COMPLETE_AND_CONTINUE = 0x00090314;
 export const SEC_E_INSUFFICIENT_MEMORY = 0x80090300;
-/**
- * winerror.h: 0x80090301. (FACTS.md lists 0x80100003, which is SCARD_E_INVALID_HANDLE;
- * the SDK header wins.)
- */
+/** winerror.h: 0x80090301 (not 0x80100003, which is SCARD_E_INVALID_HANDLE). */
 export const SEC_E_INVALID_HANDLE = 0x80090301;
 export const SEC_E_UNSUPPORTED_FUNCTION = 0x80090302;
 export const SEC_E_INTERNAL_ERROR = 0x80090304;

@@ -26,4 +26,4 @@ export {
 export { initializeSecurityContext, createClientContext, type ClientCredential, type ClientSecurityContext, type InitializeResult } from './client.js';
 export { type NtlmPolicyOptions } from './policy.js';
 export { NtlmTokenError, NtlmSessionError } from './errors.js';
-export type { Authority, AuthorityVerdict, DenyReason, ResponseCheck, RelayExchange } from '../authority/types.js';
+export type { Authority, AuthorityVerdict, AccountInfo, DenyReason, ResponseCheck, RelayExchange } from './authority.js';

@@ -5,7 +5,7 @@
  * Tolerant of what real clients send (16/32/40-byte NEGOTIATE, empty LM, OEM strings); strict
  * where it matters (every payload inside the token and outside the fixed header, even Unicode
  * lengths, 64 KiB cap). Whether an AUTHENTICATE has Version and MIC is decided by its lowest
- * payload offset, not by flags (FACTS.md 2; [MS-NLMP 2.2.1.3] notes clients differ).
+ * payload offset, not by flags ([MS-NLMP 2.2.1.3] notes clients differ).
  */
 import { Layout, MessageType, NegotiateFlags, NTLMSSP_SIGNATURE, NTLMSSP_REVISION_W2K3 } from './constants.js';
 import { decoding, NtlmTokenError, NtlmTokenErrorCode } from './errors.js';

@@ -23,10 +23,10 @@
  *   documents for invalid request flags, not for a client's shortfall).
  * Logs carry user, domain, workstation, status and reason only: never tokens or keys.
  */
-import { createActor, fromPromise, raise, type Actor, type InspectionEvent, type Observer } from 'xstate';
+import { createActor, fromPromise, raise, type Actor, type InspectionEvent, type Observer, type SnapshotFrom } from 'xstate';
 import { hostname } from 'node:os';
-import { askAuthorityFor, ntlmAcceptMachine, type LegEvent, type NtlmAcceptMachine, type NtlmAcceptResultEvent } from '../../machines/ntlmAccept.js';
-import type { Authority, DenyReason } from '../authority/types.js';
+import { askAuthorityFor, ntlmAcceptMachine, type AcceptOutcome, type EstablishedSession, type IssuedChallenge, type LegEvent, type NtlmAcceptMachine, type NtlmAcceptResultEvent } from '../../machines/ntlmAccept.js';
+import type { Authority, DenyReason } from './authority.js';
 import { nullLogger, type Logger } from '../logging.js';
 import { OptionError, RasgateError } from '../errors.js';
 import {
@@ -38,7 +38,7 @@ import { NtlmSessionErrorCode } from './errors.js';
 import { NtlmSessionSecurity } from './session.js';
 import { buildChallenge, issueChallenge, relaysChallenge, retireChallenge, verifyAuthenticate, verifyAuthenticateNow, nowMs } from './accept.js';
 import { resolvePolicy, type NtlmPolicyOptions } from './policy.js';
-import type { AcceptClock, AcceptOutcome, CredentialState, EstablishedSession, IssuedChallenge, ServerNames } from './context.js';
+import type { AcceptClock, CredentialState, ServerNames } from './context.js';
 
 export interface AcquireCredentialsOptions {
   /** Who checks the responses (local store, winbind) or issues the challenges (a DC relay). Required. */
@@ -223,8 +223,8 @@ function startContext(cred: CredentialInternal, contextReq: number, inspect: Obs
 }
 
 /** Does the machine rest (CHALLENGE sent, or finished)? Synchronous legs rest within the send. */
-function rests(snap: { status: string; value: unknown }): boolean {
-  return snap.status !== 'active' || snap.value === 'challengeSent';
+function rests(snap: SnapshotFrom<NtlmAcceptMachine>): boolean {
+  return snap.status !== 'active' || snap.hasTag('continueNeeded');
 }
 
 function resting(internal: ContextInternal): boolean {
@@ -284,7 +284,7 @@ export async function acceptSecurityContext(
     internal.actor.send({ type: 'NEGOTIATE', token, params });
     if (!resting(internal)) await settled(internal);
     const snap = internal.actor.getSnapshot();
-    if (snap.status === 'active' && snap.value === 'challengeSent') {
+    if (snap.status === 'active' && snap.hasTag('continueNeeded')) {
       return result(SEC_I_CONTINUE_NEEDED, handle, 'continue', { outputToken: snap.context.issued!.challengeToken });
     }
     return finish(internal, handle);
@@ -293,7 +293,7 @@ export async function acceptSecurityContext(
   const internal = contexts.get(context);
   if (!internal || internal.deleted || internal.cred !== cred) return result(SEC_E_INVALID_HANDLE, context, 'bad-context-handle');
   const snap = internal.actor.getSnapshot();
-  if (snap.status !== 'active' || snap.value !== 'challengeSent') {
+  if (snap.status !== 'active' || !snap.hasTag('continueNeeded')) {
     if (internal.outcome?.status === SEC_E_CONTEXT_EXPIRED) {
       cred.logger.warn('ntlm logon refused', { context: context.id, status: statusName(SEC_E_CONTEXT_EXPIRED), reason: internal.outcome.reason });
       return result(SEC_E_CONTEXT_EXPIRED, context, internal.outcome.reason);

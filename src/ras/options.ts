@@ -1,6 +1,6 @@
 /** Options of the login dialogue, their defaults, and validation (bad options fail with the key named). */
 import type { DomainPromptMode, DialogueMachineConfig } from '../../machines/dialogue.js';
-import type { DenyReason } from '../authority/types.js';
+import type { DenyReason } from '../ntlm/authority.js';
 import { OptionError } from '../errors.js';
 import { DNLEN } from './codes.js';
 

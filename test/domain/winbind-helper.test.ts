@@ -7,7 +7,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HelperAnswerParser, WinbindProtocolError, denyReasonForStatus, encodeRequest } from '../../src/authority/winbind/protocol.js';
 import { WinbindAuthority } from '../../src/authority/winbind/authority.js';
-import type { ResponseCheck } from '../../src/authority/types.js';
+import type { ResponseCheck } from '../../src/ntlm/authority.js';
 import { OptionError } from '../../src/errors.js';
 
 const fake = join(dirname(fileURLToPath(import.meta.url)), 'fake-ntlm-auth.mjs');

@@ -5,8 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createActor, fromPromise, raise, SimulatedClock, waitFor } from 'xstate';
-import { ntlmAcceptMachine } from '../../machines/ntlmAccept.js';
-import { AcceptError, type AcceptOutcome, type IssuedChallenge } from '../../src/ntlm/context.js';
+import { ntlmAcceptMachine, type AcceptOutcome, type IssuedChallenge } from '../../machines/ntlmAccept.js';
+import { AcceptError } from '../../src/ntlm/context.js';
 import { SEC_E_CONTEXT_EXPIRED, SEC_E_INTERNAL_ERROR, SEC_E_INVALID_HANDLE, SEC_E_INVALID_TOKEN, SEC_E_LOGON_DENIED, SEC_E_NO_AUTHENTICATING_AUTHORITY, SEC_E_OK } from '../../src/ntlm/constants.js';
 
 const LIFETIME = 30 * 60_000;
@@ -47,6 +47,7 @@ async function toChallengeSent(s: Started) {
   s.actor.send({ type: 'NEGOTIATE', token: NEG, params });
   await rest(s);
   assert.equal(s.actor.getSnapshot().value, 'challengeSent');
+  assert.ok(s.actor.getSnapshot().hasTag('continueNeeded'), 'the acceptor finds the CHALLENGE by this tag');
 }
 
 function assertFinishedClean(s: Started) {
@@ -125,6 +126,7 @@ test('authority silent past authorityTimeoutMs while verifying -> SEC_E_NO_AUTHE
   await toChallengeSent(s);
   s.actor.send({ type: 'AUTHENTICATE', token: AUTH, params });
   assert.equal(s.actor.getSnapshot().value, 'verifying');
+  assert.ok(s.actor.getSnapshot().hasTag('askingAuthority'));
   s.clock.increment(AUTH_TIMEOUT);
   assert.deepEqual(s.actor.getSnapshot().output, { status: SEC_E_NO_AUTHENTICATING_AUTHORITY, reason: 'authority-timeout' });
   assert.equal(seen?.aborted, true);

@@ -28,7 +28,7 @@ import {
 import { LocalAuthority } from '../../src/authority/local/index.js';
 import { formatLine, type AccountFlag } from '../../src/authority/local/smbpasswd.js';
 import { desl } from '../../src/authority/local/ntlmv1.js';
-import type { Authority, AuthorityVerdict } from '../../src/authority/types.js';
+import type { Authority, AuthorityVerdict } from '../../src/ntlm/authority.js';
 
 const DOMAIN = 'RASGATE';
 const dir = mkdtempSync(join(tmpdir(), 'rasgate-server-'));

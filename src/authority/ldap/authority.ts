@@ -17,7 +17,7 @@
  * So ldap:// URLs serve both kinds of client; ldaps:// only clients without SIGN. A refusal for
  * the transport is an outage with the reason logged, never a denial.
  */
-import type { Authority, AuthorityVerdict, RelayExchange } from '../types.js';
+import type { Authority, AuthorityVerdict, RelayExchange } from '../../ntlm/authority.js';
 import { nullLogger, type Logger } from '../../logging.js';
 import { errorSummary } from '../../errors.js';
 import { decodeAuthenticate, decodeChallenge, decodeNegotiate } from '../../ntlm/messages.js';

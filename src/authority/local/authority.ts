@@ -8,7 +8,7 @@
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { Authority, AuthorityVerdict, ResponseCheck } from '../types.js';
+import type { Authority, AuthorityVerdict, ResponseCheck } from '../../ntlm/authority.js';
 import type { Logger } from '../../logging.js';
 import { nullLogger } from '../../logging.js';
 import { OptionError } from '../../errors.js';

@@ -4,7 +4,7 @@
  * (FACTS.md section 3; the FreeRADIUS/Squid pattern) and returns the user session key, so
  * that the acceptor can check the MIC and offer signing.
  */
-import type { Authority, AuthorityVerdict, ResponseCheck } from '../types.js';
+import type { Authority, AuthorityVerdict, ResponseCheck } from '../../ntlm/authority.js';
 import { OptionError, errorSummary } from '../../errors.js';
 import { nullLogger, type Logger } from '../../logging.js';
 import { NtlmAuthHelper } from './helper.js';

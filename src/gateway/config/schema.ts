@@ -4,7 +4,7 @@
  * read this description, so the documentation cannot drift from what is accepted.
  */
 import { parseTcpUrl, suggestTcpUrl, type TcpAddress } from './address.js';
-import type { DenyReason } from '../../authority/types.js';
+import type { DenyReason } from '../../ntlm/authority.js';
 import { DEFAULT_DENIED_MESSAGES, resolveDialogueOptions } from '../../ras/options.js';
 import { bool, dict, Issues, isPlainObject, list, num, obj, oneOf, show, str, closest, defaultText, type DocRow, type Field } from './fields.js';
 

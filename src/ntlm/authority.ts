@@ -1,7 +1,8 @@
 /**
- * The contract between the NTLM acceptor (src/ntlm/server.ts, machines/ntlmAccept.ts) and
- * whatever checks credentials: the local NT-hash store, winbind's ntlm_auth, or a domain
- * controller reached by an LDAP SASL bind that relays the NTLM legs.
+ * What the NTLM acceptor needs from an authority: the contract it is written against. The
+ * acceptor owns it; authorities implement it (rasgate/authority: the local NT-hash store,
+ * winbind's ntlm_auth, a domain controller reached by an LDAP SASL bind that relays the legs),
+ * and so may anything else of this shape. Types only: importing it loads nothing.
  *
  * Two shapes, because real authorities come in two kinds:
  *  - verifiers (local, winbind): we issue the challenge; the authority checks the client's
