@@ -3,35 +3,42 @@
  *
  *   awaitingNegotiate --NEGOTIATE--> preparingChallenge
  *     --ISSUED--> challengeSent (SEC_I_CONTINUE_NEEDED)          our own challenge (verifiers)
- *     --ASK_AUTHORITY--> issuingChallenge --done--> challengeSent  the authority's (relay to a DC)
+ *     --ASK_AUTHORITY--> issuingChallenge --ISSUED--> challengeSent   the authority's (relay to a DC)
  *   challengeSent --AUTHENTICATE--> checking
  *     --VERDICT--> established (SEC_E_OK) | failed               the authority answered at once
- *     --ASK_AUTHORITY--> verifying --done--> established | failed  the authority is asked (async)
+ *     --ASK_AUTHORITY--> verifying --VERDICT--> established | failed  the authority is asked (async)
  *   any failure --> failed (status + reason + DenyReason); ABORT --> aborted
  *
  * Orchestration only. Decoding, policy checks, crypto and the authority arrive from
  * src/ntlm/server.ts through .provide():
- *   actions (synchronous CPU work, no I/O; each raises ISSUED/VERDICT, LEG_FAILED or ASK_AUTHORITY):
- *     prepareChallenge   build our CHALLENGE now, unless the authority issues it (relay)
- *     checkNow           run every check and take the authority's synchronous verdict
- *                        (Authority.verifySync, e.g. the local store), unless it has none
- *   actors (invoked only when the authority must be asked: a DC relay, winbind, ldap):
- *     issueChallenge     NEGOTIATE -> IssuedChallenge (the authority's relay)
- *     verifyAuthenticate AUTHENTICATE + IssuedChallenge -> AcceptOutcome
- * The defaults of both actions say ASK_AUTHORITY, so that a machine given only the actors
- * invokes them for everything. Work that cannot wait has no reason to be an actor, while an
- * authority on the network still is one, with its timeout, abort and error handling.
- * A leg that fails (an actor's error, LEG_FAILED) carrying `status`/`reason` ends with them;
- * anything else fails with SEC_E_INTERNAL_ERROR.
- * Two named delays: `challengeExpiry` (the challenge is void after it) and `authorityTimeout`
- * (an authority that does not answer is an outage: SEC_E_NO_AUTHENTICATING_AUTHORITY).
+ *   entry actions of the transient states (synchronous CPU work, no I/O; each raises
+ *   ISSUED/VERDICT, LEG_FAILED or ASK_AUTHORITY in the same macrostep):
+ *     prepareChallenge    build our CHALLENGE now, unless the authority issues it (relay)
+ *     checkNow            run every check and take the authority's synchronous verdict
+ *                         (Authority.verifySync, e.g. the local store), unless it has none
+ *   entry actions of the asking states (the authority on the network: a DC relay, winbind):
+ *     issueChallenge      start asking for the CHALLENGE; its answer comes back as ISSUED
+ *     verifyAuthenticate  start asking for the verdict; it comes back as VERDICT
+ *                         (either fails as LEG_FAILED), sent to the context by the provider
+ *     stopAsking          exit action: abort the question (timeout, ABORT, out of sequence)
+ * The defaults of the synchronous actions say ASK_AUTHORITY and those of the asking ones fail,
+ * so that a machine given nothing fails closed. The asking states hold the leg under the
+ * `authorityTimeout` delay (an authority that does not answer is an outage:
+ * SEC_E_NO_AUTHENTICATING_AUTHORITY); `challengeExpiry` voids an unanswered CHALLENGE.
+ * The machine runs without an actor per context (src/ntlm/runner.ts computes its transitions
+ * with the machine's own transition function) or, when observed, in an actor: it uses nothing
+ * but raise, assign, delays and these actions, which both execute alike.
+ *
+ * A failed leg (LEG_FAILED) keeps its error's `status` and `reason` only when the status is an
+ * SSPI failure code; anything else, SEC_E_OK included, is SEC_E_INTERNAL_ERROR. Only an
+ * outcome with status SEC_E_OK and a session establishes the context.
  *
  * Tags tell the acceptor where the context rests without naming states: `continueNeeded` (the
- * CHALLENGE is out, the AUTHENTICATE is awaited) and `askingAuthority` (an authority actor runs).
+ * CHALLENGE is out, the AUTHENTICATE is awaited) and `askingAuthority` (an authority is asked).
  */
-import { assign, fromPromise, raise, setup } from 'xstate';
+import { assign, raise, setup } from 'xstate';
 import type { AccountInfo, DenyReason, RelayExchange } from '../src/ntlm/authority.js';
-import { SEC_E_CONTEXT_EXPIRED, SEC_E_INTERNAL_ERROR, SEC_E_INVALID_HANDLE, SEC_E_INVALID_TOKEN, SEC_E_NO_AUTHENTICATING_AUTHORITY, SEC_E_OK } from '../src/ntlm/constants.js';
+import { isFailureStatus, SEC_E_CONTEXT_EXPIRED, SEC_E_INTERNAL_ERROR, SEC_E_INVALID_HANDLE, SEC_E_INVALID_TOKEN, SEC_E_NO_AUTHENTICATING_AUTHORITY, SEC_E_OK } from '../src/ntlm/constants.js';
 
 /** Leg 1 result: our CHALLENGE (or the relay authority's) and what leg 3 needs to check it. */
 export interface IssuedChallenge {
@@ -92,25 +99,25 @@ export interface NtlmAcceptInput {
 
 /**
  * No token bytes here: a leg's token and parameters travel in its events (NEGOTIATE /
- * AUTHENTICATE, then ASK_AUTHORITY to the invoked actor), so nothing is left to wipe.
+ * AUTHENTICATE, then ASK_AUTHORITY to the asking action), so nothing is left to wipe.
  */
 export interface NtlmAcceptContext extends NtlmAcceptInput {
   issued: IssuedChallenge | undefined;
   outcome: AcceptOutcome | undefined;
 }
 
-/** What the provided actions raise (never sent from outside). */
+/** What the provided actions raise, or send back when the authority answers (never sent by callers). */
 export type NtlmAcceptResultEvent =
-  /** Our CHALLENGE is built. */
+  /** The CHALLENGE is built (ours), or the relay authority gave its own. */
   | { type: 'ISSUED'; issued: IssuedChallenge }
-  /** The AUTHENTICATE is decided without waiting (any outcome, ok or not). */
+  /** The AUTHENTICATE is decided (any outcome, ok or not). */
   | { type: 'VERDICT'; outcome: AcceptOutcome }
-  /** The leg's work threw (an AcceptError keeps its status). */
+  /** The leg's work threw (an error with an SSPI failure `status` keeps it). */
   | { type: 'LEG_FAILED'; error: unknown }
-  /** Only the authority can do this leg: invoke it with the leg's token and parameters. */
+  /** Only the authority can do this leg: ask it with the leg's token and parameters. */
   | { type: 'ASK_AUTHORITY'; token: Buffer; params: LegParams };
 
-/** continueNeeded: the CHALLENGE is out, the AUTHENTICATE awaited; askingAuthority: an authority actor runs. */
+/** continueNeeded: the CHALLENGE is out, the AUTHENTICATE awaited; askingAuthority: an authority is asked. */
 export type NtlmAcceptTag = 'continueNeeded' | 'askingAuthority';
 
 export type NtlmAcceptEvent =
@@ -120,30 +127,24 @@ export type NtlmAcceptEvent =
   | { type: 'ABORT' }
   | NtlmAcceptResultEvent;
 
-type AskAuthority = Extract<NtlmAcceptEvent, { type: 'ASK_AUTHORITY' }>;
+export type AskAuthority = Extract<NtlmAcceptEvent, { type: 'ASK_AUTHORITY' }>;
 /** The event that enters preparingChallenge / checking. */
 export type LegEvent = Extract<NtlmAcceptEvent, { type: 'NEGOTIATE' | 'AUTHENTICATE' }>;
-
-export interface IssueChallengeInput {
-  negotiate: Buffer;
-  params: LegParams;
-}
-
-export interface VerifyAuthenticateInput {
-  authenticate: Buffer;
-  issued: IssuedChallenge;
-  params: LegParams;
-}
 
 function failure(status: number, reason: string): AcceptOutcome {
   return { status, reason };
 }
 
-/** Keep a failed leg's SSPI status when it has one; anything else is our bug. */
+/** Keep a failed leg's SSPI failure status when it has one; anything else (a success code too) is our bug. */
 function fromError(error: unknown): AcceptOutcome {
   const e = error as { status?: unknown; reason?: unknown } | null;
-  if (e && typeof e.status === 'number') return failure(e.status, typeof e.reason === 'string' ? e.reason : 'error');
+  if (e && isFailureStatus(e.status)) return failure(e.status, typeof e.reason === 'string' ? e.reason : 'error');
   return failure(SEC_E_INTERNAL_ERROR, 'internal-error');
+}
+
+/** What a failed context reports: the outcome when it is a failure, else an internal error (never a success without a session). */
+function asFailure(outcome: AcceptOutcome): AcceptOutcome {
+  return isFailureStatus(outcome.status) ? outcome : { ...outcome, status: SEC_E_INTERNAL_ERROR, reason: outcome.status === SEC_E_OK ? 'no-session' : 'internal-error' };
 }
 
 /** Record the outcome. */
@@ -151,7 +152,7 @@ function conclude<E extends { type: string }>(outcome: (args: { event: E }) => A
   return assign<NtlmAcceptContext, E, undefined, NtlmAcceptEvent, never>(({ event }) => ({ outcome: outcome({ event }) }));
 }
 
-/** Hand a leg (token, parameters) to the authority actor: what a synchronous action raises when it cannot decide. */
+/** Hand a leg (token, parameters) to the authority: what a synchronous action raises when it cannot decide. */
 export function askAuthorityFor(leg: LegEvent): AskAuthority {
   return { type: 'ASK_AUTHORITY', token: leg.token, params: leg.params };
 }
@@ -161,15 +162,22 @@ const askAuthority = raise<NtlmAcceptContext, NtlmAcceptEvent, NtlmAcceptEvent, 
   ({ event }) => askAuthorityFor(event as LegEvent), // entry actions see the event that entered the state
 );
 
+type Verdict = Extract<NtlmAcceptEvent, { type: 'VERDICT' }>;
+
 /**
- * The one decision of leg 3, whether the authority answered at once (VERDICT) or was asked
- * (the verifying actor's done event): established when accepted, else failed.
+ * The one decision of leg 3, whether the authority answered at once or was asked: established
+ * when accepted (SEC_E_OK with a session), else failed with a failure status.
  */
-function decided<E extends { type: string }>(outcomeOf: (event: E) => AcceptOutcome) {
-  return [
-    { guard: { type: 'accepted', params: ({ event }: { event: E }) => outcomeOf(event) }, target: 'established', actions: conclude<E>(({ event }) => outcomeOf(event)) },
-    { target: 'failed', actions: conclude<E>(({ event }) => outcomeOf(event)) },
-  ] as const;
+const decided = [
+  { guard: { type: 'accepted', params: ({ event }: { event: Verdict }) => event.outcome }, target: 'established', actions: conclude<Verdict>(({ event }) => event.outcome) },
+  { target: 'failed', actions: conclude<Verdict>(({ event }) => asFailure(event.outcome)) },
+] as const;
+
+const legFailed = conclude<Extract<NtlmAcceptEvent, { type: 'LEG_FAILED' }>>(({ event }) => fromError(event.error));
+
+/** The default of the asking actions: the leg fails (raised, so it is decided in the same macrostep). */
+function notProvided(name: string) {
+  return raise<NtlmAcceptContext, NtlmAcceptEvent, NtlmAcceptEvent, undefined>(() => ({ type: 'LEG_FAILED', error: new Error(`ntlmAccept: ${name} not provided`) }));
 }
 
 const outOfSequence = conclude(() => failure(SEC_E_INVALID_TOKEN, 'out-of-sequence'));
@@ -185,24 +193,20 @@ export const ntlmAcceptMachine = setup({
     tags: {} as NtlmAcceptTag,
   },
   actions: {
-    // Fail-safe defaults: without a synchronous path, every leg goes to the authority actors.
+    // Fail-safe defaults: without a synchronous path every leg goes to the authority, and
+    // without an authority every leg fails (SEC_E_INTERNAL_ERROR).
     prepareChallenge: askAuthority,
     checkNow: askAuthority,
-  },
-  actors: {
-    issueChallenge: fromPromise<IssuedChallenge, IssueChallengeInput>(async () => {
-      throw new Error('ntlmAccept: issueChallenge actor not provided');
-    }),
-    verifyAuthenticate: fromPromise<AcceptOutcome, VerifyAuthenticateInput>(async () => {
-      throw new Error('ntlmAccept: verifyAuthenticate actor not provided');
-    }),
+    issueChallenge: notProvided('issueChallenge'),
+    verifyAuthenticate: notProvided('verifyAuthenticate'),
+    stopAsking: () => undefined,
   },
   delays: {
     challengeExpiry: ({ context }) => context.challengeLifetimeMs,
     authorityTimeout: ({ context }) => context.authorityTimeoutMs,
   },
   guards: {
-    accepted: (_, outcome: AcceptOutcome) => outcome.status === SEC_E_OK,
+    accepted: (_, outcome: AcceptOutcome) => outcome.status === SEC_E_OK && outcome.session !== undefined,
   },
 }).createMachine({
   id: 'ntlmAccept',
@@ -226,24 +230,21 @@ export const ntlmAcceptMachine = setup({
       entry: 'prepareChallenge',
       on: {
         ISSUED: { target: 'challengeSent', actions: assign({ issued: ({ event }) => event.issued }) },
-        LEG_FAILED: { target: 'failed', actions: conclude(({ event }) => fromError(event.error)) },
+        LEG_FAILED: { target: 'failed', actions: legFailed },
         ASK_AUTHORITY: { target: 'issuingChallenge' },
         ABORT: { target: 'aborted', actions: deleted },
       },
     },
     issuingChallenge: {
       tags: ['askingAuthority'],
-      invoke: {
-        id: 'issueChallenge',
-        src: 'issueChallenge',
-        input: ({ event }) => ({ negotiate: (event as AskAuthority).token, params: (event as AskAuthority).params }),
-        onDone: { target: 'challengeSent', actions: assign({ issued: ({ event }) => event.output }) },
-        onError: { target: 'failed', actions: conclude(({ event }) => fromError(event.error)) },
-      },
+      entry: 'issueChallenge',
+      exit: 'stopAsking',
       after: {
         authorityTimeout: { target: 'failed', actions: authorityTimedOut },
       },
       on: {
+        ISSUED: { target: 'challengeSent', actions: assign({ issued: ({ event }) => event.issued }) },
+        LEG_FAILED: { target: 'failed', actions: legFailed },
         NEGOTIATE: { target: 'failed', actions: outOfSequence },
         AUTHENTICATE: { target: 'failed', actions: outOfSequence },
         ABORT: { target: 'aborted', actions: deleted },
@@ -264,25 +265,22 @@ export const ntlmAcceptMachine = setup({
     checking: {
       entry: 'checkNow',
       on: {
-        VERDICT: decided<Extract<NtlmAcceptEvent, { type: 'VERDICT' }>>((event) => event.outcome),
-        LEG_FAILED: { target: 'failed', actions: conclude(({ event }) => fromError(event.error)) },
+        VERDICT: decided,
+        LEG_FAILED: { target: 'failed', actions: legFailed },
         ASK_AUTHORITY: { target: 'verifying' },
         ABORT: { target: 'aborted', actions: deleted },
       },
     },
     verifying: {
       tags: ['askingAuthority'],
-      invoke: {
-        id: 'verifyAuthenticate',
-        src: 'verifyAuthenticate',
-        input: ({ context, event }) => ({ authenticate: (event as AskAuthority).token, issued: context.issued!, params: (event as AskAuthority).params }),
-        onDone: decided<{ type: string; output: AcceptOutcome }>((event) => event.output),
-        onError: { target: 'failed', actions: conclude(({ event }) => fromError(event.error)) },
-      },
+      entry: 'verifyAuthenticate',
+      exit: 'stopAsking',
       after: {
         authorityTimeout: { target: 'failed', actions: authorityTimedOut },
       },
       on: {
+        VERDICT: decided,
+        LEG_FAILED: { target: 'failed', actions: legFailed },
         NEGOTIATE: { target: 'failed', actions: outOfSequence },
         AUTHENTICATE: { target: 'failed', actions: outOfSequence },
         ABORT: { target: 'aborted', actions: deleted },

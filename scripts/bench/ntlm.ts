@@ -160,7 +160,7 @@ export async function run(): Promise<void> {
     line('handshakes via acceptSecurityContext', hs, floor, hs >= 20000 ? '(target >= 20,000/s: met)' : '(target >= 20,000/s: NOT met)');
 
     // The same server work without the machine (no actor, no facade): the machine's share.
-    const state: CredentialState = { authority, policy: resolvePolicy(), logger: nullLogger(), names: { netbiosComputer: 'BENCH', netbiosDomain: DOMAIN, dnsComputer: 'bench.example.test', dnsDomain: 'example.test' }, clock: undefined, liveChallenges: new Set() };
+    const state: CredentialState = { authority, policy: resolvePolicy(), logger: nullLogger(), names: { netbiosComputer: 'BENCH', netbiosDomain: DOMAIN, dnsComputer: 'bench.example.test', dnsDomain: 'example.test' }, clock: undefined, allowNtlmV1: false, liveChallenges: new Set() };
     const params = { contextReq: ASC_REQ_CONNECTION };
     const signal = new AbortController().signal;
     const direct = async (total: number): Promise<number> => {
@@ -191,7 +191,7 @@ export async function run(): Promise<void> {
 
     // The machine alone: what XState costs per handshake with the legs' work reduced to constants.
     const issuedConst = issued0(state, negotiate);
-    const outcomeConst = { status: SEC_E_OK, reason: 'ok' };
+    const outcomeConst = { status: SEC_E_OK, reason: 'ok', session: { user: USER, domain: DOMAIN, workstation: 'WS', flags: 0 } };
     const bare = ntlmAcceptMachine.provide({
       actions: { prepareChallenge: raise({ type: 'ISSUED', issued: issuedConst }), checkNow: raise({ type: 'VERDICT', outcome: outcomeConst }) },
     });

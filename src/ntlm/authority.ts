@@ -80,6 +80,12 @@ export interface RelayExchange {
 export interface Authority {
   /** 'local' | 'ldap' | 'winbind' | test names. */
   readonly type: string;
+  /**
+   * The one NTLMv1 switch: true lets NTLMv1 and NTLM2-session (24-byte) responses reach this
+   * authority; otherwise the acceptor refuses them before asking ('ntlmv1-refused'). They can be
+   * cracked offline. Read once, when a credential is acquired. Default false.
+   */
+  readonly allowNtlmV1?: boolean;
   /** Verifier authorities implement this. */
   verify?(check: ResponseCheck, signal: AbortSignal): Promise<AuthorityVerdict>;
   /**

@@ -142,6 +142,8 @@ export const SEC_E_OUT_OF_SEQUENCE = 0x80090310;
 export const SEC_E_NO_AUTHENTICATING_AUTHORITY = 0x80090311;
 export const SEC_E_CONTEXT_EXPIRED = 0x80090317;
 export const SEC_E_BAD_BINDINGS = 0x80090346;
+/** An argument of the call itself is wrong (not the token): a caller's bug. */
+export const SEC_E_INVALID_PARAMETER = 0x8009035d;
 
 const STATUS_NAMES: Record<number, string> = {
   [SEC_E_OK]: 'SEC_E_OK',
@@ -161,7 +163,13 @@ const STATUS_NAMES: Record<number, string> = {
   [SEC_E_NO_AUTHENTICATING_AUTHORITY]: 'SEC_E_NO_AUTHENTICATING_AUTHORITY',
   [SEC_E_CONTEXT_EXPIRED]: 'SEC_E_CONTEXT_EXPIRED',
   [SEC_E_BAD_BINDINGS]: 'SEC_E_BAD_BINDINGS',
+  [SEC_E_INVALID_PARAMETER]: 'SEC_E_INVALID_PARAMETER',
 };
+
+/** A failure code (severity bit set, SEC_E_*), as opposed to SEC_E_OK and the SEC_I_* continuations. */
+export function isFailureStatus(code: unknown): code is number {
+  return typeof code === 'number' && Number.isInteger(code) && (code >>> 0) >= 0x80000000 && code <= 0xffffffff;
+}
 
 /** `SEC_E_LOGON_DENIED` etc., or `0x........` for codes not listed here. */
 export function statusName(code: number): string {

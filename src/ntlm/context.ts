@@ -44,6 +44,8 @@ export interface CredentialState {
   readonly logger: Logger;
   readonly names: ServerNames;
   readonly clock: AcceptClock | undefined;
+  /** The authority's one NTLMv1 switch (Authority.allowNtlmV1), read once. */
+  readonly allowNtlmV1: boolean;
   /** Challenges handed out by this credential that were not yet consumed (single use). */
   readonly liveChallenges: Set<string>;
 }

@@ -25,7 +25,11 @@ export interface LocalAuthorityOptions {
    * is not a valid NetBIOS name.
    */
   domain?: string;
-  /** Check NTLMv1 (24-byte) responses too. Crackable: default false. */
+  /**
+   * Check NTLMv1 (24-byte) responses too: the one NTLMv1 switch (the acceptor reads it as
+   * Authority.allowNtlmV1 and refuses NTLMv1 before asking when it is off). Crackable offline:
+   * default false, and a warning at every credential acquisition when on.
+   */
   allowNtlmV1?: boolean;
   logger?: Logger;
   /** Store tuning (mtime recheck interval, lock timeouts). */
@@ -44,7 +48,8 @@ export class LocalAuthority implements Authority {
   readonly type = 'local';
   readonly store: SmbpasswdStore;
   readonly domain: string;
-  private readonly allowNtlmV1: boolean;
+  /** NTLMv1 responses reach this store (Authority.allowNtlmV1: the one switch). */
+  readonly allowNtlmV1: boolean;
   private readonly logger: Logger;
   /** Verifies unknown users against this, so both paths cost the same. */
   private readonly decoyHash = randomBytes(16);

@@ -1,0 +1,233 @@
+/**
+ * Runs a state machine without an actor: each event goes through the machine's own transition
+ * function (StateMachine.transition, the pure function under xstate's `transition()`), and the
+ * actions it hands back are carried out here. Made for the ntlmAccept machine, one run per
+ * security context: what an actor costs per context (its system, mailbox, observers and
+ * inspection) is paid once per credential instead, and the machine still decides every step.
+ *
+ * What a machine run this way may use: assign and raise (resolved inside the transition),
+ * delayed raise and cancel (`after`: scheduled here), and its own provided actions, which run
+ * after the transition with `self` standing for the run (`self.send` queues an event). Anything
+ * else (invoke, spawn, sendTo) throws when reached, so that a machine change that needs an
+ * actor cannot pass unnoticed. An observed context runs in a real actor instead (server.ts).
+ *
+ * Timers: every pending delay of one length, across all runs of a host, waits in one queue
+ * ordered by due time, with one clock timer for its head. A CHALLENGE waiting for its
+ * AUTHENTICATE costs a queue entry, not a timer.
+ */
+import { createActor, type ActorScope, type AnyActorRef, type AnyStateMachine, type EventFromLogic, type InputFrom, type Observer, type SnapshotFrom } from 'xstate';
+
+/** xstate's Clock plus `now()`; without `now()` performance.now() measures the delays. */
+export interface RunnerClock {
+  setTimeout(fn: (...args: unknown[]) => void, timeout: number): unknown;
+  clearTimeout(id: unknown): void;
+  now?(): number;
+}
+
+interface Delayed {
+  due: number;
+  fire(): void;
+}
+
+/** Entries of one delay length: due times grow with insertion order, so the first is the next. */
+class DelayQueue {
+  private readonly entries = new Set<Delayed>();
+  private timer: unknown;
+
+  constructor(
+    private readonly clock: RunnerClock,
+    private readonly now: () => number,
+  ) {}
+
+  add(entry: Delayed): void {
+    this.entries.add(entry);
+    if (this.entries.size === 1) this.arm();
+  }
+
+  delete(entry: Delayed): void {
+    this.entries.delete(entry);
+  }
+
+  private readonly fire = (): void => {
+    this.timer = undefined;
+    const now = this.now();
+    for (const e of this.entries) {
+      if (e.due > now) break;
+      this.entries.delete(e);
+      e.fire();
+    }
+    this.arm();
+  };
+
+  private arm(): void {
+    if (this.timer !== undefined) return;
+    const head = this.entries.values().next();
+    if (head.done) return;
+    this.timer = this.clock.setTimeout(this.fire, Math.max(0, head.value.due - this.now()));
+  }
+}
+
+interface ExecutableAction {
+  type: string;
+  info: unknown;
+  params: unknown;
+  exec: ((info: never, params: never) => void) | undefined;
+}
+
+/** What one machine, one input and one clock share across their runs (one per credential). */
+export class MachineHost<TMachine extends AnyStateMachine> {
+  /** The initial snapshot: computed once (the input is the same for every run), immutable. */
+  readonly initial: SnapshotFrom<TMachine>;
+  private readonly system: AnyActorRef['system'];
+  private readonly queues = new Map<number, DelayQueue>();
+  private readonly now: () => number;
+
+  constructor(
+    readonly machine: TMachine,
+    input: InputFrom<TMachine>,
+    private readonly clock: RunnerClock,
+  ) {
+    this.now = clock.now ? () => clock.now!() : () => performance.now();
+    // An actor that never starts: its system serves the transitions' scopes (nothing runs in it).
+    const inert = createActor(machine, { input } as never);
+    this.system = inert.system;
+    this.initial = inert.getSnapshot();
+  }
+
+  /** A new run from the initial snapshot; `observer` hears every snapshot and a thrown transition. */
+  run(observer: Observer<SnapshotFrom<TMachine>>): MachineRun<TMachine> {
+    return new MachineRun(this, observer);
+  }
+
+  /** @internal */
+  scopeFor(run: MachineRun<TMachine>, collect: (action: ExecutableAction) => void): ActorScope<SnapshotFrom<TMachine>, EventFromLogic<TMachine>> {
+    return {
+      self: run.self,
+      system: this.system,
+      id: '',
+      sessionId: '',
+      logger: () => undefined,
+      defer: () => undefined,
+      emit: () => undefined,
+      stopChild: () => undefined,
+      actionExecutor: collect,
+    } as unknown as ActorScope<SnapshotFrom<TMachine>, EventFromLogic<TMachine>>;
+  }
+
+  /** @internal */
+  schedule(delay: number, fire: () => void): Delayed {
+    let queue = this.queues.get(delay);
+    if (!queue) this.queues.set(delay, (queue = new DelayQueue(this.clock, this.now)));
+    const entry = { due: this.now() + delay, fire };
+    queue.add(entry);
+    return entry;
+  }
+
+  /** @internal */
+  unschedule(delay: number, entry: Delayed): void {
+    this.queues.get(delay)?.delete(entry);
+  }
+}
+
+/** One machine run: a snapshot, its pending delays and the events queued while it steps. */
+export class MachineRun<TMachine extends AnyStateMachine> {
+  private snapshot: SnapshotFrom<TMachine>;
+  private readonly scope: ActorScope<SnapshotFrom<TMachine>, EventFromLogic<TMachine>>;
+  private readonly actions: ExecutableAction[] = [];
+  private queue: Array<EventFromLogic<TMachine>> | undefined;
+  private timers: Map<string, { delay: number; entry: Delayed }> | undefined;
+  private stopped = false;
+  /** `self` of the machine's actions: sending to it queues an event for this run. */
+  readonly self: { readonly id: string; send(event: EventFromLogic<TMachine>): void };
+
+  constructor(
+    private readonly host: MachineHost<TMachine>,
+    private readonly observer: Observer<SnapshotFrom<TMachine>>,
+  ) {
+    this.snapshot = host.initial;
+    this.self = { id: host.machine.id, send: (event) => this.send(event) };
+    this.scope = host.scopeFor(this, (action) => this.actions.push(action));
+  }
+
+  getSnapshot(): SnapshotFrom<TMachine> {
+    return this.snapshot;
+  }
+
+  /** Deliver an event; events sent while a step runs (by its actions) follow it, in order. */
+  send(event: EventFromLogic<TMachine>): void {
+    if (this.queue) {
+      this.queue.push(event);
+      return;
+    }
+    this.queue = [];
+    try {
+      let next: EventFromLogic<TMachine> | undefined = event;
+      while (next && !this.stopped && this.active()) {
+        this.step(next);
+        next = this.queue.shift();
+      }
+    } finally {
+      this.queue = undefined;
+    }
+  }
+
+  private active(): boolean {
+    return (this.snapshot as { status: string }).status === 'active';
+  }
+
+  /** Stop: pending delays are dropped, later events ignored. */
+  stop(): void {
+    this.stopped = true;
+    this.clearTimers();
+  }
+
+  private step(event: EventFromLogic<TMachine>): void {
+    this.actions.length = 0;
+    try {
+      this.snapshot = this.host.machine.transition(this.snapshot, event, this.scope) as SnapshotFrom<TMachine>;
+      for (const action of this.actions.splice(0)) this.execute(action);
+    } catch (err) {
+      this.stopped = true;
+      this.clearTimers();
+      this.observer.error?.(err);
+      return;
+    }
+    if (!this.active()) this.clearTimers();
+    this.observer.next?.(this.snapshot);
+  }
+
+  private execute(action: ExecutableAction): void {
+    switch (action.type) {
+      case 'xstate.raise': {
+        const { event, delay, id } = action.params as { event: EventFromLogic<TMachine>; delay?: number; id?: string };
+        if (typeof delay !== 'number') return; // undelayed: already taken inside the transition
+        const key = id ?? event.type;
+        this.cancel(key);
+        const entry = this.host.schedule(delay, () => {
+          this.timers?.delete(key);
+          this.send(event);
+        });
+        (this.timers ??= new Map()).set(key, { delay, entry });
+        return;
+      }
+      case 'xstate.cancel':
+        this.cancel((action.params as { sendId: string }).sendId);
+        return;
+      default:
+        if (action.type.startsWith('xstate.')) throw new Error(`MachineRun cannot carry out ${action.type}: run this machine in an actor`);
+        (action.exec as ((info: unknown, params: unknown) => void) | undefined)?.(action.info, action.params);
+    }
+  }
+
+  private cancel(key: string): void {
+    const t = this.timers?.get(key);
+    if (!t) return;
+    this.timers!.delete(key);
+    this.host.unschedule(t.delay, t.entry);
+  }
+
+  private clearTimers(): void {
+    if (!this.timers) return;
+    for (const [key] of this.timers) this.cancel(key);
+  }
+}
