@@ -1,37 +1,34 @@
 /**
  * The AcceptSecurityContext legs of one NTLM server context [MS-NLMP 3.2.5]:
  *
- *   awaitingNegotiate --NEGOTIATE--> preparingChallenge
- *     --ISSUED--> challengeSent (SEC_I_CONTINUE_NEEDED)          our own challenge (verifiers)
- *     --ASK_AUTHORITY--> issuingChallenge --ISSUED--> challengeSent   the authority's (relay to a DC)
- *   challengeSent --AUTHENTICATE--> checking
- *     --VERDICT--> established (SEC_E_OK) | failed               the authority answered at once
- *     --ASK_AUTHORITY--> verifying --VERDICT--> established | failed  the authority is asked (async)
+ *   awaitingNegotiate --NEGOTIATE(ISSUED)--> challengeSent (SEC_I_CONTINUE_NEEDED)   our own challenge
+ *     --NEGOTIATE(ASK_AUTHORITY)--> issuingChallenge --ISSUED--> challengeSent   a relay authority's
+ *   challengeSent --AUTHENTICATE(VERDICT)--> established (SEC_E_OK) | failed  the authority answered at once
+ *     --AUTHENTICATE(ASK_AUTHORITY)--> verifying --VERDICT--> established | failed   the authority is asked
  *   any failure --> failed (status + reason + DenyReason); ABORT --> aborted
  *
- * Orchestration only. Decoding, policy checks, crypto and the authority arrive from
- * src/ntlm/server.ts through .provide():
- *   entry actions of the transient states (synchronous CPU work, no I/O; each raises
- *   ISSUED/VERDICT, LEG_FAILED or ASK_AUTHORITY in the same macrostep):
- *     prepareChallenge    build our CHALLENGE now, unless the authority issues it (relay)
- *     checkNow            run every check and take the authority's synchronous verdict
- *                         (Authority.verifySync, e.g. the local store), unless it has none
- *   entry actions of the asking states (the authority on the network: a DC relay, winbind):
- *     issueChallenge      start asking for the CHALLENGE; its answer comes back as ISSUED
- *     verifyAuthenticate  start asking for the verdict; it comes back as VERDICT
- *                         (either fails as LEG_FAILED), sent to the context by the provider
- *     stopAsking          exit action: abort the question (timeout, ABORT, out of sequence)
- * The defaults of the synchronous actions say ASK_AUTHORITY and those of the asking ones fail,
- * so that a machine given nothing fails closed. The asking states hold the leg under the
- * `authorityTimeout` delay (an authority that does not answer is an outage:
- * SEC_E_NO_AUTHENTICATING_AUTHORITY); `challengeExpiry` voids an unanswered CHALLENGE.
- * The machine runs without an actor per context (src/ntlm/runner.ts computes its transitions
- * with the machine's own transition function) or, when observed, in an actor: it uses nothing
- * but raise, assign, delays and these actions, which both execute alike.
+ * Orchestration only. The acceptor (src/ntlm/server.ts) does a leg's CPU work (decoding, policy
+ * checks, crypto, an authority's synchronous verdict) and sends the leg with what it came to,
+ * its `step`: ISSUED (our CHALLENGE), VERDICT (an outcome), LEG_FAILED (the work threw) or
+ * ASK_AUTHORITY (only the authority can do this leg). The machine decides what that means:
+ * which state follows, which status the context ends with, when the authority is asked, how
+ * long it may take and how long a CHALLENGE stays valid. Its transitions are pure (they assign
+ * data from events, nothing else), so that it can run on its transition function alone.
  *
- * A failed leg (LEG_FAILED) keeps its error's `status` and `reason` only when the status is an
- * SSPI failure code; anything else, SEC_E_OK included, is SEC_E_INTERNAL_ERROR. Only an
- * outcome with status SEC_E_OK and a session establishes the context.
+ * Asking the authority (a DC relay, winbind) is the work of provided actions:
+ *   issueChallenge      entry of issuingChallenge: ask for the CHALLENGE; the answer comes back
+ *                       as ISSUED (or LEG_FAILED), sent to the context
+ *   verifyAuthenticate  entry of verifying: ask for the verdict; it comes back as VERDICT
+ *   stopAsking          exit of both: abort the question (timeout, ABORT, out of sequence)
+ * Their defaults fail the leg, so that a machine given nothing fails closed. The asking states
+ * hold the leg under the `authorityTimeout` delay (an authority that does not answer is an
+ * outage: SEC_E_NO_AUTHENTICATING_AUTHORITY); `challengeExpiry` voids an unanswered CHALLENGE.
+ * The machine runs without an actor per context (src/ntlm/runner.ts) or, when observed, in an
+ * actor: it uses nothing but assign, raise, delays and these actions, which both execute alike.
+ *
+ * A failed leg keeps its error's `status` and `reason` only when the status is an SSPI failure
+ * code; anything else, SEC_E_OK included, is SEC_E_INTERNAL_ERROR. Only an outcome with status
+ * SEC_E_OK and a session establishes the context.
  *
  * Tags tell the acceptor where the context rests without naming states: `continueNeeded` (the
  * CHALLENGE is out, the AUTHENTICATE is awaited) and `askingAuthority` (an authority is asked).
@@ -98,15 +95,15 @@ export interface NtlmAcceptInput {
 }
 
 /**
- * No token bytes here: a leg's token and parameters travel in its events (NEGOTIATE /
- * AUTHENTICATE, then ASK_AUTHORITY to the asking action), so nothing is left to wipe.
+ * No token bytes here: a leg's token and parameters travel in its event (NEGOTIATE /
+ * AUTHENTICATE, seen by the asking action that the event enters), so nothing is left to wipe.
  */
 export interface NtlmAcceptContext extends NtlmAcceptInput {
   issued: IssuedChallenge | undefined;
   outcome: AcceptOutcome | undefined;
 }
 
-/** What the provided actions raise, or send back when the authority answers (never sent by callers). */
+/** What a leg's work came to (the `step` of NEGOTIATE / AUTHENTICATE), and what an asked authority sends back. */
 export type NtlmAcceptResultEvent =
   /** The CHALLENGE is built (ours), or the relay authority gave its own. */
   | { type: 'ISSUED'; issued: IssuedChallenge }
@@ -114,21 +111,20 @@ export type NtlmAcceptResultEvent =
   | { type: 'VERDICT'; outcome: AcceptOutcome }
   /** The leg's work threw (an error with an SSPI failure `status` keeps it). */
   | { type: 'LEG_FAILED'; error: unknown }
-  /** Only the authority can do this leg: ask it with the leg's token and parameters. */
-  | { type: 'ASK_AUTHORITY'; token: Buffer; params: LegParams };
+  /** Only the authority can do this leg (a step only: never sent on its own). */
+  | { type: 'ASK_AUTHORITY' };
 
 /** continueNeeded: the CHALLENGE is out, the AUTHENTICATE awaited; askingAuthority: an authority is asked. */
 export type NtlmAcceptTag = 'continueNeeded' | 'askingAuthority';
 
 export type NtlmAcceptEvent =
-  | { type: 'NEGOTIATE'; token: Buffer; params: LegParams }
-  | { type: 'AUTHENTICATE'; token: Buffer; params: LegParams }
-  /** deleteSecurityContext: stop whatever runs (relays are aborted through their signal). */
+  | { type: 'NEGOTIATE'; token: Buffer; params: LegParams; step: NtlmAcceptResultEvent }
+  | { type: 'AUTHENTICATE'; token: Buffer; params: LegParams; step: NtlmAcceptResultEvent }
+  /** deleteSecurityContext: stop whatever runs (relays are aborted through stopAsking). */
   | { type: 'ABORT' }
-  | NtlmAcceptResultEvent;
+  | Exclude<NtlmAcceptResultEvent, { type: 'ASK_AUTHORITY' }>;
 
-export type AskAuthority = Extract<NtlmAcceptEvent, { type: 'ASK_AUTHORITY' }>;
-/** The event that enters preparingChallenge / checking. */
+/** NEGOTIATE or AUTHENTICATE: the event that enters an asking state. */
 export type LegEvent = Extract<NtlmAcceptEvent, { type: 'NEGOTIATE' | 'AUTHENTICATE' }>;
 
 function failure(status: number, reason: string): AcceptOutcome {
@@ -152,26 +148,27 @@ function conclude<E extends { type: string }>(outcome: (args: { event: E }) => A
   return assign<NtlmAcceptContext, E, undefined, NtlmAcceptEvent, never>(({ event }) => ({ outcome: outcome({ event }) }));
 }
 
-/** Hand a leg (token, parameters) to the authority: what a synchronous action raises when it cannot decide. */
-export function askAuthorityFor(leg: LegEvent): AskAuthority {
-  return { type: 'ASK_AUTHORITY', token: leg.token, params: leg.params };
+/** A leg's outcome when its step (or the authority's answer) decides it. */
+function outcomeOf(step: NtlmAcceptResultEvent): AcceptOutcome {
+  if (step.type === 'VERDICT') return step.outcome;
+  if (step.type === 'LEG_FAILED') return fromError(step.error);
+  return failure(SEC_E_INTERNAL_ERROR, 'internal-error');
 }
 
-/** The default of both synchronous actions: always ask the authority. */
-const askAuthority = raise<NtlmAcceptContext, NtlmAcceptEvent, NtlmAcceptEvent, undefined>(
-  ({ event }) => askAuthorityFor(event as LegEvent), // entry actions see the event that entered the state
-);
-
-type Verdict = Extract<NtlmAcceptEvent, { type: 'VERDICT' }>;
+type Authenticate = Extract<NtlmAcceptEvent, { type: 'AUTHENTICATE' }>;
+type Verdict = Extract<NtlmAcceptEvent, { type: 'VERDICT' | 'LEG_FAILED' }>;
 
 /**
- * The one decision of leg 3, whether the authority answered at once or was asked: established
- * when accepted (SEC_E_OK with a session), else failed with a failure status.
+ * The one decision of leg 3, whether the authority answered at once (the AUTHENTICATE's step)
+ * or was asked (its VERDICT): established when accepted (SEC_E_OK with a session), else failed
+ * with a failure status.
  */
-const decided = [
-  { guard: { type: 'accepted', params: ({ event }: { event: Verdict }) => event.outcome }, target: 'established', actions: conclude<Verdict>(({ event }) => event.outcome) },
-  { target: 'failed', actions: conclude<Verdict>(({ event }) => asFailure(event.outcome)) },
-] as const;
+function decided<E extends Authenticate | Verdict>(stepOf: (event: E) => NtlmAcceptResultEvent) {
+  return [
+    { guard: { type: 'accepted', params: ({ event }: { event: E }) => outcomeOf(stepOf(event)) }, target: 'established', actions: conclude<E>(({ event }) => outcomeOf(stepOf(event))) },
+    { target: 'failed', actions: conclude<E>(({ event }) => asFailure(outcomeOf(stepOf(event)))) },
+  ] as const;
+}
 
 const legFailed = conclude<Extract<NtlmAcceptEvent, { type: 'LEG_FAILED' }>>(({ event }) => fromError(event.error));
 
@@ -193,10 +190,7 @@ export const ntlmAcceptMachine = setup({
     tags: {} as NtlmAcceptTag,
   },
   actions: {
-    // Fail-safe defaults: without a synchronous path every leg goes to the authority, and
-    // without an authority every leg fails (SEC_E_INTERNAL_ERROR).
-    prepareChallenge: askAuthority,
-    checkNow: askAuthority,
+    // Fail-safe defaults: without an authority every asked leg fails (SEC_E_INTERNAL_ERROR).
     issueChallenge: notProvided('issueChallenge'),
     verifyAuthenticate: notProvided('verifyAuthenticate'),
     stopAsking: () => undefined,
@@ -207,6 +201,7 @@ export const ntlmAcceptMachine = setup({
   },
   guards: {
     accepted: (_, outcome: AcceptOutcome) => outcome.status === SEC_E_OK && outcome.session !== undefined,
+    stepIs: ({ event }, type: NtlmAcceptResultEvent['type']) => (event as LegEvent).step?.type === type,
   },
 }).createMachine({
   id: 'ntlmAccept',
@@ -220,18 +215,12 @@ export const ntlmAcceptMachine = setup({
   states: {
     awaitingNegotiate: {
       on: {
-        NEGOTIATE: { target: 'preparingChallenge' },
+        NEGOTIATE: [
+          { guard: { type: 'stepIs', params: 'ISSUED' }, target: 'challengeSent', actions: assign({ issued: ({ event }) => (event.step as Extract<NtlmAcceptResultEvent, { type: 'ISSUED' }>).issued }) },
+          { guard: { type: 'stepIs', params: 'ASK_AUTHORITY' }, target: 'issuingChallenge' },
+          { target: 'failed', actions: conclude(({ event }) => asFailure(outcomeOf(event.step))) },
+        ],
         AUTHENTICATE: { target: 'failed', actions: conclude(() => failure(SEC_E_INVALID_TOKEN, 'authenticate-before-negotiate')) },
-        ABORT: { target: 'aborted', actions: deleted },
-      },
-    },
-    /** Transient: the provided action answers in the same macrostep. */
-    preparingChallenge: {
-      entry: 'prepareChallenge',
-      on: {
-        ISSUED: { target: 'challengeSent', actions: assign({ issued: ({ event }) => event.issued }) },
-        LEG_FAILED: { target: 'failed', actions: legFailed },
-        ASK_AUTHORITY: { target: 'issuingChallenge' },
         ABORT: { target: 'aborted', actions: deleted },
       },
     },
@@ -256,18 +245,8 @@ export const ntlmAcceptMachine = setup({
         challengeExpiry: { target: 'failed', actions: conclude(() => failure(SEC_E_CONTEXT_EXPIRED, 'challenge-expired')) },
       },
       on: {
-        AUTHENTICATE: { target: 'checking' },
+        AUTHENTICATE: [{ guard: { type: 'stepIs', params: 'ASK_AUTHORITY' }, target: 'verifying' }, ...decided<Authenticate>((event) => event.step)],
         NEGOTIATE: { target: 'failed', actions: outOfSequence },
-        ABORT: { target: 'aborted', actions: deleted },
-      },
-    },
-    /** Transient, like preparingChallenge. */
-    checking: {
-      entry: 'checkNow',
-      on: {
-        VERDICT: decided,
-        LEG_FAILED: { target: 'failed', actions: legFailed },
-        ASK_AUTHORITY: { target: 'verifying' },
         ABORT: { target: 'aborted', actions: deleted },
       },
     },
@@ -279,8 +258,8 @@ export const ntlmAcceptMachine = setup({
         authorityTimeout: { target: 'failed', actions: authorityTimedOut },
       },
       on: {
-        VERDICT: decided,
-        LEG_FAILED: { target: 'failed', actions: legFailed },
+        VERDICT: decided<Verdict>((event) => event),
+        LEG_FAILED: decided<Verdict>((event) => event),
         NEGOTIATE: { target: 'failed', actions: outOfSequence },
         AUTHENTICATE: { target: 'failed', actions: outOfSequence },
         ABORT: { target: 'aborted', actions: deleted },

@@ -7,7 +7,7 @@
  *
  * What a machine run this way may use: assign and raise (resolved inside the transition),
  * delayed raise and cancel (`after`: scheduled here), and its own provided actions, which run
- * after the transition with `self` standing for the run (`self.send` queues an event). Anything
+ * after the transition with `self` being the run (`self.send` queues an event). Anything
  * else (invoke, spawn, sendTo) throws when reached, so that a machine change that needs an
  * actor cannot pass unnoticed. An observed context runs in a real actor instead (server.ts).
  *
@@ -15,7 +15,7 @@
  * ordered by due time, with one clock timer for its head. A CHALLENGE waiting for its
  * AUTHENTICATE costs a queue entry, not a timer.
  */
-import { createActor, type ActorScope, type AnyActorRef, type AnyStateMachine, type EventFromLogic, type InputFrom, type Observer, type SnapshotFrom } from 'xstate';
+import { createActor, type ActorScope, type AnyStateMachine, type EventFromLogic, type InputFrom, type Observer, type SnapshotFrom } from 'xstate';
 
 /** xstate's Clock plus `now()`; without `now()` performance.now() measures the delays. */
 export interface RunnerClock {
@@ -78,7 +78,9 @@ interface ExecutableAction {
 export class MachineHost<TMachine extends AnyStateMachine> {
   /** The initial snapshot: computed once (the input is the same for every run), immutable. */
   readonly initial: SnapshotFrom<TMachine>;
-  private readonly system: AnyActorRef['system'];
+  /** One scope for every transition: `self` is set to the run that steps (transitions never nest). */
+  private readonly scope: { self: unknown; [key: string]: unknown };
+  private readonly collected: ExecutableAction[] = [];
   private readonly queues = new Map<number, DelayQueue>();
   private readonly now: () => number;
 
@@ -88,10 +90,20 @@ export class MachineHost<TMachine extends AnyStateMachine> {
     private readonly clock: RunnerClock,
   ) {
     this.now = clock.now ? () => clock.now!() : () => performance.now();
-    // An actor that never starts: its system serves the transitions' scopes (nothing runs in it).
+    // An actor that never starts: its system serves the transitions' scope (nothing runs in it).
     const inert = createActor(machine, { input } as never);
-    this.system = inert.system;
     this.initial = inert.getSnapshot();
+    this.scope = {
+      self: undefined,
+      system: inert.system,
+      id: '',
+      sessionId: '',
+      logger: () => undefined,
+      defer: () => undefined,
+      emit: () => undefined,
+      stopChild: () => undefined,
+      actionExecutor: (action: ExecutableAction) => this.collected.push(action),
+    };
   }
 
   /** A new run from the initial snapshot; `observer` hears every snapshot and a thrown transition. */
@@ -99,19 +111,16 @@ export class MachineHost<TMachine extends AnyStateMachine> {
     return new MachineRun(this, observer);
   }
 
-  /** @internal */
-  scopeFor(run: MachineRun<TMachine>, collect: (action: ExecutableAction) => void): ActorScope<SnapshotFrom<TMachine>, EventFromLogic<TMachine>> {
-    return {
-      self: run.self,
-      system: this.system,
-      id: '',
-      sessionId: '',
-      logger: () => undefined,
-      defer: () => undefined,
-      emit: () => undefined,
-      stopChild: () => undefined,
-      actionExecutor: collect,
-    } as unknown as ActorScope<SnapshotFrom<TMachine>, EventFromLogic<TMachine>>;
+  /** @internal One transition of `run`, and the actions it asks for (to be carried out by the run). */
+  transition(run: MachineRun<TMachine>, snapshot: SnapshotFrom<TMachine>, event: EventFromLogic<TMachine>): [SnapshotFrom<TMachine>, ExecutableAction[]] {
+    this.scope.self = run;
+    this.collected.length = 0;
+    try {
+      const next = this.machine.transition(snapshot, event, this.scope as unknown as ActorScope<SnapshotFrom<TMachine>, EventFromLogic<TMachine>>) as SnapshotFrom<TMachine>;
+      return [next, this.collected.length ? this.collected.splice(0) : NO_ACTIONS];
+    } finally {
+      this.scope.self = undefined;
+    }
   }
 
   /** @internal */
@@ -129,24 +138,25 @@ export class MachineHost<TMachine extends AnyStateMachine> {
   }
 }
 
-/** One machine run: a snapshot, its pending delays and the events queued while it steps. */
+const NO_ACTIONS: ExecutableAction[] = [];
+
+/**
+ * One machine run: a snapshot, its pending delays and the events queued while it steps. It is
+ * the `self` of the machine's actions: `self.send(event)` queues an event for it.
+ */
 export class MachineRun<TMachine extends AnyStateMachine> {
   private snapshot: SnapshotFrom<TMachine>;
-  private readonly scope: ActorScope<SnapshotFrom<TMachine>, EventFromLogic<TMachine>>;
-  private readonly actions: ExecutableAction[] = [];
   private queue: Array<EventFromLogic<TMachine>> | undefined;
   private timers: Map<string, { delay: number; entry: Delayed }> | undefined;
   private stopped = false;
-  /** `self` of the machine's actions: sending to it queues an event for this run. */
-  readonly self: { readonly id: string; send(event: EventFromLogic<TMachine>): void };
+  readonly id: string;
 
   constructor(
     private readonly host: MachineHost<TMachine>,
     private readonly observer: Observer<SnapshotFrom<TMachine>>,
   ) {
     this.snapshot = host.initial;
-    this.self = { id: host.machine.id, send: (event) => this.send(event) };
-    this.scope = host.scopeFor(this, (action) => this.actions.push(action));
+    this.id = host.machine.id;
   }
 
   getSnapshot(): SnapshotFrom<TMachine> {
@@ -182,10 +192,10 @@ export class MachineRun<TMachine extends AnyStateMachine> {
   }
 
   private step(event: EventFromLogic<TMachine>): void {
-    this.actions.length = 0;
     try {
-      this.snapshot = this.host.machine.transition(this.snapshot, event, this.scope) as SnapshotFrom<TMachine>;
-      for (const action of this.actions.splice(0)) this.execute(action);
+      const [next, actions] = this.host.transition(this, this.snapshot, event);
+      this.snapshot = next;
+      for (const action of actions) this.execute(action);
     } catch (err) {
       this.stopped = true;
       this.clearTimers();

@@ -23,11 +23,11 @@
  *   documents for invalid request flags, not for a client's shortfall).
  * Logs carry user, domain, workstation, status and reason only: never tokens or keys.
  */
-import { createActor, raise, type AnyActorRef, type InspectionEvent, type Observer, type SnapshotFrom } from 'xstate';
+import { createActor, type AnyActorRef, type InspectionEvent, type Observer, type SnapshotFrom } from 'xstate';
 import { hostname } from 'node:os';
 import {
-  askAuthorityFor, ntlmAcceptMachine, type AcceptOutcome, type AskAuthority, type EstablishedSession, type IssuedChallenge, type LegEvent, type LegParams, type NtlmAcceptEvent,
-  type NtlmAcceptMachine, type NtlmAcceptResultEvent,
+  ntlmAcceptMachine, type AcceptOutcome, type EstablishedSession, type IssuedChallenge, type LegEvent, type LegParams, type NtlmAcceptEvent, type NtlmAcceptMachine,
+  type NtlmAcceptResultEvent,
 } from '../../machines/ntlmAccept.js';
 import type { Authority, DenyReason } from './authority.js';
 import { nullLogger, type Logger } from '../logging.js';
@@ -185,12 +185,10 @@ export function acquireCredentialsHandle(options: AcquireCredentialsOptions): Cr
   const state: CredentialState = { authority, policy, logger, names: defaultNames(options), clock: options.clock, allowNtlmV1, liveChallenges: new Set() };
   const machine = ntlmAcceptMachine.provide({
     actions: {
-      // Entry actions: `event` is the NEGOTIATE / AUTHENTICATE (or ASK_AUTHORITY) that entered the state.
-      prepareChallenge: raise(({ event }) => challengeNow(state, event as LegEvent)),
-      checkNow: raise(({ context, event }) => verdictNow(state, event as LegEvent, context.issued!)),
-      issueChallenge: ({ self, event }) => ask(self, (signal) => issueChallenge(state, (event as AskAuthority).token, (event as AskAuthority).params, signal).then((issued) => ({ type: 'ISSUED', issued }))),
+      // Entry actions of the asking states: `event` is the NEGOTIATE / AUTHENTICATE that entered it.
+      issueChallenge: ({ self, event }) => ask(self, (signal) => issueChallenge(state, (event as LegEvent).token, (event as LegEvent).params, signal).then((issued) => ({ type: 'ISSUED', issued }))),
       verifyAuthenticate: ({ self, context, event }) =>
-        ask(self, (signal) => verifyAuthenticate(state, (event as AskAuthority).token, context.issued!, (event as AskAuthority).params, signal).then((outcome) => ({ type: 'VERDICT', outcome }))),
+        ask(self, (signal) => verifyAuthenticate(state, (event as LegEvent).token, context.issued!, (event as LegEvent).params, signal).then((outcome) => ({ type: 'VERDICT', outcome }))),
       stopAsking: ({ self }) => {
         asking.get(self)?.abort();
         asking.delete(self);
@@ -203,32 +201,34 @@ export function acquireCredentialsHandle(options: AcquireCredentialsOptions): Cr
   return handle;
 }
 
-/** Leg 1 in the machine's step: our CHALLENGE, or the relay authority is asked. */
-function challengeNow(state: CredentialState, leg: LegEvent): NtlmAcceptResultEvent {
-  if (relaysChallenge(state.authority)) return askAuthorityFor(leg);
+const ASK_AUTHORITY: NtlmAcceptResultEvent = { type: 'ASK_AUTHORITY' };
+
+/** Leg 1's work, sent with the NEGOTIATE: our CHALLENGE, or the relay authority is to be asked. */
+function challengeNow(state: CredentialState, token: Buffer): NtlmAcceptResultEvent {
+  if (relaysChallenge(state.authority)) return ASK_AUTHORITY;
   try {
-    return { type: 'ISSUED', issued: buildChallenge(state, leg.token) };
+    return { type: 'ISSUED', issued: buildChallenge(state, token) };
   } catch (error) {
     return { type: 'LEG_FAILED', error };
   }
 }
 
-/** Leg 3 in the machine's step when the authority answers synchronously; else it is asked. */
-function verdictNow(state: CredentialState, leg: LegEvent, issued: IssuedChallenge): NtlmAcceptResultEvent {
+/** Leg 3's work, sent with the AUTHENTICATE: the outcome when the authority answers at once, else it is to be asked. */
+function verdictNow(state: CredentialState, token: Buffer, issued: IssuedChallenge, params: LegParams): NtlmAcceptResultEvent {
   try {
-    const outcome = verifyAuthenticateNow(state, leg.token, issued, leg.params);
-    return outcome ? { type: 'VERDICT', outcome } : askAuthorityFor(leg);
+    const outcome = verifyAuthenticateNow(state, token, issued, params);
+    return outcome ? { type: 'VERDICT', outcome } : ASK_AUTHORITY;
   } catch (error) {
     return { type: 'LEG_FAILED', error };
   }
 }
 
 /** Put the leg to the authority; its answer (or failure) goes back to the machine unless stopAsking came first. */
-function ask(self: Pick<AnyActorRef, 'send'>, question: (signal: AbortSignal) => Promise<NtlmAcceptResultEvent>): void {
+function ask(self: Pick<AnyActorRef, 'send'>, question: (signal: AbortSignal) => Promise<NtlmAcceptEvent>): void {
   const controller = new AbortController();
   asking.set(self, controller);
   const { signal } = controller;
-  const answer = (event: NtlmAcceptResultEvent): void => {
+  const answer = (event: NtlmAcceptEvent): void => {
     if (signal.aborted) return;
     asking.delete(self);
     self.send(event);
@@ -385,7 +385,7 @@ export async function acceptSecurityContext(
   if (context === null) {
     if (cred.pending >= cred.policy.maxPendingContexts) return refuseForCap(cred);
     const { handle, internal } = startContext(cred, params.contextReq, params.channelBindings, args.inspect);
-    internal.machine.send({ type: 'NEGOTIATE', token, params });
+    internal.machine.send({ type: 'NEGOTIATE', token, params, step: challengeNow(cred, token) });
     if (!rests(internal.machine.getSnapshot())) await settled(internal);
     const snap = internal.machine.getSnapshot();
     if (snap.status === 'active' && snap.hasTag('continueNeeded')) {
@@ -413,7 +413,8 @@ export async function acceptSecurityContext(
   }
   internal.channelBindings ??= params.channelBindings;
   internal.contextReq = params.contextReq;
-  internal.machine.send({ type: 'AUTHENTICATE', token, params: { contextReq: params.contextReq, channelBindings: internal.channelBindings } });
+  const lastLeg = { contextReq: params.contextReq, channelBindings: internal.channelBindings };
+  internal.machine.send({ type: 'AUTHENTICATE', token, params: lastLeg, step: verdictNow(cred, token, snap.context.issued!, lastLeg) });
   if (!rests(internal.machine.getSnapshot())) await settled(internal);
   return finish(internal, context);
 }

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createActor, raise, SimulatedClock, type AnyActorRef, type Observer, type SnapshotFrom } from 'xstate';
+import { createActor, SimulatedClock, type AnyActorRef, type Observer, type SnapshotFrom } from 'xstate';
 import { ntlmAcceptMachine, type AcceptOutcome, type IssuedChallenge, type NtlmAcceptEvent, type NtlmAcceptMachine } from '../../machines/ntlmAccept.js';
 import { AcceptError } from '../../src/ntlm/context.js';
 import { MachineHost } from '../../src/ntlm/runner.js';
@@ -28,13 +28,17 @@ const EXECUTORS: Executor[] = ['actor', 'run'];
 interface Stubs {
   issue?: (signal: AbortSignal) => Promise<IssuedChallenge>;
   verify?: (signal: AbortSignal) => Promise<AcceptOutcome>;
-  /** Results the synchronous entry actions raise (default: ASK_AUTHORITY, the machine's own default). */
+  /** The `step` a NEGOTIATE / AUTHENTICATE carries when a test sends none (default: ASK_AUTHORITY). */
   prepare?: () => object;
   check?: () => object;
 }
 
+/** An event as tests write it: NEGOTIATE / AUTHENTICATE may leave out their step. */
+type TestEvent = NtlmAcceptEvent | { type: 'NEGOTIATE' | 'AUTHENTICATE'; token: Buffer; params: typeof params };
+const ASK = { type: 'ASK_AUTHORITY' };
+
 interface Started {
-  send(event: NtlmAcceptEvent): void;
+  send(event: TestEvent): void;
   snap(): SnapshotFrom<NtlmAcceptMachine>;
   clock: SimulatedClock;
   errors: unknown[];
@@ -57,8 +61,6 @@ function provided(stubs: Stubs, invoked: string[]) {
   };
   return ntlmAcceptMachine.provide({
     actions: {
-      ...(stubs.prepare ? { prepareChallenge: raise(() => stubs.prepare!() as never) } : {}),
-      ...(stubs.check ? { checkNow: raise(() => stubs.check!() as never) } : {}),
       issueChallenge: ({ self }) => ask(self, 'issueChallenge', async (signal) => ({ type: 'ISSUED', issued: await (stubs.issue ?? (async () => issued))(signal) })),
       verifyAuthenticate: ({ self }) => ask(self, 'verifyAuthenticate', async (signal) => ({ type: 'VERDICT', outcome: await (stubs.verify ?? (async () => ok))(signal) })),
       stopAsking: ({ self }) => asking.get(self)?.abort(),
@@ -66,7 +68,7 @@ function provided(stubs: Stubs, invoked: string[]) {
   });
 }
 
-function startOn(executor: Executor, machine: NtlmAcceptMachine): Started {
+function startOn(executor: Executor, machine: NtlmAcceptMachine, stubs: Stubs = {}): Started {
   const clock = new SimulatedClock();
   const errors: unknown[] = [];
   const waiters = new Set<{ pred: (s: SnapshotFrom<NtlmAcceptMachine>) => boolean; resolve: () => void }>();
@@ -89,8 +91,13 @@ function startOn(executor: Executor, machine: NtlmAcceptMachine): Started {
   } else {
     target = new MachineHost(machine, input, clock).run(observer);
   }
+  const withStep = (e: TestEvent): NtlmAcceptEvent => {
+    if ((e.type !== 'NEGOTIATE' && e.type !== 'AUTHENTICATE') || 'step' in e) return e as NtlmAcceptEvent;
+    const step = (e.type === 'NEGOTIATE' ? stubs.prepare : stubs.check)?.() ?? ASK;
+    return { ...e, step } as NtlmAcceptEvent;
+  };
   return {
-    send: (e) => target.send(e),
+    send: (e) => target.send(withStep(e)),
     snap: () => target.getSnapshot(),
     clock,
     errors,
@@ -101,7 +108,7 @@ function startOn(executor: Executor, machine: NtlmAcceptMachine): Started {
 
 function start(executor: Executor, stubs: Stubs = {}): Started {
   const invoked: string[] = [];
-  const s = startOn(executor, provided(stubs, invoked));
+  const s = startOn(executor, provided(stubs, invoked), stubs);
   s.invoked = invoked;
   return s;
 }
@@ -290,12 +297,12 @@ both('a failed leg never ends as a success: LEG_FAILED with status 0, a VERDICT 
   assert.equal(asked.snap().output!.status, SEC_E_INTERNAL_ERROR);
 });
 
-/** The synchronous path (verifier authorities): provided actions raise the leg's result, nothing is asked. */
+/** The synchronous path (verifier authorities): the legs carry their results, nothing is asked. */
 function startSync(x: Executor, results: { issue?: () => object; check?: () => object }) {
   return start(x, { prepare: results.issue ?? (() => ({ type: 'ISSUED', issued })), check: results.check ?? (() => ({ type: 'VERDICT', outcome: ok })) });
 }
 
-both('synchronous legs: ISSUED then VERDICT settle within each send, nothing asked', (x) => {
+both('synchronous legs: NEGOTIATE(ISSUED) then AUTHENTICATE(VERDICT) settle within each send, nothing asked', (x) => {
   const s = startSync(x, {});
   s.send({ type: 'NEGOTIATE', token: NEG, params });
   assert.equal(s.snap().value, 'challengeSent', 'rests in the same macrostep');
@@ -327,7 +334,7 @@ both('synchronous legs: a denied VERDICT fails with it; LEG_FAILED keeps an Acce
   assertFinishedClean(bug);
 });
 
-both('ASK_AUTHORITY from the synchronous step: the authority is asked, with its timeout', async (x) => {
+both('a leg whose step is ASK_AUTHORITY: the authority is asked, with its timeout', async (x) => {
   const s = startSync(x, { check: () => ({ type: 'ASK_AUTHORITY' }) });
   s.send({ type: 'NEGOTIATE', token: NEG, params });
   s.send({ type: 'AUTHENTICATE', token: AUTH, params });
