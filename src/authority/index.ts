@@ -1,6 +1,9 @@
 /**
- * createAuthority(config, deps): the one place that turns the `authority:` config section into
- * an Authority. A small switch: each kind lives in its own folder.
+ * `rasgate/authority`: the authorities that implement the acceptor's Authority contract
+ * (rasgate/ntlm): the local NT-hash store that `rasgate user add` writes (LocalAuthority), NTLM
+ * relayed to domain controllers over LDAP (LdapAuthority), Samba winbind's ntlm_auth
+ * (WinbindAuthority), and createAuthority(config, deps), the one place that turns an
+ * `authority:` config section into one of them. A small switch: each kind lives in its own folder.
  */
 import type { Authority } from '../ntlm/authority.js';
 import type { Logger } from '../logging.js';
@@ -9,7 +12,11 @@ import { LocalAuthority } from './local/index.js';
 import { createLdapAuthority, type LdapAuthorityOptions } from './ldap/index.js';
 import { createWinbindAuthority, type WinbindAuthorityOptions } from './winbind/index.js';
 
-export type { Authority } from '../ntlm/authority.js';
+export type { Authority, AuthorityVerdict, AccountInfo, DenyReason, ResponseCheck, RelayExchange } from '../ntlm/authority.js';
+export { LocalAuthority, defaultLocalDomain, type LocalAuthorityOptions, SmbpasswdStore, type SmbpasswdStoreOptions, type StoreHealth } from './local/index.js';
+export { LdapAuthority, createLdapAuthority, type LdapAuthorityOptions, type LdapAuthorityDeps, LdapConnectionError, LdapProtocolError } from './ldap/index.js';
+export { WinbindAuthority, createWinbindAuthority, type WinbindAuthorityOptions, type WinbindAuthorityDeps, WinbindHelperError, WinbindProtocolError } from './winbind/index.js';
+export type { DialinPolicy } from './dialin.js';
 
 export interface LocalAuthorityConfig {
   type: 'local';
@@ -21,8 +28,11 @@ export interface LocalAuthorityConfig {
   allowNtlmV1?: boolean;
 }
 
-/** Other kinds ('ldap', 'winbind') are added here by their owners. */
-export type AuthorityConfig = LocalAuthorityConfig | { type: string; [key: string]: unknown };
+export type LdapAuthorityConfig = { type: 'ldap' } & LdapAuthorityOptions;
+export type WinbindAuthorityConfig = { type: 'winbind' } & WinbindAuthorityOptions;
+
+/** An `authority:` section: the kind and that kind's options. */
+export type AuthorityConfig = LocalAuthorityConfig | LdapAuthorityConfig | WinbindAuthorityConfig | { type: string; [key: string]: unknown };
 
 export interface AuthorityDeps {
   logger?: Logger;

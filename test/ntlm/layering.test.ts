@@ -75,3 +75,9 @@ test('no module of src/ntlm reads the machine state names: the acceptor asks tag
     assert.doesNotMatch(text, /\.value\s*[!=]==?\s*'/, `${rel(f)} compares a snapshot's state value`);
   }
 });
+
+test('rasgate/authority reaches no observe/ module and no logging package either', () => {
+  const { files, packages } = graph('src/authority/index.ts');
+  assert.deepEqual([...files].map(rel).filter((f) => f.startsWith('src/observe/') || f.startsWith('src/gateway/')), []);
+  assert.ok(![...packages].some((p) => p.startsWith('winston')), [...packages].join(', '));
+});
