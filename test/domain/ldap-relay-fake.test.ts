@@ -116,3 +116,39 @@ test('relay: a first bind answered without a challenge fails over, and all faili
     refusing.close();
   }
 });
+
+test('relay: connections are made ready ahead of need, one per logon; one the DC dropped while it waited is replaced, the DC not marked dead', async () => {
+  let accepted = 0;
+  const dc = await fakeDc((id) => bindResponse(id, 0));
+  dc.server.on('connection', () => accepted++);
+  const a = new LdapAuthority({ servers: [dc.url], responseTimeoutMs: 1000, warmConnections: 2 });
+  const credential = { user: 'alice', domain: 'CORP', password: 'pw' };
+  const logon = async () => {
+    const c1 = initializeSecurityContext(credential, null, undefined, 0);
+    const ex = await a.relay(c1.outputToken!, new AbortController().signal);
+    const c2 = initializeSecurityContext(credential, c1.context, undefined, 0, ex.challenge);
+    return ex.authenticate(c2.outputToken!, new AbortController().signal);
+  };
+  const settle = async (n: number) => {
+    for (let i = 0; i < 200 && accepted < n; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(accepted, n);
+  };
+  try {
+    assert.equal((await logon()).result, 'ok');
+    await settle(3); // the logon's own connection, then two made ready
+    assert.equal((await logon()).result, 'ok');
+    await settle(4); // it took a ready one; one more is made to keep two
+    for (const s of dc.sockets) s.destroy(); // the DC drops every idle connection
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal((await logon()).result, 'ok', 'a fresh connection replaces the dropped ones');
+    assert.deepEqual(a.health().map((h) => h.up), [true]);
+  } finally {
+    await a.close();
+    for (const s of dc.sockets) s.destroy();
+    dc.server.close();
+  }
+  const none = new LdapAuthority({ servers: [dc.url], warmConnections: 0 });
+  await none.close();
+  assert.throws(() => new LdapAuthority({ servers: [dc.url], warmConnections: -1 }), /warmConnections/);
+  assert.throws(() => new LdapAuthority({ servers: [dc.url], groupCacheMs: 1.5 }), /groupCacheMs/);
+});

@@ -133,3 +133,17 @@ test('helper: aborted requests and closed authority are outages; bad options nam
   assert.throws(() => new WinbindAuthority({ requestTimeoutMs: 0 }), (e: unknown) => e instanceof OptionError && e.key === 'authority.requestTimeoutMs');
   assert.throws(() => new WinbindAuthority({ extraArgs: [1 as unknown as string] }), (e: unknown) => e instanceof OptionError && e.key === 'authority.extraArgs');
 });
+
+test('pool: a stalled helper holds up no one else; requests go to the least busy of `helpers`', async () => {
+  const a = new WinbindAuthority({ ntlmAuthPath: fake, helpers: 2, requestTimeoutMs: 1500, restartMinMs: 20 });
+  try {
+    assert.equal(new Set(a.helperPids).size, 2, 'two helper processes');
+    const stalled = a.verify(check('hang'), signal());
+    // The other helper answers while the first one stalls.
+    for (let i = 0; i < 3; i++) assert.equal((await a.verify(check('alice'), signal())).result, 'ok');
+    assert.equal((await stalled).result, 'unavailable');
+  } finally {
+    await a.close();
+  }
+  for (const bad of [0, 33, 1.5]) assert.throws(() => new WinbindAuthority({ ntlmAuthPath: fake, helpers: bad }), (e: unknown) => e instanceof OptionError && e.key === 'authority.helpers');
+});

@@ -1,6 +1,6 @@
 /**
  * `authority: { type: ldap }`: NTLM relayed to a domain controller by LDAP SASL bind
- * (FACTS.md section 3). The client's NEGOTIATE goes to the DC in a BindRequest (SASL
+ * ([MS-ADTS 5.1.1.1.2], RFC 4511 4.2). The client's NEGOTIATE goes to the DC in a BindRequest (SASL
  * GSS-SPNEGO carrying raw NTLMSSP); the DC's CHALLENGE comes back in serverSaslCreds with
  * saslBindInProgress (14); the AUTHENTICATE goes in a second bind on the same connection and
  * its resultCode is the verdict (0 ok, 49 + AD data code denied, anything else an outage).
@@ -16,6 +16,12 @@
  *    Seal are required"); `allow_sasl_over_tls` on the DC allows it.
  * So ldap:// URLs serve both kinds of client; ldaps:// only clients without SIGN. A refusal for
  * the transport is an outage with the reason logged, never a denial.
+ *
+ * Speed: `warmConnections` per DC and transport are connected (and StartTLS'd) ahead of need, so
+ * a logon pays its two binds only; each serves one logon (a relayed NTLM bind leaves its
+ * connection signed with a key we do not have) and is replaced in the background. The policy
+ * lookup runs on one long-lived service connection, bound once, and reuses an account's nested
+ * groups for `groupCacheMs`.
  */
 import type { Authority, AuthorityVerdict, RelayExchange } from '../../ntlm/authority.js';
 import { nullLogger, type Logger } from '../../logging.js';
@@ -26,7 +32,8 @@ import { dialinDenial } from '../dialin.js';
 import { LdapConnection, type LdapConnectOptions } from './connection.js';
 import { ResultCode } from './constants.js';
 import { denyReasonFor, adDataCode } from './diagnostic.js';
-import { defaultNamingContext, lookupAccount } from './directory.js';
+import { defaultNamingContext, lookupAccount, type GroupCache } from './directory.js';
+import type { GroupRef } from '../dialin.js';
 import { LdapConnectionError, LdapProtocolError } from './errors.js';
 import { bindRequest, type LdapResponse } from './messages.js';
 import { resolveLdapOptions, type LdapAuthorityOptions, type ResolvedLdapOptions } from './options.js';
@@ -38,6 +45,14 @@ export interface LdapAuthorityDeps {
   now?: () => number;
 }
 
+/** A connection made ahead of need: 'plain' for clients that sign, 'tls' for the others. */
+type Transport = 'plain' | 'tls';
+
+interface Spare {
+  conn: LdapConnection;
+  at: number;
+}
+
 interface DcHealth {
   url: LdapUrl;
   /** Skipped until then after a failure. */
@@ -46,6 +61,37 @@ interface DcHealth {
   baseDn?: string;
   /** The service-account connection, kept open between lookups (LDAP runs requests concurrently on it). */
   service?: Promise<LdapConnection>;
+  /** Ready, unbound connections by transport, and how many are being made. */
+  spares: Record<Transport, Spare[]>;
+  filling: Record<Transport, number>;
+}
+
+/** Group memberships by account DN for a while; bounded (oldest dropped first). */
+class TimedGroupCache implements GroupCache {
+  private readonly entries = new Map<string, { groups: GroupRef[]; until: number }>();
+  constructor(
+    private readonly ttlMs: number,
+    private readonly now: () => number,
+    private readonly max = 10_000,
+  ) {}
+
+  get(dn: string): GroupRef[] | undefined {
+    const e = this.entries.get(dn);
+    if (!e) return undefined;
+    if (e.until > this.now()) return e.groups;
+    this.entries.delete(dn);
+    return undefined;
+  }
+
+  set(dn: string, groups: GroupRef[]): void {
+    this.entries.delete(dn);
+    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(dn, { groups, until: this.now() + this.ttlMs });
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
 }
 
 export class LdapAuthority implements Authority {
@@ -55,12 +101,15 @@ export class LdapAuthority implements Authority {
   private readonly now: () => number;
   private readonly dcs: DcHealth[];
   private readonly open = new Set<LdapConnection>();
+  private readonly groups: TimedGroupCache | undefined;
+  private closed = false;
 
   constructor(options: LdapAuthorityOptions, deps: LdapAuthorityDeps = {}) {
     this.o = resolveLdapOptions(options);
     this.logger = deps.logger ?? nullLogger();
     this.now = deps.now ?? Date.now;
-    this.dcs = this.o.servers.map((url) => ({ url, deadUntil: 0 }));
+    this.dcs = this.o.servers.map((url) => ({ url, deadUntil: 0, spares: { plain: [], tls: [] }, filling: { plain: 0, tls: 0 } }));
+    this.groups = this.o.groupCacheMs > 0 ? new TimedGroupCache(this.o.groupCacheMs, this.now) : undefined;
     if (!this.o.tls.rejectUnauthorized) this.logger.warn('ldap authority: DC certificates are NOT checked (tlsVerify: false)', { authority: 'ldap' });
   }
 
@@ -76,15 +125,26 @@ export class LdapAuthority implements Authority {
     // Live DCs first in configured order; dead ones after, so that an all-dead list is still tried.
     const order = [...this.dcs.filter((d) => d.deadUntil <= t), ...this.dcs.filter((d) => d.deadUntil > t)];
     const failures: string[] = [];
+    const transport: Transport = signs ? 'plain' : 'tls';
     for (const dc of order) {
       if (signal.aborted) break;
       let conn: LdapConnection | undefined;
       try {
-        conn = await this.connect(dc.url, signal);
-        if (!signs && !dc.url.secure) await conn.startTls(this.o.tls, signal);
-        const r = await conn.request((id) => bindRequest(id, '', { sasl: { mechanism: this.o.mechanism, credentials: negotiate } }), signal);
+        let r: LdapResponse;
+        const spare = this.takeSpare(dc, transport);
+        try {
+          conn = spare?.conn ?? (await this.connectFor(dc, transport, signal));
+          r = await this.firstBind(conn, negotiate, signal);
+        } catch (err) {
+          // A ready connection the DC dropped while it waited says nothing about the DC: try a fresh one.
+          if (!spare || signal.aborted || (err instanceof LdapConnectionError && err.code === 'LDAP_RESULT')) throw err;
+          this.drop(spare);
+          conn = await this.connectFor(dc, transport, signal);
+          r = await this.firstBind(conn, negotiate, signal);
+        }
         const { challenge, nbDomain } = this.challengeFrom(r);
         dc.deadUntil = 0;
+        this.refill(dc, transport);
         return this.exchange(dc, conn, challenge, nbDomain, signs);
       } catch (err) {
         conn?.destroy();
@@ -104,9 +164,74 @@ export class LdapAuthority implements Authority {
   }
 
   async close(): Promise<void> {
-    for (const dc of this.dcs) dc.service = undefined;
+    this.closed = true;
+    for (const dc of this.dcs) {
+      dc.service = undefined;
+      dc.spares = { plain: [], tls: [] };
+    }
+    this.groups?.clear();
     for (const c of this.open) c.close();
     this.open.clear();
+  }
+
+  /** Re-read nothing, but start over: cached group memberships go (SIGHUP). */
+  async reload(): Promise<void> {
+    this.groups?.clear();
+  }
+
+  private firstBind(conn: LdapConnection, negotiate: Buffer, signal: AbortSignal): Promise<LdapResponse> {
+    return conn.request((id) => bindRequest(id, '', { sasl: { mechanism: this.o.mechanism, credentials: negotiate } }), signal);
+  }
+
+  /** A connection for one relayed logon: TCP (or ldaps), StartTLS'd when the transport needs TLS. */
+  private async connectFor(dc: DcHealth, transport: Transport, signal: AbortSignal): Promise<LdapConnection> {
+    const conn = await this.connect(dc.url, signal);
+    try {
+      if (transport === 'tls' && !dc.url.secure) await conn.startTls(this.o.tls, signal);
+    } catch (err) {
+      this.drop({ conn, at: 0 });
+      throw err;
+    }
+    return conn;
+  }
+
+  /** A ready connection that is still open and not too old, or undefined. */
+  private takeSpare(dc: DcHealth, transport: Transport): Spare | undefined {
+    const list = dc.spares[transport];
+    const now = this.now();
+    for (let s = list.shift(); s; s = list.shift()) {
+      if (!s.conn.isClosed && now - s.at < this.o.warmIdleMs) {
+        s.conn.setIdle(false);
+        return s;
+      }
+      this.drop(s);
+    }
+    return undefined;
+  }
+
+  /** Make ready connections up to warmConnections, in the background (after a logon showed the DC works). */
+  private refill(dc: DcHealth, transport: Transport): void {
+    while (!this.closed && dc.spares[transport].length + dc.filling[transport] < this.o.warmConnections) {
+      dc.filling[transport]++;
+      // Not tied to a caller's signal: the connection outlives the logon that asked for it.
+      this.connectFor(dc, transport, new AbortController().signal).then(
+        (conn) => {
+          dc.filling[transport]--;
+          if (this.closed) return this.drop({ conn, at: 0 });
+          conn.setIdle(true);
+          dc.spares[transport].push({ conn, at: this.now() });
+        },
+        (err: unknown) => {
+          dc.filling[transport]--;
+          this.logger.debug('ldap authority: a ready connection could not be made', { server: dc.url.href, error: errorSummary(err).message });
+        },
+      );
+    }
+  }
+
+  private drop(spare: Spare): void {
+    spare.conn.destroy();
+    this.open.delete(spare.conn);
   }
 
   private async connect(url: LdapUrl, signal: AbortSignal): Promise<LdapConnection> {
@@ -231,7 +356,7 @@ export class LdapAuthority implements Authority {
       const conn = await this.service(dc);
       let account;
       try {
-        account = await lookupAccount(conn, dc.baseDn!, user, signal);
+        account = await lookupAccount(conn, dc.baseDn!, user, signal, this.groups);
       } catch (err) {
         if (dc.service) void dc.service.then((c) => c.destroy(), () => undefined);
         dc.service = undefined;

@@ -35,6 +35,16 @@ export interface LdapAuthorityOptions extends DialinPolicy {
   baseDn?: string;
   /** Largest LDAP message accepted. Default 1 MiB. */
   maxMessageBytes?: number;
+  /**
+   * Connections kept ready per DC and transport (plain for clients that sign, TLS for the
+   * others), connected (and StartTLS'd) ahead of need so that a logon pays only its two binds;
+   * each serves one relayed logon, as NTLM binds require. 0 connects per logon. Default 2.
+   */
+  warmConnections?: number;
+  /** How long a ready connection may wait before it is replaced (DCs drop idle ones). Default 60000. */
+  warmIdleMs?: number;
+  /** How long an account's nested group membership, once read, is reused for the policy. 0: read at every logon. Default 60000. */
+  groupCacheMs?: number;
 }
 
 export interface ResolvedLdapOptions {
@@ -47,6 +57,15 @@ export interface ResolvedLdapOptions {
   lookup?: { bindDn: string; password: string; baseDn?: string };
   policy: DialinPolicy & { dialinDefault: 'allow' | 'deny' };
   maxMessageBytes: number;
+  warmConnections: number;
+  warmIdleMs: number;
+  groupCacheMs: number;
+}
+
+function wholeOrZero(v: unknown, key: string, dflt: number, max: number): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) throw new OptionError(key, `must be a whole number from 0 to ${max}`);
+  return v;
 }
 
 function positive(v: unknown, key: string, dflt: number): number {
@@ -63,7 +82,7 @@ function optString(v: unknown, key: string): string | undefined {
 
 const KNOWN_KEYS = new Set([
   'type', 'servers', 'mechanism', 'connectTimeoutMs', 'responseTimeoutMs', 'retryDeadAfterMs', 'caFile', 'tlsServername', 'tlsVerify',
-  'bindDn', 'bindPassword', 'bindPasswordFile', 'baseDn', 'requiredGroup', 'dialinDefault', 'maxMessageBytes',
+  'bindDn', 'bindPassword', 'bindPasswordFile', 'baseDn', 'requiredGroup', 'dialinDefault', 'maxMessageBytes', 'warmConnections', 'warmIdleMs', 'groupCacheMs',
 ]);
 
 /** Check and complete the options; `prefix` names keys in errors (e.g. "authority"). */
@@ -116,5 +135,8 @@ export function resolveLdapOptions(o: LdapAuthorityOptions, prefix = 'authority'
     ...(bindDn ? { lookup: { bindDn, password: password!, ...(baseDn ? { baseDn } : {}) } } : {}),
     policy: { ...(requiredGroup ? { requiredGroup } : {}), dialinDefault },
     maxMessageBytes: positive(o.maxMessageBytes, k('maxMessageBytes'), 1 << 20),
+    warmConnections: wholeOrZero(o.warmConnections, k('warmConnections'), 2, 64),
+    warmIdleMs: positive(o.warmIdleMs, k('warmIdleMs'), 60_000),
+    groupCacheMs: wholeOrZero(o.groupCacheMs, k('groupCacheMs'), 60_000, 86_400_000),
   };
 }

@@ -1,8 +1,10 @@
 /**
  * `authority: { type: winbind }`: on a domain-joined host, winbind checks the NT response to
- * our own challenge through one long-running `ntlm_auth --helper-protocol=ntlm-server-1`
- * (FACTS.md section 3; the FreeRADIUS/Squid pattern) and returns the user session key, so
- * that the acceptor can check the MIC and offer signing.
+ * our own challenge through long-running `ntlm_auth --helper-protocol=ntlm-server-1` processes
+ * (Samba's ntlm_auth(1); the FreeRADIUS and Squid pattern) and returns the user session key, so
+ * that the acceptor can check the MIC and offer signing. A helper answers one request at a time:
+ * a small pool of them (`helpers`, default 4) keeps logons from queueing behind one another;
+ * each request goes to the least busy helper.
  */
 import type { Authority, AuthorityVerdict, ResponseCheck } from '../../ntlm/authority.js';
 import { OptionError, errorSummary } from '../../errors.js';
@@ -25,8 +27,10 @@ export interface WinbindAuthorityOptions {
   restartMinMs?: number;
   /** Default 10000. */
   restartMaxMs?: number;
-  /** Requests allowed to wait for the helper. Default 256. */
+  /** Requests allowed to wait for a helper, across the pool. Default 256. */
   queueLimit?: number;
+  /** ntlm_auth helper processes run side by side, 1 to 32. Default 4. */
+  helpers?: number;
 }
 
 export interface WinbindAuthorityDeps {
@@ -42,12 +46,12 @@ function num(v: unknown, key: string, dflt: number): number {
 export class WinbindAuthority implements Authority {
   readonly type = 'winbind';
   readonly domain: string | undefined;
-  private readonly helper: NtlmAuthHelper;
+  private readonly helpers: NtlmAuthHelper[];
   private readonly logger: Logger;
   private readonly requiredGroup: string | undefined;
 
   constructor(options: WinbindAuthorityOptions = {}, deps: WinbindAuthorityDeps = {}) {
-    const known = ['type', 'ntlmAuthPath', 'extraArgs', 'requiredGroup', 'domain', 'requestTimeoutMs', 'restartMinMs', 'restartMaxMs', 'queueLimit'];
+    const known = ['type', 'ntlmAuthPath', 'extraArgs', 'requiredGroup', 'domain', 'requestTimeoutMs', 'restartMinMs', 'restartMaxMs', 'queueLimit', 'helpers'];
     for (const key of Object.keys(options)) {
       if (!known.includes(key)) throw new OptionError(`authority.${key}`, `is not a winbind authority setting (known: ${known.slice(1).join(', ')})`);
     }
@@ -62,26 +66,42 @@ export class WinbindAuthority implements Authority {
     this.logger = deps.logger ?? nullLogger();
     const argv = [path, '--helper-protocol=ntlm-server-1', ...(options.requiredGroup ? [`--require-membership-of=${options.requiredGroup}`] : []), ...extra];
     const restartMinMs = num(options.restartMinMs, 'restartMinMs', 100);
-    this.helper = new NtlmAuthHelper({
+    const count = num(options.helpers, 'helpers', 4);
+    if (!Number.isInteger(count) || count > 32) throw new OptionError('authority.helpers', 'must be a whole number from 1 to 32');
+    const queueLimit = num(options.queueLimit, 'queueLimit', 256);
+    const helperOptions = {
       argv,
       requestTimeoutMs: num(options.requestTimeoutMs, 'requestTimeoutMs', 10_000),
       restartMinMs,
       restartMaxMs: Math.max(restartMinMs, num(options.restartMaxMs, 'restartMaxMs', 10_000)),
-      queueLimit: num(options.queueLimit, 'queueLimit', 256),
+      queueLimit: Math.max(1, Math.ceil(queueLimit / count)),
       logger: this.logger,
-    });
+    };
+    this.helpers = Array.from({ length: count }, () => new NtlmAuthHelper(helperOptions));
   }
 
-  /** The helper child's pid (tests kill it). */
+  /** The first helper child's pid (tests kill it). */
   get helperPid(): number | undefined {
-    return this.helper.pid;
+    return this.helpers[0]!.pid;
+  }
+
+  /** Every helper child's pid, in pool order. */
+  get helperPids(): Array<number | undefined> {
+    return this.helpers.map((h) => h.pid);
+  }
+
+  /** The helper with the fewest requests on it (the first of equals). */
+  private leastBusy(): NtlmAuthHelper {
+    let best = this.helpers[0]!;
+    for (const h of this.helpers) if (h.load < best.load) best = h;
+    return best;
   }
 
   async verify(check: ResponseCheck, signal: AbortSignal): Promise<AuthorityVerdict> {
     const domain = check.domain || this.domain || '';
     let answer;
     try {
-      answer = await this.helper.ask(encodeRequest({ ...check, domain }), signal);
+      answer = await this.leastBusy().ask(encodeRequest({ ...check, domain }), signal);
     } catch (err) {
       const s = errorSummary(err);
       this.logger.warn('winbind authority: no answer from ntlm_auth', { user: check.user, domain, code: s.code, error: s.message });
@@ -97,8 +117,8 @@ export class WinbindAuthority implements Authority {
     return { result: 'unavailable', detail: `ntlm_auth: ${answer.error}` };
   }
 
-  close(): Promise<void> {
-    return this.helper.close();
+  async close(): Promise<void> {
+    await Promise.all(this.helpers.map((h) => h.close()));
   }
 }
 
