@@ -26,7 +26,11 @@ export interface RunnerClock {
 
 interface Delayed {
   due: number;
-  fire(): void;
+  run: { fire(entry: Delayed): void };
+  /** The delayed event, and the id `cancel` names it by. */
+  event: { type: string };
+  key: string;
+  delay: number;
 }
 
 /** Entries of one delay length: due times grow with insertion order, so the first is the next. */
@@ -54,7 +58,7 @@ class DelayQueue {
     for (const e of this.entries) {
       if (e.due > now) break;
       this.entries.delete(e);
-      e.fire();
+      e.run.fire(e);
     }
     this.arm();
   };
@@ -124,17 +128,17 @@ export class MachineHost<TMachine extends AnyStateMachine> {
   }
 
   /** @internal */
-  schedule(delay: number, fire: () => void): Delayed {
+  schedule(run: MachineRun<TMachine>, delay: number, event: { type: string }, key: string): Delayed {
     let queue = this.queues.get(delay);
     if (!queue) this.queues.set(delay, (queue = new DelayQueue(this.clock, this.now)));
-    const entry = { due: this.now() + delay, fire };
+    const entry: Delayed = { due: this.now() + delay, run, event, key, delay };
     queue.add(entry);
     return entry;
   }
 
   /** @internal */
-  unschedule(delay: number, entry: Delayed): void {
-    this.queues.get(delay)?.delete(entry);
+  unschedule(entry: Delayed): void {
+    this.queues.get(entry.delay)?.delete(entry);
   }
 }
 
@@ -147,7 +151,8 @@ const NO_ACTIONS: ExecutableAction[] = [];
 export class MachineRun<TMachine extends AnyStateMachine> {
   private snapshot: SnapshotFrom<TMachine>;
   private queue: Array<EventFromLogic<TMachine>> | undefined;
-  private timers: Map<string, { delay: number; entry: Delayed }> | undefined;
+  /** Pending delayed events (a machine state has one or two `after` at most). */
+  private timers: Delayed[] | undefined;
   private stopped = false;
   readonly id: string;
 
@@ -213,11 +218,7 @@ export class MachineRun<TMachine extends AnyStateMachine> {
         if (typeof delay !== 'number') return; // undelayed: already taken inside the transition
         const key = id ?? event.type;
         this.cancel(key);
-        const entry = this.host.schedule(delay, () => {
-          this.timers?.delete(key);
-          this.send(event);
-        });
-        (this.timers ??= new Map()).set(key, { delay, entry });
+        (this.timers ??= []).push(this.host.schedule(this, delay, event, key));
         return;
       }
       case 'xstate.cancel':
@@ -229,15 +230,29 @@ export class MachineRun<TMachine extends AnyStateMachine> {
     }
   }
 
+  /** @internal A delayed event is due. */
+  fire(entry: Delayed): void {
+    const i = this.timers?.indexOf(entry) ?? -1;
+    if (i < 0) return;
+    this.timers!.splice(i, 1);
+    this.send(entry.event as EventFromLogic<TMachine>);
+  }
+
   private cancel(key: string): void {
-    const t = this.timers?.get(key);
-    if (!t) return;
-    this.timers!.delete(key);
-    this.host.unschedule(t.delay, t.entry);
+    const timers = this.timers;
+    if (!timers) return;
+    for (let i = 0; i < timers.length; i++) {
+      if (timers[i]!.key !== key) continue;
+      this.host.unschedule(timers[i]!);
+      timers.splice(i, 1);
+      return;
+    }
   }
 
   private clearTimers(): void {
-    if (!this.timers) return;
-    for (const [key] of this.timers) this.cancel(key);
+    const timers = this.timers;
+    if (!timers) return;
+    this.timers = undefined;
+    for (const t of timers) this.host.unschedule(t);
   }
 }

@@ -20,8 +20,8 @@
  * Speed: `warmConnections` per DC and transport are connected (and StartTLS'd) ahead of need, so
  * a logon pays its two binds only; each serves one logon (a relayed NTLM bind leaves its
  * connection signed with a key we do not have) and is replaced in the background. The policy
- * lookup runs on one long-lived service connection, bound once, and reuses an account's nested
- * groups for `groupCacheMs`.
+ * lookup runs beside the second bind, on one long-lived service connection bound once, and
+ * reuses an account's nested groups for `groupCacheMs`.
  */
 import type { Authority, AuthorityVerdict, RelayExchange } from '../../ntlm/authority.js';
 import { nullLogger, type Logger } from '../../logging.js';
@@ -282,6 +282,10 @@ export class LdapAuthority implements Authority {
   private async secondLeg(dc: DcHealth, conn: LdapConnection, nbDomain: string | undefined, authenticate: Buffer, signs: boolean, signal: AbortSignal): Promise<AuthorityVerdict> {
     const auth = decodeAuthenticate(authenticate);
     const domain = nbDomain || auth.domain;
+    // The policy lookup runs beside the bind (the user is named in the AUTHENTICATE already): a
+    // logon then waits for the slower of the two, not for both. Its answer counts only if the
+    // bind succeeds; withPolicy never rejects.
+    const policy = this.o.lookup ? this.withPolicy(dc, auth.user, domain, signal) : undefined;
     let r: LdapResponse;
     try {
       r = await conn.request((id) => bindRequest(id, '', { sasl: { mechanism: this.o.mechanism, credentials: authenticate } }), signal);
@@ -309,8 +313,10 @@ export class LdapAuthority implements Authority {
     if (resultCode !== ResultCode.Success) return { result: 'unavailable', detail: `${dc.url.href}: bind resultCode ${resultCode} ${diagnosticMessage}`.trim() };
     conn.close();
     this.open.delete(conn);
-    if (!this.o.lookup) return { result: 'ok', user: auth.user, domain };
-    return this.withPolicy(dc, auth.user, domain, signal);
+    if (!policy) return { result: 'ok', user: auth.user, domain };
+    const verdict = await policy;
+    if (verdict.result === 'denied') this.logger.info('ldap authority: dial-in policy refused the logon', { server: dc.url.href, user: verdict.user, domain, reason: verdict.reason });
+    return verdict;
   }
 
   /** A bound service-account connection to `dc`, reused while it stays open. */
@@ -369,10 +375,7 @@ export class LdapAuthority implements Authority {
         ...(account.callbackNumber !== undefined ? { callbackNumber: account.callbackNumber } : {}),
       };
       const denial = dialinDenial(account, this.o.policy);
-      if (denial) {
-        this.logger.info('ldap authority: dial-in policy refused the logon', { server: dc.url.href, user: account.sAMAccountName, domain, reason: denial });
-        return { result: 'denied', reason: denial, user: account.sAMAccountName, domain };
-      }
+      if (denial) return { result: 'denied', reason: denial, user: account.sAMAccountName, domain };
       return { result: 'ok', user: account.sAMAccountName, domain, account: info };
     } catch (err) {
       const s = errorSummary(err);
