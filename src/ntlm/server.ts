@@ -126,22 +126,47 @@ interface CredentialInternal extends CredentialState {
   refusedLoggedAt: number;
 }
 
-interface ContextInternal {
-  cred: CredentialInternal;
-  machine: LegMachine;
-  wake: (() => void) | undefined;
-  contextReq: number;
-  /** Bound on the leg that first gave them. */
-  channelBindings: Buffer | undefined;
-  outcome: AcceptOutcome | undefined;
-  session: EstablishedSession | undefined;
-  security: NtlmSessionSecurity | undefined;
+/** One context: its machine, what the legs left, and the observer of the machine's snapshots. */
+class ContextInternal implements Observer<SnapshotFrom<NtlmAcceptMachine>> {
+  machine!: LegMachine;
+  wake: (() => void) | undefined = undefined;
+  outcome: AcceptOutcome | undefined = undefined;
+  session: EstablishedSession | undefined = undefined;
+  security: NtlmSessionSecurity | undefined = undefined;
   /** Counted in cred.pending. */
-  pending: boolean;
-  deleted: boolean;
+  pending = true;
+  deleted = false;
+
+  constructor(
+    readonly cred: CredentialInternal,
+    public contextReq: number,
+    /** Bound on the leg that first gave them. */
+    public channelBindings: Buffer | undefined,
+  ) {}
+
+  next(snap: SnapshotFrom<NtlmAcceptMachine>): void {
+    if (snap.status === 'done') {
+      this.outcome = snap.output;
+      settlePending(this);
+      retireChallenge(this.cred, snap.context.issued);
+    }
+    if (this.wake && rests(snap)) {
+      const wake = this.wake;
+      this.wake = undefined;
+      wake();
+    }
+  }
+
+  error(err: unknown): void {
+    this.outcome = { status: SEC_E_INTERNAL_ERROR, reason: 'internal-error' };
+    settlePending(this);
+    this.cred.logger.error('ntlm accept machine failed', { error: err instanceof Error ? err.message : String(err) });
+    this.wake?.();
+  }
 }
 
 const credentials = new WeakMap<CredentialHandle, CredentialInternal>();
+const SILENT = nullLogger();
 const contexts = new WeakMap<SecurityContext, ContextInternal>();
 /** The question an asking state has put to the authority, by the machine's `self`: stopAsking aborts it. */
 const asking = new WeakMap<object, AbortController>();
@@ -246,40 +271,18 @@ function result(status: number, context: SecurityContext | null, reason: string,
 }
 
 function startContext(cred: CredentialInternal, contextReq: number, channelBindings: Buffer | undefined, inspect: Observer<InspectionEvent> | undefined): { handle: SecurityContext; internal: ContextInternal } {
-  const internal: ContextInternal = {
-    cred, machine: undefined as unknown as LegMachine, wake: undefined, contextReq, channelBindings, outcome: undefined, session: undefined, security: undefined, pending: true, deleted: false,
-  };
-  const observer: Observer<SnapshotFrom<NtlmAcceptMachine>> = {
-    next: (snap) => {
-      if (snap.status === 'done') {
-        internal.outcome = snap.output;
-        settlePending(internal);
-        retireChallenge(cred, snap.context.issued);
-      }
-      if (internal.wake && rests(snap)) {
-        const wake = internal.wake;
-        internal.wake = undefined;
-        wake();
-      }
-    },
-    error: (err) => {
-      internal.outcome = { status: SEC_E_INTERNAL_ERROR, reason: 'internal-error' };
-      settlePending(internal);
-      cred.logger.error('ntlm accept machine failed', { error: err instanceof Error ? err.message : String(err) });
-      internal.wake?.();
-    },
-  };
+  const internal = new ContextInternal(cred, contextReq, channelBindings);
   if (inspect) {
     const actor = createActor(cred.machine, {
       input: { challengeLifetimeMs: cred.policy.challengeLifetimeMs, authorityTimeoutMs: cred.policy.authorityTimeoutMs },
       clock: cred.clock ?? unrefClock,
       inspect,
     });
-    actor.subscribe(observer);
+    actor.subscribe(internal);
     internal.machine = actor;
     actor.start();
   } else {
-    internal.machine = cred.host.run(observer) satisfies MachineRun<NtlmAcceptMachine>;
+    internal.machine = cred.host.run(internal) satisfies MachineRun<NtlmAcceptMachine>;
   }
   cred.pending++;
   const handle: SecurityContext = Object.freeze({ id: cred.nextId++ });
@@ -335,6 +338,7 @@ function grantedAttributes(contextReq: number, flags: number): number {
 
 function logOutcome(internal: ContextInternal, handle: SecurityContext, outcome: AcceptOutcome): void {
   const { logger } = internal.cred;
+  if (logger === SILENT) return;
   const meta = { context: handle.id, user: outcome.user, domain: outcome.domain, workstation: outcome.session?.workstation, status: statusName(outcome.status), reason: outcome.reason, denyReason: outcome.denyReason };
   if (outcome.status === SEC_E_OK) logger.info('ntlm logon accepted', meta);
   else logger.warn('ntlm logon refused', meta);
