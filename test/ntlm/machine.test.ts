@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createActor, SimulatedClock, type AnyActorRef, type Observer, type SnapshotFrom } from 'xstate';
+import { createActor, fromPromise, setup, SimulatedClock, type AnyActorRef, type Observer, type SnapshotFrom } from 'xstate';
 import { ntlmAcceptMachine, type AcceptOutcome, type IssuedChallenge, type NtlmAcceptEvent, type NtlmAcceptMachine } from '../../machines/ntlmAccept.js';
 import { AcceptError } from '../../src/ntlm/context.js';
 import { MachineHost } from '../../src/ntlm/runner.js';
@@ -360,4 +360,18 @@ both('synchronous challenge still expires (SimulatedClock) -> SEC_E_CONTEXT_EXPI
   s.clock.increment(1);
   assert.deepEqual(s.snap().output, { status: SEC_E_CONTEXT_EXPIRED, reason: 'challenge-expired' });
   assertFinishedClean(s);
+});
+
+test('MachineRun refuses what needs an actor (an invoke) through its error observer, never silently', () => {
+  const withInvoke = setup({ actors: { work: fromPromise(async () => 1) } }).createMachine({
+    id: 'needsActor',
+    initial: 'idle',
+    states: { idle: { on: { GO: 'busy' } }, busy: { invoke: { src: 'work' } } },
+  });
+  const errors: unknown[] = [];
+  const run = new MachineHost(withInvoke, undefined, new SimulatedClock()).run({ error: (e) => errors.push(e) });
+  run.send({ type: 'GO' });
+  assert.equal(errors.length, 1, 'the run fails loudly (an invoke has no actor system here)');
+  run.send({ type: 'GO' }); // a failed run takes nothing more
+  assert.equal(errors.length, 1);
 });
