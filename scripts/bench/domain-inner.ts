@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { createAuthority } from '../../src/authority/index.js';
-import type { Authority, ResponseCheck } from '../../src/authority/types.js';
+import type { Authority, ResponseCheck } from '../../src/ntlm/authority.js';
 import { acceptSecurityContext, acquireCredentialsHandle, deleteSecurityContext, type CredentialHandle } from '../../src/ntlm/server.js';
 import { initializeSecurityContext } from '../../src/ntlm/client.js';
 import { ASC_REQ_CONNECTION, SECURITY_NATIVE_DREP } from '../../src/ntlm/constants.js';
@@ -130,10 +130,13 @@ const service = { bindDn: `Administrator@${(env.DC_REALM ?? 'EXAMPLE.TEST').toLo
 const results: Figures[] = [];
 const checks = await precomputedChecks(64);
 results.push(await rawHelper(checks));
-results.push(await viaAuthority('rasgate winbind (ntlm_auth helper)', { type: 'winbind', domain: DOMAIN }, 1));
-results.push(await viaAuthority('rasgate winbind, 4 callers queued', { type: 'winbind', domain: DOMAIN }, CONCURRENCY));
+results.push(await viaAuthority('rasgate winbind (pool of 4 ntlm_auth helpers)', { type: 'winbind', domain: DOMAIN }, 1));
+results.push(await viaAuthority(`rasgate winbind, ${CONCURRENCY} callers`, { type: 'winbind', domain: DOMAIN }, CONCURRENCY));
+results.push(await viaAuthority('rasgate winbind, 1 helper (a serial queue)', { type: 'winbind', domain: DOMAIN, helpers: 1 }, CONCURRENCY));
 results.push(await viaAuthority('rasgate ldap relay', { type: 'ldap', servers: ['ldap://127.0.0.1'], ...tls }, 1));
 results.push(await viaAuthority(`rasgate ldap relay, ${CONCURRENCY} callers`, { type: 'ldap', servers: ['ldap://127.0.0.1'], ...tls }, CONCURRENCY));
+results.push(await viaAuthority('rasgate ldap relay, connect per logon', { type: 'ldap', servers: ['ldap://127.0.0.1'], ...tls, warmConnections: 0 }, 1));
+results.push(await viaAuthority('rasgate ldap relay + policy lookup', { type: 'ldap', servers: ['ldap://127.0.0.1'], ...service, requiredGroup: 'dialin-users' }, 1));
 results.push(await viaAuthority(`rasgate ldap relay + policy lookup, ${CONCURRENCY} callers`, { type: 'ldap', servers: ['ldap://127.0.0.1'], ...service, requiredGroup: 'dialin-users' }, CONCURRENCY));
 results.push(await perProcess());
 for (const r of results) process.stdout.write(JSON.stringify(r) + '\n');

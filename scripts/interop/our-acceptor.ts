@@ -2,7 +2,7 @@
  * Our acceptor (acceptSecurityContext over a LocalAuthority) as an AcceptSession for the
  * harnesses: one context per session, deleted on close.
  */
-import type { Authority } from '../../src/authority/types.js';
+import type { Authority } from '../../src/ntlm/authority.js';
 import {
   ASC_REQ_CONNECTION,
   SECURITY_NATIVE_DREP,

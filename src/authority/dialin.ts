@@ -4,7 +4,7 @@
  * dial-in permission attribute msNPAllowDialin ([MS-ADA2] "ms-NPAllowDialin": TRUE allow,
  * FALSE deny, absent = "control access through policy", which here is `dialinDefault`).
  */
-import type { DenyReason } from './types.js';
+import type { DenyReason } from '../ntlm/authority.js';
 
 export interface DialinPolicy {
   /** Group name (sAMAccountName, case-insensitive) or SID (S-1-5-21-...). Default: none required. */

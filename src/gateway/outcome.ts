@@ -13,7 +13,7 @@
  * keep `account-locked` as the reason. Workstation restrictions and a missing group become
  * ERROR_NO_DIALIN_PERMISSION (649): not allowed in through this path.
  */
-import type { DenyReason } from '../authority/types.js';
+import type { DenyReason } from '../ntlm/authority.js';
 import {
   ERROR_ACCT_DISABLED,
   ERROR_ACCT_EXPIRED,

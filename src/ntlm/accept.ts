@@ -6,19 +6,20 @@
  *                          synchronous verdict (Authority.verifySync); undefined: ask it
  *   verifyAuthenticate     AUTHENTICATE -> AcceptOutcome, asking the authority (async)
  * Both verify paths run the same checks in the same order (screen, screenForVerifier, settle).
- * Checks follow MS-NLMP 3.2.5 and Samba's acceptor (FACTS.md section 2).
+ * Checks follow [MS-NLMP 3.2.5.1.2] and Samba's acceptor (auth/ntlmssp/ntlmssp_server.c).
  */
 import { randomFillSync } from 'node:crypto';
-import type { Authority, AuthorityVerdict, ResponseCheck } from '../authority/types.js';
+import type { Authority, AuthorityVerdict, RelayExchange, ResponseCheck } from './authority.js';
 import { AvId, Layout, MsvAvFlag, NegotiateFlags as F, SEC_E_BAD_BINDINGS, SEC_E_INVALID_TOKEN, SEC_E_LOGON_DENIED, SEC_E_NO_AUTHENTICATING_AUTHORITY, SEC_E_OK, ASC_REQ_CONFIDENTIALITY, ASC_REQ_INTEGRITY, ASC_REQ_REPLAY_DETECT, ASC_REQ_SEQUENCE_DETECT } from './constants.js';
 import { NtlmTokenError } from './errors.js';
 import { constantTimeEqual, hmacMd5 } from './crypto.js';
 import { decodeAuthenticate, decodeChallenge, decodeNegotiate, encodeChallenge, RASGATE_VERSION, type AuthenticateMessage } from './messages.js';
 import { encodeAvPairs, stringPair, timestampPair, type AvPair } from './avpairs.js';
 import { computeMic, keyExchange, parseNtlmV2Response } from './ntlmv2.js';
-import { AcceptError, type AcceptOutcome, type CredentialState, type IssuedChallenge, type LegParams } from './context.js';
+import { AcceptError, type CredentialState } from './context.js';
+import type { AcceptOutcome, IssuedChallenge, LegParams } from '../../machines/ntlmAccept.js';
 
-/** Flags a server echoes only when the client offered them (FACTS.md section 2). */
+/** Flags a server echoes only when the client offered them [MS-NLMP 3.2.5.1.1]. */
 const ECHOED = F.NEGOTIATE_SIGN | F.NEGOTIATE_SEAL | F.NEGOTIATE_ALWAYS_SIGN | F.NEGOTIATE_128 | F.NEGOTIATE_56 | F.NEGOTIATE_KEY_EXCH | F.NEGOTIATE_EXTENDED_SESSIONSECURITY | F.REQUEST_TARGET;
 
 /** fContextReq bits that only a context with a session key can grant (sign / seal). */
@@ -122,7 +123,8 @@ export function buildChallenge(cred: CredentialState, negotiate: Buffer): Issued
 
   const serverChallenge = freshChallenge(cred);
   const filetime = BigInt(Math.floor(nowMs(cred))) * TICKS_PER_MS + FILETIME_UNIX_EPOCH;
-  // Never MsvAvFlags in a CHALLENGE (FACTS.md: breaks Windows MICs).
+  // Never MsvAvFlags in a CHALLENGE: it is a client-only pair [MS-NLMP 2.2.2.1], and Windows
+  // clients that find one compute a MIC the server cannot match.
   const pairs = [...namePairs(cred), timestampPair(filetime)];
   const challengeToken = encodeChallenge({
     flags,
@@ -141,22 +143,36 @@ export async function issueChallenge(cred: CredentialState, negotiate: Buffer, _
 }
 
 async function issueRelayed(authority: Authority, negotiate: Buffer, signal: AbortSignal): Promise<IssuedChallenge> {
-  let exchange;
+  let exchange: RelayExchange;
   try {
     exchange = await authority.relay!(negotiate, signal);
   } catch (err) {
-    if (err instanceof AcceptError) throw err;
-    throw new AcceptError(SEC_E_NO_AUTHENTICATING_AUTHORITY, 'authority-error', err instanceof Error ? err.message : String(err));
+    throw new AcceptError(SEC_E_NO_AUTHENTICATING_AUTHORITY, 'authority-error', describe(err));
   }
   let flags: number;
+  let challengeToken: Buffer;
   try {
-    flags = decodeChallenge(exchange.challenge).flags;
+    challengeToken = Buffer.from(exchange.challenge);
+    flags = decodeChallenge(challengeToken).flags;
   } catch (err) {
-    exchange.abort();
-    throw new AcceptError(SEC_E_NO_AUTHENTICATING_AUTHORITY, 'authority-bad-challenge', err instanceof Error ? err.message : String(err));
+    abortRelay(exchange);
+    throw new AcceptError(SEC_E_NO_AUTHENTICATING_AUTHORITY, 'authority-bad-challenge', describe(err));
   }
-  if (signal.aborted) exchange.abort();
-  return { challengeToken: exchange.challenge, negotiateToken: negotiate, serverChallenge: Buffer.alloc(0), flags, sentAvPairs: new Map(), relay: exchange };
+  if (signal.aborted) abortRelay(exchange);
+  return { challengeToken, negotiateToken: negotiate, serverChallenge: Buffer.alloc(0), flags, sentAvPairs: new Map(), relay: exchange };
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** An authority's cleanup: whatever it throws stays here (a failure path never turns into a result). */
+export function abortRelay(exchange: RelayExchange | undefined): void {
+  try {
+    exchange?.abort();
+  } catch {
+    // nothing to do: the exchange is dropped either way
+  }
 }
 
 // ---- leg 3 ---------------------------------------------------------------------------------
@@ -232,15 +248,20 @@ function screen(cred: CredentialState, token: Buffer, issued: IssuedChallenge, p
   checkSize(token);
   let auth: AuthenticateMessage;
   try {
-    auth = decodeAuthenticate(token);
+    // Strings in the character set our CHALLENGE chose, not the message's own flag (as Samba).
+    auth = decodeAuthenticate(token, { unicode: (issued.flags & F.NEGOTIATE_UNICODE) !== 0 });
   } catch (err) {
     throw invalidToken(err);
   }
   const negotiated = (auth.flags & (issued.flags | F.NEGOTIATE_ANONYMOUS | F.NEGOTIATE_IDENTIFY)) >>> 0;
-  // Anonymous never authenticates anyone (no guest).
-  if (auth.flags & F.NEGOTIATE_ANONYMOUS || auth.user.length === 0 || auth.ntResponse.length === 0) return denied('anonymous', identity(auth));
+  // Anonymous never authenticates anyone (no guest) [MS-NLMP 3.2.5.1.2]: no user, or no response.
+  if (auth.flags & F.NEGOTIATE_ANONYMOUS || auth.user.length === 0) return denied('anonymous', identity(auth));
+  if (auth.ntResponse.length === 0) {
+    // A named user with only an LM / LMv2 response (24 bytes): a real attempt, in a refused form.
+    return denied(auth.lmResponse.length === 24 ? 'lm-only-refused' : 'anonymous', identity(auth));
+  }
   const v1 = auth.ntResponse.length === 24;
-  if (v1 && !cred.policy.allowNtlmV1) return denied('ntlmv1-refused', identity(auth));
+  if (v1 && !cred.allowNtlmV1) return denied('ntlmv1-refused', identity(auth));
   const unmet = unmetRequirement(params.contextReq, negotiated);
   if (unmet) return denied(unmet, identity(auth));
 
@@ -360,11 +381,11 @@ export async function verifyAuthenticate(cred: CredentialState, token: Buffer, i
 
 async function verifyRelayed(token: Buffer, auth: AuthenticateMessage, issued: IssuedChallenge, params: LegParams, blobPairs: AvPair[] | undefined, signal: AbortSignal): Promise<AcceptOutcome> {
   if (params.contextReq & NEEDS_SESSION_KEY) {
-    issued.relay!.abort();
+    abortRelay(issued.relay);
     return denied('session-key-unavailable', identity(auth));
   }
   if (params.channelBindings && !blobPairs) {
-    issued.relay!.abort();
+    abortRelay(issued.relay);
     return { status: SEC_E_BAD_BINDINGS, reason: 'bindings-missing', ...identity(auth) };
   }
   const relay = issued.relay!;

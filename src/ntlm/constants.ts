@@ -90,7 +90,7 @@ export const NTLMSSP_REVISION_W2K3 = 0x0f;
 
 /** Layout sizes [MS-NLMP 2.2.1.1-2.2.1.3, 2.2.2.7, 2.2.2.9]. */
 export const Layout = {
-  /** Minimal NEGOTIATE: signature, type, flags (FACTS.md: accept >= 16). */
+  /** Minimal NEGOTIATE: signature, type, flags. Old clients send only these 16 bytes; accept them. */
   NEGOTIATE_MIN: 16,
   NEGOTIATE_FIXED: 32,
   NEGOTIATE_WITH_VERSION: 40,
@@ -122,17 +122,14 @@ export const KeyMagic = {
   SERVER_SEALING: Buffer.from('session key to server-to-client sealing key magic constant\0', 'latin1'),
 } as const;
 
-// ---- SSPI status codes (winerror.h; FACTS.md section 2) -------------------------------------
+// ---- SSPI status codes (winerror.h) ----------------------------------------------------------
 
 export const SEC_E_OK = 0x00000000;
 export const SEC_I_CONTINUE_NEEDED = 0x00090312;
 export const SEC_I_COMPLETE_NEEDED = 0x00090313;
 export const SEC_I_COMPLETE_AND_CONTINUE = 0x00090314;
 export const SEC_E_INSUFFICIENT_MEMORY = 0x80090300;
-/**
- * winerror.h: 0x80090301. (FACTS.md lists 0x80100003, which is SCARD_E_INVALID_HANDLE;
- * the SDK header wins.)
- */
+/** winerror.h: 0x80090301 (not 0x80100003, which is SCARD_E_INVALID_HANDLE). */
 export const SEC_E_INVALID_HANDLE = 0x80090301;
 export const SEC_E_UNSUPPORTED_FUNCTION = 0x80090302;
 export const SEC_E_INTERNAL_ERROR = 0x80090304;
@@ -145,6 +142,8 @@ export const SEC_E_OUT_OF_SEQUENCE = 0x80090310;
 export const SEC_E_NO_AUTHENTICATING_AUTHORITY = 0x80090311;
 export const SEC_E_CONTEXT_EXPIRED = 0x80090317;
 export const SEC_E_BAD_BINDINGS = 0x80090346;
+/** An argument of the call itself is wrong (not the token): a caller's bug. */
+export const SEC_E_INVALID_PARAMETER = 0x8009035d;
 
 const STATUS_NAMES: Record<number, string> = {
   [SEC_E_OK]: 'SEC_E_OK',
@@ -164,7 +163,13 @@ const STATUS_NAMES: Record<number, string> = {
   [SEC_E_NO_AUTHENTICATING_AUTHORITY]: 'SEC_E_NO_AUTHENTICATING_AUTHORITY',
   [SEC_E_CONTEXT_EXPIRED]: 'SEC_E_CONTEXT_EXPIRED',
   [SEC_E_BAD_BINDINGS]: 'SEC_E_BAD_BINDINGS',
+  [SEC_E_INVALID_PARAMETER]: 'SEC_E_INVALID_PARAMETER',
 };
+
+/** A failure code (severity bit set, SEC_E_*), as opposed to SEC_E_OK and the SEC_I_* continuations. */
+export function isFailureStatus(code: unknown): code is number {
+  return typeof code === 'number' && Number.isInteger(code) && (code >>> 0) >= 0x80000000 && code <= 0xffffffff;
+}
 
 /** `SEC_E_LOGON_DENIED` etc., or `0x........` for codes not listed here. */
 export function statusName(code: number): string {

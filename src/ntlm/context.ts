@@ -1,9 +1,9 @@
 /**
- * Types shared by the NTLM acceptor (src/ntlm/server.ts), its machine (machines/ntlmAccept.ts)
- * and the accept steps (src/ntlm/accept.ts): what each leg produces and what an established
- * context knows. No behaviour here.
+ * What the acceptor (src/ntlm/server.ts) and its accept steps (src/ntlm/accept.ts) share: a
+ * credential's state, the names it announces, its clock, and the error a step throws. What the
+ * legs produce (IssuedChallenge, AcceptOutcome, ...) is the machine's (machines/ntlmAccept.ts).
  */
-import type { AccountInfo, Authority, DenyReason, RelayExchange } from '../authority/types.js';
+import type { Authority } from './authority.js';
 import type { Logger } from '../logging.js';
 import type { ResolvedNtlmPolicy } from './policy.js';
 
@@ -26,57 +26,7 @@ export interface AcceptClock {
   now?(): number;
 }
 
-/** Leg 1 result: our CHALLENGE (or the relay authority's) and what leg 3 needs to check it. */
-export interface IssuedChallenge {
-  /** The CHALLENGE token bytes exactly as sent (MIC input). */
-  challengeToken: Buffer;
-  /** NEGOTIATE bytes exactly as received (MIC input). */
-  negotiateToken: Buffer;
-  /** 8 random bytes (verifier authorities); empty for relays (the DC knows its own). */
-  serverChallenge: Buffer;
-  /** Flags we answered with (NEGOTIATE flags & what we support). */
-  flags: number;
-  /** Raw TargetInfo AV pairs we sent, by AvId (value bytes), to check they come back unchanged. */
-  sentAvPairs: Map<number, Buffer>;
-  /** Set when a relay authority issued the challenge. */
-  relay?: RelayExchange;
-}
-
-/** Per-call parameters of acceptSecurityContext that the accept steps need. */
-export interface LegParams {
-  /** fContextReq (ASC_REQ_*). */
-  contextReq: number;
-  /** Expected MsvAvChannelBindings value (16 bytes), when the caller binds the channel. */
-  channelBindings?: Buffer;
-}
-
-/** What an established context knows (kept out of logs; keys are wiped on delete). */
-export interface EstablishedSession {
-  user: string;
-  domain: string;
-  workstation: string;
-  /** Negotiated flags from the AUTHENTICATE message. */
-  flags: number;
-  /** ExportedSessionKey (16 bytes) when known (verifier authorities). */
-  exportedSessionKey?: Buffer;
-  account?: AccountInfo;
-}
-
-/** The last leg's result, as the machine outputs it. */
-export interface AcceptOutcome {
-  /** SSPI status (SEC_E_OK, SEC_E_LOGON_DENIED, ...). */
-  status: number;
-  /** Short stable word for logs: 'ok', 'bad-mic', 'ntlmv1-refused', 'expired', ... */
-  reason: string;
-  /** The authority's reason when it said no (gateway maps it to a raserror code). */
-  denyReason?: DenyReason;
-  /** User/domain the authority named, when it named them (denied ones too). */
-  user?: string;
-  domain?: string;
-  session?: EstablishedSession;
-}
-
-/** An error carrying its SSPI status (actors throw it; the machine's onError keeps it). */
+/** An error carrying its SSPI status: the accept steps throw it, and the machine fails the leg with it. */
 export class AcceptError extends Error {
   readonly status: number;
   readonly reason: string;
@@ -94,6 +44,8 @@ export interface CredentialState {
   readonly logger: Logger;
   readonly names: ServerNames;
   readonly clock: AcceptClock | undefined;
+  /** The authority's one NTLMv1 switch (Authority.allowNtlmV1), read once. */
+  readonly allowNtlmV1: boolean;
   /** Challenges handed out by this credential that were not yet consumed (single use). */
   readonly liveChallenges: Set<string>;
 }

@@ -5,7 +5,7 @@
  * Tolerant of what real clients send (16/32/40-byte NEGOTIATE, empty LM, OEM strings); strict
  * where it matters (every payload inside the token and outside the fixed header, even Unicode
  * lengths, 64 KiB cap). Whether an AUTHENTICATE has Version and MIC is decided by its lowest
- * payload offset, not by flags (FACTS.md 2; [MS-NLMP 2.2.1.3] notes clients differ).
+ * payload offset, not by flags ([MS-NLMP 2.2.1.3] notes clients differ).
  */
 import { Layout, MessageType, NegotiateFlags, NTLMSSP_SIGNATURE, NTLMSSP_REVISION_W2K3 } from './constants.js';
 import { decoding, NtlmTokenError, NtlmTokenErrorCode } from './errors.js';
@@ -226,13 +226,23 @@ export function encodeChallenge(fields: ChallengeFields): Buffer {
 
 // ---- AUTHENTICATE [MS-NLMP 2.2.1.3] --------------------------------------------------------
 
-export function decodeAuthenticate(input: Uint8Array): AuthenticateMessage {
+export interface DecodeAuthenticateOptions {
+  /**
+   * Decode the strings as Unicode (true) or OEM (false) whatever the message's own flags say:
+   * an acceptor passes the character set it chose in its CHALLENGE, as Samba does (some
+   * clients, wget among them, set NEGOTIATE_UNICODE over OEM strings). Default: the message's
+   * NEGOTIATE_UNICODE flag.
+   */
+  unicode?: boolean;
+}
+
+export function decodeAuthenticate(input: Uint8Array, options: DecodeAuthenticateOptions = {}): AuthenticateMessage {
   return decoding(() => {
     const buf = asBuffer(input);
     checkHeader(buf, MessageType.AUTHENTICATE);
     need(buf, 0, Layout.AUTHENTICATE_FIXED, 'the AUTHENTICATE header');
     const flags = buf.readUInt32LE(60);
-    const unicode = (flags & NegotiateFlags.NEGOTIATE_UNICODE) !== 0;
+    const unicode = options.unicode ?? (flags & NegotiateFlags.NEGOTIATE_UNICODE) !== 0;
     const end = Layout.AUTHENTICATE_FIXED;
     const lm = fieldRef(buf, 12, 'LmChallengeResponse', end);
     const nt = fieldRef(buf, 20, 'NtChallengeResponse', end);

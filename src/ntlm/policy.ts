@@ -6,12 +6,17 @@ import { OptionError } from '../errors.js';
 
 export interface NtlmPolicyOptions {
   /**
-   * Accept NTLMv1 / NTLM2-session (24-byte) responses. They are crackable offline: when true a
-   * warning is logged at every credential acquisition. Default false.
+   * A CHALLENGE not answered within this many ms is void and its context freed. HTTP and dial-in
+   * clients answer within seconds; Samba keeps 30 minutes. Default 120_000 (2 minutes).
    */
-  allowNtlmV1?: boolean;
-  /** A CHALLENGE not answered within this many ms is void (Samba: 30 minutes). Default 1_800_000. */
   challengeLifetimeMs?: number;
+  /**
+   * Contexts of this credential that may wait for their AUTHENTICATE (or for the authority) at
+   * once; a NEGOTIATE past it gets SEC_E_INSUFFICIENT_MEMORY ('too-many-pending-contexts') and no
+   * context. Each holds about 2 KiB, so the default bounds a NEGOTIATE flood to a few tens of
+   * MiB. Default 10_000.
+   */
+  maxPendingContexts?: number;
   /** The authority must answer within this many ms, else SEC_E_NO_AUTHENTICATING_AUTHORITY. Default 15_000. */
   authorityTimeoutMs?: number;
   /**
@@ -27,6 +32,12 @@ export interface NtlmPolicyOptions {
 
 export type ResolvedNtlmPolicy = Required<Omit<NtlmPolicyOptions, 'maxClockSkewMs'>> & { maxClockSkewMs: number | undefined };
 
+function positiveInteger(key: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) throw new OptionError(`policy.${key}`, 'must be a positive whole number');
+  return value;
+}
+
 function positiveMs(key: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new OptionError(`policy.${key}`, 'must be a positive number of milliseconds');
@@ -34,13 +45,14 @@ function positiveMs(key: string, value: number | undefined, fallback: number): n
 }
 
 export function resolvePolicy(options: NtlmPolicyOptions = {}): ResolvedNtlmPolicy {
-  for (const key of ['allowNtlmV1', 'requireMic'] as const) {
-    if (options[key] !== undefined && typeof options[key] !== 'boolean') throw new OptionError(`policy.${key}`, 'must be true or false');
+  if ('allowNtlmV1' in options) {
+    throw new OptionError('policy.allowNtlmV1', 'is not an acceptor option: NTLMv1 has one switch, the authority\'s (allowNtlmV1 on LocalAuthority / authority.allowNtlmV1)');
   }
+  if (options.requireMic !== undefined && typeof options.requireMic !== 'boolean') throw new OptionError('policy.requireMic', 'must be true or false');
   return {
-    allowNtlmV1: options.allowNtlmV1 ?? false,
     requireMic: options.requireMic ?? false,
-    challengeLifetimeMs: positiveMs('challengeLifetimeMs', options.challengeLifetimeMs, 30 * 60_000),
+    challengeLifetimeMs: positiveMs('challengeLifetimeMs', options.challengeLifetimeMs, 2 * 60_000),
+    maxPendingContexts: positiveInteger('maxPendingContexts', options.maxPendingContexts, 10_000),
     authorityTimeoutMs: positiveMs('authorityTimeoutMs', options.authorityTimeoutMs, 15_000),
     contextLifetimeMs: positiveMs('contextLifetimeMs', options.contextLifetimeMs, 10 * 3_600_000),
     maxClockSkewMs: options.maxClockSkewMs === undefined ? undefined : positiveMs('maxClockSkewMs', options.maxClockSkewMs, 0),

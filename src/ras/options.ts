@@ -4,7 +4,7 @@
  * library users resolve partial options with resolveDialogueOptions().
  */
 import type { DialogueMachineConfig } from '../../machines/dialogue.js';
-import type { DenyReason } from '../authority/types.js';
+import type { DenyReason } from '../ntlm/authority.js';
 import { bool, dict, list, num, obj, oneOf, resolveOptions, str, type Infer, type Input } from '../options/fields.js';
 import { DNLEN } from './codes.js';
 

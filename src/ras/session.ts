@@ -21,7 +21,7 @@ import { expandIssue } from './issue.js';
 import { parseLogin } from './login.js';
 import { securityMessageFor } from './message.js';
 import { DEFAULT_DENIED_MESSAGES, machineConfig, type DialogueOptions } from './options.js';
-import type { DenyReason } from '../authority/types.js';
+import type { DenyReason } from '../ntlm/authority.js';
 import type { RasPort } from './port.js';
 import type { CallChannel } from '../serial/types.js';
 import type { CompletionDetail, PortHandle, SecurityMessage, Timers } from './types.js';

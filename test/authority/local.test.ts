@@ -15,7 +15,7 @@ import { createAuthority } from '../../src/authority/index.js';
 import { ntowfv1, ntowfv2 } from '../../src/ntlm/crypto.js';
 import { computeNtlmV2Response } from '../../src/ntlm/ntlmv2.js';
 import { desl } from '../../src/authority/local/ntlmv1.js';
-import type { ResponseCheck } from '../../src/authority/types.js';
+import type { ResponseCheck } from '../../src/ntlm/authority.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rasgate-local-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

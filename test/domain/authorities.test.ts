@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { Driver, needsDc, startDc, stopDc, type DcInfo } from './dc.js';
 
 const skip = needsDc();
-const NAME = `rgdc-${process.pid}`;
+// RASGATE_DC_PREFIX names the DC (namespace, /tmp tree) so that parallel runs by several people never meet.
+const NAME = `${process.env.RASGATE_DC_PREFIX ?? 'rgdc'}-${process.pid}`;
 const SEC_E_LOGON_DENIED = '8009030c';
 const SEC_E_NO_AUTHENTICATING_AUTHORITY = '80090311';
 

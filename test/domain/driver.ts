@@ -12,7 +12,7 @@
 import { createInterface } from 'node:readline';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createAuthority, type AuthorityConfig } from '../../src/authority/index.js';
-import type { Authority } from '../../src/authority/types.js';
+import type { Authority } from '../../src/ntlm/authority.js';
 import { acquireCredentialsHandle, type CredentialHandle } from '../../src/ntlm/server.js';
 import { DEFAULT_CLIENT_FLAGS } from '../../src/ntlm/client.js';
 import { login } from './legs.js';

@@ -14,7 +14,8 @@ import { needsDc, startDc, stopDc, type DcInfo } from './dc.js';
 import { waitFor } from '../helpers/net.js';
 
 const skip = needsDc();
-const NAME = `rgsv-${process.pid}`;
+// RASGATE_DC_PREFIX: see test/domain/authorities.test.ts.
+const NAME = `${process.env.RASGATE_DC_PREFIX ? `${process.env.RASGATE_DC_PREFIX}sv` : 'rgsv'}-${process.pid}`;
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const script = resolve(root, 'scripts/samba-dc.sh');
 const caller = resolve(root, 'test/domain/tcp-caller.mjs');

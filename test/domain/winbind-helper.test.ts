@@ -7,7 +7,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HelperAnswerParser, WinbindProtocolError, denyReasonForStatus, encodeRequest } from '../../src/authority/winbind/protocol.js';
 import { WinbindAuthority } from '../../src/authority/winbind/authority.js';
-import type { ResponseCheck } from '../../src/authority/types.js';
+import type { ResponseCheck } from '../../src/ntlm/authority.js';
 import { OptionError } from '../../src/errors.js';
 
 const fake = join(dirname(fileURLToPath(import.meta.url)), 'fake-ntlm-auth.mjs');
@@ -140,4 +140,18 @@ test('helper: aborted requests and closed authority are outages; bad options nam
   assert.throws(() => new WinbindAuthority({ requiredGroupp: 'x' } as never), (e: unknown) => e instanceof OptionError && e.key === 'authority.requiredGroupp');
   assert.throws(() => new WinbindAuthority({ requestTimeoutMs: 0 }), (e: unknown) => e instanceof OptionError && e.key === 'authority.requestTimeoutMs');
   assert.throws(() => new WinbindAuthority({ extraArgs: [1 as unknown as string] }), (e: unknown) => e instanceof OptionError && e.key === 'authority.extraArgs[0]');
+});
+
+test('pool: a stalled helper holds up no one else; requests go to the least busy of `helpers`', async () => {
+  const a = new WinbindAuthority({ ntlmAuthPath: fake, helpers: 2, requestTimeoutMs: 1500, restartMinMs: 20 });
+  try {
+    assert.equal(new Set(a.helperPids).size, 2, 'two helper processes');
+    const stalled = a.verify(check('hang'), signal());
+    // The other helper answers while the first one stalls.
+    for (let i = 0; i < 3; i++) assert.equal((await a.verify(check('alice'), signal())).result, 'ok');
+    assert.equal((await stalled).result, 'unavailable');
+  } finally {
+    await a.close();
+  }
+  for (const bad of [0, 33, 1.5]) assert.throws(() => new WinbindAuthority({ ntlmAuthPath: fake, helpers: bad }), (e: unknown) => e instanceof OptionError && e.key === 'authority.helpers');
 });

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalAuthority } from '../../src/authority/local/index.js';
-import type { Authority, AuthorityVerdict, DenyReason } from '../../src/authority/types.js';
+import type { Authority, AuthorityVerdict, DenyReason } from '../../src/ntlm/authority.js';
 import { acquireCredentialsHandle } from '../../src/ntlm/server.js';
 import { ntowfv1 } from '../../src/ntlm/crypto.js';
 import { createGatewayVerifier } from '../../src/gateway/verifier.js';

@@ -13,7 +13,7 @@ import { ourAcceptSession, ourCredential } from '../../scripts/interop/our-accep
 import { gssClient, impacketClient, ntlmAuthPyClient, PeerSet, sambaClient, type Credentials, type NtlmClientPeer } from '../../scripts/interop/ntlm-peers.js';
 import { startHttpNtlmServer, type HttpNtlmServer } from '../../scripts/interop/http-ntlm-server.js';
 import { payloadStart } from '../../scripts/interop/token-bytes.js';
-import type { Authority } from '../../src/authority/types.js';
+import type { Authority } from '../../src/ntlm/authority.js';
 import { needs, toolPath } from '../helpers/tools.js';
 
 const USER = 'alice';

@@ -192,10 +192,10 @@ describe('impacket: NTLMv1 and anonymous', { skip: needs('py:impacket') }, () =>
     assert.equal(r.reason, 'ntlmv1-refused');
   });
 
-  test('NTLMv1 when explicitly allowed (policy and authority): right password SEC_E_OK, wrong one denied', async () => {
+  test('NTLMv1 when the authority allows it (its allowNtlmV1, the one switch): right password SEC_E_OK, wrong one denied', async () => {
     const v1fx = makeLocalAuthority([{ name: USER, password: PASSWORD }], DOMAIN, { allowNtlmV1: true });
     try {
-      const v1cred = ourCredential(v1fx.authority, { netbiosComputerName: 'RASGATE-TEST', policy: { allowNtlmV1: true } });
+      const v1cred = ourCredential(v1fx.authority, { netbiosComputerName: 'RASGATE-TEST' });
       for (const [password, expected] of [[PASSWORD, SEC_E_OK], ['wrong', SEC_E_LOGON_DENIED]] as const) {
         const client = impacketClient(peers, { ...right, password }, { ntlmv1: true });
         const s = ourAcceptSession(v1cred);

@@ -15,7 +15,7 @@ import {
 } from '../../src/ntlm/server.js';
 import * as api from '../../src/ntlm/index.js';
 import { createClientContext, DEFAULT_CLIENT_FLAGS } from '../../src/ntlm/client.js';
-import { channelBindingsStruct, computeMic, computeNtlmV2Response } from '../../src/ntlm/ntlmv2.js';
+import { channelBindingsStruct, computeMic, computeNtlmV2Response, lmv2Response } from '../../src/ntlm/ntlmv2.js';
 import { decodeChallenge, decodeAuthenticate, encodeAuthenticate, encodeNegotiate, RASGATE_VERSION } from '../../src/ntlm/messages.js';
 import { flagsPair, stringPair, type AvPair } from '../../src/ntlm/avpairs.js';
 import { ntowfv1, ntowfv2 } from '../../src/ntlm/crypto.js';
@@ -23,12 +23,12 @@ import { rc4 } from '../../src/ntlm/rc4.js';
 import {
   AvId, NegotiateFlags as F, ASC_REQ_CONNECTION, ASC_REQ_INTEGRITY, ASC_REQ_CONFIDENTIALITY, ASC_REQ_REPLAY_DETECT, ASC_RET_INTEGRITY, ASC_RET_CONFIDENTIALITY,
   SECURITY_NATIVE_DREP, SEC_E_OK, SEC_I_CONTINUE_NEEDED, SEC_E_LOGON_DENIED, SEC_E_INVALID_TOKEN, SEC_E_INVALID_HANDLE, SEC_E_NO_AUTHENTICATING_AUTHORITY,
-  SEC_E_CONTEXT_EXPIRED, SEC_E_BAD_BINDINGS, SEC_E_MESSAGE_ALTERED,
+  SEC_E_CONTEXT_EXPIRED, SEC_E_BAD_BINDINGS, SEC_E_MESSAGE_ALTERED, SEC_E_INSUFFICIENT_MEMORY, SEC_E_INVALID_PARAMETER,
 } from '../../src/ntlm/constants.js';
 import { LocalAuthority } from '../../src/authority/local/index.js';
 import { formatLine, type AccountFlag } from '../../src/authority/local/smbpasswd.js';
 import { desl } from '../../src/authority/local/ntlmv1.js';
-import type { Authority, AuthorityVerdict } from '../../src/authority/types.js';
+import type { Authority, AuthorityVerdict } from '../../src/ntlm/authority.js';
 
 const DOMAIN = 'RASGATE';
 const dir = mkdtempSync(join(tmpdir(), 'rasgate-server-'));
@@ -134,7 +134,7 @@ test('correct password: CONTINUE then SEC_E_OK, identity as the file spells it, 
   assert.throws(() => querySecurityContextToken(last.context!), (e: { status?: number }) => e.status === SEC_E_INVALID_HANDLE);
 });
 
-test('the CHALLENGE follows FACTS.md: names + timestamp, no MsvAvFlags, flags echoed only if offered', async () => {
+test('the CHALLENGE carries names + timestamp, no MsvAvFlags, flags echoed only if offered', async () => {
   const unicodeOnly = F.NEGOTIATE_UNICODE | F.NEGOTIATE_NTLM | F.REQUEST_TARGET;
   const { challenge } = await firstLeg(cred, unicodeOnly);
   const ids = challenge.targetInfo.pairs.map((p) => p.id);
@@ -193,7 +193,7 @@ function ntlmV1Authenticate(leg: Awaited<ReturnType<typeof firstLeg>>, password:
   return encodeAuthenticate({ flags: F.NEGOTIATE_UNICODE | F.NEGOTIATE_NTLM, lmResponse: Buffer.alloc(24), ntResponse: nt, user: 'alice', domain: DOMAIN, workstation: 'OLD' });
 }
 
-test('NTLMv1 refused by default (no authority call), accepted when policy allows it', async () => {
+test('NTLMv1 has one switch, the authority\'s: refused by default (no authority call), accepted when the authority allows it', async () => {
   const leg = await firstLeg(cred, F.NEGOTIATE_UNICODE | F.NEGOTIATE_NTLM);
   const r = await accept(cred, leg.first.context, ntlmV1Authenticate(leg, 'alice-pw'));
   assert.equal(r.status, SEC_E_LOGON_DENIED);
@@ -201,16 +201,15 @@ test('NTLMv1 refused by default (no authority call), accepted when policy allows
 
   const warnings: string[] = [];
   const logger = { warn: (m: string) => warnings.push(m), info: () => {}, error: () => {} } as unknown as AcquireCredentialsOptions['logger'];
-  const v1cred = credential({ authority: localV1, policy: { allowNtlmV1: true }, logger });
+  // No acceptor policy needed (the daemon passes none): the authority's allowNtlmV1 is the switch.
+  const v1cred = credential({ authority: localV1, logger });
   assert.ok(warnings.some((w) => /NTLMv1/.test(w)), 'loud warning at acquisition');
   const ok = await firstLeg(v1cred, F.NEGOTIATE_UNICODE | F.NEGOTIATE_NTLM);
   assert.equal((await accept(v1cred, ok.first.context, ntlmV1Authenticate(ok, 'alice-pw'))).status, SEC_E_OK);
   const bad = await firstLeg(v1cred, F.NEGOTIATE_UNICODE | F.NEGOTIATE_NTLM);
   assert.equal((await accept(v1cred, bad.first.context, ntlmV1Authenticate(bad, 'wrong'))).status, SEC_E_LOGON_DENIED);
-  // Server policy on, authority still refusing: refused.
-  const half = credential({ policy: { allowNtlmV1: true } });
-  const h = await firstLeg(half, F.NEGOTIATE_UNICODE | F.NEGOTIATE_NTLM);
-  assert.equal((await accept(half, h.first.context, ntlmV1Authenticate(h, 'alice-pw'))).status, SEC_E_LOGON_DENIED);
+  // The old second switch is gone, and says where the one is.
+  assert.throws(() => credential({ policy: { allowNtlmV1: true } as never }), /authority/);
 });
 
 test('anonymous AUTHENTICATE (ANONYMOUS flag, empty user, empty NT) never succeeds', async () => {
@@ -285,13 +284,13 @@ test('replayed AUTHENTICATE: refused on the finished context and on a second con
   assert.equal((await accept(cred, null, auth.token)).status, SEC_E_INVALID_TOKEN);
 });
 
-test('challenge expired (SimulatedClock, 30 min default): SEC_E_CONTEXT_EXPIRED', async () => {
+test('challenge expired (SimulatedClock, 2 min default): SEC_E_CONTEXT_EXPIRED', async () => {
   const clock = new SimulatedClock();
   const timed = credential({ clock });
   const client = createClientContext({ user: 'alice', domain: DOMAIN, password: 'alice-pw' });
   const first = await accept(timed, null, client.negotiate());
   const token = client.authenticate(first.outputToken!).token;
-  clock.increment(30 * 60_000);
+  clock.increment(2 * 60_000);
   const r = await accept(timed, first.context, token);
   assert.equal(r.status, SEC_E_CONTEXT_EXPIRED);
   // Within the lifetime it works, and the lifetime is configurable.
@@ -476,4 +475,153 @@ test('verifySync fast path: its verdict decides; undefined falls back to verify(
   assert.equal((await login({ cred: throwing })).last.status, SEC_E_NO_AUTHENTICATING_AUTHORITY);
   const nonsense = credential({ authority: both(() => ({ result: 'maybe' }) as unknown as AuthorityVerdict) });
   assert.equal((await login({ cred: nonsense })).last.status, SEC_E_NO_AUTHENTICATING_AUTHORITY);
+});
+
+// ---- network-safe limits and fixes (issue 13 section 2) ----------------------------------------
+
+test('pending contexts are capped per credential: NEGOTIATEs past the cap get SEC_E_INSUFFICIENT_MEMORY until one finishes', async () => {
+  const capped = credential({ policy: { maxPendingContexts: 3 } });
+  const pending = [];
+  for (let i = 0; i < 3; i++) pending.push(await firstLeg(capped));
+  const refused = await accept(capped, null, encodeNegotiate({ flags: DEFAULT_CLIENT_FLAGS }));
+  assert.equal(refused.status, SEC_E_INSUFFICIENT_MEMORY);
+  assert.equal(refused.reason, 'too-many-pending-contexts');
+  assert.equal(refused.context, null, 'no context is made for a refused NEGOTIATE');
+  // A finished handshake and a deleted context each free their place.
+  assert.equal((await accept(capped, pending[0]!.first.context, handBuild(pending[0]!))).status, SEC_E_OK);
+  const again = await firstLeg(capped);
+  assert.equal((await accept(capped, null, encodeNegotiate({ flags: DEFAULT_CLIENT_FLAGS }))).status, SEC_E_INSUFFICIENT_MEMORY);
+  deleteSecurityContext(pending[1]!.first.context);
+  const third = await firstLeg(capped);
+  // Established contexts hold no place: three more logins go through while two wait.
+  for (let i = 0; i < 3; i++) assert.equal((await login({ cred: credential({ policy: { maxPendingContexts: 1 } }) })).last.status, SEC_E_OK);
+  for (const c of [again, third, pending[2]!]) deleteSecurityContext(c.first.context);
+});
+
+test('an unanswered CHALLENGE lapses after 2 minutes by default and frees its place', async () => {
+  const clock = new SimulatedClock();
+  const timed = credential({ clock, policy: { maxPendingContexts: 1 } });
+  const client = createClientContext({ user: 'alice', domain: DOMAIN, password: 'alice-pw' });
+  const first = await accept(timed, null, client.negotiate());
+  assert.equal((await accept(timed, null, encodeNegotiate({ flags: DEFAULT_CLIENT_FLAGS }))).status, SEC_E_INSUFFICIENT_MEMORY);
+  clock.increment(2 * 60_000 - 1);
+  assert.equal((await accept(timed, null, encodeNegotiate({ flags: DEFAULT_CLIENT_FLAGS }))).status, SEC_E_INSUFFICIENT_MEMORY);
+  clock.increment(1);
+  assert.equal((await accept(timed, first.context, client.authenticate(first.outputToken!).token)).status, SEC_E_CONTEXT_EXPIRED);
+  assert.equal((await accept(timed, null, encodeNegotiate({ flags: DEFAULT_CLIENT_FLAGS }))).status, SEC_I_CONTINUE_NEEDED, 'the lapsed context freed its place');
+});
+
+test('the pending cap and lifetime are checked options', () => {
+  for (const bad of [0, -1, 1.5, Number.NaN, '10']) {
+    assert.throws(() => credential({ policy: { maxPendingContexts: bad as number } }), /maxPendingContexts/);
+  }
+});
+
+test('a failure path never comes back as success: an authority throwing { status: 0 } is not SEC_E_OK', async () => {
+  // The relay's abort() runs on the failure path (the relay cannot give a session key).
+  const zero = { status: 0, reason: 'ok' };
+  const relay: Authority = {
+    type: 'zero-dc',
+    relay: async (negotiate) => {
+      const dc = await accept(cred, null, negotiate);
+      return { challenge: dc.outputToken!, authenticate: async () => ({ result: 'ok', user: 'alice', domain: DOMAIN }), abort: () => { throw zero; } };
+    },
+    close: async () => {},
+  };
+  const r = await login({ cred: credential({ authority: relay }), req: REQ | ASC_REQ_INTEGRITY });
+  assert.notEqual(r.last.status, SEC_E_OK);
+  assert.equal(r.last.status, SEC_E_LOGON_DENIED, r.last.reason);
+  // A relay whose CHALLENGE is garbage and whose abort throws { status: 0 }.
+  const broken: Authority = { type: 'zero-dc2', relay: async () => ({ challenge: Buffer.from('junk'), authenticate: async () => ({ result: 'ok', user: 'a', domain: 'b' }), abort: () => { throw zero; } }), close: async () => {} };
+  const b = await accept(credential({ authority: broken }), null, encodeNegotiate({ flags: DEFAULT_CLIENT_FLAGS }));
+  assert.ok(b.status >>> 0 >= 0x80000000, `failure status, got ${b.status}`);
+  // verify() and verifySync() throwing it: an outage, never a logon.
+  for (const authority of [fakeAuthority(async () => { throw zero; }), { type: 'zs', verifySync: () => { throw zero; }, verify: async () => { throw zero; }, close: async () => {} } satisfies Authority]) {
+    const z = await login({ cred: credential({ authority }) });
+    assert.equal(z.last.status, SEC_E_NO_AUTHENTICATING_AUTHORITY);
+  }
+});
+
+test('bad arguments from the caller get SEC_E_INVALID_PARAMETER, never a throw', async () => {
+  const negotiate = encodeNegotiate({ flags: DEFAULT_CLIENT_FLAGS });
+  const nullOptions = await acceptSecurityContext(cred, null, negotiate, REQ, SECURITY_NATIVE_DREP, null as unknown as undefined);
+  assert.equal(nullOptions.status, SEC_I_CONTINUE_NEEDED, 'null options are no options');
+  deleteSecurityContext(nullOptions.context);
+  for (const [what, call] of [
+    ['options not an object', () => acceptSecurityContext(cred, null, negotiate, REQ, SECURITY_NATIVE_DREP, 'x' as unknown as undefined)],
+    ['contextReq not a number', () => acceptSecurityContext(cred, null, negotiate, 'all' as unknown as number, SECURITY_NATIVE_DREP)],
+    ['channel bindings not 16 bytes', () => accept(cred, null, negotiate, REQ, { channelBindings: Buffer.alloc(3) })],
+    ['inspect not an observer', () => accept(cred, null, negotiate, REQ, { inspect: 42 as never })],
+  ] as const) {
+    const r = await call();
+    assert.equal(r.status, SEC_E_INVALID_PARAMETER, what);
+    assert.equal(r.context, null, what);
+  }
+});
+
+test('channel bindings given on the first leg only are checked on the last', async () => {
+  const app = Buffer.from('tls-server-end-point:first-leg-only');
+  const expected = channelBindingsHash(app);
+  const run = async (clientApp: Buffer | undefined) => {
+    const client = createClientContext({ user: 'alice', domain: DOMAIN, password: 'alice-pw', channelBindings: clientApp ? channelBindingsStruct(clientApp) : undefined });
+    const first = await accept(cred, null, client.negotiate(), REQ, { channelBindings: expected });
+    return accept(cred, first.context, client.authenticate(first.outputToken!).token);
+  };
+  assert.equal((await run(app)).status, SEC_E_OK);
+  assert.equal((await run(Buffer.from('tls-server-end-point:someone-else'))).status, SEC_E_BAD_BINDINGS);
+  assert.equal((await run(undefined)).status, SEC_E_BAD_BINDINGS);
+  // Different bindings on the two legs: refused.
+  const client = createClientContext({ user: 'alice', domain: DOMAIN, password: 'alice-pw', channelBindings: channelBindingsStruct(app) });
+  const first = await accept(cred, null, client.negotiate(), REQ, { channelBindings: expected });
+  const last = await accept(cred, first.context, client.authenticate(first.outputToken!).token, REQ, { channelBindings: channelBindingsHash(Buffer.from('other')) });
+  assert.equal(last.status, SEC_E_BAD_BINDINGS);
+});
+
+test('the context keeps its own copies: a caller reusing its receive buffer does not break the MIC or a pending check', async () => {
+  const client = createClientContext({ user: 'alice', domain: DOMAIN, password: 'alice-pw' });
+  const rx = Buffer.alloc(4096);
+  const neg = client.negotiate();
+  neg.copy(rx);
+  const first = await accept(cred, null, rx.subarray(0, neg.length));
+  rx.fill(0x41); // the next read lands in the same buffer
+  const auth = client.authenticate(first.outputToken!).token;
+  auth.copy(rx);
+  const last = await accept(cred, first.context, rx.subarray(0, auth.length));
+  assert.equal(last.status, SEC_E_OK, last.reason);
+
+  // Asked asynchronously: the AUTHENTICATE buffer is overwritten while the authority thinks.
+  const slow = credential({ authority: fakeAuthority(async (check, signal) => { await new Promise((r) => setImmediate(r)); return local.verify(check, signal); }) });
+  const c2 = createClientContext({ user: 'alice', domain: DOMAIN, password: 'alice-pw' });
+  const f2 = await accept(slow, null, c2.negotiate());
+  const a2 = Buffer.from(c2.authenticate(f2.outputToken!).token);
+  const pending = accept(slow, f2.context, a2);
+  a2.fill(0);
+  assert.equal((await pending).status, SEC_E_OK);
+});
+
+test('an AUTHENTICATE with only an LMv2 response names the user and is refused as such, not as anonymous', async () => {
+  const leg = await firstLeg();
+  const key = ntowfv2(ntowfv1('alice-pw'), 'alice', DOMAIN);
+  const lmv2 = lmv2Response(key, leg.challenge.serverChallenge, Buffer.alloc(8, 3));
+  const token = encodeAuthenticate({ flags: leg.challenge.flags, lmResponse: lmv2, ntResponse: Buffer.alloc(0), user: 'alice', domain: DOMAIN, workstation: 'LM2' });
+  const r = await accept(cred, leg.first.context, token);
+  assert.equal(r.status, SEC_E_LOGON_DENIED);
+  assert.equal(r.reason, 'lm-only-refused');
+  // Truly anonymous stays anonymous.
+  const leg2 = await firstLeg();
+  const anon = encodeAuthenticate({ flags: F.NEGOTIATE_UNICODE | F.NEGOTIATE_NTLM, lmResponse: Buffer.alloc(1), ntResponse: Buffer.alloc(0), user: '', domain: '' });
+  assert.equal((await accept(cred, leg2.first.context, anon)).reason, 'anonymous');
+});
+
+test('AUTHENTICATE strings follow the character set of our CHALLENGE, not the message\'s own UNICODE flag (wget)', async () => {
+  // The client negotiates OEM; its AUTHENTICATE claims UNICODE yet carries OEM strings.
+  const leg = await firstLeg(cred, F.NEGOTIATE_OEM | F.NEGOTIATE_NTLM | F.REQUEST_TARGET);
+  assert.equal(leg.challenge.flags & F.NEGOTIATE_UNICODE, 0);
+  const key = ntowfv2(ntowfv1('alice-pw'), 'alice', DOMAIN);
+  const v2 = computeNtlmV2Response({ responseKeyNT: key, serverChallenge: leg.challenge.serverChallenge, clientChallenge: Buffer.alloc(8, 9), timestamp: 0n, targetInfo: leg.challenge.targetInfo.pairs });
+  const token = encodeAuthenticate({ flags: F.NEGOTIATE_OEM | F.NEGOTIATE_NTLM, ntResponse: v2.ntResponse, lmResponse: Buffer.alloc(24), user: 'alice', domain: DOMAIN, workstation: 'WGET' });
+  token.writeUInt32LE((token.readUInt32LE(60) | F.NEGOTIATE_UNICODE) >>> 0, 60);
+  const r = await accept(cred, leg.first.context, token);
+  assert.equal(r.status, SEC_E_OK, r.reason);
+  assert.deepEqual(querySecurityContextToken(r.context!), { user: 'Alice', domain: DOMAIN, workstation: 'WGET' });
 });

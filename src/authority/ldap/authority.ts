@@ -1,6 +1,6 @@
 /**
  * `authority: { type: ldap }`: NTLM relayed to a domain controller by LDAP SASL bind
- * (FACTS.md section 3). The client's NEGOTIATE goes to the DC in a BindRequest (SASL
+ * ([MS-ADTS 5.1.1.1.2], RFC 4511 4.2). The client's NEGOTIATE goes to the DC in a BindRequest (SASL
  * GSS-SPNEGO carrying raw NTLMSSP); the DC's CHALLENGE comes back in serverSaslCreds with
  * saslBindInProgress (14); the AUTHENTICATE goes in a second bind on the same connection and
  * its resultCode is the verdict (0 ok, 49 + AD data code denied, anything else an outage).
@@ -16,8 +16,18 @@
  *    Seal are required"); `allow_sasl_over_tls` on the DC allows it.
  * So ldap:// URLs serve both kinds of client; ldaps:// only clients without SIGN. A refusal for
  * the transport is an outage with the reason logged, never a denial.
+ *
+ * Speed: `warmConnections` per DC and transport are connected (and StartTLS'd) ahead of need;
+ * each serves one logon (a relayed NTLM bind leaves its connection signed with a key we do not
+ * have) and is replaced in the background. Once a client's NEGOTIATE has been relayed, the ready
+ * connections are primed with it: their first bind is sent ahead, and a later client whose
+ * NEGOTIATE is the same bytes (the same client software: the gateway's own client always is)
+ * gets the waiting CHALLENGE at once, so its logon pays one bind. A CHALLENGE is handed to one
+ * client only, and not at all once it is 10 s old. The policy
+ * lookup runs beside the second bind, on one long-lived service connection bound once, and
+ * reuses an account's nested groups for `groupCacheMs`.
  */
-import type { Authority, AuthorityVerdict, RelayExchange } from '../types.js';
+import type { Authority, AuthorityVerdict, RelayExchange } from '../../ntlm/authority.js';
 import { nullLogger, type Logger } from '../../logging.js';
 import { errorSummary } from '../../errors.js';
 import { decodeAuthenticate, decodeChallenge, decodeNegotiate } from '../../ntlm/messages.js';
@@ -26,7 +36,8 @@ import { dialinDenial } from '../dialin.js';
 import { LdapConnection, type LdapConnectOptions } from './connection.js';
 import { ResultCode } from './constants.js';
 import { denyReasonFor, adDataCode } from './diagnostic.js';
-import { defaultNamingContext, lookupAccount } from './directory.js';
+import { defaultNamingContext, lookupAccount, type GroupCache } from './directory.js';
+import type { GroupRef } from '../dialin.js';
 import { LdapConnectionError, LdapProtocolError } from './errors.js';
 import { bindRequest, type LdapResponse } from './messages.js';
 import { resolveLdapOptions, type LdapAuthorityOptions, type ResolvedLdapOptions } from './options.js';
@@ -38,6 +49,23 @@ export interface LdapAuthorityDeps {
   now?: () => number;
 }
 
+/** A connection made ahead of need: 'plain' for clients that sign, 'tls' for the others. */
+type Transport = 'plain' | 'tls';
+
+interface Spare {
+  conn: LdapConnection;
+  at: number;
+  /**
+   * Set when the first bind was already sent, with the NEGOTIATE the last client of this
+   * transport sent: the DC's answer (its CHALLENGE) waits here for a client whose NEGOTIATE is
+   * the same, byte for byte (the MIC covers those bytes, so it is the client's own).
+   */
+  primed?: { negotiate: Buffer; response: LdapResponse };
+}
+
+/** A primed connection older than this is not used: its CHALLENGE is fresh or not handed out. */
+const PRIMED_MAX_AGE_MS = 10_000;
+
 interface DcHealth {
   url: LdapUrl;
   /** Skipped until then after a failure. */
@@ -46,6 +74,39 @@ interface DcHealth {
   baseDn?: string;
   /** The service-account connection, kept open between lookups (LDAP runs requests concurrently on it). */
   service?: Promise<LdapConnection>;
+  /** Ready, unbound connections by transport, and how many are being made. */
+  spares: Record<Transport, Spare[]>;
+  filling: Record<Transport, number>;
+  /** The NEGOTIATE the last successful relay of each transport carried (what ready connections are primed with). */
+  lastNegotiate: Record<Transport, Buffer | undefined>;
+}
+
+/** Group memberships by account DN for a while; bounded (oldest dropped first). */
+class TimedGroupCache implements GroupCache {
+  private readonly entries = new Map<string, { groups: GroupRef[]; until: number }>();
+  constructor(
+    private readonly ttlMs: number,
+    private readonly now: () => number,
+    private readonly max = 10_000,
+  ) {}
+
+  get(dn: string): GroupRef[] | undefined {
+    const e = this.entries.get(dn);
+    if (!e) return undefined;
+    if (e.until > this.now()) return e.groups;
+    this.entries.delete(dn);
+    return undefined;
+  }
+
+  set(dn: string, groups: GroupRef[]): void {
+    this.entries.delete(dn);
+    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(dn, { groups, until: this.now() + this.ttlMs });
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
 }
 
 export class LdapAuthority implements Authority {
@@ -55,12 +116,15 @@ export class LdapAuthority implements Authority {
   private readonly now: () => number;
   private readonly dcs: DcHealth[];
   private readonly open = new Set<LdapConnection>();
+  private readonly groups: TimedGroupCache | undefined;
+  private closed = false;
 
   constructor(options: LdapAuthorityOptions, deps: LdapAuthorityDeps = {}) {
     this.o = resolveLdapOptions(options);
     this.logger = deps.logger ?? nullLogger();
     this.now = deps.now ?? Date.now;
-    this.dcs = this.o.servers.map((url) => ({ url, deadUntil: 0 }));
+    this.dcs = this.o.servers.map((url) => ({ url, deadUntil: 0, spares: { plain: [], tls: [] }, filling: { plain: 0, tls: 0 }, lastNegotiate: { plain: undefined, tls: undefined } }));
+    this.groups = this.o.groupCacheMs > 0 ? new TimedGroupCache(this.o.groupCacheMs, this.now) : undefined;
     if (!this.o.tls.rejectUnauthorized) this.logger.warn('ldap authority: DC certificates are NOT checked (tlsVerify: false)', { authority: 'ldap' });
   }
 
@@ -76,15 +140,27 @@ export class LdapAuthority implements Authority {
     // Live DCs first in configured order; dead ones after, so that an all-dead list is still tried.
     const order = [...this.dcs.filter((d) => d.deadUntil <= t), ...this.dcs.filter((d) => d.deadUntil > t)];
     const failures: string[] = [];
+    const transport: Transport = signs ? 'plain' : 'tls';
     for (const dc of order) {
       if (signal.aborted) break;
       let conn: LdapConnection | undefined;
       try {
-        conn = await this.connect(dc.url, signal);
-        if (!signs && !dc.url.secure) await conn.startTls(this.o.tls, signal);
-        const r = await conn.request((id) => bindRequest(id, '', { sasl: { mechanism: this.o.mechanism, credentials: negotiate } }), signal);
+        let r: LdapResponse;
+        const spare = this.takeSpare(dc, transport, negotiate);
+        try {
+          conn = spare?.conn ?? (await this.connectFor(dc, transport, signal));
+          r = spare?.primed ? spare.primed.response : await this.firstBind(conn, negotiate, signal);
+        } catch (err) {
+          // A ready connection the DC dropped while it waited says nothing about the DC: try a fresh one.
+          if (!spare || signal.aborted || (err instanceof LdapConnectionError && err.code === 'LDAP_RESULT')) throw err;
+          this.drop(spare);
+          conn = await this.connectFor(dc, transport, signal);
+          r = await this.firstBind(conn, negotiate, signal);
+        }
         const { challenge, nbDomain } = this.challengeFrom(r);
         dc.deadUntil = 0;
+        dc.lastNegotiate[transport] = negotiate;
+        this.refill(dc, transport);
         return this.exchange(dc, conn, challenge, nbDomain, signs);
       } catch (err) {
         conn?.destroy();
@@ -104,9 +180,99 @@ export class LdapAuthority implements Authority {
   }
 
   async close(): Promise<void> {
-    for (const dc of this.dcs) dc.service = undefined;
+    this.closed = true;
+    for (const dc of this.dcs) {
+      dc.service = undefined;
+      dc.spares = { plain: [], tls: [] };
+    }
+    this.groups?.clear();
     for (const c of this.open) c.close();
     this.open.clear();
+  }
+
+  /** Re-read nothing, but start over: cached group memberships go (SIGHUP). */
+  async reload(): Promise<void> {
+    this.groups?.clear();
+  }
+
+  private firstBind(conn: LdapConnection, negotiate: Buffer, signal: AbortSignal): Promise<LdapResponse> {
+    return conn.request((id) => bindRequest(id, '', { sasl: { mechanism: this.o.mechanism, credentials: negotiate } }), signal);
+  }
+
+  /** A connection for one relayed logon: TCP (or ldaps), StartTLS'd when the transport needs TLS. */
+  private async connectFor(dc: DcHealth, transport: Transport, signal: AbortSignal): Promise<LdapConnection> {
+    const conn = await this.connect(dc.url, signal);
+    try {
+      if (transport === 'tls' && !dc.url.secure) await conn.startTls(this.o.tls, signal);
+    } catch (err) {
+      this.drop({ conn, at: 0 });
+      throw err;
+    }
+    return conn;
+  }
+
+  /**
+   * A ready connection that is still open and not too old, or undefined: one primed with this
+   * very NEGOTIATE first, else an unprimed one. Primed ones for another NEGOTIATE are dropped
+   * (their bind is under way and cannot take another).
+   */
+  private takeSpare(dc: DcHealth, transport: Transport, negotiate: Buffer): Spare | undefined {
+    const now = this.now();
+    const usable = (s: Spare) => !s.conn.isClosed && now - s.at < (s.primed ? Math.min(PRIMED_MAX_AGE_MS, this.o.warmIdleMs) : this.o.warmIdleMs);
+    const list = dc.spares[transport];
+    const keep: Spare[] = [];
+    let found: Spare | undefined;
+    let plain: Spare | undefined;
+    for (const s of list) {
+      if (!usable(s) || (s.primed && !s.primed.negotiate.equals(negotiate))) this.drop(s);
+      else if (!found && s.primed) found = s;
+      else if (!plain && !s.primed) plain = s;
+      else keep.push(s);
+    }
+    const chosen = found ?? plain;
+    if (found && plain) keep.push(plain);
+    dc.spares[transport] = keep;
+    chosen?.conn.setIdle(false);
+    return chosen;
+  }
+
+  /** Make ready connections up to warmConnections, in the background (after a logon showed the DC works). */
+  private refill(dc: DcHealth, transport: Transport): void {
+    while (!this.closed && dc.spares[transport].length + dc.filling[transport] < this.o.warmConnections) {
+      dc.filling[transport]++;
+      const negotiate = dc.lastNegotiate[transport];
+      // Not tied to a caller's signal: the connection outlives the logon that asked for it.
+      const signal = new AbortController().signal;
+      this.connectFor(dc, transport, signal)
+        .then(async (conn): Promise<Spare> => {
+          if (!negotiate) return { conn, at: this.now() };
+          try {
+            const response = await this.firstBind(conn, negotiate, signal);
+            this.challengeFrom(response); // a DC that does not answer with a CHALLENGE primes nothing
+            return { conn, at: this.now(), primed: { negotiate, response } };
+          } catch (err) {
+            this.drop({ conn, at: 0 });
+            throw err;
+          }
+        })
+        .then(
+          (spare) => {
+            dc.filling[transport]--;
+            if (this.closed) return this.drop(spare);
+            spare.conn.setIdle(true);
+            dc.spares[transport].push(spare);
+          },
+          (err: unknown) => {
+            dc.filling[transport]--;
+            this.logger.debug('ldap authority: a ready connection could not be made', { server: dc.url.href, error: errorSummary(err).message });
+          },
+        );
+    }
+  }
+
+  private drop(spare: Spare): void {
+    spare.conn.destroy();
+    this.open.delete(spare.conn);
   }
 
   private async connect(url: LdapUrl, signal: AbortSignal): Promise<LdapConnection> {
@@ -157,6 +323,10 @@ export class LdapAuthority implements Authority {
   private async secondLeg(dc: DcHealth, conn: LdapConnection, nbDomain: string | undefined, authenticate: Buffer, signs: boolean, signal: AbortSignal): Promise<AuthorityVerdict> {
     const auth = decodeAuthenticate(authenticate);
     const domain = nbDomain || auth.domain;
+    // The policy lookup runs beside the bind (the user is named in the AUTHENTICATE already): a
+    // logon then waits for the slower of the two, not for both. Its answer counts only if the
+    // bind succeeds; withPolicy never rejects.
+    const policy = this.o.lookup ? this.withPolicy(dc, auth.user, domain, signal) : undefined;
     let r: LdapResponse;
     try {
       r = await conn.request((id) => bindRequest(id, '', { sasl: { mechanism: this.o.mechanism, credentials: authenticate } }), signal);
@@ -184,8 +354,10 @@ export class LdapAuthority implements Authority {
     if (resultCode !== ResultCode.Success) return { result: 'unavailable', detail: `${dc.url.href}: bind resultCode ${resultCode} ${diagnosticMessage}`.trim() };
     conn.close();
     this.open.delete(conn);
-    if (!this.o.lookup) return { result: 'ok', user: auth.user, domain };
-    return this.withPolicy(dc, auth.user, domain, signal);
+    if (!policy) return { result: 'ok', user: auth.user, domain };
+    const verdict = await policy;
+    if (verdict.result === 'denied') this.logger.info('ldap authority: dial-in policy refused the logon', { server: dc.url.href, user: verdict.user, domain, reason: verdict.reason });
+    return verdict;
   }
 
   /** A bound service-account connection to `dc`, reused while it stays open. */
@@ -231,7 +403,7 @@ export class LdapAuthority implements Authority {
       const conn = await this.service(dc);
       let account;
       try {
-        account = await lookupAccount(conn, dc.baseDn!, user, signal);
+        account = await lookupAccount(conn, dc.baseDn!, user, signal, this.groups);
       } catch (err) {
         if (dc.service) void dc.service.then((c) => c.destroy(), () => undefined);
         dc.service = undefined;
@@ -244,10 +416,7 @@ export class LdapAuthority implements Authority {
         ...(account.callbackNumber !== undefined ? { callbackNumber: account.callbackNumber } : {}),
       };
       const denial = dialinDenial(account, this.o.policy);
-      if (denial) {
-        this.logger.info('ldap authority: dial-in policy refused the logon', { server: dc.url.href, user: account.sAMAccountName, domain, reason: denial });
-        return { result: 'denied', reason: denial, user: account.sAMAccountName, domain };
-      }
+      if (denial) return { result: 'denied', reason: denial, user: account.sAMAccountName, domain };
       return { result: 'ok', user: account.sAMAccountName, domain, account: info };
     } catch (err) {
       const s = errorSummary(err);

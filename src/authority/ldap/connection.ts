@@ -117,6 +117,12 @@ export class LdapConnection {
     return this.closed !== undefined;
   }
 
+  /** A connection kept ready for later must not keep the process alive; one in use does. */
+  setIdle(idle: boolean): void {
+    if (idle) this.stream.unref();
+    else this.stream.ref();
+  }
+
   /** Send one request whose answer is a single message (bind, extended). */
   async request(build: (messageId: number) => Buffer, signal?: AbortSignal): Promise<LdapResponse> {
     const [r] = await this.send(build, false, signal);

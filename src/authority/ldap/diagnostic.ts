@@ -4,7 +4,7 @@
  *   80090308: LdapErr: DSID-0C0904DC, comment: AcceptSecurityContext error, data 52e, v1db1
  * Unknown codes are not a verdict about the user: the caller treats them as an outage.
  */
-import type { DenyReason } from '../types.js';
+import type { DenyReason } from '../../ntlm/authority.js';
 import { AD_DATA_CODES } from './constants.js';
 
 export function adDataCode(diagnosticMessage: string): string | undefined {

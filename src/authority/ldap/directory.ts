@@ -46,8 +46,17 @@ export async function defaultNamingContext(conn: LdapConnection, signal?: AbortS
   return nc.toString('utf8');
 }
 
-/** The account by sAMAccountName (or UPN) and its groups, nested ones included (LDAP_MATCHING_RULE_IN_CHAIN). */
-export async function lookupAccount(conn: LdapConnection, baseDn: string, user: string, signal?: AbortSignal): Promise<AccountRecord | undefined> {
+/** Where nested group memberships, once read, may be kept for a while (by the account's DN). */
+export interface GroupCache {
+  get(dn: string): GroupRef[] | undefined;
+  set(dn: string, groups: GroupRef[]): void;
+}
+
+/**
+ * The account by sAMAccountName (or UPN) and its groups, nested ones included
+ * (LDAP_MATCHING_RULE_IN_CHAIN): two searches, or one when `groups` still knows the account's.
+ */
+export async function lookupAccount(conn: LdapConnection, baseDn: string, user: string, signal?: AbortSignal, cache?: GroupCache): Promise<AccountRecord | undefined> {
   const found = await conn.search(
     {
       base: baseDn,
@@ -65,30 +74,40 @@ export async function lookupAccount(conn: LdapConnection, baseDn: string, user: 
   const dialin = first(e.attributes, 'msNPAllowDialin')?.toString('utf8').toUpperCase();
   const callback = first(e.attributes, 'msRADIUSCallbackNumber') ?? first(e.attributes, 'msNPCallbackNumber');
   const sidBytes = first(e.attributes, 'objectSid');
-  const groups = await conn.search(
-    {
-      base: baseDn,
-      scope: Scope.WholeSubtree,
-      filter: {
-        and: [{ equal: ['objectClass', 'group'] }, { extensible: { rule: OID.MatchingRuleInChain, attribute: 'member', value: e.objectName } }],
-      },
-      attributes: ['sAMAccountName', 'objectSid'],
-    },
-    signal,
-  );
-  checkDone(conn, groups.result.resultCode, groups.result.diagnosticMessage);
+  let groupRefs = cache?.get(e.objectName);
+  if (!groupRefs) {
+    groupRefs = await memberOf(conn, baseDn, e.objectName, signal);
+    cache?.set(e.objectName, groupRefs);
+  }
   return {
     dn: e.objectName,
     sAMAccountName: first(e.attributes, 'sAMAccountName')?.toString('utf8') ?? user,
     ...(sidBytes ? { sid: sidToString(sidBytes) } : {}),
     ...(dialin === 'TRUE' ? { dialin: true } : dialin === 'FALSE' ? { dialin: false } : {}),
     ...(callback ? { callbackNumber: callback.toString('utf8') } : {}),
-    groups: groups.entries.map((g) => {
-      const sid = first(g.attributes, 'objectSid');
-      const name = first(g.attributes, 'sAMAccountName')?.toString('utf8') ?? g.objectName;
-      return sid ? { name, sid: sidToString(sid) } : { name };
-    }),
+    groups: groupRefs,
   };
+}
+
+/** Every group `dn` is a member of, nested ones included. */
+async function memberOf(conn: LdapConnection, baseDn: string, dn: string, signal?: AbortSignal): Promise<GroupRef[]> {
+  const groups = await conn.search(
+    {
+      base: baseDn,
+      scope: Scope.WholeSubtree,
+      filter: {
+        and: [{ equal: ['objectClass', 'group'] }, { extensible: { rule: OID.MatchingRuleInChain, attribute: 'member', value: dn } }],
+      },
+      attributes: ['sAMAccountName', 'objectSid'],
+    },
+    signal,
+  );
+  checkDone(conn, groups.result.resultCode, groups.result.diagnosticMessage);
+  return groups.entries.map((g) => {
+    const sid = first(g.attributes, 'objectSid');
+    const name = first(g.attributes, 'sAMAccountName')?.toString('utf8') ?? g.objectName;
+    return sid ? { name, sid: sidToString(sid) } : { name };
+  });
 }
 
 function checkDone(conn: LdapConnection, code: number, diag: string): void {

@@ -37,6 +37,9 @@ export const ldapAuthorityFields = {
   maxMessageBytes: num({ doc: 'largest LDAP message accepted', default: 1 << 20, min: 1024, max: 1 << 30, integer: true, unit: 'bytes' }),
   requiredGroup: str({ doc: 'group (sAMAccountName or SID) the user must be in, nested membership included; needs bindDn' }),
   dialinDefault: oneOf(['allow', 'deny'], { doc: 'what an absent msNPAllowDialin means; needs bindDn', defaultText: '`allow`' }),
+  warmConnections: num({ doc: 'connections kept ready per DC and transport (plain for clients that sign, TLS for the others), connected and StartTLS\'d ahead of need so that a logon pays only its two binds; each serves one relayed logon, as NTLM binds require (0: connect per logon)', default: 2, min: 0, max: 64, integer: true }),
+  warmIdleMs: num({ doc: 'how long a ready connection may wait before it is replaced (DCs drop idle ones)', default: 60_000, min: 1, max: 3_600_000, unit: 'ms' }),
+  groupCacheMs: num({ doc: "how long an account's nested group membership, once read, is reused for the policy (0: read at every logon)", default: 60_000, min: 0, max: 86_400_000, unit: 'ms' }),
 };
 
 export const ldapAuthorityField = obj(ldapAuthorityFields, {
@@ -66,6 +69,9 @@ export interface ResolvedLdapOptions {
   lookup?: { bindDn: string; password: string; baseDn?: string };
   policy: DialinPolicy & { dialinDefault: 'allow' | 'deny' };
   maxMessageBytes: number;
+  warmConnections: number;
+  warmIdleMs: number;
+  groupCacheMs: number;
 }
 
 function readFirst(file: string, key: string, whole: boolean): string {
@@ -93,5 +99,8 @@ export function resolveLdapOptions(input: LdapAuthorityOptions, prefix = 'author
     ...(o.bindDn !== undefined ? { lookup: { bindDn: o.bindDn, password: password!, ...(o.baseDn ? { baseDn: o.baseDn } : {}) } } : {}),
     policy: { ...(o.requiredGroup ? { requiredGroup: o.requiredGroup } : {}), dialinDefault: o.dialinDefault ?? 'allow' },
     maxMessageBytes: o.maxMessageBytes,
+    warmConnections: o.warmConnections,
+    warmIdleMs: o.warmIdleMs,
+    groupCacheMs: o.groupCacheMs,
   };
 }

@@ -8,7 +8,7 @@
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { Authority, AuthorityVerdict, ResponseCheck } from '../types.js';
+import type { Authority, AuthorityVerdict, ResponseCheck } from '../../ntlm/authority.js';
 import type { Logger } from '../../logging.js';
 import { nullLogger } from '../../logging.js';
 import { resolveOptions } from '../../options/fields.js';
@@ -36,7 +36,8 @@ export class LocalAuthority implements Authority {
   readonly type = 'local';
   readonly store: SmbpasswdStore;
   readonly domain: string;
-  private readonly allowNtlmV1: boolean;
+  /** NTLMv1 responses reach this store (Authority.allowNtlmV1: the one switch). */
+  readonly allowNtlmV1: boolean;
   private readonly logger: Logger;
   /** Verifies unknown users against this, so both paths cost the same. */
   private readonly decoyHash = randomBytes(16);

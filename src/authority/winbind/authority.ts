@@ -1,10 +1,12 @@
 /**
  * `authority: { type: winbind }`: on a domain-joined host, winbind checks the NT response to
- * our own challenge through one long-running `ntlm_auth --helper-protocol=ntlm-server-1`
- * (FACTS.md section 3; the FreeRADIUS/Squid pattern) and returns the user session key, so
- * that the acceptor can check the MIC and offer signing.
+ * our own challenge through long-running `ntlm_auth --helper-protocol=ntlm-server-1` processes
+ * (Samba's ntlm_auth(1); the FreeRADIUS and Squid pattern) and returns the user session key, so
+ * that the acceptor can check the MIC and offer signing. A helper answers one request at a time:
+ * a small pool of them (`helpers`, default 4) keeps logons from queueing behind one another;
+ * each request goes to the least busy helper.
  */
-import type { Authority, AuthorityVerdict, ResponseCheck } from '../types.js';
+import type { Authority, AuthorityVerdict, ResponseCheck } from '../../ntlm/authority.js';
 import { errorSummary } from '../../errors.js';
 import { resolveOptions } from '../../options/fields.js';
 import { winbindAuthorityField, type WinbindAuthorityOptions } from './options.js';
@@ -19,7 +21,7 @@ export interface WinbindAuthorityDeps {
 export class WinbindAuthority implements Authority {
   readonly type = 'winbind';
   readonly domain: string | undefined;
-  private readonly helper: NtlmAuthHelper;
+  private readonly helpers: NtlmAuthHelper[];
   private readonly logger: Logger;
   private readonly requiredGroup: string | undefined;
 
@@ -29,26 +31,40 @@ export class WinbindAuthority implements Authority {
     this.requiredGroup = o.requiredGroup;
     this.logger = deps.logger ?? nullLogger();
     const argv = [o.ntlmAuthPath, '--helper-protocol=ntlm-server-1', ...(o.requiredGroup ? [`--require-membership-of=${o.requiredGroup}`] : []), ...o.extraArgs];
-    this.helper = new NtlmAuthHelper({
+    const count = o.helpers;
+    const helperOptions = {
       argv,
       requestTimeoutMs: o.requestTimeoutMs,
       restartMinMs: o.restartMinMs,
       restartMaxMs: Math.max(o.restartMinMs, o.restartMaxMs),
-      queueLimit: o.queueLimit,
+      queueLimit: Math.max(1, Math.ceil(o.queueLimit / count)),
       logger: this.logger,
-    });
+    };
+    this.helpers = Array.from({ length: count }, () => new NtlmAuthHelper(helperOptions));
   }
 
-  /** The helper child's pid (tests kill it). */
+  /** The first helper child's pid (tests kill it). */
   get helperPid(): number | undefined {
-    return this.helper.pid;
+    return this.helpers[0]!.pid;
+  }
+
+  /** Every helper child's pid, in pool order. */
+  get helperPids(): Array<number | undefined> {
+    return this.helpers.map((h) => h.pid);
+  }
+
+  /** The helper with the fewest requests on it (the first of equals). */
+  private leastBusy(): NtlmAuthHelper {
+    let best = this.helpers[0]!;
+    for (const h of this.helpers) if (h.load < best.load) best = h;
+    return best;
   }
 
   async verify(check: ResponseCheck, signal: AbortSignal): Promise<AuthorityVerdict> {
     const domain = check.domain || this.domain || '';
     let answer;
     try {
-      answer = await this.helper.ask(encodeRequest({ ...check, domain }), signal);
+      answer = await this.leastBusy().ask(encodeRequest({ ...check, domain }), signal);
     } catch (err) {
       const s = errorSummary(err);
       this.logger.warn('winbind authority: no answer from ntlm_auth', { user: check.user, domain, code: s.code, error: s.message });
@@ -64,8 +80,8 @@ export class WinbindAuthority implements Authority {
     return { result: 'unavailable', detail: `ntlm_auth: ${answer.error}` };
   }
 
-  close(): Promise<void> {
-    return this.helper.close();
+  async close(): Promise<void> {
+    await Promise.all(this.helpers.map((h) => h.close()));
   }
 }
 

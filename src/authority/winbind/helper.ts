@@ -57,6 +57,11 @@ export class NtlmAuthHelper {
     return this.child?.pid;
   }
 
+  /** Requests on this helper: the one it answers and those waiting. */
+  get load(): number {
+    return this.queue.length + (this.current ? 1 : 0);
+  }
+
   ask(request: string, signal: AbortSignal): Promise<HelperAnswer> {
     if (this.closed) return Promise.reject(new WinbindHelperError('WINBIND_CLOSED', 'the winbind authority is closed'));
     if (this.queue.length >= this.o.queueLimit) return Promise.reject(new WinbindHelperError('WINBIND_QUEUE_FULL', `${this.queue.length} requests already waiting for ntlm_auth`));

@@ -12,7 +12,8 @@ export const winbindAuthorityFields = {
   requestTimeoutMs: ms('per request, time in the queue included', 10_000),
   restartMinMs: ms('first restart delay after the helper dies; doubles up to restartMaxMs', 100),
   restartMaxMs: ms('longest restart delay', 10_000),
-  queueLimit: num({ doc: 'requests allowed to wait for the helper', default: 256, min: 1, max: 100_000, integer: true }),
+  queueLimit: num({ doc: 'requests allowed to wait for a helper, across the pool', default: 256, min: 1, max: 100_000, integer: true }),
+  helpers: num({ doc: 'ntlm_auth helper processes run side by side (each answers one request at a time)', default: 4, min: 1, max: 32, integer: true }),
 };
 
 export const winbindAuthorityField = obj(winbindAuthorityFields, { doc: 'winbind authority', unknownKey: 'unknown key for type winbind' });

@@ -6,7 +6,7 @@
  * `Authentication-Error: TEXT` `.` followed by a second `.` line. Pure: lines in, events out.
  */
 import { RasgateError } from '../../errors.js';
-import type { DenyReason, ResponseCheck } from '../types.js';
+import type { DenyReason, ResponseCheck } from '../../ntlm/authority.js';
 
 export class WinbindProtocolError extends RasgateError {
   constructor(message: string) {

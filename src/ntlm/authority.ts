@@ -1,7 +1,8 @@
 /**
- * The contract between the NTLM acceptor (src/ntlm/server.ts, machines/ntlmAccept.ts) and
- * whatever checks credentials: the local NT-hash store, winbind's ntlm_auth, or a domain
- * controller reached by an LDAP SASL bind that relays the NTLM legs.
+ * What the NTLM acceptor needs from an authority: the contract it is written against. The
+ * acceptor owns it; authorities implement it (rasgate/authority: the local NT-hash store,
+ * winbind's ntlm_auth, a domain controller reached by an LDAP SASL bind that relays the legs),
+ * and so may anything else of this shape. Types only: importing it loads nothing.
  *
  * Two shapes, because real authorities come in two kinds:
  *  - verifiers (local, winbind): we issue the challenge; the authority checks the client's
@@ -79,6 +80,12 @@ export interface RelayExchange {
 export interface Authority {
   /** 'local' | 'ldap' | 'winbind' | test names. */
   readonly type: string;
+  /**
+   * The one NTLMv1 switch: true lets NTLMv1 and NTLM2-session (24-byte) responses reach this
+   * authority; otherwise the acceptor refuses them before asking ('ntlmv1-refused'). They can be
+   * cracked offline. Read once, when a credential is acquired. Default false.
+   */
+  readonly allowNtlmV1?: boolean;
   /** Verifier authorities implement this. */
   verify?(check: ResponseCheck, signal: AbortSignal): Promise<AuthorityVerdict>;
   /**
