@@ -9,6 +9,7 @@ import { callMachine, type CallEvent, type CallOutput, type SayInput } from '../
 import type { OutcomeKind } from '../../machines/outcome.js';
 import type { RasSecurityHost } from '../ras/host.js';
 import { SECURITYMSG_ERROR, rasErrorName } from '../ras/codes.js';
+import { OUTCOME_RAS_ERRORS } from '../ras/message.js';
 import type { CallChannel } from '../serial/types.js';
 import type { Logger } from '../logging.js';
 import type { Metrics } from '../observe/metrics.js';
@@ -182,7 +183,7 @@ function summarize(channel: CallChannel, output: CallOutput | undefined, crash: 
   const outcome = crash !== undefined ? { kind: 'internal-error' as const } : (output?.outcome ?? { kind: 'operator-hangup' as const });
   const s: CallSummary = { line: channel.lineId, call: channel.callId, outcome: outcome.kind, durationMs: Math.round(performance.now() - started), bytesIn: counts.in, bytesOut: counts.out };
   if (outcome.reason) s.reason = outcome.reason;
-  const rasError = outcome.rasError ?? (m?.error || undefined);
+  const rasError = outcome.rasError ?? (m?.error || undefined) ?? OUTCOME_RAS_ERRORS[outcome.kind];
   if (rasError) s.rasError = rasError;
   if (channel.peer) s.peer = channel.peer;
   const tried = (output?.outcome as { tried?: Array<{ user: string; domain: string }> } | undefined)?.tried;

@@ -44,9 +44,6 @@ export const DENY_RAS_ERROR: Record<Exclude<DenyReason, 'bad-credentials'>, numb
   'not-member': ERROR_NO_DIALIN_PERMISSION,
 };
 
-/** The logged raserror of a plain failure (wrong user or password). */
-export const FAILURE_RAS_ERROR = ERROR_AUTHENTICATION_FAILURE;
-
 export interface LastLeg {
   status: number;
   /** Stable word from the acceptor ('ok', 'authority-timeout', 'bad-mic', ...). */

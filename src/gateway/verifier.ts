@@ -9,11 +9,12 @@
 import type { InspectionEvent, Observer } from 'xstate';
 import type { Verifier, VerifyOutcome } from '../ras/verify.js';
 import { createClientContext } from '../ntlm/client.js';
-import { acceptSecurityContext, deleteSecurityContext, querySecurityContextToken, type CredentialHandle, type SecurityContext } from '../ntlm/server.js';
+import { acceptSecurityContext, deleteSecurityContext, querySecurityContextToken, type AcceptOptions, type CredentialHandle, type SecurityContext } from '../ntlm/server.js';
 import { ASC_REQ_CONNECTION, SECURITY_NATIVE_DREP, SEC_I_CONTINUE_NEEDED } from '../ntlm/constants.js';
 import type { Logger } from '../logging.js';
 import { errorSummary } from '../errors.js';
-import { FAILURE_RAS_ERROR, toVerifyOutcome, unavailable } from './outcome.js';
+import { toVerifyOutcome, unavailable } from './outcome.js';
+import { OUTCOME_RAS_ERRORS } from '../ras/message.js';
 import { ERROR_REQUEST_TIMEOUT } from '../ras/codes.js';
 
 export interface GatewayVerifierOptions {
@@ -39,7 +40,9 @@ export function createGatewayVerifier(o: GatewayVerifierOptions): Verifier {
     let outcome: VerifyOutcome;
     try {
       const inspect = o.inspect?.(input.lineId, input.callId);
-      outcome = await handshake(o.credential(), input.user, input.domain, input.password, workstation, signal, (c) => (context = c), inspect);
+      // The acceptor's own records (ntlm logon accepted / refused) carry this call's ids too.
+      const ntlmLog = o.logger.child({ line: input.lineId, call: input.callId, area: 'ntlm' });
+      outcome = await handshake(o.credential(), input.user, input.domain, input.password, workstation, signal, (c) => (context = c), { ...(inspect ? { inspect } : {}), logger: ntlmLog });
     } catch (err) {
       outcome = unavailable('internal-error', errorSummary(err).code ?? 'verifier-error');
     } finally {
@@ -48,7 +51,7 @@ export function createGatewayVerifier(o: GatewayVerifierOptions): Verifier {
     }
     const meta = { user: input.user, domain: input.domain, outcome: outcome.kind, ms: Math.round((performance.now() - started) * 10) / 10 };
     if (outcome.kind === 'accepted') log.info('credentials accepted', { ...meta, identity: `${outcome.domain}\\${outcome.user}` });
-    else if (outcome.kind === 'bad-credentials') log.warn('credentials refused', { ...meta, rasError: FAILURE_RAS_ERROR });
+    else if (outcome.kind === 'bad-credentials') log.warn('credentials refused', { ...meta, rasError: OUTCOME_RAS_ERRORS['bad-credentials'] });
     else if (outcome.kind === 'outage') log.error('authority unavailable', { ...meta, reason: outcome.reason, rasError: outcome.rasError });
     else if (outcome.kind === 'internal-error') log.error('verification failed inside rasgate', { ...meta, reason: outcome.reason, rasError: outcome.rasError });
     else log.warn('account refused by policy', { ...meta, reason: outcome.reason, rasError: outcome.rasError });
@@ -64,10 +67,10 @@ async function handshake(
   workstation: string,
   signal: AbortSignal,
   keep: (c: SecurityContext | null) => void,
-  inspect: Observer<InspectionEvent> | undefined,
+  firstLeg: AcceptOptions,
 ): Promise<VerifyOutcome> {
   const client = createClientContext({ user, domain, password, workstation });
-  const first = await acceptSecurityContext(credential, null, client.negotiate(), ASC_REQ_CONNECTION, SECURITY_NATIVE_DREP, inspect ? { inspect } : {});
+  const first = await acceptSecurityContext(credential, null, client.negotiate(), ASC_REQ_CONNECTION, SECURITY_NATIVE_DREP, firstLeg);
   keep(first.context);
   if (signal.aborted) return unavailable('outage', 'aborted', ERROR_REQUEST_TIMEOUT);
   if (first.status !== SEC_I_CONTINUE_NEEDED || !first.outputToken) return toVerifyOutcome(first, undefined);

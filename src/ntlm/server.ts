@@ -86,6 +86,11 @@ export interface AcceptOptions {
    * xstate actor; without one it runs on the machine's transition function (no actor, faster).
    */
   inspect?: Observer<InspectionEvent>;
+  /**
+   * First leg only: the logger for this context's records (e.g. a child carrying the caller's
+   * line and call), in place of the credential's. Default: the credential's logger.
+   */
+  logger?: Logger;
 }
 
 export interface AcceptResult {
@@ -142,6 +147,8 @@ class ContextInternal implements Observer<SnapshotFrom<NtlmAcceptMachine>> {
     public contextReq: number,
     /** Bound on the leg that first gave them. */
     public channelBindings: Buffer | undefined,
+    /** This context's records go here (AcceptOptions.logger, else the credential's). */
+    readonly logger: Logger = cred.logger,
   ) {}
 
   next(snap: SnapshotFrom<NtlmAcceptMachine>): void {
@@ -160,7 +167,7 @@ class ContextInternal implements Observer<SnapshotFrom<NtlmAcceptMachine>> {
   error(err: unknown): void {
     this.outcome = { status: SEC_E_INTERNAL_ERROR, reason: 'internal-error' };
     settlePending(this);
-    this.cred.logger.error('ntlm accept machine failed', { error: err instanceof Error ? err.message : String(err) });
+    this.logger.error('ntlm accept machine failed', { error: err instanceof Error ? err.message : String(err) });
     this.wake?.();
   }
 }
@@ -270,8 +277,8 @@ function result(status: number, context: SecurityContext | null, reason: string,
   return { status, context, contextAttr: 0, reason, ...extra };
 }
 
-function startContext(cred: CredentialInternal, contextReq: number, channelBindings: Buffer | undefined, inspect: Observer<InspectionEvent> | undefined): { handle: SecurityContext; internal: ContextInternal } {
-  const internal = new ContextInternal(cred, contextReq, channelBindings);
+function startContext(cred: CredentialInternal, contextReq: number, channelBindings: Buffer | undefined, inspect: Observer<InspectionEvent> | undefined, logger: Logger | undefined): { handle: SecurityContext; internal: ContextInternal } {
+  const internal = new ContextInternal(cred, contextReq, channelBindings, logger ?? cred.logger);
   if (inspect) {
     const actor = createActor(cred.machine, {
       input: { challengeLifetimeMs: cred.policy.challengeLifetimeMs, authorityTimeoutMs: cred.policy.authorityTimeoutMs },
@@ -337,7 +344,7 @@ function grantedAttributes(contextReq: number, flags: number): number {
 }
 
 function logOutcome(internal: ContextInternal, handle: SecurityContext, outcome: AcceptOutcome): void {
-  const { logger } = internal.cred;
+  const { logger } = internal;
   if (logger === SILENT) return;
   const meta = { context: handle.id, user: outcome.user, domain: outcome.domain, workstation: outcome.session?.workstation, status: statusName(outcome.status), reason: outcome.reason, denyReason: outcome.denyReason };
   if (outcome.status === SEC_E_OK) logger.info('ntlm logon accepted', meta);
@@ -349,14 +356,15 @@ function isObserver(x: unknown): x is Observer<InspectionEvent> {
 }
 
 /** The caller's arguments, checked: a LegParams, or why not (SEC_E_INVALID_PARAMETER). */
-function legParams(contextReq: unknown, options: unknown): { params: LegParams; inspect: Observer<InspectionEvent> | undefined } | string {
+function legParams(contextReq: unknown, options: unknown): { params: LegParams; inspect: Observer<InspectionEvent> | undefined; logger: Logger | undefined } | string {
   if (typeof contextReq !== 'number' || !Number.isInteger(contextReq)) return 'bad-context-req-argument';
   if (options !== undefined && options !== null && typeof options !== 'object') return 'bad-options-argument';
   const o = (options ?? {}) as AcceptOptions;
   const cb = o.channelBindings;
   if (cb !== undefined && !(Buffer.isBuffer(cb) && cb.length === 16)) return 'bad-channel-bindings-argument';
   if (o.inspect !== undefined && !isObserver(o.inspect)) return 'bad-inspect-argument';
-  return { params: { contextReq: contextReq >>> 0, channelBindings: cb }, inspect: o.inspect };
+  if (o.logger !== undefined && (typeof o.logger !== 'object' || o.logger === null || typeof o.logger.warn !== 'function')) return 'bad-logger-argument';
+  return { params: { contextReq: contextReq >>> 0, channelBindings: cb }, inspect: o.inspect, logger: o.logger };
 }
 
 /**
@@ -388,7 +396,7 @@ export async function acceptSecurityContext(
 
   if (context === null) {
     if (cred.pending >= cred.policy.maxPendingContexts) return refuseForCap(cred);
-    const { handle, internal } = startContext(cred, params.contextReq, params.channelBindings, args.inspect);
+    const { handle, internal } = startContext(cred, params.contextReq, params.channelBindings, args.inspect, args.logger);
     internal.machine.send({ type: 'NEGOTIATE', token, params, step: challengeNow(cred, token) });
     if (!rests(internal.machine.getSnapshot())) await settled(internal);
     const snap = internal.machine.getSnapshot();
@@ -403,15 +411,15 @@ export async function acceptSecurityContext(
   const snap = internal.machine.getSnapshot();
   if (snap.status !== 'active' || !snap.hasTag('continueNeeded')) {
     if (internal.outcome?.status === SEC_E_CONTEXT_EXPIRED) {
-      cred.logger.warn('ntlm logon refused', { context: context.id, status: statusName(SEC_E_CONTEXT_EXPIRED), reason: internal.outcome.reason });
+      internal.logger.warn('ntlm logon refused', { context: context.id, status: statusName(SEC_E_CONTEXT_EXPIRED), reason: internal.outcome.reason });
       return result(SEC_E_CONTEXT_EXPIRED, context, internal.outcome.reason);
     }
     // A finished context takes no more tokens: a replayed AUTHENTICATE is refused here.
-    cred.logger.warn('ntlm token on a finished context refused', { context: context.id, status: 'SEC_E_INVALID_TOKEN', reason: 'context-complete' });
+    internal.logger.warn('ntlm token on a finished context refused', { context: context.id, status: 'SEC_E_INVALID_TOKEN', reason: 'context-complete' });
     return result(SEC_E_INVALID_TOKEN, context, 'context-complete');
   }
   if (params.channelBindings && internal.channelBindings && !params.channelBindings.equals(internal.channelBindings)) {
-    cred.logger.warn('ntlm logon refused', { context: context.id, status: statusName(SEC_E_BAD_BINDINGS), reason: 'bindings-changed' });
+    internal.logger.warn('ntlm logon refused', { context: context.id, status: statusName(SEC_E_BAD_BINDINGS), reason: 'bindings-changed' });
     deleteSecurityContext(context);
     return result(SEC_E_BAD_BINDINGS, context, 'bindings-changed');
   }

@@ -34,6 +34,8 @@ export function securityMessageProblem(m: SecurityMessage): string | undefined {
  * obsolete modem-script code); a line that went away is reported by who dropped it.
  */
 export const OUTCOME_RAS_ERRORS: Partial<Record<OutcomeKind, number>> = {
+  // SECURITYMSG_FAILURE carries no code; logs and summaries report the one a RAS client shows.
+  'bad-credentials': ERROR_AUTHENTICATION_FAILURE,
   'caller-timeout': ERROR_REQUEST_TIMEOUT,
   'caller-hangup': ERROR_REMOTE_DISCONNECTION,
   'device-lost': ERROR_HARDWARE_FAILURE,

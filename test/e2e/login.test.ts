@@ -29,6 +29,13 @@ test('a caller on a TCP line logs in with the right password and is refused with
     await bad.waitClosed();
     const refused = await gw.waitLog((l) => l.message === 'call summary' && l.outcome === 'bad-credentials', 'failure summary');
     assert.equal(refused.level, 'warn');
+    // The summary carries the peer, every name tried and the raserror; every record of the call carries its ids.
+    assert.equal(refused.peer, '127.0.0.1');
+    assert.deepEqual(refused.users, ['alice', 'alice']);
+    assert.equal(refused.rasError, 691);
+    const ntlm = gw.logs.filter((l) => l.message === 'ntlm logon refused' || l.message === 'ntlm logon accepted');
+    assert.ok(ntlm.length >= 3, 'the acceptor logged each attempt');
+    assert.ok(ntlm.every((l) => l.line === 'tcp0' && typeof l.call === 'string' && l.call.startsWith('tcp0-')), JSON.stringify(ntlm));
   } finally {
     const r = await gw.stop();
     assert.equal(r.code, 0, gw.stdout.slice(-8).join('\n'));
