@@ -47,7 +47,6 @@ interface LineEntry {
   line: Line;
   calls: Set<RunningCall>;
   retiring: boolean;
-  lastState?: string;
 }
 
 export class Gateway {
@@ -213,12 +212,11 @@ export class Gateway {
   /** Start one line; false (logged) when it cannot. */
   private async startLine(config: LineConfig): Promise<boolean> {
     let line: Line;
-    // Modem lines run the line machine: its transitions are logged and inspected here.
-    // TCP lines have no machine: their state changes are logged below.
-    const machineLog = config.kind === 'device' && this.config.log.transitions
+    // Every line runs its machine (modem or TCP): its transitions are logged and inspected here.
+    const machineLog = this.config.log.transitions
       ? transitionLogger({ logger: this.o.logger, line: config.id, onTransition: () => this.metrics.transition() })
       : undefined;
-    const inspect = config.kind === 'device' ? combineInspect(machineLog, this.o.inspect) : undefined;
+    const inspect = combineInspect(machineLog, this.o.inspect);
     try {
       line = createLine(config, { logger: this.o.logger.child({ area: 'line' }), simModems: this.simModems, ...(inspect ? { inspect } : {}) });
     } catch (err) {
@@ -227,13 +225,6 @@ export class Gateway {
     }
     const entry: LineEntry = { config, line, calls: new Set(), retiring: false };
     line.on('error', (err: unknown) => this.log.error('line error', { line: config.id, error: errorSummary(err) }));
-    line.on('state', (s: LineStatus) => {
-      if (config.kind === 'tcp' && this.config.log.transitions && s.state !== entry.lastState) {
-        this.metrics.transition();
-        this.o.logger.log(s.state === 'failed' ? 'error' : 'info', 'transition', { area: 'line', line: config.id, machine: 'line', from: entry.lastState ?? null, to: s.state, event: s.lastError ? 'error' : 'state', ...(s.lastError ? { lastError: s.lastError } : {}) });
-      }
-      entry.lastState = s.state;
-    });
     line.on('call', (channel: CallChannel) => this.answer(entry, channel));
     this.lines.set(config.id, entry);
     try {

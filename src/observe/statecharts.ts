@@ -5,6 +5,7 @@
  */
 import type { AnyStateMachine } from 'xstate';
 import { lineMachine } from '../../machines/line.js';
+import { tcpLineMachine } from '../../machines/tcpLine.js';
 import { dialogueMachine } from '../../machines/dialogue.js';
 import { ntlmAcceptMachine } from '../../machines/ntlmAccept.js';
 import { callMachine } from '../../machines/call.js';
@@ -12,6 +13,7 @@ import { callMachine } from '../../machines/call.js';
 /** Every statechart rasgate runs, in the order a call meets them. */
 export const MACHINES: Record<string, AnyStateMachine> = {
   line: lineMachine as unknown as AnyStateMachine,
+  tcpLine: tcpLineMachine as unknown as AnyStateMachine,
   call: callMachine as unknown as AnyStateMachine,
   dialogue: dialogueMachine as unknown as AnyStateMachine,
   ntlmAccept: ntlmAcceptMachine as unknown as AnyStateMachine,

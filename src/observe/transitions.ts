@@ -32,7 +32,7 @@ export function stateText(value: unknown): string {
 }
 
 /** Machine id -> the log module whose level applies (config log.modules). */
-const AREA: Record<string, string> = { ntlmAccept: 'ntlm' };
+const AREA: Record<string, string> = { ntlmAccept: 'ntlm', tcpLine: 'line' };
 
 interface MachineLogic {
   config?: { id?: string };

@@ -27,7 +27,7 @@ export interface LineDeps {
   logger: Logger;
   /** Default real time; tests pass xstate's SimulatedClock. */
   clock?: LineClock;
-  /** Modem lines: inspection events of their line machine (for observe/ and the inspector). */
+  /** Inspection events of the line's machine (for observe/ and the inspector). */
   inspect?: Observer<InspectionEvent>;
   /** `sim://NAME` lines: the simulated modems they use (the daemon has one registry per Gateway). */
   simModems?: SimModems;
@@ -36,8 +36,8 @@ export interface LineDeps {
 /** Build a line from its parsed configuration. */
 export function createLine(config: LineConfig, deps: LineDeps): Line {
   const common = { logger: deps.logger, ...(deps.clock ? { clock: deps.clock } : {}) };
-  if (config.kind === 'tcp') return new TcpLine(config, common);
   const lineDeps = { ...common, ...(deps.inspect ? { inspect: deps.inspect } : {}) };
+  if (config.kind === 'tcp') return new TcpLine(config, lineDeps);
   if (!config.simulated) return new DeviceLine(config, lineDeps);
   if (!deps.simModems) throw new OptionError('device', 'a sim:// line needs the simulated modems it lives among (LineDeps.simModems)');
   return new SimModemLine({ ...config, simulated: config.simulated }, { ...lineDeps, simModems: deps.simModems });

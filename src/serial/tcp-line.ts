@@ -4,6 +4,9 @@
  * characters as typed; mode 'raw' passes bytes untouched (ser2net, device servers).
  */
 import { EventEmitter } from 'node:events';
+import { createActor, fromCallback, type Actor, type InspectionEvent, type Observer } from 'xstate';
+import { LINE_TAGS } from '../../machines/line.js';
+import { tcpLineMachine, type TcpLineEvent } from '../../machines/tcpLine.js';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../logging.js';
 import { errorSummary } from '../errors.js';
@@ -20,6 +23,8 @@ import type { Line, LineState, LineStatus } from './types.js';
 export interface TcpLineDeps {
   logger: Logger;
   clock?: LineClock;
+  /** Receives the line machine's inspection events (the transition log, the inspector). */
+  inspect?: Observer<InspectionEvent>;
   /** Bytes queued to a caller that does not read before we cut it off. Default WRITE_QUEUE_LIMIT. */
   maxWriteQueue?: number;
   /** How long to wait for the client's answer to WILL ECHO before handing out the call. Default 500 ms. */
@@ -45,7 +50,6 @@ export class TcpLine extends EventEmitter implements Line {
   readonly id: string;
   private server?: Server;
   private state: LineState = 'closed';
-  private lastError?: string;
   private readonly calls = new Set<ActiveCall>();
   /** Calls in progress per source address: at most one entry per active call. */
   private readonly perSource = new Map<string, number>();
@@ -53,6 +57,8 @@ export class TcpLine extends EventEmitter implements Line {
   private readonly clock: LineClock;
   private readonly log: Logger;
   private readonly refusals: LogThrottle;
+  private readonly actor: Actor<typeof tcpLineMachine>;
+  private lastOpenError?: Error;
 
   constructor(private readonly config: TcpLineConfig, private readonly deps: TcpLineDeps) {
     super();
@@ -60,11 +66,27 @@ export class TcpLine extends EventEmitter implements Line {
     this.clock = deps.clock ?? realClock;
     this.log = deps.logger.child({ line: config.id, area: 'line' });
     this.refusals = new LogThrottle(this.log, 60_000, () => this.clock.now());
+    const machine = tcpLineMachine.provide({
+      actors: { listener: fromCallback<TcpLineEvent>(({ sendBack }) => this.listen(sendBack)) },
+    });
+    this.actor = createActor(machine, { ...(deps.inspect ? { inspect: deps.inspect } : {}) });
+    this.actor.subscribe({
+      next: (snap) => {
+        const state: LineState = LINE_TAGS.find((tag) => snap.hasTag(tag)) ?? this.state;
+        if (state !== this.state) {
+          this.state = state;
+          this.emit('state', this.status());
+        }
+      },
+      error: (err) => this.log.error('line machine failed', { error: errorSummary(err) }),
+    });
+    this.actor.start();
   }
 
   status(): LineStatus {
     const s: LineStatus = { id: this.id, state: this.state, activeCalls: this.calls.size };
-    if (this.lastError) s.lastError = this.lastError;
+    const lastError = this.actor.getSnapshot().context.lastError;
+    if (lastError) s.lastError = lastError;
     return s;
   }
 
@@ -74,48 +96,57 @@ export class TcpLine extends EventEmitter implements Line {
     return typeof a === 'object' && a ? a.port : undefined;
   }
 
+  /** Listen; resolves when the line serves, rejects (LineOpenError) when it cannot bind. */
   start(): Promise<void> {
-    if (this.server) return Promise.resolve();
-    this.setState('opening');
-    const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
-    this.server = server;
+    const snap = this.actor.getSnapshot();
+    if (snap.hasTag('idle') || snap.hasTag('connected')) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      server.once('error', (err) => {
-        this.server = undefined;
-        const e = new LineOpenError(formatTcpUrl(this.config.listen), err.message, { cause: err });
-        this.lastError = e.message;
-        this.setState('failed');
-        reject(e);
+      const sub = this.actor.subscribe((s) => {
+        if (s.hasTag('idle') || s.hasTag('connected')) {
+          sub.unsubscribe();
+          resolve();
+        } else if (s.hasTag('failed')) {
+          sub.unsubscribe();
+          reject(this.lastOpenError ?? new LineOpenError(formatTcpUrl(this.config.listen), s.context.lastError ?? 'cannot listen'));
+        }
       });
-      server.listen(this.config.listen.port, this.config.listen.host, () => {
-        server.removeAllListeners('error');
-        server.on('error', (err) => this.log.error('listener error', { error: errorSummary(err) }));
-        this.log.info('listening', { listen: formatTcpUrl({ host: this.config.listen.host, port: this.port ?? this.config.listen.port }), mode: this.config.mode });
-        this.setState('idle');
-        resolve();
-      });
+      this.actor.send({ type: 'START' });
     });
   }
 
   /** Stop accepting (the listener closes); calls in progress go on. start() listens again. */
   pause(): void {
-    if (!this.server) return;
-    this.server.close();
-    this.server = undefined;
-    this.log.info('paused: not accepting calls');
-    this.setState('closed');
+    this.actor.send({ type: 'PAUSE' });
   }
 
   async stop(): Promise<void> {
-    this.pause();
+    this.actor.send({ type: 'STOP' });
     await Promise.all([...this.calls].map((c) => { c.channel.finish('shutdown'); return c.channel.hangup(); }));
-    this.setState('closed');
   }
 
-  private setState(state: LineState): void {
-    if (this.state === state) return;
-    this.state = state;
-    this.emit('state', this.status());
+  /** The listener actor's body: listen while the line is open, close on the way out. */
+  private listen(sendBack: (event: TcpLineEvent) => void): () => void {
+    const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.server = server;
+    server.once('error', (err) => {
+      const e = new LineOpenError(formatTcpUrl(this.config.listen), err.message, { cause: err });
+      this.lastOpenError = e;
+      if (this.server === server) this.server = undefined;
+      sendBack({ type: 'LISTEN_FAILED', error: e.message });
+    });
+    server.listen(this.config.listen.port, this.config.listen.host, () => {
+      server.removeAllListeners('error');
+      server.on('error', (err) => this.log.error('listener error', { error: errorSummary(err) }));
+      this.lastOpenError = undefined;
+      this.log.info('listening', { listen: formatTcpUrl({ host: this.config.listen.host, port: this.port ?? this.config.listen.port }), mode: this.config.mode });
+      sendBack({ type: 'LISTENING' });
+    });
+    return () => {
+      if (this.server !== server) return;
+      this.server = undefined;
+      server.close();
+      this.log.info('not accepting calls');
+    };
   }
 
   /** One line of text and close, before any call exists (busy, too many from one address). */
@@ -183,7 +214,7 @@ export class TcpLine extends EventEmitter implements Line {
     });
     const call: ActiveCall = { socket, channel, source };
     this.calls.add(call);
-    this.setState('connected');
+    this.actor.send({ type: 'CALL_STARTED' });
     log.info('call connected', { peer });
 
     const emitCall = () => {
@@ -214,7 +245,7 @@ export class TcpLine extends EventEmitter implements Line {
       else this.perSource.delete(source);
       channel.finish(cutOff ? 'overrun' : 'carrier-lost');
       log.info('call ended', { calls: this.calls.size });
-      if (this.calls.size === 0) this.setState(this.server ? 'idle' : 'closed');
+      this.actor.send({ type: 'CALL_ENDED' });
     });
 
     if (telnet) {
