@@ -17,13 +17,9 @@
  * So ldap:// URLs serve both kinds of client; ldaps:// only clients without SIGN. A refusal for
  * the transport is an outage with the reason logged, never a denial.
  *
- * Speed: `warmConnections` per DC and transport are connected (and StartTLS'd) ahead of need;
- * each serves one logon (a relayed NTLM bind leaves its connection signed with a key we do not
- * have) and is replaced in the background. Once a client's NEGOTIATE has been relayed, the ready
- * connections are primed with it: their first bind is sent ahead, and a later client whose
- * NEGOTIATE is the same bytes (the same client software: the gateway's own client always is)
- * gets the waiting CHALLENGE at once, so its logon pays one bind. A CHALLENGE is handed to one
- * client only, and not at all once it is 10 s old. The policy
+ * Speed: `warmConnections` per DC and transport are connected (and StartTLS'd) ahead of need, so
+ * a logon pays its two binds only; each serves one logon (a relayed NTLM bind leaves its
+ * connection signed with a key we do not have) and is replaced in the background. The policy
  * lookup runs beside the second bind, on one long-lived service connection bound once, and
  * reuses an account's nested groups for `groupCacheMs`.
  */
@@ -55,16 +51,7 @@ type Transport = 'plain' | 'tls';
 interface Spare {
   conn: LdapConnection;
   at: number;
-  /**
-   * Set when the first bind was already sent, with the NEGOTIATE the last client of this
-   * transport sent: the DC's answer (its CHALLENGE) waits here for a client whose NEGOTIATE is
-   * the same, byte for byte (the MIC covers those bytes, so it is the client's own).
-   */
-  primed?: { negotiate: Buffer; response: LdapResponse };
 }
-
-/** A primed connection older than this is not used: its CHALLENGE is fresh or not handed out. */
-const PRIMED_MAX_AGE_MS = 10_000;
 
 interface DcHealth {
   url: LdapUrl;
@@ -77,8 +64,6 @@ interface DcHealth {
   /** Ready, unbound connections by transport, and how many are being made. */
   spares: Record<Transport, Spare[]>;
   filling: Record<Transport, number>;
-  /** The NEGOTIATE the last successful relay of each transport carried (what ready connections are primed with). */
-  lastNegotiate: Record<Transport, Buffer | undefined>;
 }
 
 /** Group memberships by account DN for a while; bounded (oldest dropped first). */
@@ -123,7 +108,7 @@ export class LdapAuthority implements Authority {
     this.o = resolveLdapOptions(options);
     this.logger = deps.logger ?? nullLogger();
     this.now = deps.now ?? Date.now;
-    this.dcs = this.o.servers.map((url) => ({ url, deadUntil: 0, spares: { plain: [], tls: [] }, filling: { plain: 0, tls: 0 }, lastNegotiate: { plain: undefined, tls: undefined } }));
+    this.dcs = this.o.servers.map((url) => ({ url, deadUntil: 0, spares: { plain: [], tls: [] }, filling: { plain: 0, tls: 0 } }));
     this.groups = this.o.groupCacheMs > 0 ? new TimedGroupCache(this.o.groupCacheMs, this.now) : undefined;
     if (!this.o.tls.rejectUnauthorized) this.logger.warn('ldap authority: DC certificates are NOT checked (tlsVerify: false)', { authority: 'ldap' });
   }
@@ -146,10 +131,10 @@ export class LdapAuthority implements Authority {
       let conn: LdapConnection | undefined;
       try {
         let r: LdapResponse;
-        const spare = this.takeSpare(dc, transport, negotiate);
+        const spare = this.takeSpare(dc, transport);
         try {
           conn = spare?.conn ?? (await this.connectFor(dc, transport, signal));
-          r = spare?.primed ? spare.primed.response : await this.firstBind(conn, negotiate, signal);
+          r = await this.firstBind(conn, negotiate, signal);
         } catch (err) {
           // A ready connection the DC dropped while it waited says nothing about the DC: try a fresh one.
           if (!spare || signal.aborted || (err instanceof LdapConnectionError && err.code === 'LDAP_RESULT')) throw err;
@@ -159,7 +144,6 @@ export class LdapAuthority implements Authority {
         }
         const { challenge, nbDomain } = this.challengeFrom(r);
         dc.deadUntil = 0;
-        dc.lastNegotiate[transport] = negotiate;
         this.refill(dc, transport);
         return this.exchange(dc, conn, challenge, nbDomain, signs);
       } catch (err) {
@@ -211,62 +195,37 @@ export class LdapAuthority implements Authority {
     return conn;
   }
 
-  /**
-   * A ready connection that is still open and not too old, or undefined: one primed with this
-   * very NEGOTIATE first, else an unprimed one. Primed ones for another NEGOTIATE are dropped
-   * (their bind is under way and cannot take another).
-   */
-  private takeSpare(dc: DcHealth, transport: Transport, negotiate: Buffer): Spare | undefined {
-    const now = this.now();
-    const usable = (s: Spare) => !s.conn.isClosed && now - s.at < (s.primed ? Math.min(PRIMED_MAX_AGE_MS, this.o.warmIdleMs) : this.o.warmIdleMs);
+  /** A ready connection that is still open and not too old, or undefined. */
+  private takeSpare(dc: DcHealth, transport: Transport): Spare | undefined {
     const list = dc.spares[transport];
-    const keep: Spare[] = [];
-    let found: Spare | undefined;
-    let plain: Spare | undefined;
-    for (const s of list) {
-      if (!usable(s) || (s.primed && !s.primed.negotiate.equals(negotiate))) this.drop(s);
-      else if (!found && s.primed) found = s;
-      else if (!plain && !s.primed) plain = s;
-      else keep.push(s);
+    const now = this.now();
+    for (let s = list.shift(); s; s = list.shift()) {
+      if (!s.conn.isClosed && now - s.at < this.o.warmIdleMs) {
+        s.conn.setIdle(false);
+        return s;
+      }
+      this.drop(s);
     }
-    const chosen = found ?? plain;
-    if (found && plain) keep.push(plain);
-    dc.spares[transport] = keep;
-    chosen?.conn.setIdle(false);
-    return chosen;
+    return undefined;
   }
 
   /** Make ready connections up to warmConnections, in the background (after a logon showed the DC works). */
   private refill(dc: DcHealth, transport: Transport): void {
     while (!this.closed && dc.spares[transport].length + dc.filling[transport] < this.o.warmConnections) {
       dc.filling[transport]++;
-      const negotiate = dc.lastNegotiate[transport];
       // Not tied to a caller's signal: the connection outlives the logon that asked for it.
-      const signal = new AbortController().signal;
-      this.connectFor(dc, transport, signal)
-        .then(async (conn): Promise<Spare> => {
-          if (!negotiate) return { conn, at: this.now() };
-          try {
-            const response = await this.firstBind(conn, negotiate, signal);
-            this.challengeFrom(response); // a DC that does not answer with a CHALLENGE primes nothing
-            return { conn, at: this.now(), primed: { negotiate, response } };
-          } catch (err) {
-            this.drop({ conn, at: 0 });
-            throw err;
-          }
-        })
-        .then(
-          (spare) => {
-            dc.filling[transport]--;
-            if (this.closed) return this.drop(spare);
-            spare.conn.setIdle(true);
-            dc.spares[transport].push(spare);
-          },
-          (err: unknown) => {
-            dc.filling[transport]--;
-            this.logger.debug('ldap authority: a ready connection could not be made', { server: dc.url.href, error: errorSummary(err).message });
-          },
-        );
+      this.connectFor(dc, transport, new AbortController().signal).then(
+        (conn) => {
+          dc.filling[transport]--;
+          if (this.closed) return this.drop({ conn, at: 0 });
+          conn.setIdle(true);
+          dc.spares[transport].push({ conn, at: this.now() });
+        },
+        (err: unknown) => {
+          dc.filling[transport]--;
+          this.logger.debug('ldap authority: a ready connection could not be made', { server: dc.url.href, error: errorSummary(err).message });
+        },
+      );
     }
   }
 
