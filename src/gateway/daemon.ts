@@ -11,10 +11,15 @@
  *  - reload() (SIGHUP): re-read the configuration and the user store. Lines whose transport
  *    settings are unchanged keep running with their calls (a new action applies to new calls);
  *    removed or changed lines stop answering and are released when their last call ends; new
- *    lines start. An invalid file is logged and ignored: the running configuration stays.
+ *    lines start. An invalid file is logged and ignored: the running configuration stays. A
+ *    replaced authority is closed, and its credential freed, when its last verification ends.
+ *  - Its life (starting, running, reloading, stopping) is machines/gateway.ts: reloads run one
+ *    at a time, a stop waits for a start or reload in progress, and the machine is logged and
+ *    inspected like every other.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { InspectionEvent, Observer } from 'xstate';
+import { createActor, fromPromise, type Actor, type InspectionEvent, type Observer } from 'xstate';
+import { gatewayMachine } from '../../machines/gateway.js';
 import { createAuthority, type Authority } from '../authority/index.js';
 import { LocalAuthority, type StoreHealth } from '../authority/local/index.js';
 import { acquireCredentialsHandle, freeCredentialsHandle, type CredentialHandle } from '../ntlm/server.js';
@@ -42,6 +47,14 @@ export interface GatewayOptions {
   wrapVerifier?: (verifier: Verifier) => Verifier;
 }
 
+/** An authority with its credential, and the verifications using it (a replaced one is closed when the last ends). */
+interface AuthorityLease {
+  authority: Authority;
+  credential: CredentialHandle;
+  inFlight: number;
+  retired: boolean;
+}
+
 interface LineEntry {
   config: LineConfig;
   line: Line;
@@ -56,35 +69,84 @@ export class Gateway {
   private config: RasgateConfig;
   private readonly source: string;
   private readonly log: Logger;
-  private authority!: Authority;
-  private credential!: CredentialHandle;
+  private lease?: AuthorityLease;
   private host!: RasSecurityHost;
   private readonly lines = new Map<string, LineEntry>();
   private readonly retired = new Set<LineEntry>();
-  private stopping = false;
-  private reloading: Promise<void> = Promise.resolve();
   private readonly verifier: Verifier;
+  private readonly life: Actor<typeof gatewayMachine>;
+  private startError: unknown;
 
   constructor(private readonly o: GatewayOptions) {
     this.config = o.loaded.config;
     this.source = o.loaded.source;
     this.log = o.logger.child({ area: 'gateway' });
-    const verifier = createGatewayVerifier({ credential: () => this.credential, logger: o.logger, inspect: (line, call) => this.ntlmInspect(line, call) });
+    const verifier = createGatewayVerifier({ lease: () => this.takeLease(), logger: o.logger, inspect: (line, call) => this.ntlmInspect(line, call) });
     this.verifier = o.wrapVerifier ? o.wrapVerifier(verifier) : verifier;
+    const machine = gatewayMachine.provide({
+      actors: {
+        start: fromPromise(() => this.startNow()),
+        reload: fromPromise(() => this.reloadNow()),
+        stop: fromPromise(({ input }) => this.stopNow(input.reason)),
+      },
+    });
+    const inspect = combineInspect(this.config.log.transitions ? transitionLogger({ logger: o.logger, onTransition: () => this.metrics.transition() }) : undefined, o.inspect);
+    this.life = createActor(machine, { id: 'gateway', ...(inspect ? { inspect } : {}) });
+    this.life.subscribe({ error: (err) => this.log.error('gateway lifecycle failed', { error: errorSummary(err) }) });
   }
 
   /** Open the authority and every enabled line. Rejects only when nothing can answer. */
-  async start(): Promise<void> {
-    await this.openAuthority(this.config);
-    this.host = this.makeHost(this.config);
-    const results = await Promise.all(this.config.lines.filter((l) => l.enabled).map((l) => this.startLine(l)));
-    if (!results.some(Boolean)) throw new Error('no line could be started (see the log)');
+  start(): Promise<void> {
+    this.life.start();
+    this.life.send({ type: 'START' });
+    return this.settle((s) => s.hasTag('running') || s.status === 'done').then(() => {
+      if (this.startError !== undefined || !this.life.getSnapshot().hasTag('running')) throw this.startError ?? new Error('the gateway did not start');
+    });
+  }
+
+  /** Where the daemon is in its life: starting, running, reloading, stopping, stopped. */
+  get phase(): string {
+    const s = this.life.getSnapshot();
+    return s.hasTag('reloading') ? 'reloading' : (['starting', 'running', 'stopping', 'stopped'] as const).find((t) => s.hasTag(t)) ?? 'idle';
+  }
+
+  private get stopping(): boolean {
+    const s = this.life.getSnapshot();
+    return s.hasTag('stopping') || s.status === 'done';
+  }
+
+  /** Resolve once the lifecycle reaches a snapshot `ready` accepts. */
+  private settle(ready: (s: ReturnType<typeof this.life.getSnapshot>) => boolean): Promise<void> {
+    return new Promise((resolve) => {
+      if (ready(this.life.getSnapshot())) return resolve();
+      const sub = this.life.subscribe({
+        next: (s) => {
+          if (!ready(s)) return;
+          sub.unsubscribe();
+          resolve();
+        },
+        complete: () => resolve(),
+      });
+    });
+  }
+
+  private async startNow(): Promise<void> {
+    try {
+      await this.openAuthority(this.config);
+      this.host = this.makeHost(this.config);
+      const results = await Promise.all(this.config.lines.filter((l) => l.enabled).map((l) => this.startLine(l)));
+      if (!results.some(Boolean)) throw new Error('no line could be started (see the log)');
+    } catch (err) {
+      // The lifecycle goes on to stopping: what did open is released.
+      this.startError = err;
+      throw err;
+    }
     this.log.info('gateway started', { source: this.source, lines: this.config.lines.map((l) => describeLine(l)) });
   }
 
   /** Accounts in the local store and whether it can be read (undefined for domain authorities). */
   localAccounts(): { file: string; count: number; health: StoreHealth } | undefined {
-    const a = this.authority;
+    const a = this.lease?.authority;
     if (!(a instanceof LocalAuthority) || this.config.authority.type !== 'local') return undefined;
     const health = a.health();
     return { file: this.config.authority.file, count: health.accounts, health };
@@ -94,16 +156,22 @@ export class Gateway {
     return { lines: [...this.lines.values()].map((e) => e.line.status()), calls: [...this.lines.values(), ...this.retired].reduce((n, e) => n + e.calls.size, 0) };
   }
 
-  /** SIGHUP. Reloads run one at a time (two quick SIGHUPs must not start a line twice). */
+  /** SIGHUP. Reloads run one at a time (two quick SIGHUPs must not start a line twice). Resolves when done. */
   reload(): Promise<void> {
-    this.reloading = this.reloading.then(() => this.reloadNow()).catch((err: unknown) => {
-      this.log.error('reload failed', { error: errorSummary(err) });
-    });
-    return this.reloading;
+    if (!this.life.getSnapshot().hasTag('running')) return Promise.resolve();
+    this.life.send({ type: 'RELOAD' });
+    return this.settle((s) => !s.hasTag('reloading'));
   }
 
   private async reloadNow(): Promise<void> {
-    if (this.stopping) return;
+    try {
+      await this.reloadConfig();
+    } catch (err) {
+      this.log.error('reload failed', { error: errorSummary(err) });
+    }
+  }
+
+  private async reloadConfig(): Promise<void> {
     let next = this.config;
     if (this.source !== EMBEDDED_SOURCE) {
       try {
@@ -119,21 +187,18 @@ export class Gateway {
     const prev = this.config;
     this.config = next;
     if (!isDeepStrictEqual(prev.authority, next.authority)) {
-      const old = { authority: this.authority, credential: this.credential };
+      const old = this.lease;
       try {
         await this.openAuthority(next);
-        // Verifications in flight keep the old credential; release it once they are surely over.
-        setTimeout(() => {
-          freeCredentialsHandle(old.credential);
-          void old.authority.close().catch(() => {});
-        }, 60_000).unref();
+        // Verifications in flight keep the old credential: it goes when the last of them ends.
+        if (old) this.retireLease(old);
       } catch (err) {
         this.log.error('reload: new authority failed, keeping the old one', { error: errorSummary(err) });
         this.config = { ...next, authority: prev.authority };
       }
     } else {
       try {
-        await this.authority.reload?.();
+        await this.lease?.authority.reload?.();
       } catch (err) {
         this.log.error('reload: authority reload failed', { error: errorSummary(err) });
       }
@@ -154,9 +219,12 @@ export class Gateway {
   }
 
   /** SIGTERM: see the file comment. Resolves when every call has ended and every line is released. */
-  async stop(reason = 'shutdown'): Promise<void> {
-    if (this.stopping) return;
-    this.stopping = true;
+  stop(reason = 'shutdown'): Promise<void> {
+    if (this.life.getSnapshot().status === 'active') this.life.send({ type: 'STOP', reason });
+    return this.settle((s) => s.status === 'done');
+  }
+
+  private async stopNow(reason: string): Promise<void> {
     const graceMs = this.config.shutdown.grace * 1000;
     const entries = [...this.lines.values(), ...this.retired];
     for (const e of entries) e.line.pause();
@@ -177,16 +245,42 @@ export class Gateway {
     }
     clearTimeout(timer);
     await Promise.all(entries.map((e) => e.line.stop().catch((err: unknown) => this.log.warn('line stop failed', { line: e.line.id, error: errorSummary(err) }))));
-    freeCredentialsHandle(this.credential);
-    await this.authority.close().catch(() => {});
+    if (this.lease) this.retireLease(this.lease);
     this.log.info('stopped', { metrics: this.metrics.snapshot() });
   }
 
   private async openAuthority(config: RasgateConfig): Promise<void> {
     const authority = await createAuthority(config.authority, { logger: this.o.logger.child({ area: 'authority' }) });
     const credential = acquireCredentialsHandle({ authority, logger: this.o.logger.child({ area: 'ntlm' }) });
-    this.authority = authority;
-    this.credential = credential;
+    this.lease = { authority, credential, inFlight: 0, retired: false };
+  }
+
+  /** The current credential for one verification; release() when it is over. */
+  private takeLease(): { credential: CredentialHandle; release(): void } {
+    const lease = this.lease;
+    if (!lease) throw new Error('no authority is open');
+    lease.inFlight++;
+    let released = false;
+    return {
+      credential: lease.credential,
+      release: () => {
+        if (released) return;
+        released = true;
+        lease.inFlight--;
+        if (lease.retired && lease.inFlight === 0) this.freeLease(lease);
+      },
+    };
+  }
+
+  private retireLease(lease: AuthorityLease): void {
+    if (lease.retired) return;
+    lease.retired = true;
+    if (lease.inFlight === 0) this.freeLease(lease);
+  }
+
+  private freeLease(lease: AuthorityLease): void {
+    freeCredentialsHandle(lease.credential);
+    void lease.authority.close().catch((err: unknown) => this.log.warn('closing the authority failed', { error: errorSummary(err) }));
   }
 
   /** The NTLM legs of one call: logged like every machine (line and call ids), and inspected. */

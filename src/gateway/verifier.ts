@@ -18,8 +18,11 @@ import { OUTCOME_RAS_ERRORS } from '../ras/message.js';
 import { ERROR_REQUEST_TIMEOUT } from '../ras/codes.js';
 
 export interface GatewayVerifierOptions {
-  /** The current inbound credential (it changes when SIGHUP reloads the authority). */
-  credential: () => CredentialHandle;
+  /**
+   * The current inbound credential for one verification (it changes when SIGHUP replaces the
+   * authority); release() when the verification is over, so a replaced one can be closed.
+   */
+  lease: () => { credential: CredentialHandle; release(): void };
   /** Workstation name in the AUTHENTICATE (domain policies may restrict by it). Default 'RASGATE'. */
   workstation?: string;
   logger: Logger;
@@ -38,16 +41,19 @@ export function createGatewayVerifier(o: GatewayVerifierOptions): Verifier {
     };
     signal.addEventListener('abort', drop, { once: true });
     let outcome: VerifyOutcome;
+    let lease: { credential: CredentialHandle; release(): void } | undefined;
     try {
+      lease = o.lease();
       const inspect = o.inspect?.(input.lineId, input.callId);
       // The acceptor's own records (ntlm logon accepted / refused) carry this call's ids too.
       const ntlmLog = o.logger.child({ line: input.lineId, call: input.callId, area: 'ntlm' });
-      outcome = await handshake(o.credential(), input.user, input.domain, input.password, workstation, signal, (c) => (context = c), { ...(inspect ? { inspect } : {}), logger: ntlmLog });
+      outcome = await handshake(lease.credential, input.user, input.domain, input.password, workstation, signal, (c) => (context = c), { ...(inspect ? { inspect } : {}), logger: ntlmLog });
     } catch (err) {
       outcome = unavailable('internal-error', errorSummary(err).code ?? 'verifier-error');
     } finally {
       signal.removeEventListener('abort', drop);
       drop();
+      lease?.release();
     }
     const meta = { user: input.user, domain: input.domain, outcome: outcome.kind, ms: Math.round((performance.now() - started) * 10) / 10 };
     if (outcome.kind === 'accepted') log.info('credentials accepted', { ...meta, identity: `${outcome.domain}\\${outcome.user}` });

@@ -6,12 +6,14 @@
 import type { AnyStateMachine } from 'xstate';
 import { lineMachine } from '../../machines/line.js';
 import { tcpLineMachine } from '../../machines/tcpLine.js';
+import { gatewayMachine } from '../../machines/gateway.js';
 import { dialogueMachine } from '../../machines/dialogue.js';
 import { ntlmAcceptMachine } from '../../machines/ntlmAccept.js';
 import { callMachine } from '../../machines/call.js';
 
-/** Every statechart rasgate runs, in the order a call meets them. */
+/** Every statechart rasgate runs: the daemon's life, then in the order a call meets them. */
 export const MACHINES: Record<string, AnyStateMachine> = {
+  gateway: gatewayMachine as unknown as AnyStateMachine,
   line: lineMachine as unknown as AnyStateMachine,
   tcpLine: tcpLineMachine as unknown as AnyStateMachine,
   call: callMachine as unknown as AnyStateMachine,

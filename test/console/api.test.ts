@@ -16,7 +16,7 @@ test('console API: status, machines, and live states from a real actor over SSE;
   assert.match(con.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
 
   const machines = (await (await fetch(new URL('/api/machines', con.url))).json()) as { machines: { name: string; chart: { id: string } }[] };
-  assert.deepEqual(machines.machines.map((m) => m.name).sort(), ['call', 'dialogue', 'line', 'ntlmAccept']);
+  assert.deepEqual(machines.machines.map((m) => m.name).sort(), ['call', 'dialogue', 'gateway', 'line', 'ntlmAccept', 'tcpLine']);
   // Node ids the live view counts are the chart's own ids.
   const ids = new Set<string>();
   const walk = (n: { id: string; states?: unknown[] }) => {

@@ -17,7 +17,7 @@ const never = new AbortController().signal;
 
 function verifierFor(authority: Authority) {
   const credential = acquireCredentialsHandle({ authority, netbiosDomainName: 'GATE' });
-  return createGatewayVerifier({ credential: () => credential, logger: nullLogger() });
+  return createGatewayVerifier({ lease: () => ({ credential, release: () => undefined }), logger: nullLogger() });
 }
 
 test('local authority: identity as the store spells it, wrong password is a plain failure, flags are denials', async () => {
