@@ -50,6 +50,11 @@ class DelayQueue {
 
   delete(entry: Delayed): void {
     this.entries.delete(entry);
+    // The last entry gone: no timer is left behind (a deleted context leaves nothing armed).
+    if (this.entries.size === 0 && this.timer !== undefined) {
+      this.clock.clearTimeout(this.timer);
+      this.timer = undefined;
+    }
   }
 
   private readonly fire = (): void => {

@@ -38,8 +38,8 @@ export const ldapAuthorityFields = {
   requiredGroup: str({ doc: 'group (sAMAccountName or SID) the user must be in, nested membership included; needs bindDn' }),
   dialinDefault: oneOf(['allow', 'deny'], { doc: 'what an absent msNPAllowDialin means; needs bindDn', defaultText: '`allow`' }),
   warmConnections: num({ doc: 'connections kept ready per DC and transport (plain for clients that sign, TLS for the others), connected and StartTLS\'d ahead of need so that a logon pays only its two binds; each serves one relayed logon, as NTLM binds require (0: connect per logon)', default: 2, min: 0, max: 64, integer: true }),
-  warmIdleMs: num({ doc: 'how long a ready connection may wait before it is replaced (DCs drop idle ones)', default: 60_000, min: 1, max: 3_600_000, unit: 'ms' }),
-  groupCacheMs: num({ doc: "how long an account's nested group membership, once read, is reused for the policy (0: read at every logon)", default: 60_000, min: 0, max: 86_400_000, unit: 'ms' }),
+  warmIdleMs: num({ doc: 'how long a ready connection may wait before it is replaced (DCs drop idle ones)', default: 60_000, min: 1, max: 3_600_000, integer: true, unit: 'ms' }),
+  groupCacheMs: num({ doc: "how long an account's nested group membership, once read, is reused for the policy (0: read at every logon)", default: 60_000, min: 0, max: 86_400_000, integer: true, unit: 'ms' }),
 };
 
 export const ldapAuthorityField = obj(ldapAuthorityFields, {
