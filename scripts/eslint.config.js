@@ -1,4 +1,4 @@
-// ESLint flat config (kept in scripts/ so the top level stays as DESIGN.md lays it out).
+// ESLint flat config (kept in scripts/ so the top level stays package.json, tsconfig.json and the folders).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -15,7 +15,7 @@ export default tseslint.config(
     },
   },
   {
-    // Machines are orchestration only: no I/O, no node: imports (DESIGN.md).
+    // Machines are orchestration only: no I/O, no node: imports.
     files: ['machines/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': ['error', { patterns: [

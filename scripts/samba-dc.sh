@@ -7,7 +7,7 @@
 #   scripts/samba-dc.sh exec   NAME CMD...  run CMD inside the DC's namespace and mount view
 #
 # NAME (default rasgate-dc) names the namespace and the run tree /tmp/NAME, so several test
-# files can each have their own DC. Steps and pitfalls: /work/shared/FACTS.md section 3.
+# files can each have their own DC. Steps: Samba's samba-tool domain provision (source4/scripting), run in a namespace.
 # Needs root, iproute2, samba, samba-ad-dc, winbind. Under CI=true nothing is skipped: a
 # missing tool makes `start` fail.
 set -euo pipefail

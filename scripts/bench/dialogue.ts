@@ -1,5 +1,5 @@
 /**
- * RAS dialogue benchmark (issue 3 §6). Figures as p50/p99 in microseconds, each with its ratio
+ * RAS dialogue benchmark. Figures as p50/p99 in microseconds, each with its ratio
  * to a baseline measured in the same run:
  *
  *  begin      time for RasSecurityHost.begin() to return (argument checks, port state, dialogue

@@ -1,5 +1,5 @@
 /**
- * Gateway benchmark (issue 4 §8): the whole daemon in this process (Gateway with TCP lines in
+ * Gateway benchmark: the whole daemon in this process (Gateway with TCP lines in
  * raw mode, the local authority, the real dialogue, NTLM legs and call machine, transition logs
  * formatted and thrown away) and loopback callers in the same process.
  *

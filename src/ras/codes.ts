@@ -1,7 +1,7 @@
 /**
  * RAS security host wire constants: the raserror.h codes rasgate uses (RASBASE 600), the
  * SECURITY_MESSAGE ids (rasshost.h) and the buffer limits (lmcons.h UNLEN/DNLEN/PWLEN,
- * rasshost.h MAX_DEVICE_NAME). FACTS.md §1. One table: names and descriptions come from here.
+ * rasshost.h MAX_DEVICE_NAME). One table: names and descriptions come from here.
  */
 
 export const RASBASE = 600;

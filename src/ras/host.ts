@@ -1,5 +1,5 @@
 /**
- * The RAS security host surface (rasshost.h, FACTS.md §1) over rasgate's CallChannels.
+ * The RAS security host surface (rasshost.h) over rasgate's CallChannels.
  *
  *   const host = new RasSecurityHost({ verifier });
  *   const port = host.openPort(channel);                         // HPORT for an answered call

@@ -1,4 +1,4 @@
-/** SECURITY_MESSAGE rules (rasshost.h, FACTS.md §1) and the mapping from a dialogue's outcome. */
+/** SECURITY_MESSAGE rules (rasshost.h) and the mapping from a dialogue's outcome. */
 import type { DialogueOutcome } from '../../machines/dialogue.js';
 import type { OutcomeKind } from '../../machines/outcome.js';
 import {

@@ -1,4 +1,4 @@
-/** The rasshost.h structures as rasgate passes them around (FACTS.md §1). */
+/** The rasshost.h structures as rasgate passes them around. */
 import type { DialogueOutcome } from '../../machines/dialogue.js';
 import type { SecurityMsgId } from './codes.js';
 

@@ -1,5 +1,5 @@
 /**
- * Terminal wire constants for the login dialogue (FACTS.md §4 "Terminal dialogue"; ASCII / ECMA-48).
+ * Terminal wire constants for the login dialogue (ASCII, ECMA-48).
  * One place for every byte value the discipline reacts to.
  */
 export const Byte = {

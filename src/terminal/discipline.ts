@@ -1,6 +1,6 @@
 /**
  * The host side of a terminal login line: bytes in, events out, partial state kept between
- * calls (pg-protocol style: pure, no I/O). FACTS.md §4 "Terminal dialogue".
+ * calls (pg-protocol style: pure, no I/O). Control bytes as ECMA-48 and the telnet NVT (RFC 854) define them.
  *
  * One field (user name, domain, password) is open at a time. `feed()` processes input until the
  * field ends (`line`, `abort`, `ppp-start`) and HOLDS the rest: the caller opens the next field

@@ -1,5 +1,5 @@
 /**
- * Outgoing text: newlines become CRLF (the host always sends CRLF, FACTS.md §4) and control
+ * Outgoing text: newlines become CRLF (the host always sends CRLF, the NVT end of line, RFC 854) and control
  * characters other than BEL, BS and TAB are removed, so that configured prompts and caller-ID
  * text can never smuggle terminal control sequences to the caller.
  */

@@ -1,4 +1,4 @@
-/** The dialogue machine through every path (issue 3 §5), time from SimulatedClock. */
+/** The dialogue machine through every path, time from SimulatedClock. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { CallEndReason } from '../../src/serial/types.js';

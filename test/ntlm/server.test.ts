@@ -477,7 +477,7 @@ test('verifySync fast path: its verdict decides; undefined falls back to verify(
   assert.equal((await login({ cred: nonsense })).last.status, SEC_E_NO_AUTHENTICATING_AUTHORITY);
 });
 
-// ---- network-safe limits and fixes (issue 13 section 2) ----------------------------------------
+// ---- network-safe limits and fixes ----------------------------------------
 
 test('pending contexts are capped per credential: NEGOTIATEs past the cap get SEC_E_INSUFFICIENT_MEMORY until one finishes', async () => {
   const capped = credential({ policy: { maxPendingContexts: 3 } });

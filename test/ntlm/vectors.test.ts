@@ -1,6 +1,6 @@
 /**
  * Known-answer vectors.
- * - MS-NLMP 4.2.4 (NTLMv2): values as listed in FACTS.md section 2.
+ * - MS-NLMP 4.2.4 (NTLMv2).
  * - MIC, client-timestamp and channel-binding vectors: Chromium net/ntlm/ntlm_test_data.h
  *   (kExpectedNegotiateMsg, kChallengeMsgFromSpecV2, kExpectedAuthenticateMsgSpecResponseV2,
  *   kExpectedMicV2, kExpectedTargetInfoSpecResponseV2, kExpectedProofSpecResponseWithClientTimestampV2,

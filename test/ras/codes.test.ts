@@ -1,4 +1,4 @@
-/** The raserror.h table against FACTS.md §1, and the small pure helpers of src/ras. */
+/** The raserror.h table against raserror.h, and the small pure helpers of src/ras. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RasgateError } from '../../src/errors.js';
@@ -7,7 +7,7 @@ import { RasError } from '../../src/ras/errors.js';
 import { expandIssue } from '../../src/ras/issue.js';
 import { parseLogin } from '../../src/ras/login.js';
 
-test('raserror.h values as FACTS.md lists them', () => {
+test('raserror.h values', () => {
   const expected: Record<string, number> = {
     PENDING: 600, ERROR_INVALID_PORT_HANDLE: 601, ERROR_BUFFER_TOO_SMALL: 603, ERROR_PORT_NOT_CONNECTED: 606,
     ERROR_PORT_NOT_OPEN: 618, ERROR_PORT_DISCONNECTED: 619, ERROR_DISCONNECTION: 628, ERROR_REMOTE_DISCONNECTION: 629,

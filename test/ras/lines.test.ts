@@ -1,5 +1,5 @@
 /**
- * "Done when" of issue 3: a caller on a TCP line (Debian's telnet) and a caller through the
+ * A caller on a TCP line (Debian's telnet) and a caller through the
  * simulated Hayes modem each complete a login against a test verifier, through the real lines of
  * src/serial, this RAS surface and the dialogue machine.
  */

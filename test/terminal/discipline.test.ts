@@ -1,5 +1,5 @@
 /**
- * LineDiscipline table tests: every control byte of FACTS.md §4's terminal dialogue, each input
+ * LineDiscipline table tests: every control byte the terminal dialogue handles, each input
  * fed whole, split in two at every position, and one byte at a time; plus a seeded random-input test.
  */
 import assert from 'node:assert/strict';

@@ -1,6 +1,6 @@
 /**
  * Map a failed NTLM bind (resultCode 49) to a DenyReason from the AD "data" code in its
- * diagnosticMessage (FACTS.md section 3), e.g.
+ * diagnosticMessage (Active Directory's bind error text; the `data` field is a winerror.h code), e.g.
  *   80090308: LdapErr: DSID-0C0904DC, comment: AcceptSecurityContext error, data 52e, v1db1
  * Unknown codes are not a verdict about the user: the caller treats them as an outage.
  */

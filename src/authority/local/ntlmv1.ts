@@ -1,7 +1,7 @@
 /**
  * NTLMv1 and NTLM2-session response checks [MS-NLMP 3.3.1], only reachable when policy
  * allows NTLMv1. DES is written here because OpenSSL 3 refuses des-ecb without the legacy
- * provider (FACTS.md section 2). Slow and simple: bit arrays, FIPS 46-3 tables.
+ * provider (MS-NLMP 3.3.1). Slow and simple: bit arrays, FIPS 46-3 tables.
  */
 import { constantTimeEqual, md5 } from '../../ntlm/crypto.js';
 import { md4 } from '../../ntlm/md4.js';

@@ -1,5 +1,5 @@
 /**
- * Finding, reading and validating the configuration. Lookup order (DESIGN.md): --config FILE,
+ * Finding, reading and validating the configuration. Lookup order: --config FILE,
  * $RASGATE_CONFIG, ./rasgate.yaml, else the embedded default. Relative paths in a file are
  * taken from the file's folder; in the embedded default, from the working directory.
  */
