@@ -14,7 +14,7 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import { arch, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toolPath } from '../../test/helpers/tools.js';
-import { pidAlive } from '../../src/authority/local/lock.js';
+import { pidAlive } from '../../src/files/lock.js';
 
 export const MIRROR = 'http://deb.debian.org/debian';
 export const CACHE_DIR = process.env.RASGATE_TEST_CACHE ?? '/var/cache/rasgate-test';

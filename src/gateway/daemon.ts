@@ -31,6 +31,7 @@ import { Metrics } from '../observe/metrics.js';
 import { combineInspect } from '../observe/inspector.js';
 import { transitionLogger } from '../observe/transitions.js';
 import { errorSummary } from '../errors.js';
+import { makeFolders } from '../files/atomic.js';
 import { loadConfigFile, hostIssues, EMBEDDED_SOURCE, formatIssue, ConfigError, type LoadedConfig, type LineConfig, type RasgateConfig } from './config.js';
 import { describeLine } from './config/summary.js';
 import { createGatewayVerifier } from './verifier.js';
@@ -132,6 +133,8 @@ export class Gateway {
 
   private async startNow(): Promise<void> {
     try {
+      // The folder for state kept between runs (lockouts, lines out of service, the control socket).
+      makeFolders(this.config.stateDirectory);
       await this.openAuthority(this.config);
       this.host = this.makeHost(this.config);
       const results = await Promise.all(this.config.lines.filter((l) => l.enabled).map((l) => this.startLine(l)));

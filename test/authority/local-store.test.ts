@@ -10,7 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SmbpasswdStore, LocalAuthority, withFileLock, StoreLockError, StoreIoError, type SmbpasswdEntry } from '../../src/authority/local/index.js';
+import { SmbpasswdStore, LocalAuthority, withFileLock, FileLockError, FileIoError, type SmbpasswdEntry } from '../../src/authority/local/index.js';
 import { ntowfv1 } from '../../src/ntlm/crypto.js';
 import { needs } from '../helpers/tools.js';
 
@@ -85,7 +85,7 @@ if (process.env.RASGATE_STORE_WORKER) {
     assert.equal(store.lookup('alice')?.name, 'alice');
     writeFileSync(`${file}.lock`, `${process.pid} ${Date.now()}\n`);
     const impatient = new SmbpasswdStore(file, { lock: { timeoutMs: 200 } });
-    await assert.rejects(impatient.update((ed) => ed.put(entry('bob', 1001))), StoreLockError);
+    await assert.rejects(impatient.update((ed) => ed.put(entry('bob', 1001))), FileLockError);
     writeFileSync(`${file}.lock`, `${process.pid} ${Date.now()}\n`);
     const past = new Date(Date.now() - 60_000);
     utimesSync(`${file}.lock`, past, past);
@@ -99,7 +99,7 @@ if (process.env.RASGATE_STORE_WORKER) {
     const lock = `${file}.lock`;
     writeFileSync(lock, '');
     const impatient = new SmbpasswdStore(file, { lock: { timeoutMs: 200 } });
-    await assert.rejects(impatient.update((ed) => ed.put(entry('alice', 1000))), StoreLockError, 'a fresh empty lock is one being written: wait');
+    await assert.rejects(impatient.update((ed) => ed.put(entry('alice', 1000))), FileLockError, 'a fresh empty lock is one being written: wait');
     const past = new Date(Date.now() - 60_000);
     utimesSync(lock, past, past);
     const store = new SmbpasswdStore(file, { lock: { timeoutMs: 2000 } });
@@ -138,7 +138,7 @@ if (process.env.RASGATE_STORE_WORKER) {
     assert.equal(spawnSync('chattr', ['+i', file]).status, 0);
     try {
       await assert.rejects(store.update((ed) => ed.put(entry('bob', 1001))), (err: unknown) => {
-        assert.ok(err instanceof StoreIoError, String(err));
+        assert.ok(err instanceof FileIoError, String(err));
         assert.equal(err.path, file);
         assert.equal(err.errno, 'EPERM');
         assert.match(err.message, new RegExp(`${file}.*operation not permitted \\(EPERM\\)`));
@@ -167,7 +167,7 @@ if (process.env.RASGATE_STORE_WORKER) {
     assert.equal(h.accounts, 1, 'the accounts read before stay usable');
     assert.match(h.error!, /illegal operation on a directory \(EISDIR\)/);
     assert.equal(store.lookup('alice')?.name, 'alice');
-    await assert.rejects(store.update((ed) => ed.put(entry('bob', 1001))), (err: unknown) => err instanceof StoreIoError && err.path === file && err.errno === 'EISDIR');
+    await assert.rejects(store.update((ed) => ed.put(entry('bob', 1001))), (err: unknown) => err instanceof FileIoError && err.path === file && err.errno === 'EISDIR');
     assert.equal(existsSync(`${file}.lock`), false);
     const authority = new LocalAuthority({ file, domain: 'TEST' });
     assert.equal(authority.health().state, 'unreadable', 'the daemon reads it from the authority');

@@ -64,6 +64,7 @@ test('as another user: unreadable store, unwritable store and log folders, unrea
   mkdirSync(join(local.folder, 'log'), { mode: 0o755 });
   assert.deepEqual(problems(rasgate(['check-config', local.config], undefined, nobody)), [
     `authority.file: cannot read ${join(local.folder, 'var/smbpasswd')}: permission denied (EACCES)`,
+    `stateDirectory: cannot write in ${join(local.folder, 'var')}: permission denied (EACCES)`,
     `log.file.path: cannot create files in ${join(local.folder, 'log')}: permission denied (EACCES)`,
   ]);
   assert.equal(rasgate(['check-config', local.config]).code, 0, 'root can');
@@ -72,6 +73,7 @@ test('as another user: unreadable store, unwritable store and log folders, unrea
   mkdirSync(join(absent.folder, 'var'), { mode: 0o755 });
   assert.deepEqual(problems(rasgate(['check-config', absent.config], undefined, nobody)), [
     `authority.file: ${join(absent.folder, 'var/deeper/smbpasswd')} does not exist and cannot be created in ${join(absent.folder, 'var')}: permission denied (EACCES)`,
+    `stateDirectory: cannot write in ${join(absent.folder, 'var')}: permission denied (EACCES)`,
   ]);
 
   const ldap = configIn('ldap-nobody', `${LINE}authority:\n  type: ldap\n  servers: [ldaps://dc1.example.test]\n  caFile: ./ca.pem\n  bindDn: svc\n  bindPasswordFile: ./bind.pw\n`);

@@ -7,12 +7,17 @@ import { gatewayMachine } from '../../machines/gateway.js';
 function rig(o: { startFails?: boolean } = {}) {
   const log: string[] = [];
   const pending: Array<() => void> = [];
+  const held = (name: string, fail = false) => new Promise<void>((resolve, reject) => pending.push(() => (fail ? reject(new Error(name)) : resolve())));
   const step = (name: string, fail = false) =>
-    fromPromise<void, { reason?: string } | undefined>(({ input }) => {
-      log.push(input?.reason ? `${name}:${input.reason}` : name);
-      return new Promise<void>((resolve, reject) => pending.push(() => (fail ? reject(new Error(name)) : resolve())));
+    fromPromise<void>(() => {
+      log.push(name);
+      return held(name, fail);
     });
-  const actor = createActor(gatewayMachine.provide({ actors: { start: step('start', o.startFails), reload: step('reload'), stop: step('stop') } }));
+  const stop = fromPromise<void, { reason: string }>(({ input }) => {
+    log.push(`stop:${input.reason}`);
+    return held('stop');
+  });
+  const actor = createActor(gatewayMachine.provide({ actors: { start: step('start', o.startFails), reload: step('reload'), stop } }));
   actor.start();
   const finishNext = async () => {
     pending.shift()?.();

@@ -5,14 +5,14 @@
  * A write that fails (full disk, read-only, I/O error) leaves the old file whole and no temp
  * file; temp files of writers that were killed are removed by the next write.
  */
-import { closeSync, fchmodSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, basename } from 'node:path';
 import type { Logger } from '../../logging.js';
 import { nullLogger } from '../../logging.js';
 import { formatLine, parseLine, parseSmbpasswd, type LineProblem, type SmbpasswdEntry } from './smbpasswd.js';
-import { ASIDE_MARK, pidAlive, withFileLock, writeFully, type LockOptions } from './lock.js';
-import { StoreIoError } from './errors.js';
+import { ASIDE_MARK, withFileLock, type LockOptions } from '../../files/lock.js';
+import { makeFolders, removeDeadTempFiles, tempFileOwner, writeFileAtomic } from '../../files/atomic.js';
+import { FileIoError } from '../../files/errors.js';
 
 export interface SmbpasswdStoreOptions {
   logger?: Logger;
@@ -59,7 +59,7 @@ export class SmbpasswdStore {
   private lastCheck = -Infinity;
   private lastProblems: LineProblem[] = [];
   private state: StoreHealth['state'] = 'absent';
-  private readError: StoreIoError | undefined;
+  private readError: FileIoError | undefined;
 
   constructor(path: string, options: SmbpasswdStoreOptions = {}) {
     this.path = path;
@@ -103,7 +103,7 @@ export class SmbpasswdStore {
       text = readFileSync(this.path, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') this.load('', -1, -1, 'absent');
-      else this.unreadable(new StoreIoError(this.path, 'read', err));
+      else this.unreadable(new FileIoError(this.path, 'read', err));
       return;
     }
     this.load(text, mtime, size, 'ok');
@@ -122,7 +122,7 @@ export class SmbpasswdStore {
   }
 
   /** Keep the accounts read before; log once per distinct cause, not on every lookup. */
-  private unreadable(err: StoreIoError): void {
+  private unreadable(err: FileIoError): void {
     if (this.readError?.message !== err.message) this.logger.error('smbpasswd store unreadable; keeping the accounts loaded before', { file: this.path, error: err.message, accounts: this.byName.size });
     this.state = 'unreadable';
     this.readError = err;
@@ -140,14 +140,14 @@ export class SmbpasswdStore {
   }
 
   /**
-   * Locked read-modify-write. `edit` runs on the file's current content. Throws StoreIoError
+   * Locked read-modify-write. `edit` runs on the file's current content. Throws FileIoError
    * (path and cause) when the file cannot be read, locked or written; the file is then as it was.
    */
   async update<T>(edit: (editor: StoreEditor) => T): Promise<T> {
     try {
       makeFolders(dirname(this.path));
     } catch (err) {
-      throw new StoreIoError(this.path, 'mkdir', err);
+      throw new FileIoError(this.path, 'mkdir', err);
     }
     return withFileLock(
       this.path,
@@ -185,7 +185,7 @@ export class SmbpasswdStore {
     try {
       text = readFileSync(this.path, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new StoreIoError(this.path, 'read', err);
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new FileIoError(this.path, 'read', err);
     }
     const seen = new Set<string>();
     const lines: RawLine[] = [];
@@ -211,88 +211,19 @@ export class SmbpasswdStore {
    * writer is dead. Run under the lock, so no live writer of this process is mid-write.
    */
   private removeLeftovers(): void {
-    const dir = dirname(this.path);
     const base = basename(this.path);
     const owner = (name: string): number | undefined => {
-      if (name.startsWith(`.${base}.`) && name.endsWith('.tmp')) return Number(/^(\d+)\.[0-9a-f]+\.tmp$/.exec(name.slice(base.length + 2))?.[1]);
       if (name.startsWith(`${base}.lock${ASIDE_MARK}`)) return Number(/^(\d+)-/.exec(name.slice(base.length + 5 + ASIDE_MARK.length))?.[1]);
-      return undefined;
+      return tempFileOwner(this.path, name);
     };
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      return; // the write that follows reports what is wrong with the folder
-    }
-    for (const name of names) {
-      const pid = owner(name);
-      if (!pid || pidAlive(pid)) continue;
-      try {
-        unlinkSync(join(dir, name));
-        this.logger.warn('removed a file a killed writer left', { file: join(dir, name) });
-      } catch {
-        // removed by another writer, or the folder is read-only: the write below will say so
-      }
-    }
+    for (const file of removeDeadTempFiles(this.path, owner)) this.logger.warn('removed a file a killed writer left', { file });
   }
 
-  /** Temp file in the same directory, mode 0600, fsync, rename over, fsync the directory. */
   private writeAtomic(content: string): void {
-    const dir = dirname(this.path);
-    const tmp = join(dir, `.${basename(this.path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-    let fd: number | undefined;
     try {
-      fd = openSync(tmp, 'wx', 0o600);
-      fchmodSync(fd, 0o600); // umask cannot widen it, but be explicit
-      writeFully(fd, content);
-      fsyncSync(fd);
-      const done = fd;
-      fd = undefined;
-      closeSync(done);
-      renameSync(tmp, this.path);
+      writeFileAtomic(this.path, content);
     } catch (err) {
-      if (fd !== undefined) closeQuietly(fd);
-      try {
-        unlinkSync(tmp);
-      } catch {
-        // never created
-      }
-      throw new StoreIoError(this.path, 'write', err);
+      throw new FileIoError(this.path, 'write', err);
     }
-    try {
-      const dfd = openSync(dir, 'r');
-      try {
-        fsyncSync(dfd);
-      } finally {
-        closeSync(dfd);
-      }
-    } catch {
-      // some filesystems refuse fsync on a directory; the rename itself is atomic
-    }
-  }
-}
-
-/** mkdir -p with mode 0700, a level at a time: Node's recursive mkdir reports EROFS as ENOENT. */
-function makeFolders(dir: string): void {
-  try {
-    mkdirSync(dir, { mode: 0o700 });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return;
-    if (code !== 'ENOENT' || dirname(dir) === dir) throw err;
-    makeFolders(dirname(dir));
-    try {
-      mkdirSync(dir, { mode: 0o700 });
-    } catch (again) {
-      if ((again as NodeJS.ErrnoException).code !== 'EEXIST') throw again;
-    }
-  }
-}
-
-function closeQuietly(fd: number): void {
-  try {
-    closeSync(fd);
-  } catch {
-    // the error being reported is the one that matters
   }
 }

@@ -8,7 +8,8 @@
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { SmbpasswdStore, describeCause } from '../../authority/local/index.js';
+import { SmbpasswdStore } from '../../authority/local/index.js';
+import { describeCause } from '../../files/errors.js';
 import type { ConfigIssue } from '../../options/fields.js';
 import type { ActionConfig, RasgateConfig } from './schema.js';
 
@@ -98,6 +99,17 @@ export function hostIssues(config: RasgateConfig): ConfigIssue[] {
       } catch (err) {
         issues.push({ path: `authority.${key}`, message: `cannot be read: ${(err as Error).message}` });
       }
+    }
+  }
+  const state = config.stateDirectory;
+  try {
+    if (!statSync(state).isDirectory()) issues.push({ path: 'stateDirectory', message: `${state} is not a directory` });
+    else accessSync(state, constants.W_OK | constants.X_OK);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') issues.push({ path: 'stateDirectory', message: `cannot write in ${state}: ${describeCause(err)}` });
+    else {
+      const why = cannotCreate(join(state, 'x'));
+      if (why) issues.push({ path: 'stateDirectory', message: `${state} does not exist and ${why.replace(/^cannot create files in/, 'cannot be created in')}` });
     }
   }
   if (config.log.file) {

@@ -95,6 +95,7 @@ export function parseConfig(text: string, source: string, baseDir: string): { co
 
 export function resolvePaths(config: RasgateConfig, baseDir: string): RasgateConfig {
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  config.stateDirectory = abs(config.stateDirectory);
   if (config.authority.type === 'local') config.authority.file = abs(config.authority.file);
   if (config.authority.type === 'ldap') {
     const a = config.authority;

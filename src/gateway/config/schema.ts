@@ -84,6 +84,7 @@ const dialogue = obj(
 const shutdownFields = { grace: seconds('on SIGTERM, calls still in the login dialogue get this long to finish', 30, 0, 3600) };
 
 export const TOP = {
+  stateDirectory: str({ doc: "folder for what rasgate keeps between runs beside the store: the lockout table, lines taken out of service, the control socket (relative paths: from the config file's folder; created 0700 if missing)", default: './var', check: (v) => (v ? undefined : 'must not be empty') }),
   lines: list(lineField(lineGatewayFields, 'one line: `listen:` (TCP) or `device:` (serial device or simulated modem)'), { doc: 'the lines rasgate answers', minItems: 1, default: [] }),
   authority: authorityField,
   dialogue,

@@ -1,5 +1,5 @@
 /**
- * An exclusive lock file beside the store (`<file>.lock`), created with O_CREAT|O_EXCL so that
+ * An exclusive lock file beside a file (`<file>.lock`), created with O_CREAT|O_EXCL so that
  * exactly one writer holds it. The holder writes "pid time" into it.
  *
  * A lock is stale when its pid is gone (same host), when it was last written more than
@@ -13,7 +13,7 @@
  */
 import { closeSync, fstatSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { StoreIoError, StoreLockError } from './errors.js';
+import { FileIoError, FileLockError } from './errors.js';
 
 export interface LockOptions {
   /** Give up after this long. Default 10000 ms. */
@@ -121,7 +121,7 @@ function tryAcquire(path: string, lockPath: string): { ino: number; mtimeMs: num
     fd = openSync(lockPath, 'wx', 0o600);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
-    throw new StoreIoError(path, 'lock', err);
+    throw new FileIoError(path, 'lock', err);
   }
   let mine: { ino: number; mtimeMs: number };
   try {
@@ -138,7 +138,7 @@ function tryAcquire(path: string, lockPath: string): { ino: number; mtimeMs: num
     }
     closeSync(fd);
     release(lockPath, created);
-    throw new StoreIoError(path, 'lock', err);
+    throw new FileIoError(path, 'lock', err);
   }
   closeSync(fd);
   const inPlace = statOrUndefined(lockPath);
@@ -180,7 +180,7 @@ export async function withFileLock<T>(path: string, fn: () => T | Promise<T>, op
       breakStale(lockPath, held);
       continue;
     }
-    if (Date.now() > deadline) throw new StoreLockError(`could not lock ${path} within ${timeoutMs} ms (held by ${lockPath}${held?.pid ? `, pid ${held.pid}` : ''})`);
+    if (Date.now() > deadline) throw new FileLockError(`could not lock ${path} within ${timeoutMs} ms (held by ${lockPath}${held?.pid ? `, pid ${held.pid}` : ''})`);
     await sleep(wait + Math.random() * wait);
     wait = Math.min(wait * 2, 50);
   }

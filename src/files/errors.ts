@@ -1,10 +1,10 @@
 /**
- * Failures of the local account store's files. Each names the store's path and the cause in
- * words and errno name ("no space left on device (ENOSPC)"), so that an operator knows which
- * file and what to fix; writes say that nothing changed.
+ * Failures of the files rasgate keeps (the account store, its state files). Each names the path
+ * and the cause in words and errno name ("no space left on device (ENOSPC)"), so that an
+ * operator knows which file and what to fix; writes say that nothing changed.
  */
 import { getSystemErrorMap } from 'node:util';
-import { RasgateError } from '../../errors.js';
+import { RasgateError } from '../errors.js';
 
 /** "permission denied (EACCES)" for a system error, else the error's message. */
 export function describeCause(err: unknown): string {
@@ -15,30 +15,30 @@ export function describeCause(err: unknown): string {
 }
 
 /** Waited `timeoutMs` for a lock that stayed held by a live writer. */
-export class StoreLockError extends RasgateError {
+export class FileLockError extends RasgateError {
   constructor(message: string) {
-    super('STORE_LOCK_TIMEOUT', message);
+    super('FILE_LOCK_TIMEOUT', message);
   }
 }
 
-export type StoreOperation = 'read' | 'write' | 'lock' | 'mkdir';
+export type FileOperation = 'read' | 'write' | 'lock' | 'mkdir';
 
-const WHAT: Record<StoreOperation, (path: string) => string> = {
+const WHAT: Record<FileOperation, (path: string) => string> = {
   read: (path) => `cannot read ${path}`,
   write: (path) => `cannot write ${path}`,
   lock: (path) => `cannot lock ${path} (${path}.lock)`,
   mkdir: (path) => `cannot create the folder of ${path}`,
 };
 
-/** Reading, locking or writing the store failed; `errno` is the system error's name, if any. */
-export class StoreIoError extends RasgateError {
+/** Reading, locking or writing a file failed; `errno` is the system error's name, if any. */
+export class FileIoError extends RasgateError {
   readonly errno: string | undefined;
   constructor(
     readonly path: string,
-    readonly operation: StoreOperation,
+    readonly operation: FileOperation,
     cause: unknown,
   ) {
-    super('STORE_IO', `${WHAT[operation](path)}: ${describeCause(cause)}${operation === 'read' ? '' : '; nothing changed'}`, { cause });
+    super('FILE_IO', `${WHAT[operation](path)}: ${describeCause(cause)}${operation === 'read' ? '' : '; nothing changed'}`, { cause });
     this.errno = (cause as NodeJS.ErrnoException | undefined)?.code;
   }
 }
