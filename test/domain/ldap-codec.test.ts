@@ -1,7 +1,6 @@
 /** BER and LDAP messages: tables (parse, build, round trip), split framing, malformed input, random and mutated input. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { Ber, constructed, decode, element, integer, octets, boolean, readHeader, readInteger } from '../../src/authority/ldap/ber.js';
 import { Ctx, Op } from '../../src/authority/ldap/constants.js';
 import { LdapProtocolError } from '../../src/authority/ldap/errors.js';
@@ -13,6 +12,7 @@ import { resolveLdapOptions } from '../../src/authority/ldap/options.js';
 import { sidToString } from '../../src/authority/ldap/directory.js';
 import { dialinDenial } from '../../src/authority/dialin.js';
 import { OptionError } from '../../src/errors.js';
+import { prng } from '../helpers/prng.js';
 
 const hex = (b: Buffer): string => b.toString('hex');
 
@@ -105,7 +105,7 @@ test('malformed responses are typed errors', () => {
 });
 
 test('framing: whole, split at every byte, several per read, garbage start', () => {
-  const a = message(1, constructed(Op.BindResponse, ...result(14), octets(randomBytes(300), Ctx.ServerSaslCreds)));
+  const a = message(1, constructed(Op.BindResponse, ...result(14), octets(Buffer.alloc(300, 0x5a), Ctx.ServerSaslCreds)));
   const b = message(2, constructed(Op.SearchResultDone, ...result(0)));
   const stream = Buffer.concat([a, b]);
   for (let cut = 0; cut <= stream.length; cut++) {
@@ -124,7 +124,7 @@ test('framing: whole, split at every byte, several per read, garbage start', () 
 
 test('random and mutated input never throws anything but LdapProtocolError', () => {
   const good = [
-    message(1, constructed(Op.BindResponse, ...result(14), octets(randomBytes(40), Ctx.ServerSaslCreds))),
+    message(1, constructed(Op.BindResponse, ...result(14), octets(Buffer.alloc(40, 0xa5), Ctx.ServerSaslCreds))),
     message(2, constructed(Op.SearchResultEntry, octets('CN=a'), constructed(Ber.Sequence, constructed(Ber.Sequence, octets('a'), constructed(Ber.Set, octets('b')))))),
     message(3, constructed(Op.SearchResultDone, ...result(0))),
   ];
@@ -139,12 +139,14 @@ test('random and mutated input never throws anything but LdapProtocolError', () 
       typed++;
     }
   };
-  for (let i = 0; i < 3000; i++) check(randomBytes(1 + (i % 64)));
+  const random = prng(0x5eed0002);
+  const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => Math.floor(random() * 256)));
+  for (let i = 0; i < 3000; i++) check(bytes(1 + (i % 64)));
   for (let i = 0; i < 6000; i++) {
     const m = Buffer.from(good[i % good.length]!);
     const n = 1 + (i % 4);
-    for (let k = 0; k < n; k++) m[Math.floor(Math.random() * m.length)] = Math.floor(Math.random() * 256);
-    check(i % 5 === 0 ? m.subarray(0, Math.floor(Math.random() * m.length)) : m);
+    for (let k = 0; k < n; k++) m[Math.floor(random() * m.length)] = Math.floor(random() * 256);
+    check(i % 5 === 0 ? m.subarray(0, Math.floor(random() * m.length)) : m);
   }
   assert.ok(typed > 0);
 });

@@ -33,6 +33,8 @@ export interface Gateway {
   stdout: string[];
   stderr: string[];
   waitLog(pred: (l: Record<string, unknown>) => boolean, what: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** The port a line listens on (its own, or a simulated modem's far side): lines configured on port 0 get theirs from the kernel. */
+  port(lineId: string): number;
   signal(sig: NodeJS.Signals): void;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -109,6 +111,12 @@ export async function startGateway(
     stdout,
     stderr,
     waitLog,
+    port(lineId) {
+      const heard = logs.findLast((l) => l.line === lineId && (l.message === 'listening' || l.message === 'far side listening'));
+      const port = Number(/:(\d+)$/.exec(String(heard?.listen ?? ''))?.[1]);
+      if (!port) throw new Error(`line ${lineId} has not said where it listens`);
+      return port;
+    },
     signal: (sig) => proc.kill(sig),
     exited,
     async stop() {

@@ -109,7 +109,8 @@ test('pty line: device held by another program (flock) is reported clearly and r
   // detached: its own process group, so the sleeping child holding the lock dies with it
   const holder = spawn('flock', ['-n', lineEnd, 'sleep', '30'], { stdio: 'ignore', detached: true });
   try {
-    await new Promise((r) => setTimeout(r, 300));
+    // Held once a second flock on the device fails (no fixed wait: the machine may be loaded).
+    await waitFor(() => spawnSync('flock', ['-n', lineEnd, 'true']).status !== 0, 'flock holding the device', 15_000);
     const line = new DeviceLine(resolveDeviceLine({ id: 'pty1', device: lineEnd }), { logger: nullLogger() });
     await line.start();
     assert.equal(line.status().state, 'reopening');

@@ -2,6 +2,8 @@
 import type { CallChannel, CallEndReason, CallerId } from '../../src/serial/types.js';
 
 export class FakeChannel implements CallChannel {
+  /** Calls made so far: each gets its own id. */
+  static made = 0;
   readonly lineId: string;
   readonly callId: string;
   readonly deviceName: string;
@@ -17,7 +19,7 @@ export class FakeChannel implements CallChannel {
 
   constructor(init: { lineId?: string; callId?: string; deviceName?: string; callerId?: CallerId; connectSpeed?: number } = {}) {
     this.lineId = init.lineId ?? 'test0';
-    this.callId = init.callId ?? `test0-${Math.random().toString(36).slice(2, 8)}`;
+    this.callId = init.callId ?? `test0-${++FakeChannel.made}`;
     this.deviceName = init.deviceName ?? '/dev/ttyTEST0';
     this.callerId = init.callerId;
     this.connectSpeed = init.connectSpeed;
