@@ -28,12 +28,16 @@ interface Entry {
 const authorities = new Map<string, Entry>();
 const servers: Server[] = [];
 const sockets = new Set<Socket>();
+/** Connections each fake server accepted, by port. */
+const accepted = new Map<number, number>();
 
 function fakeServer(kind: string): Promise<number> {
   // A port bound and closed again: nothing listens there afterwards.
   if (kind === 'refused') return freePort();
   return new Promise((resolve) => {
     const s = createServer((sock) => {
+      const port = (s.address() as { port: number }).port;
+      accepted.set(port, (accepted.get(port) ?? 0) + 1);
       sockets.add(sock);
       sock.on('close', () => sockets.delete(sock));
       sock.on('error', () => undefined);
@@ -60,6 +64,8 @@ async function handle(msg: Record<string, unknown>): Promise<Record<string, unkn
       const flags = msg.noSign ? (DEFAULT_CLIENT_FLAGS & ~NegotiateFlags.NEGOTIATE_SIGN & ~NegotiateFlags.NEGOTIATE_ALWAYS_SIGN) >>> 0 : undefined;
       return { ...(await login(e.cred, String(msg.user), String(msg.password), String(msg.domain ?? ''), String(msg.workstation ?? ''), flags)) };
     }
+    case 'accepted':
+      return { count: accepted.get(Number(msg.port)) ?? 0 };
     case 'health': {
       const a = authorities.get(name)!.authority as unknown as { health(): unknown };
       return { health: a.health() };

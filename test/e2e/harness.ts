@@ -40,6 +40,11 @@ export interface Gateway {
   stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const p of running) p.kill('SIGKILL');
+});
+
 export async function startGateway(
   yaml: string,
   o: { dir?: string; args?: string[]; env?: NodeJS.ProcessEnv; waitStarted?: boolean; users?: [string, string][]; name?: string; uid?: number; gid?: number } = {},
@@ -127,7 +132,17 @@ export async function startGateway(
       return r;
     },
   };
-  if (o.waitStarted !== false) await waitLog((l) => l.message === 'gateway started', 'gateway started', 20_000);
+  // No daemon outlives its test: not one that failed to start, nor any left when this file ends.
+  running.add(proc);
+  void exited.then(() => running.delete(proc));
+  if (o.waitStarted !== false) {
+    try {
+      await waitLog((l) => l.message === 'gateway started', 'gateway started', 20_000);
+    } catch (err) {
+      proc.kill('SIGKILL');
+      throw err;
+    }
+  }
   return gw;
 }
 
