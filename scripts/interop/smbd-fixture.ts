@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitFor } from '../../test/helpers/net.js';
+import { closedPort, waitFor } from '../../test/helpers/net.js';
 import { toolPath } from '../../test/helpers/tools.js';
 
 export interface SmbdFixtureOptions {
@@ -123,7 +123,9 @@ export async function startSmbd(options: SmbdFixtureOptions): Promise<SmbdFixtur
     for (const name of created) spawnSync(toolPath('userdel'), [name]);
     rmSync(dir, { recursive: true, force: true });
   };
-  const port = await freePort();
+  // smbd cannot listen on port 0 and say which port it got: it binds one just seen free (the
+  // close-then-bind race remains here).
+  const port = await closedPort();
   const confPath = join(dir, 'smb.conf');
   try {
     for (const a of accounts) if (ensureUnixUser(a.user)) created.push(a.user);

@@ -25,7 +25,7 @@ import { LocalAuthority, type StoreHealth } from '../authority/local/index.js';
 import { acquireCredentialsHandle, freeCredentialsHandle, type CredentialHandle } from '../ntlm/server.js';
 import { RasSecurityHost } from '../ras/host.js';
 import type { Verifier } from '../ras/verify.js';
-import { createLine, SimModems, type CallChannel, type Line, type LineStatus } from '../serial/index.js';
+import { createLine, SimModems, TcpLine, type CallChannel, type Line, type LineStatus } from '../serial/index.js';
 import type { Logger } from '../logging.js';
 import { Metrics } from '../observe/metrics.js';
 import { combineInspect } from '../observe/inspector.js';
@@ -157,6 +157,12 @@ export class Gateway {
 
   status(): { lines: LineStatus[]; calls: number } {
     return { lines: [...this.lines.values()].map((e) => e.line.status()), calls: [...this.lines.values(), ...this.retired].reduce((n, e) => n + e.calls.size, 0) };
+  }
+
+  /** The port a running TCP line is bound to (the kernel's choice for port 0); undefined for other lines, or one not listening. */
+  port(lineId: string): number | undefined {
+    const line = this.lines.get(lineId)?.line;
+    return line instanceof TcpLine ? line.port : undefined;
   }
 
   /** SIGHUP. Reloads run one at a time (two quick SIGHUPs must not start a line twice). Resolves when done. */

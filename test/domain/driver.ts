@@ -16,7 +16,7 @@ import type { Authority } from '../../src/ntlm/authority.js';
 import { acquireCredentialsHandle, type CredentialHandle } from '../../src/ntlm/server.js';
 import { DEFAULT_CLIENT_FLAGS } from '../../src/ntlm/client.js';
 import { login } from './legs.js';
-import { freePort } from '../helpers/net.js';
+import { closedPort } from '../helpers/net.js';
 import { NegotiateFlags } from '../../src/ntlm/constants.js';
 import type { WinbindAuthority } from '../../src/authority/winbind/index.js';
 
@@ -32,8 +32,8 @@ const sockets = new Set<Socket>();
 const accepted = new Map<number, number>();
 
 function fakeServer(kind: string): Promise<number> {
-  // A port bound and closed again: nothing listens there afterwards.
-  if (kind === 'refused') return freePort();
+  // Nothing listens there: a connection is refused.
+  if (kind === 'refused') return closedPort();
   return new Promise((resolve) => {
     const s = createServer((sock) => {
       const port = (s.address() as { port: number }).port;

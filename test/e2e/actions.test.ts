@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, waitFor } from '../helpers/net.js';
+import { closedPort, waitFor } from '../helpers/net.js';
 import { Caller, ROOT, startGateway, tempDir, type Gateway } from './harness.js';
 
 const tmp = tempDir();
@@ -22,14 +22,14 @@ before(async () => {
     s.pipe(s);
   });
   await new Promise<void>((r) => echo.listen(0, '127.0.0.1', () => r()));
-  for (const k of ['bridge', 'refused', 'exec', 'ppp', 'closed', 'stubborn']) ports[k] = await freePort();
+  const closed = await closedPort(); // the bridge target of refused0: nothing listens there
   const yaml = `
 lines:
-  - { id: bridge0, listen: tcp://127.0.0.1:${ports.bridge}, mode: raw, action: { bridge: tcp://127.0.0.1:${(echo.address() as { port: number }).port} } }
-  - { id: refused0, listen: tcp://127.0.0.1:${ports.refused}, mode: raw, action: { bridge: tcp://127.0.0.1:${ports.closed}, connectTimeout: 2 } }
-  - { id: exec0, listen: tcp://127.0.0.1:${ports.exec}, mode: raw, action: shell }
-  - { id: ppp0, listen: tcp://127.0.0.1:${ports.ppp}, mode: raw, action: shell, ppp: exec }
-  - { id: stubborn0, listen: tcp://127.0.0.1:${ports.stubborn}, mode: raw, action: { exec: [${JSON.stringify(process.execPath)}, ${JSON.stringify(FIXTURE)}], env: { IGNORE_HUP: "1" }, killGrace: 1 } }
+  - { id: bridge0, listen: tcp://127.0.0.1:0, mode: raw, action: { bridge: tcp://127.0.0.1:${(echo.address() as { port: number }).port} } }
+  - { id: refused0, listen: tcp://127.0.0.1:0, mode: raw, action: { bridge: tcp://127.0.0.1:${closed}, connectTimeout: 2 } }
+  - { id: exec0, listen: tcp://127.0.0.1:0, mode: raw, action: shell }
+  - { id: ppp0, listen: tcp://127.0.0.1:0, mode: raw, action: shell, ppp: exec }
+  - { id: stubborn0, listen: tcp://127.0.0.1:0, mode: raw, action: { exec: [${JSON.stringify(process.execPath)}, ${JSON.stringify(FIXTURE)}], env: { IGNORE_HUP: "1" }, killGrace: 1 } }
 actions:
   shell: { exec: [${JSON.stringify(process.execPath)}, ${JSON.stringify(FIXTURE)}], env: { MARKER: ${JSON.stringify(MARKER)} }, killGrace: 2 }
 authority: { type: local, file: ./smbpasswd, domain: GATE }
@@ -37,6 +37,7 @@ dialogue: { failureDelaysSeconds: [0] }
 shutdown: { grace: 1 }
 `;
   gw = await startGateway(yaml, { dir: tmp.dir, users: [['carol', 'Carol-pw-1']] });
+  for (const k of ['bridge', 'refused', 'exec', 'ppp', 'stubborn']) ports[k] = gw.port(`${k}0`);
 });
 
 after(async () => {

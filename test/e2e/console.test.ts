@@ -1,22 +1,20 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { freePort } from '../helpers/net.js';
+import { createServer } from 'node:net';
 import { Caller, startGateway, tempDir } from './harness.js';
 
 const tmp = tempDir();
 after(() => tmp.remove());
 
 test('serve with console.enabled: the console answers on loopback with the lines and the recent calls', async () => {
-  const port = await freePort();
-  const cport = await freePort();
-  const gw = await startGateway(`lines: [{ id: tcp0, listen: tcp://127.0.0.1:${port}, mode: raw }]\nauthority: { file: ./smbpasswd }\nconsole: { enabled: true, listen: tcp://127.0.0.1:${cport} }\nshutdown: { grace: 1 }\n`, { dir: tmp.dir, users: [['lena', 'Lena-pw-8']] });
+  const gw = await startGateway(`lines: [{ id: tcp0, listen: tcp://127.0.0.1:0, mode: raw }]\nauthority: { file: ./smbpasswd }\nconsole: { enabled: true, listen: tcp://127.0.0.1:0 }\nshutdown: { grace: 1 }\n`, { dir: tmp.dir, users: [['lena', 'Lena-pw-8']] });
   try {
-    await gw.waitLog((l) => l.message === 'console listening', 'console listening');
-    const c = new Caller(port);
+    const listening = await gw.waitLog((l) => l.message === 'console listening', 'console listening');
+    const c = new Caller(gw.port('tcp0'));
     await c.login('lena', 'Lena-pw-8');
     await c.waitClosed();
     await gw.waitLog((l) => l.message === 'call summary', 'summary');
-    const res = await fetch(`http://127.0.0.1:${cport}/api/status`);
+    const res = await fetch(new URL('api/status', String(listening.url))); // the console's own url: the port the kernel gave it
     assert.equal(res.status, 200);
     const body = await res.text();
     const status = JSON.parse(body) as { lines: { id: string }[]; recent: { user?: string; outcome: string }[] };
@@ -30,14 +28,18 @@ test('serve with console.enabled: the console answers on loopback with the lines
 });
 
 test('a console that cannot bind is logged; the gateway serves without it', async () => {
-  const port = await freePort();
-  const gw = await startGateway(`lines: [{ id: tcp0, listen: tcp://127.0.0.1:${port}, mode: raw }]\nauthority: { file: ./smbpasswd2 }\nconsole: { enabled: true, listen: tcp://127.0.0.1:${port} }\nshutdown: { grace: 1 }\n`, { dir: tmp.dir, name: 'busy.yaml' });
+  // The console's port is held by a listener of ours (port 0, kept open), so its bind fails.
+  const holder = createServer();
+  await new Promise<void>((r) => holder.listen(0, '127.0.0.1', () => r()));
+  const held = (holder.address() as { port: number }).port;
+  const gw = await startGateway(`lines: [{ id: tcp0, listen: tcp://127.0.0.1:0, mode: raw }]\nauthority: { file: ./smbpasswd2 }\nconsole: { enabled: true, listen: tcp://127.0.0.1:${held} }\nshutdown: { grace: 1 }\n`, { dir: tmp.dir, name: 'busy.yaml' });
   try {
     await gw.waitLog((l) => String(l.message).startsWith('console not started'), 'console failure logged');
-    const c = new Caller(port);
+    const c = new Caller(gw.port('tcp0'));
     await c.expect(/login: $/);
     c.close();
   } finally {
     assert.equal((await gw.stop()).code, 0);
+    holder.close();
   }
 });

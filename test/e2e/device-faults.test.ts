@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { needs } from '../helpers/tools.js';
-import { freePort, waitFor } from '../helpers/net.js';
+import { waitFor } from '../helpers/net.js';
 import { Caller, addUser, startGateway, tempDir } from './harness.js';
 
 const NOBODY = 65534;
@@ -32,8 +32,7 @@ test('a device the service user may not open: retried, cause and fix logged, oth
   await waitFor(() => existsSync(ptyLink), 'socat pty');
   const device = realpathSync(ptyLink);
   chmodSync(device, 0o600); // root only: the service user cannot open it
-  const port = await freePort();
-  const yaml = `lines:\n  - { id: dev0, device: ${ptyLink}, modem: { reopenBaseMs: 200, reopenMaxMs: 1000, chatTimeoutMs: 300 } }\n  - { id: tcp0, listen: tcp://127.0.0.1:${port}, mode: raw }\nauthority: { file: ./smbpasswd }\nshutdown: { grace: 1 }\n`;
+  const yaml = `lines:\n  - { id: dev0, device: ${ptyLink}, modem: { reopenBaseMs: 200, reopenMaxMs: 1000, chatTimeoutMs: 300 } }\n  - { id: tcp0, listen: tcp://127.0.0.1:0, mode: raw }\nauthority: { file: ./smbpasswd }\nshutdown: { grace: 1 }\n`;
   writeFileSync(join(tmp.dir, 'rasgate.yaml'), yaml);
   addUser(join(tmp.dir, 'rasgate.yaml'), 'ada', 'Ada-pw-1');
   chownTree(tmp.dir, NOBODY);
@@ -49,7 +48,7 @@ test('a device the service user may not open: retried, cause and fix logged, oth
     // Retries do not repeat the record (the throttle keeps the journal readable).
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal(gw.logs.filter((l) => l.message === 'cannot open the device: retrying with backoff').length, 1);
-    const c = new Caller(port);
+    const c = new Caller(gw.port('tcp0'));
     await c.login('ada', 'Ada-pw-1');
     await c.expect(/Login accepted/);
     chmodSync(device, 0o666); // the operator fixes it (a udev rule, a group): no restart needed

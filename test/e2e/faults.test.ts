@@ -9,7 +9,7 @@ import { createServer, type Socket } from 'node:net';
 import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { needs } from '../helpers/tools.js';
-import { freePort, waitFor } from '../helpers/net.js';
+import { waitFor } from '../helpers/net.js';
 import { startFakeDc } from '../helpers/fake-dc.js';
 import { SerialPortStream } from '@serialport/stream';
 import { autoDetect } from '@serialport/bindings-cpp';
@@ -24,12 +24,12 @@ const GOING_DOWN = /The service is going down, please call again later\./;
 
 test('the authority goes down mid-call and comes back: "try later" (never "Login incorrect"), logged as an outage, no restart needed', async () => {
   const dc = await startFakeDc({ users: { alice: 'Alice-pw-1' } });
-  const port = await freePort();
   const gw = await startGateway(
-    `lines: [{ id: tcp0, listen: tcp://127.0.0.1:${port}, mode: raw }]\nauthority: { type: ldap, servers: ["${dc.url}"], connectTimeoutMs: 1000, responseTimeoutMs: 2000, retryDeadAfterMs: 200 }\ndialogue: { failureDelaysSeconds: [0], maxAttempts: 1 }\nshutdown: { grace: 1 }\n`,
+    `lines: [{ id: tcp0, listen: tcp://127.0.0.1:0, mode: raw }]\nauthority: { type: ldap, servers: ["${dc.url}"], connectTimeoutMs: 1000, responseTimeoutMs: 2000, retryDeadAfterMs: 200 }\ndialogue: { failureDelaysSeconds: [0], maxAttempts: 1 }\nshutdown: { grace: 1 }\n`,
     { dir: tmp.dir, name: 'down.yaml' },
   );
   try {
+    const port = gw.port('tcp0');
     const a = new Caller(port);
     await a.login('alice', 'Alice-pw-1');
     await a.expect(/Login accepted/);
@@ -61,12 +61,12 @@ test('the authority goes down mid-call and comes back: "try later" (never "Login
 
 test('a DC that accepts and never answers: that caller hears "try later" after the timeout; other callers are not held up', async () => {
   const dc = await startFakeDc({ users: { alice: 'Alice-pw-1' } });
-  const port = await freePort();
   const gw = await startGateway(
-    `lines: [{ id: tcp0, listen: tcp://127.0.0.1:${port}, mode: raw }]\nauthority: { type: ldap, servers: ["${dc.url}"], connectTimeoutMs: 1000, responseTimeoutMs: 2000, retryDeadAfterMs: 200 }\ndialogue: { failureDelaysSeconds: [0], maxAttempts: 1 }\nshutdown: { grace: 1 }\n`,
+    `lines: [{ id: tcp0, listen: tcp://127.0.0.1:0, mode: raw }]\nauthority: { type: ldap, servers: ["${dc.url}"], connectTimeoutMs: 1000, responseTimeoutMs: 2000, retryDeadAfterMs: 200 }\ndialogue: { failureDelaysSeconds: [0], maxAttempts: 1 }\nshutdown: { grace: 1 }\n`,
     { dir: tmp.dir, name: 'hang.yaml' },
   );
   try {
+    const port = gw.port('tcp0');
     dc.hang();
     const stuck = new Caller(port);
     await stuck.login('alice', 'Alice-pw-1');
@@ -90,18 +90,17 @@ test('a DC that accepts and never answers: that caller hears "try later" after t
 });
 
 test('SIGTERM with 64 calls in progress: every caller hears why, every call is summarised, exit 0', async () => {
-  const port = await freePort();
-  const bport = await freePort();
   const svc = createServer((s) => s.pipe(s));
   const held = new Set<Socket>();
   svc.on('connection', (s) => held.add(s));
   await new Promise<void>((r) => svc.listen(0, '127.0.0.1', () => r()));
   const gw = await startGateway(
-    `lines:\n  - { id: tcp0, listen: tcp://127.0.0.1:${port}, mode: raw, maxCalls: 100, maxCallsPerSource: 0 }\n  - { id: tcp1, listen: tcp://127.0.0.1:${bport}, mode: raw, maxCalls: 100, maxCallsPerSource: 0, action: { bridge: tcp://127.0.0.1:${(svc.address() as { port: number }).port} } }\nauthority: { file: ./sigterm-smbpasswd }\ndialogue: { failureDelaysSeconds: [0] }\nshutdown: { grace: 2 }\n`,
+    `lines:\n  - { id: tcp0, listen: tcp://127.0.0.1:0, mode: raw, maxCalls: 100, maxCallsPerSource: 0 }\n  - { id: tcp1, listen: tcp://127.0.0.1:0, mode: raw, maxCalls: 100, maxCallsPerSource: 0, action: { bridge: tcp://127.0.0.1:${(svc.address() as { port: number }).port} } }\nauthority: { file: ./sigterm-smbpasswd }\ndialogue: { failureDelaysSeconds: [0] }\nshutdown: { grace: 2 }\n`,
     { dir: tmp.dir, name: 'sigterm.yaml', users: [['ada', 'Ada-pw-1']] },
   );
   const callers: Caller[] = [];
   try {
+    const [port, bport] = [gw.port('tcp0'), gw.port('tcp1')];
     // 24 in a bridged session, 20 at the password prompt, 20 at the login prompt.
     for (let i = 0; i < 24; i++) {
       const c = new Caller(bport);
@@ -156,8 +155,7 @@ test('SIGKILL of the daemon mid-call, five times over: every restart serves, its
   const modem = new SimModem('killed');
   modem.attach((bytes) => far.write(bytes), () => undefined);
   far.on('data', (d: Buffer) => modem.fromDte(d));
-  const port = await freePort();
-  const yaml = `lines:\n  - { id: dev0, device: ${ptyLink}, lockDir: ./lock, modem: { reopenBaseMs: 500 } }\n  - { id: tcp0, listen: tcp://127.0.0.1:${port}, mode: raw }\nauthority: { file: ./smbpasswd }\nshutdown: { grace: 1 }\n`;
+  const yaml = `lines:\n  - { id: dev0, device: ${ptyLink}, lockDir: ./lock, modem: { reopenBaseMs: 500 } }\n  - { id: tcp0, listen: tcp://127.0.0.1:0, mode: raw }\nauthority: { file: ./smbpasswd }\nshutdown: { grace: 1 }\n`;
   const names = ['ada', 'bob', 'cy', 'dee', 'eve'];
   writeFileSync(join(dir, 'rasgate.yaml'), yaml);
   for (let round = 0; round < 5; round++) {
@@ -167,6 +165,7 @@ test('SIGKILL of the daemon mid-call, five times over: every restart serves, its
       await gw.waitLog((l) => l.message === 'device open' && l.line === 'dev0', 'the device opened', 20_000);
       if (round > 0) assert.ok(gw.logs.some((l) => l.message === 'stale UUCP lock ignored'), `round ${round}: the dead daemon's lock was recognised as stale`);
       assert.equal(Number(readFileSync(lockFile, 'latin1').trim()), gw.proc.pid, 'our own lock, with our PID');
+      const port = gw.port('tcp0'); // each restart listens on a port of its own
       // Every account added so far logs in; one call is left mid-dialogue when the daemon dies.
       for (let i = 0; i <= round; i++) {
         const c = new Caller(port);
@@ -191,8 +190,7 @@ test('SIGKILL of the daemon mid-call, five times over: every restart serves, its
 test('an account store that cannot be read: serve refuses to start naming it, as check-config does; fixed, it starts and logins work', async () => {
   const dir = join(tmp.dir, 'unreadable');
   mkdirSync(join(dir, 'smbpasswd'), { recursive: true }); // a folder where the file should be
-  const port = await freePort();
-  const yaml = `lines: [{ id: tcp0, listen: tcp://127.0.0.1:${port}, mode: raw }]\nauthority: { file: ./smbpasswd }\ndialogue: { failureDelaysSeconds: [0], maxAttempts: 1 }\nshutdown: { grace: 1 }\n`;
+  const yaml = `lines: [{ id: tcp0, listen: tcp://127.0.0.1:0, mode: raw }]\nauthority: { file: ./smbpasswd }\ndialogue: { failureDelaysSeconds: [0], maxAttempts: 1 }\nshutdown: { grace: 1 }\n`;
   const refused = await startGateway(yaml, { dir, waitStarted: false });
   const r = await refused.exited;
   assert.equal(r.code, 1);
@@ -201,7 +199,7 @@ test('an account store that cannot be read: serve refuses to start naming it, as
   rmSync(join(dir, 'smbpasswd'), { recursive: true });
   const gw = await startGateway(yaml, { dir, users: [['ada', 'Ada-pw-1']] });
   try {
-    const c = new Caller(port);
+    const c = new Caller(gw.port('tcp0'));
     await c.login('ada', 'Ada-pw-1');
     await c.expect(/Login accepted/);
   } finally {

@@ -75,7 +75,8 @@ export async function startGateway(
         sink.push(line);
         if (parse) {
           try {
-            logs.push(JSON.parse(line) as Record<string, unknown>);
+            // Under systemd (JOURNAL_STREAM set) a record follows its syslog priority, <0>..<7>.
+            logs.push(JSON.parse(line.replace(/^<[0-7]>/, '')) as Record<string, unknown>);
           } catch {
             logs.push({ raw: line });
           }

@@ -6,7 +6,6 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { freePort } from '../helpers/net.js';
 import { Caller, startGateway, tempDir, type Gateway } from './harness.js';
 
 const tmp = tempDir();
@@ -76,13 +75,13 @@ async function stillServes(gw: Gateway, port: number): Promise<void> {
 }
 
 test('a telnet caller who stops reading and floods IAC WILL 99 is cut off; the daemon serves on', async () => {
-  const port = await freePort();
   // The field warning comes after 1 s: it is a write while the caller does not read.
   const gw = await startGateway(
-    `lines: [{ id: tcp0, listen: tcp://127.0.0.1:${port}, mode: telnet }]\nauthority: { file: ./flood-smbpasswd }\ndialogue: { fieldTimeoutSeconds: 4, fieldWarningSeconds: 3 }\nshutdown: { grace: 1 }\n`,
+    `lines: [{ id: tcp0, listen: tcp://127.0.0.1:0, mode: telnet }]\nauthority: { file: ./flood-smbpasswd }\ndialogue: { fieldTimeoutSeconds: 4, fieldWarningSeconds: 3 }\nshutdown: { grace: 1 }\n`,
     { dir: tmp.dir, name: 'flood.yaml', users: [['ada', 'Ada-pw-1']] },
   );
   try {
+    const port = gw.port('tcp0');
     const { socket } = await telnetAtPrompt(port);
     socket.pause(); // stop reading
     await flood(socket, Buffer.from([IAC, WILL, 99]), 8 * 1024 * 1024);
@@ -97,12 +96,12 @@ test('a telnet caller who stops reading and floods IAC WILL 99 is cut off; the d
 });
 
 test('telnet replies go through the bounded write queue: non-reading negotiators cannot grow memory', async () => {
-  const port = await freePort();
   const gw = await startGateway(
-    `lines: [{ id: tcp0, listen: tcp://127.0.0.1:${port}, mode: telnet, maxCallsPerSource: 8 }]\nauthority: { file: ./ayt-smbpasswd }\nshutdown: { grace: 1 }\n`,
+    `lines: [{ id: tcp0, listen: tcp://127.0.0.1:0, mode: telnet, maxCallsPerSource: 8 }]\nauthority: { file: ./ayt-smbpasswd }\nshutdown: { grace: 1 }\n`,
     { dir: tmp.dir, name: 'ayt.yaml', users: [['ada', 'Ada-pw-1']] },
   );
   try {
+    const port = gw.port('tcp0');
     const rss = () => rssOf(gw.proc.pid!);
     const before = rss();
     // Four callers that never read: IAC AYT (2 bytes in, 9 out) and WILL <unsupported> (each one a DONT back).
@@ -133,12 +132,12 @@ function cpuSeconds(pid: number): number {
 }
 
 test('stdout goes away (rasgate serve | head): the daemon drops that log, says so once, serves on, and stops on SIGTERM', async () => {
-  const port = await freePort();
   const gw = await startGateway(
-    `lines: [{ id: tcp0, listen: tcp://127.0.0.1:${port}, mode: raw }]\nauthority: { file: ./pipe-smbpasswd }\nshutdown: { grace: 1 }\n`,
+    `lines: [{ id: tcp0, listen: tcp://127.0.0.1:0, mode: raw }]\nauthority: { file: ./pipe-smbpasswd }\nshutdown: { grace: 1 }\n`,
     { dir: tmp.dir, name: 'pipe.yaml', users: [['ada', 'Ada-pw-1']] },
   );
   try {
+    const port = gw.port('tcp0'); // read before stdout, where the daemon says it, goes away
     gw.proc.stdout!.destroy(); // the reader of the pipe is gone: the next write gets EPIPE
     for (let i = 0; i < 3; i++) {
       const c = new Caller(port);

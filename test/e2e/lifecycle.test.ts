@@ -1,7 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
-import { freePort, waitFor } from '../helpers/net.js';
+import { closedPort, waitFor } from '../helpers/net.js';
 import { addUser, Caller, startGateway, tempDir } from './harness.js';
 
 const tmp = tempDir();
@@ -9,11 +9,10 @@ after(() => tmp.remove());
 const done = (line: string) => (l: Record<string, unknown>) => l.message === 'call summary' && l.line === line;
 
 test('an unreachable authority is an outage: ERROR with a raserror code, "try later", logged at error', async () => {
-  const port = await freePort();
-  const closed = await freePort();
-  const gw = await startGateway(`lines: [{ id: tcp0, listen: tcp://127.0.0.1:${port}, mode: raw }]\nauthority: { type: ldap, servers: [ldap://127.0.0.1:${closed}], connectTimeoutMs: 1000 }\nshutdown: { grace: 1 }\n`, { dir: tempDir().dir });
+  const closed = await closedPort();
+  const gw = await startGateway(`lines: [{ id: tcp0, listen: tcp://127.0.0.1:0, mode: raw }]\nauthority: { type: ldap, servers: [ldap://127.0.0.1:${closed}], connectTimeoutMs: 1000 }\nshutdown: { grace: 1 }\n`, { dir: tempDir().dir });
   try {
-    const c = new Caller(port);
+    const c = new Caller(gw.port('tcp0'));
     await c.login('dave', 'whatever');
     await c.expect(/Service unavailable, please try again later/);
     await c.waitClosed();
@@ -29,18 +28,17 @@ test('an unreachable authority is an outage: ERROR with a raserror code, "try la
 });
 
 test('SIGTERM: stop answering; a session ends at once, a dialogue after the grace; every caller hears why; exit 0', async () => {
-  const port = await freePort();
   const svc = createServer((s) => s.pipe(s));
   const held = new Set<Socket>();
   svc.on('connection', (s) => held.add(s));
   await new Promise<void>((r) => svc.listen(0, '127.0.0.1', () => r()));
-  const bport = await freePort();
   const gw = await startGateway(
-    `lines:\n  - { id: tcp0, listen: tcp://127.0.0.1:${port}, mode: raw }\n  - { id: tcp1, listen: tcp://127.0.0.1:${bport}, mode: raw, action: { bridge: tcp://127.0.0.1:${(svc.address() as { port: number }).port} } }\nauthority: { file: ./term-smbpasswd }\nshutdown: { grace: 2 }\n`,
+    `lines:\n  - { id: tcp0, listen: tcp://127.0.0.1:0, mode: raw }\n  - { id: tcp1, listen: tcp://127.0.0.1:0, mode: raw, action: { bridge: tcp://127.0.0.1:${(svc.address() as { port: number }).port} } }\nauthority: { file: ./term-smbpasswd }\nshutdown: { grace: 2 }\n`,
     { dir: tmp.dir, name: 'term.yaml', users: [['erin', 'Erin-pw-9']] },
   );
   const goingDown = /The service is going down, please call again later\./;
   try {
+    const [port, bport] = [gw.port('tcp0'), gw.port('tcp1')];
     const session = new Caller(bport);
     await session.login('erin', 'Erin-pw-9');
     await waitFor(() => held.size === 1, 'bridge up');
@@ -80,7 +78,6 @@ test('SIGTERM: stop answering; a session ends at once, a dialogue after the grac
 });
 
 test('SIGHUP: a new account in the store logs in; an established bridge call is not dropped', async () => {
-  const port = await freePort();
   const svc = createServer((s) => s.pipe(s));
   const conns = new Set<Socket>();
   svc.on('connection', (s) => {
@@ -89,11 +86,11 @@ test('SIGHUP: a new account in the store logs in; an established bridge call is 
   });
   await new Promise<void>((r) => svc.listen(0, '127.0.0.1', () => r()));
   const gw = await startGateway(
-    `lines: [{ id: tcp0, listen: tcp://127.0.0.1:${port}, mode: raw, action: { bridge: tcp://127.0.0.1:${(svc.address() as { port: number }).port} } }]\nauthority: { file: ./hup-smbpasswd }\ndialogue: { failureDelaysSeconds: [0], maxAttempts: 1 }\nshutdown: { grace: 1 }\n`,
+    `lines: [{ id: tcp0, listen: tcp://127.0.0.1:0, mode: raw, action: { bridge: tcp://127.0.0.1:${(svc.address() as { port: number }).port} } }]\nauthority: { file: ./hup-smbpasswd }\ndialogue: { failureDelaysSeconds: [0], maxAttempts: 1 }\nshutdown: { grace: 1 }\n`,
     { dir: tmp.dir, name: 'hup.yaml', users: [['frank', 'Frank-pw-2']] },
   );
   try {
-    const established = new Caller(port);
+    const established = new Caller(gw.port('tcp0'));
     await established.login('frank', 'Frank-pw-2');
     await waitFor(() => conns.size === 1, 'bridge up');
     established.type('before\r');
@@ -101,7 +98,7 @@ test('SIGHUP: a new account in the store logs in; an established bridge call is 
     addUser(gw.config, 'grace', 'Grace-pw-3');
     gw.signal('SIGHUP');
     await gw.waitLog((l) => l.message === 'configuration reloaded', 'reload');
-    const fresh = new Caller(port);
+    const fresh = new Caller(gw.port('tcp0')); // where the line listens after the reload
     await fresh.login('grace', 'Grace-pw-3');
     fresh.type('new user here\r');
     await fresh.expect(/new user here\r/);
@@ -119,15 +116,14 @@ test('SIGHUP: a new account in the store logs in; an established bridge call is 
 });
 
 test('SIGHUP with an invalid file keeps the running configuration', async () => {
-  const port = await freePort();
-  const gw = await startGateway(`lines: [{ id: tcp0, listen: tcp://127.0.0.1:${port}, mode: raw }]\nauthority: { file: ./bad-smbpasswd }\n`, { dir: tmp.dir, name: 'bad.yaml' });
+  const gw = await startGateway(`lines: [{ id: tcp0, listen: tcp://127.0.0.1:0, mode: raw }]\nauthority: { file: ./bad-smbpasswd }\n`, { dir: tmp.dir, name: 'bad.yaml' });
   try {
     const { writeFileSync } = await import('node:fs');
     writeFileSync(gw.config, 'lines: [{ listen: "tcp:/oops" }]\n');
     gw.signal('SIGHUP');
     const l = await gw.waitLog((x) => String(x.message).startsWith('reload refused'), 'reload refused');
     assert.match(JSON.stringify(l.issues), /lines\[0\]\.listen/);
-    const c = new Caller(port);
+    const c = new Caller(gw.port('tcp0'));
     await c.expect(/login: $/);
     c.close();
   } finally {
@@ -136,10 +132,9 @@ test('SIGHUP with an invalid file keeps the running configuration', async () => 
 });
 
 test('a caller through the simulated modem (far side over TCP) logs in; caller ID in the summary', async () => {
-  const far = await freePort();
-  const gw = await startGateway(`lines: [{ id: sim0, device: "sim://e2e?far=tcp://127.0.0.1:${far}", modem: { answerOnRing: 2, callerId: AT+VCID=1 } }]\nauthority: { file: ./sim-smbpasswd }\nshutdown: { grace: 1 }\n`, { dir: tmp.dir, name: 'sim.yaml', users: [['heidi', 'Heidi-pw-4']] });
+  const gw = await startGateway(`lines: [{ id: sim0, device: "sim://e2e?far=tcp://127.0.0.1:0", modem: { answerOnRing: 2, callerId: AT+VCID=1 } }]\nauthority: { file: ./sim-smbpasswd }\nshutdown: { grace: 1 }\n`, { dir: tmp.dir, name: 'sim.yaml', users: [['heidi', 'Heidi-pw-4']] });
   try {
-    const c = new Caller(far);
+    const c = new Caller(gw.port('sim0'));
     await c.ready;
     c.type('DIAL 5551234 HEIDI\r');
     await c.login('heidi', 'Heidi-pw-4');
@@ -163,10 +158,9 @@ test('serve refuses an invalid configuration with every problem listed', async (
 });
 
 test('a modem line logs its machine transitions (line id, from, to, event)', async () => {
-  const far = await freePort();
-  const gw = await startGateway(`lines: [{ id: simT, device: "sim://e2e-t?far=tcp://127.0.0.1:${far}" }]\nauthority: { file: ./simt-smbpasswd }\nshutdown: { grace: 1 }\n`, { dir: tmp.dir, name: 'simt.yaml' });
+  const gw = await startGateway(`lines: [{ id: simT, device: "sim://e2e-t?far=tcp://127.0.0.1:0" }]\nauthority: { file: ./simt-smbpasswd }\nshutdown: { grace: 1 }\n`, { dir: tmp.dir, name: 'simt.yaml' });
   try {
-    const c = new Caller(far);
+    const c = new Caller(gw.port('simT'));
     await c.ready;
     c.type('DIAL 5550000\r');
     await c.expect(/login: $/, 15_000);

@@ -1,16 +1,15 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { freePort } from '../helpers/net.js';
 import { Caller, startGateway, tempDir, type Gateway } from './harness.js';
 
 const tmp = tempDir();
 after(() => tmp.remove());
 
 test('a caller on a TCP line logs in with the right password and is refused with a wrong one', async () => {
-  const port = await freePort();
-  const yaml = `lines:\n  - { id: tcp0, listen: tcp://127.0.0.1:${port}, mode: raw }\nauthority: { type: local, file: ./smbpasswd, domain: RASGATE }\ndialogue: { failureDelaysSeconds: [0], maxAttempts: 2 }\nshutdown: { grace: 2 }\n`;
+  const yaml = `lines:\n  - { id: tcp0, listen: tcp://127.0.0.1:0, mode: raw }\nauthority: { type: local, file: ./smbpasswd, domain: RASGATE }\ndialogue: { failureDelaysSeconds: [0], maxAttempts: 2 }\nshutdown: { grace: 2 }\n`;
   const gw: Gateway = await startGateway(yaml, { dir: tmp.dir, users: [['Alice', 'S3cret-pass']] });
   try {
+    const port = gw.port('tcp0');
     const ok = new Caller(port);
     await ok.login('alice', 'S3cret-pass');
     await ok.expect(/Login accepted\. Goodbye\./); // a `hangup` line says the result before dropping

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createWebSocketReceiver } from '@statelyai/inspect';
 import { ntowfv1 } from '../../src/ntlm/crypto.js';
-import { freePort, waitFor } from '../helpers/net.js';
+import { waitFor } from '../helpers/net.js';
 import { Caller, startGateway, tempDir } from './harness.js';
 
 const tmp = tempDir();
@@ -19,17 +19,16 @@ function secretsOf(pw: string): string[] {
 }
 
 test('a whole call at debug level leaves no password, NT hash or NTLM token in stdout, the log file or the inspector', async () => {
-  const port = await freePort();
-  const inspectPort = await freePort();
   const gw = await startGateway(
-    `lines: [{ id: tcp0, listen: tcp://127.0.0.1:${port}, mode: telnet }]\nauthority: { file: ./smbpasswd }\ndialogue: { failureDelaysSeconds: [0] }\nlog: { level: debug, modules: { ntlm: debug, authority: debug, dialogue: debug, call: debug }, file: { path: ./log/rasgate-%DATE%.log } }\nshutdown: { grace: 1 }\n`,
-    { dir: tmp.dir, users: [['ivan', PASSWORD]], args: [`--inspect=${inspectPort}`] },
+    `lines: [{ id: tcp0, listen: tcp://127.0.0.1:0, mode: telnet }]\nauthority: { file: ./smbpasswd }\ndialogue: { failureDelaysSeconds: [0] }\nlog: { level: debug, modules: { ntlm: debug, authority: debug, dialogue: debug, call: debug }, file: { path: ./log/rasgate-%DATE%.log } }\nshutdown: { grace: 1 }\n`,
+    { dir: tmp.dir, users: [['ivan', PASSWORD]], args: ['--inspect=0'] },
   );
+  const relay = await gw.waitLog((l) => l.message === 'inspector relay listening', 'the inspector relay');
   const viewed: string[] = [];
-  const receiver = createWebSocketReceiver({ server: `ws://127.0.0.1:${inspectPort}` });
+  const receiver = createWebSocketReceiver({ server: `ws://127.0.0.1:${Number(relay.port)}` });
   receiver.subscribe((ev) => viewed.push(JSON.stringify(ev)));
   try {
-    const c = new Caller(port);
+    const c = new Caller(gw.port('tcp0'));
     await c.login('ivan', WRONG);
     await c.expect(/Login incorrect/);
     await c.expect(/login: $/);
@@ -69,11 +68,10 @@ test('a whole call at debug level leaves no password, NT hash or NTLM token in s
 });
 
 test('under systemd (JOURNAL_STREAM set) stdout lines carry the syslog priority prefix', async () => {
-  const port = await freePort();
-  const gw = await startGateway(`lines: [{ id: tcp0, listen: tcp://127.0.0.1:${port}, mode: raw }]\nauthority: { file: ./j-smbpasswd }\ndialogue: { failureDelaysSeconds: [0], maxAttempts: 1 }\n`, { dir: tmp.dir, name: 'j.yaml', env: { JOURNAL_STREAM: '8:12345' }, waitStarted: false });
+  const gw = await startGateway(`lines: [{ id: tcp0, listen: tcp://127.0.0.1:0, mode: raw }]\nauthority: { file: ./j-smbpasswd }\ndialogue: { failureDelaysSeconds: [0], maxAttempts: 1 }\n`, { dir: tmp.dir, name: 'j.yaml', env: { JOURNAL_STREAM: '8:12345' }, waitStarted: false });
   try {
     await waitFor(() => gw.stdout.some((l) => l.includes('gateway started')), 'start', 15000);
-    const c = new Caller(port);
+    const c = new Caller(gw.port('tcp0'));
     await c.login('nobody', 'x');
     await c.waitClosed();
     await waitFor(() => gw.stdout.some((l) => l.includes('call summary')), 'summary');

@@ -2,17 +2,15 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { needs, toolPath } from '../helpers/tools.js';
-import { freePort } from '../helpers/net.js';
 import { startGateway, tempDir } from './harness.js';
 
 const tmp = tempDir();
 after(() => tmp.remove());
 
 test('the quick start path: Debian telnet logs in; the password is not echoed', { skip: needs('telnet') }, async () => {
-  const port = await freePort();
-  const gw = await startGateway(`lines: [{ id: tcp0, listen: tcp://127.0.0.1:${port} }]\nauthority: { file: ./smbpasswd }\ndialogue: { messages: { success: "Welcome aboard" } }\nshutdown: { grace: 1 }\n`, { dir: tmp.dir, users: [['mia', 'Mia-pw-0']] });
+  const gw = await startGateway(`lines: [{ id: tcp0, listen: tcp://127.0.0.1:0 }]\nauthority: { file: ./smbpasswd }\ndialogue: { messages: { success: "Welcome aboard" } }\nshutdown: { grace: 1 }\n`, { dir: tmp.dir, users: [['mia', 'Mia-pw-0']] });
   try {
-    const telnet = spawn(toolPath('telnet'), ['127.0.0.1', String(port)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const telnet = spawn(toolPath('telnet'), ['127.0.0.1', String(gw.port('tcp0'))], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     telnet.stdout.setEncoding('latin1');
     telnet.stdout.on('data', (d: string) => {

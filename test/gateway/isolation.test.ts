@@ -15,7 +15,7 @@ import type { CallSummary } from '../../src/gateway/call-runner.js';
 import { createLogger } from '../../src/observe/logger.js';
 import { SmbpasswdStore } from '../../src/authority/local/index.js';
 import { ntowfv1 } from '../../src/ntlm/crypto.js';
-import { freePort, waitFor } from '../helpers/net.js';
+import { waitFor } from '../helpers/net.js';
 import { Caller } from '../e2e/harness.js';
 
 let gwRef: Gateway | undefined;
@@ -41,12 +41,11 @@ test('one line losing its device, one call crashing its verifier and line noise 
   const dir = mkdtempSync(join(tmpdir(), 'rasgate-iso-'));
   const store = new SmbpasswdStore(join(dir, 'smbpasswd'));
   await store.update((ed) => ed.put({ name: 'judy', uid: 1000, ntHash: ntowfv1('Judy-pw-5'), hasLmHash: false, flags: new Set(['U']), lastChange: 0 }));
-  const port = await freePort();
   const loaded = parseConfig(
     `lines:
   - { id: simA, device: "sim://isoA" }
   - { id: simB, device: "sim://isoB" }
-  - { id: tcp0, listen: tcp://127.0.0.1:${port}, mode: raw }
+  - { id: tcp0, listen: tcp://127.0.0.1:0, mode: raw }
 authority: { file: ./smbpasswd, domain: ISO }
 dialogue: { failureDelaysSeconds: [0], maxAttempts: 1 }
 shutdown: { grace: 1 }
@@ -70,6 +69,7 @@ shutdown: { grace: 1 }
   gwRef = gw;
   try {
     await gw.start();
+    const port = gw.port('tcp0')!;
     assert.match(await simLogin('isoA', 'judy', 'Judy-pw-5'), /Password: /);
     assert.equal(summaries.at(-1)?.outcome, 'accepted');
 

@@ -10,7 +10,7 @@ import { loadConfigFile } from '../../src/gateway/config.js';
 import { nullLogger } from '../../src/observe/logger.js';
 import { SmbpasswdStore } from '../../src/authority/local/index.js';
 import { ntowfv1 } from '../../src/ntlm/crypto.js';
-import { freePort, waitFor } from '../helpers/net.js';
+import { waitFor } from '../helpers/net.js';
 import { Caller } from '../e2e/harness.js';
 
 test('reload: a removed line stops answering but keeps its call; an added line answers; a changed action applies to new calls', async () => {
@@ -23,22 +23,23 @@ test('reload: a removed line stops answering but keeps its call; an added line a
   });
   await new Promise<void>((r) => svc.listen(0, '127.0.0.1', () => r()));
   const bridge = `{ bridge: tcp://127.0.0.1:${(svc.address() as { port: number }).port} }`;
-  const [a, b, c] = [await freePort(), await freePort(), await freePort()];
   const file = join(dir, 'rasgate.yaml');
   const store = new SmbpasswdStore(join(dir, 'smbpasswd'));
   await store.update((ed) => ed.put({ name: 'kim', uid: 1000, ntHash: ntowfv1('Kim-pw-6'), hasLmHash: false, flags: new Set(['U']), lastChange: 0 }));
-  writeFileSync(file, `lines:\n  - { id: a, listen: tcp://127.0.0.1:${a}, mode: raw, action: ${bridge} }\n  - { id: b, listen: tcp://127.0.0.1:${b}, mode: raw }\nauthority: { file: ./smbpasswd }\nshutdown: { grace: 0 }\n`);
+  writeFileSync(file, `lines:\n  - { id: a, listen: tcp://127.0.0.1:0, mode: raw, action: ${bridge} }\n  - { id: b, listen: tcp://127.0.0.1:0, mode: raw }\nauthority: { file: ./smbpasswd }\nshutdown: { grace: 0 }\n`);
   const gw = new Gateway({ loaded: loadConfigFile(file), logger: nullLogger() });
   try {
     await gw.start();
+    const [a, b] = [gw.port('a')!, gw.port('b')!];
     const kept = new Caller(a);
     await kept.login('kim', 'Kim-pw-6');
     await waitFor(() => conns.size === 1, 'bridge up');
 
     // a removed, b's action changed to the bridge, c added.
-    writeFileSync(file, `lines:\n  - { id: b, listen: tcp://127.0.0.1:${b}, mode: raw, action: ${bridge} }\n  - { id: c, listen: tcp://127.0.0.1:${c}, mode: raw }\nauthority: { file: ./smbpasswd }\nshutdown: { grace: 0 }\n`);
+    writeFileSync(file, `lines:\n  - { id: b, listen: tcp://127.0.0.1:0, mode: raw, action: ${bridge} }\n  - { id: c, listen: tcp://127.0.0.1:0, mode: raw }\nauthority: { file: ./smbpasswd }\nshutdown: { grace: 0 }\n`);
     await gw.reload();
     assert.deepEqual(gw.status().lines.map((l) => l.id).sort(), ['b', 'c']);
+    const c = gw.port('c')!; // b keeps its listener, and so its port: only its action changed
     await assert.rejects(new Caller(a).ready, /ECONNREFUSED/);
     kept.type('still here\r');
     await kept.expect(/still here\r/);

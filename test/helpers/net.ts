@@ -1,7 +1,15 @@
-/** Loopback helpers for tests: every test server binds 127.0.0.1 on a port the kernel picks. */
+/**
+ * Loopback helpers for tests. Servers a test owns (and daemons it starts) listen on port 0 and
+ * report the port the kernel gave them; nothing here hands out a port for someone else to bind.
+ */
 import { createServer } from 'node:net';
 
-export function freePort(): Promise<number> {
+/**
+ * A loopback port on which nothing listens: bound on port 0, then closed again. For callers that
+ * must be refused (a dead DC, a bridge target that is down). Never bind it afterwards: another
+ * process may take it between the close and that bind.
+ */
+export function closedPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);

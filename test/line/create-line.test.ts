@@ -6,7 +6,7 @@ import { createLine, resolveLineOptions, DeviceLine, SimModemLine, SimModems, Tc
 import { parseTcpUrl } from '../../src/options/address.js';
 import type { CallChannel } from '../../src/serial/types.js';
 import { nullLogger } from '../../src/observe/logger.js';
-import { freePort, waitFor } from '../helpers/net.js';
+import { waitFor } from '../helpers/net.js';
 
 const deps = { logger: nullLogger(), simModems: new SimModems() };
 
@@ -119,11 +119,11 @@ function simCaller(args: string[]) {
 }
 
 test('sim-caller script dials a sim:// line over its far side and types at the prompts', async () => {
-  const port = await freePort();
-  const line = createLine(resolveLineOptions({ id: 'demo', device: `sim://cldemo?far=tcp://127.0.0.1:${port}`, modem: { quietMs: 50 } }), deps);
+  const line = createLine(resolveLineOptions({ id: 'demo', device: 'sim://cldemo?far=tcp://127.0.0.1:0', modem: { quietMs: 50 } }), deps) as SimModemLine;
   const got: string[] = [];
   line.on('call', (call: CallChannel) => hostLogin((t) => call.write(Buffer.from(t)), (l) => call.onData(l), () => void call.hangup(), got));
   await line.start();
+  const port = (await line.farAddress())!.port;
   try {
     const caller = simCaller(['--to', `tcp://127.0.0.1:${port}`, '--user', 'erin', '--password', 'pw1']);
     assert.equal(await caller.exited, 0);
@@ -136,16 +136,17 @@ test('sim-caller script dials a sim:// line over its far side and types at the p
 });
 
 test('sim-caller --callback-listen: after its own call the modem dials it (ATDT HOST:PORT) and it logs in again on that call', async () => {
-  const callbackPort = await freePort();
   const line = createLine(resolveLineOptions({ id: 'cbdemo', device: 'sim://cbdemo?far=tcp://127.0.0.1:0', modem: { quietMs: 50 } }), deps) as SimModemLine;
   const got: string[] = [];
   line.on('call', (call: CallChannel) => hostLogin((t) => call.write(Buffer.from(t)), (l) => call.onData(l), () => void call.hangup(), got));
   await line.start();
   const farPort = (await line.farAddress())!.port;
-  const caller = simCaller(['--to', `tcp://127.0.0.1:${farPort}`, '--user', 'erin', '--password', 'pw1', '--callback-listen', `tcp://127.0.0.1:${callbackPort}`]);
+  const caller = simCaller(['--to', `tcp://127.0.0.1:${farPort}`, '--user', 'erin', '--password', 'pw1', '--callback-listen', 'tcp://127.0.0.1:0']);
   try {
     await waitFor(() => got.length === 2 && line.status().state === 'idle', 'the first call over', 20_000);
-    await waitFor(() => /waiting for the call back/.test(caller.err()), 'the caller waits');
+    // It listens for the call back on a port the kernel picked, and says which.
+    const waiting = await waitFor(() => /waiting for the call back on tcp:\/\/\S+:(\d+)\n/.exec(caller.err()), 'the caller waits');
+    const callbackPort = Number(waiting[1]);
     // The line machine does not dial: drive the modem directly, as a DTE calling back would.
     await line.stop();
     const modem = line.simModem;

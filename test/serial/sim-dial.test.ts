@@ -10,7 +10,7 @@ import { SimModem, SimModems, type SimModemOptions } from '../../src/serial/sim-
 import { simModemBinding } from '../../src/serial/sim-binding.js';
 import { resolveDialTarget } from '../../src/serial/sim-dial.js';
 import { parseSimPath } from '../../src/serial/sim-path.js';
-import { freePort, waitFor } from '../helpers/net.js';
+import { closedPort, waitFor } from '../helpers/net.js';
 
 function rig(options: SimModemOptions = {}) {
   const clock = new SimulatedClock();
@@ -152,7 +152,7 @@ test('sim dial: the far side closing a connected call is NO CARRIER, DCD off', a
 });
 
 test('sim dial: connection refused (nothing listens) is BUSY; X0 says NO CARRIER', async () => {
-  const port = await freePort();
+  const port = await closedPort();
   for (const [x, expected] of [['X4', '\r\nBUSY\r\n'], ['X0', '\r\nNO CARRIER\r\n']] as const) {
     const { out, send } = rig();
     send(`AT${x}DT127.0.0.1:${port}\r`);
