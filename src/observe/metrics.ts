@@ -58,6 +58,9 @@ const REFUSED: ReadonlySet<OutcomeKind> = new Set(['bad-credentials', 'policy', 
 /** Seconds from the last Enter to the result: the local store answers in ms, a DC in tens to hundreds. */
 const LOGIN_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
+/** What a verification can answer (machines/dialogue.ts VerifyOutcome). */
+const LOGIN_OUTCOMES: readonly OutcomeKind[] = OUTCOME_KINDS.filter((k) => ['accepted', 'bad-credentials', 'policy', 'outage', 'internal-error'].includes(k));
+
 /** Label value for a call outside any line (cannot happen today; keeps the label total). */
 const NO_LINE = 'none';
 
@@ -118,8 +121,8 @@ export class Metrics {
     new Gauge({ name: 'rasgate_lockouts_active', help: 'Accounts locked out now.', registers, collect: () => this.setFrom('rasgate_lockouts_active', () => this.guard.lockoutsActive()) });
     new Gauge({ name: 'rasgate_penalties_active', help: 'Caller sources and lines under a penalty now.', registers, collect: () => this.setFrom('rasgate_penalties_active', () => this.guard.penaltiesActive()) });
     new Gauge({ name: 'rasgate_start_time_seconds', help: 'When the gateway started (Unix time).', registers }).set(Date.parse(this.startedAt) / 1000);
-    // Every outcome shows from the start (a rate over a series that appears late misses its first call).
-    for (const outcome of OUTCOME_KINDS) this.loginSeconds.zero({ outcome });
+    // The results a login attempt can have show from the start (a rate over a series that appears late misses its first event).
+    for (const outcome of LOGIN_OUTCOMES) this.loginSeconds.zero({ outcome });
   }
 
   /** Read a gauge's value from a provider; a failing provider reads 0 (a scrape must not fail for it). */

@@ -18,6 +18,11 @@ const CONTROL = /[\x00-\x1f\x7f-\x9f]/g;
 /** Fields shown in the columns or never worth a key=value. */
 const SHOWN = new Set(['level', 'message', 'timestamp', 'line', 'call', 'area', 'splat']);
 
+/** `text` with every control character as `\xNN`: safe to put on an operator's terminal. */
+export function printable(text: string): string {
+  return text.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined);
 
 /** `alice@EXAMPLE`, or `alice` when no domain was given. */
@@ -92,6 +97,6 @@ export function prettyLine(r: Rec): string {
   }
   // One record, one line, nothing for the terminal to obey: a caller types the user name, and a
   // newline or an escape sequence in it must not forge a record or drive the operator's terminal.
-  text = text.replace(/[\r\n]+/g, ' ').replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  text = printable(text.replace(/[\r\n]+/g, ' '));
   return `${clock(r.timestamp)} ${String(r.level).padEnd(5)} ${where.padEnd(8)} ${text}`;
 }
