@@ -158,7 +158,8 @@ export async function startControlServer(o: ControlServerOptions): Promise<Runni
   const idleMs = o.idleMs ?? 120_000;
 
   const open = new Set<Socket>();
-  const server: Server = createServer((socket) => {
+  // Half-open: a client may write its requests and end; the answers still go back, then we end.
+  const server: Server = createServer({ allowHalfOpen: true }, (socket) => {
     open.add(socket);
     socket.once('close', () => open.delete(socket));
     socket.setTimeout(idleMs, () => socket.destroy());
@@ -177,10 +178,14 @@ export async function startControlServer(o: ControlServerOptions): Promise<Runni
       }
       if (buffered.length > MAX_REQUEST_BYTES) {
         log.warn('control request too long: connection closed', { limit: MAX_REQUEST_BYTES });
+        buffered = Buffer.alloc(0);
+        socket.removeAllListeners('data');
+        socket.resume(); // drain what else comes, unread, until the client goes
         socket.end(`${JSON.stringify(failure(undefined, 'REQUEST_TOO_LONG', `a request is at most ${MAX_REQUEST_BYTES} bytes`))}\n`);
-        socket.destroy();
+        setTimeout(() => socket.destroy(), 2000).unref();
       }
     });
+    socket.once('end', () => void queue.then(() => socket.end()));
   });
   server.maxConnections = o.maxConnections ?? 16;
 

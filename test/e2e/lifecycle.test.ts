@@ -164,7 +164,7 @@ test('serve refuses an invalid configuration with every problem listed', async (
 
 test('a modem line logs its machine transitions (line id, from, to, event)', async () => {
   const far = await freePort();
-  const gw = await startGateway(`lines: [{ id: simT, device: "sim://e2e-t?far=tcp://127.0.0.1:${far}" }]\nauthority: { file: ./simt-smbpasswd }\nshutdown: { grace: 1 }\n`, { dir: tmp.dir, name: 'simt.yaml' });
+  const gw = await startGateway(`lines: [{ id: simT, device: "sim://e2e-t?far=tcp://127.0.0.1:${far}" }]\nauthority: { file: ./simt-smbpasswd }\nlog: { transitions: true }\nshutdown: { grace: 1 }\n`, { dir: tmp.dir, name: 'simt.yaml' });
   try {
     const c = new Caller(far);
     await c.ready;
