@@ -8,7 +8,7 @@ after(() => tmp.remove());
 
 test('a caller on a TCP line logs in with the right password and is refused with a wrong one', async () => {
   const port = await freePort();
-  const yaml = `lines:\n  - { id: tcp0, listen: tcp://127.0.0.1:${port}, mode: raw }\nauthority: { type: local, file: ./smbpasswd, domain: RASGATE }\ndialogue: { failureDelaysSeconds: [0], maxAttempts: 2 }\nshutdown: { grace: 2 }\n`;
+  const yaml = `lines:\n  - { id: tcp0, listen: tcp://127.0.0.1:${port}, mode: raw }\nauthority: { type: local, file: ./smbpasswd, domain: RASGATE }\ndialogue: { failureDelaysSeconds: [0], maxAttempts: 2 }\nlog: { modules: { ntlm: debug } }\nshutdown: { grace: 2 }\n`;
   const gw: Gateway = await startGateway(yaml, { dir: tmp.dir, users: [['Alice', 'S3cret-pass']] });
   try {
     const ok = new Caller(port);
