@@ -9,6 +9,7 @@ import { chmodSync, lstatSync, statSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { RasgateError, errorSummary } from '../errors.js';
+import { listening } from '../listen.js';
 import type { Logger } from '../logging.js';
 import type { AuthTestResult, GatewayStatus, HangupResult, LineChange } from '../gateway/operator.js';
 import { CONTROL_OPS, CONTROL_SOCKET, MAX_REQUEST_BYTES, type ControlRequest, type ControlResponse } from './protocol.js';
@@ -203,13 +204,7 @@ export async function startControlServer(o: ControlServerOptions): Promise<Runni
     }
   };
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(path, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listening(server, (ready) => server.listen(path, ready));
   server.on('error', (err) => log.error('control socket error', { error: errorSummary(err) }));
   try {
     chmodSync(path, 0o660);

@@ -11,6 +11,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { errorSummary } from '../errors.js';
+import { listening } from '../listen.js';
 import type { Logger } from '../logging.js';
 import type { Metrics } from './metrics.js';
 
@@ -101,13 +102,7 @@ export async function startMetricsServer(o: { host: string; port: number; routes
   server.requestTimeout = 30_000;
   server.maxConnections = 64;
   server.on('clientError', (_err, socket) => socket.destroy());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port, o.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listening(server, (ready) => server.listen(o.port, o.host, ready));
   server.on('error', (err) => o.logger.error('metrics listener error', { area: 'gateway', error: errorSummary(err) }));
   const port = (server.address() as AddressInfo).port;
   const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}/metrics`;
