@@ -6,7 +6,7 @@
  *
  * /healthz: 200 `ok` when every line in service is up; 200 `degraded` with the count of lines
  * down when some are; 503 `down` when none is up or the gateway is not running. A line an
- * operator took out of service is not down.
+ * operator took out of service, or one configured `enabled: false`, is not down.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -34,7 +34,8 @@ export interface Health {
 
 export function health(source: HealthSource): Health {
   const lines = source.status().lines;
-  const inService = lines.filter((l) => !l.outOfService);
+  // Out of service (an operator) and off (`enabled: false`) are choices, not faults.
+  const inService = lines.filter((l) => !l.outOfService && l.state !== 'off');
   const down = inService.filter((l) => !UP_STATES.has(l.state)).length;
   const running = source.phase === 'running' || source.phase === 'reloading';
   const status = !running || (inService.length > 0 && down === inService.length) ? 'down' : down > 0 ? 'degraded' : 'ok';

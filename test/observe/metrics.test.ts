@@ -52,6 +52,7 @@ test('health: ok, degraded with the count down, down; out of service is not down
   const d = health(src('running', [['idle'], ['reopening'], ['failed', true]]));
   assert.deepEqual([d.status, d.linesDown, d.linesOutOfService], ['degraded', 1, 1]);
   assert.equal(health(src('running', [['failed'], ['reopening']])).status, 'down');
+  assert.equal(health(src('running', [['idle'], ['off']])).status, 'ok');
   assert.equal(health(src('stopping', [['idle']])).status, 'down');
 });
 
