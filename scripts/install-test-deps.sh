@@ -26,6 +26,7 @@ REQUIRED=(
   "/usr/lib/x86_64-linux-gnu/gssntlmssp/gssntlmssp.so|gss-ntlmssp"
   "chromium|chromium"
   "debootstrap|debootstrap"
+  "promtool|prometheus"
 )
 
 have() {

@@ -37,3 +37,19 @@ const silent: Logger = {
 export function nullLogger(): Logger {
   return silent;
 }
+
+/**
+ * The same logger with its info and warn records moved to debug (errors stay errors): for a
+ * component whose records repeat what its caller logs anyway (the acceptor inside a call).
+ */
+export function atDebug(logger: Logger): Logger {
+  const debug = (message: string, meta?: LogMeta) => logger.debug(message, meta);
+  return {
+    error: (message, meta) => logger.error(message, meta),
+    warn: debug,
+    info: debug,
+    debug,
+    log: (level, message, meta) => (level === 'error' ? logger.error(message, meta) : logger.debug(message, meta)),
+    child: (meta) => atDebug(logger.child(meta)),
+  };
+}

@@ -10,16 +10,22 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
   'check-config': { summary: 'validate a configuration file  FILE', load: () => import('./commands/check-config.js') },
   machines: { summary: 'export the statecharts  [--format mermaid|json]', load: () => import('./commands/machines.js') },
   ntlm: { summary: 'NTLM tools  decode TOKEN (base64 or hex)', load: () => import('./commands/ntlm.js') },
+  status: { summary: "the running daemon's lines, calls, lockouts  [--json]", load: () => import('./commands/status.js') },
+  line: { summary: 'take a line out of service or back  disable|enable ID [--reason TEXT]', load: () => import('./commands/line.js') },
+  hangup: { summary: 'hang up a call in progress  CALL', load: () => import('./commands/hangup.js') },
+  auth: { summary: 'check a password through the authority  test USER [--domain D] [--password-stdin]', load: () => import('./commands/auth.js') },
 };
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  rasgate ${name.padEnd(13)} ${c.summary}`);
-  return `usage:\n${lines.join('\n')}\n`;
+  return `usage:\n${lines.join('\n')}\n\n\`rasgate COMMAND --help\` explains a command's options.\n`;
 }
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
+    // `rasgate help CMD` is `rasgate CMD --help`.
+    if (name === 'help' && rest[0] && COMMANDS[rest[0]]) return (await COMMANDS[rest[0]]!.load()).run(['--help']);
     process.stdout.write(usage());
     return name ? 0 : 2;
   }

@@ -31,6 +31,8 @@ export interface CallDeps {
   metrics: Metrics;
   /** Log machine transitions. Default true. */
   transitions?: boolean;
+  /** Their level. Default 'debug' (`log.transitions: true` makes it info). */
+  transitionLevel?: string;
   /** The inspector, when --inspect is on. */
   inspect?: Observer<InspectionEvent>;
 }
@@ -57,8 +59,27 @@ export interface CallSummary {
   bytesOut: number;
 }
 
+/** A call in progress as `rasgate status` and the console show it. */
+export interface ActiveCallInfo {
+  call: string;
+  line: string;
+  /** ISO time the call was answered. */
+  startedAt: string;
+  /** The caller ID number (modem lines) or the address (TCP lines). */
+  peer?: string;
+  /** `login` while the dialogue runs, `session` once the login was accepted. */
+  phase: 'login' | 'session';
+  /** The identity the authority established (once accepted). */
+  user?: string;
+  domain?: string;
+  bytesIn: number;
+  bytesOut: number;
+}
+
 export interface RunningCall {
   readonly callId: string;
+  /** Where the call is now (status, console). */
+  info(): ActiveCallInfo;
   /** The gateway is stopping: sessions end now (with the shutdown line); a dialogue may finish, refused. */
   shutdown(): void;
   /** Hang up now (operator, or the shutdown's grace is over). */
@@ -71,8 +92,10 @@ export function startCall(raw: CallChannel, deps: CallDeps): RunningCall {
   const channel = countingChannel(raw, counts);
   const log = deps.logger.child({ line: channel.lineId, call: channel.callId });
   const started = performance.now();
+  const startedAt = new Date().toISOString();
+  let identity: { user: string; domain: string } | undefined;
   const action = deps.line.action;
-  deps.metrics.callStarted();
+  deps.metrics.callStarted(channel.lineId);
   log.info('call answered', { area: 'call', device: channel.deviceName, peer: channel.peer, speed: channel.connectSpeed });
 
   const machine = callMachine.provide({
@@ -81,7 +104,10 @@ export function startCall(raw: CallChannel, deps: CallDeps): RunningCall {
         const { port, result } = deps.host.beginCall(channel, (message, detail) => {
           if (detail.crashed) sendBack({ type: 'FAULT', detail: 'dialogue-crashed' });
           else if (detail.pppFrame) sendBack({ type: 'PPP_START', bytes: detail.pppFrame });
-          else sendBack({ type: 'SECURITY_MESSAGE', message, ...(detail.outcome ? { outcome: detail.outcome } : {}) });
+          else {
+            if (detail.outcome?.kind === 'accepted') identity = { user: message.userName, domain: message.domain };
+            sendBack({ type: 'SECURITY_MESSAGE', message, ...(detail.outcome ? { outcome: detail.outcome } : {}) });
+          }
         });
         // A nonzero begin(): the host has hung up and logged why; no completion follows.
         if (result !== 0) sendBack({ type: 'SECURITY_MESSAGE', message: { msgId: SECURITYMSG_ERROR, error: result, userName: '', domain: '' }, outcome: { kind: 'internal-error', reason: 'begin-refused', rasError: result } });
@@ -107,7 +133,7 @@ export function startCall(raw: CallChannel, deps: CallDeps): RunningCall {
   });
 
   const inspect = combineInspect(
-    deps.transitions === false ? undefined : transitionLogger({ logger: deps.logger, line: channel.lineId, call: channel.callId, onTransition: () => deps.metrics.transition() }),
+    deps.transitions === false ? undefined : transitionLogger({ logger: deps.logger, line: channel.lineId, call: channel.callId, level: deps.transitionLevel ?? 'debug', onTransition: (m) => deps.metrics.transition(m) }),
     deps.inspect,
   );
   const actor = createActor(machine, {
@@ -147,6 +173,16 @@ export function startCall(raw: CallChannel, deps: CallDeps): RunningCall {
 
   return {
     callId: channel.callId,
+    info: () => ({
+      call: channel.callId,
+      line: channel.lineId,
+      startedAt,
+      ...(channel.peer ? { peer: channel.peer } : {}),
+      phase: identity ? 'session' : 'login',
+      ...(identity ? { user: identity.user, domain: identity.domain } : {}),
+      bytesIn: counts.in,
+      bytesOut: counts.out,
+    }),
     shutdown: () => actor.send({ type: 'SHUTDOWN' }),
     hangup: (reason) => actor.send({ type: 'HANGUP', reason }),
     done,

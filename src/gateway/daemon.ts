@@ -16,6 +16,9 @@
  *  - Its life (starting, running, reloading, stopping) is machines/gateway.ts: reloads run one
  *    at a time, a stop waits for a start or reload in progress, and the machine is logged and
  *    inspected like every other.
+ *  - Operator paths (src/gateway/operator.ts): statusReport(), setLineOutOfService(),
+ *    hangupCall(), authTest(); the control socket and the console both call them, each action
+ *    logged with the operator's name. Lines out of service are kept in the state directory.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { createActor, fromPromise, type Actor, type InspectionEvent, type Observer } from 'xstate';
@@ -32,9 +35,17 @@ import { combineInspect } from '../observe/inspector.js';
 import { transitionLogger } from '../observe/transitions.js';
 import { errorSummary } from '../errors.js';
 import { makeFolders } from '../files/atomic.js';
+import { describeCause } from '../files/errors.js';
+import { DNLEN, PWLEN, UNLEN, rasErrorName } from '../ras/codes.js';
+import { parseLogin } from '../ras/login.js';
+import { OUTCOME_RAS_ERRORS } from '../ras/message.js';
+import type { GuardGauges } from '../observe/metrics.js';
+import { loadOutOfService, saveOutOfService, type OutOfService } from './out-of-service.js';
+import { OperatorError, operatorName, type AuthTestResult, type GatewayStatus, type HangupResult, type LineChange, type LineReport } from './operator.js';
 import { loadConfigFile, hostIssues, EMBEDDED_SOURCE, formatIssue, ConfigError, type LoadedConfig, type LineConfig, type RasgateConfig } from './config.js';
 import { describeLine } from './config/summary.js';
 import { createGatewayVerifier } from './verifier.js';
+import { measuredAuthority } from './authority-metrics.js';
 import { startCall, type CallSummary, type RunningCall } from './call-runner.js';
 
 export interface GatewayOptions {
@@ -75,15 +86,29 @@ export class Gateway {
   private readonly lines = new Map<string, LineEntry>();
   private readonly retired = new Set<LineEntry>();
   private readonly verifier: Verifier;
+  /** The same verification for `rasgate auth test` (not counted as a caller's login). */
+  private readonly testVerifier: Verifier;
+  private authTests = 0;
   private readonly life: Actor<typeof gatewayMachine>;
   private startError: unknown;
+  private readonly startedAt = new Date().toISOString();
+  /** Lines an operator took out of service (kept in the state directory). */
+  private outOfService = new Map<string, OutOfService>();
+  private guard: GuardGauges | undefined;
 
   constructor(private readonly o: GatewayOptions) {
     this.config = o.loaded.config;
     this.source = o.loaded.source;
     this.log = o.logger.child({ area: 'gateway' });
-    const verifier = createGatewayVerifier({ lease: () => this.takeLease(), logger: o.logger, inspect: (line, call) => this.ntlmInspect(line, call) });
+    const verifier = createGatewayVerifier({
+      lease: () => this.takeLease(),
+      logger: o.logger,
+      inspect: (line, call) => this.ntlmInspect(line, call),
+      onResult: (r) => this.metrics.loginResult(r.outcome.kind, r.seconds, r.sspiStatus),
+    });
     this.verifier = o.wrapVerifier ? o.wrapVerifier(verifier) : verifier;
+    this.testVerifier = createGatewayVerifier({ lease: () => this.takeLease(), logger: o.logger });
+    this.metrics.useLines({ lines: () => this.statusReport().lines.map((l) => ({ id: l.id, state: l.outOfService ? 'disabled' : l.state })) });
     const machine = gatewayMachine.provide({
       actors: {
         start: fromPromise(() => this.startNow()),
@@ -91,9 +116,14 @@ export class Gateway {
         stop: fromPromise(({ input }) => this.stopNow(input.reason)),
       },
     });
-    const inspect = combineInspect(this.config.log.transitions ? transitionLogger({ logger: o.logger, onTransition: () => this.metrics.transition() }) : undefined, o.inspect);
+    const inspect = combineInspect(transitionLogger({ logger: o.logger, level: this.transitionLevel, onTransition: (m) => this.metrics.transition(m) }), o.inspect);
     this.life = createActor(machine, { id: 'gateway', ...(inspect ? { inspect } : {}) });
     this.life.subscribe({ error: (err) => this.log.error('gateway lifecycle failed', { error: errorSummary(err) }) });
+  }
+
+  /** Transitions go at info with `log.transitions: true`, else at debug (a call stays a handful of records). */
+  private get transitionLevel(): 'info' | 'debug' {
+    return this.config.log.transitions ? 'info' : 'debug';
   }
 
   /** Open the authority and every enabled line. Rejects only when nothing can answer. */
@@ -135,6 +165,9 @@ export class Gateway {
     try {
       // The folder for state kept between runs (lockouts, lines out of service, the control socket).
       makeFolders(this.config.stateDirectory);
+      const kept = loadOutOfService(this.config.stateDirectory);
+      this.outOfService = kept.lines;
+      if (kept.problem) this.log.error('lines out of service could not be read: every line answers until an operator acts', { problem: kept.problem });
       await this.openAuthority(this.config);
       this.host = this.makeHost(this.config);
       const results = await Promise.all(this.config.lines.filter((l) => l.enabled).map((l) => this.startLine(l)));
@@ -163,6 +196,135 @@ export class Gateway {
   port(lineId: string): number | undefined {
     const line = this.lines.get(lineId)?.line;
     return line instanceof TcpLine ? line.port : undefined;
+  }
+
+  /** Where lockout and penalty counts come from (the guard module; the lead wires it). Default: none (0). */
+  useGuard(guard: GuardGauges): void {
+    this.guard = guard;
+    this.metrics.useGuard(guard);
+  }
+
+  /** Lines with their states and who has them out of service, calls in progress with who and since when. */
+  statusReport(): GatewayStatus {
+    const running = new Map([...this.lines].map(([id, e]) => [id, e]));
+    const lines: LineReport[] = this.config.lines.map((config) => {
+      const kind = config.kind === 'tcp' ? 'tcp' : config.simulated ? 'sim' : 'modem';
+      const entry = running.get(config.id);
+      const s = entry?.line.status();
+      const r: LineReport = { id: config.id, kind, state: s?.state ?? (config.enabled ? 'not-running' : 'off'), activeCalls: s?.activeCalls ?? 0 };
+      const out = this.outOfService.get(config.id);
+      if (out) r.outOfService = out;
+      if (s?.lastError) r.lastError = s.lastError;
+      return r;
+    });
+    const calls = [...this.lines.values(), ...this.retired].flatMap((e) => [...e.calls].map((c) => c.info()));
+    const count = (read: (() => number) | undefined) => {
+      try {
+        return Number(read?.()) || 0;
+      } catch {
+        return 0;
+      }
+    };
+    return {
+      at: new Date().toISOString(),
+      phase: this.phase,
+      startedAt: this.startedAt,
+      source: this.source,
+      lines,
+      calls,
+      lockouts: count(this.guard && (() => this.guard!.lockoutsActive())),
+      penalties: count(this.guard && (() => this.guard!.penaltiesActive())),
+    };
+  }
+
+  /**
+   * Take a configured line out of service (`out`: true) or put it back, for `operator`. Kept in
+   * the state directory first (a write that fails refuses the change); then a modem line stops
+   * answering and a TCP line refuses new callers with one line of text. Calls in progress go on.
+   */
+  setLineOutOfService(id: string, out: boolean, operator: string, reason?: string): LineChange {
+    const who = operatorName(operator);
+    const config = this.config.lines.find((l) => l.id === id);
+    if (!config) throw new OperatorError('NO_SUCH_LINE', `no line "${String(id).slice(0, 100)}" (lines: ${this.config.lines.map((l) => l.id).join(', ')})`);
+    if (this.stopping) throw new OperatorError('NOT_RUNNING', 'the gateway is stopping');
+    const was = this.outOfService.has(id);
+    const entry = this.lines.get(id);
+    const activeCalls = entry?.calls.size ?? 0;
+    if (was === out) return { line: id, outOfService: out, changed: false, activeCalls };
+    const next = new Map(this.outOfService);
+    if (out) next.set(id, { since: new Date().toISOString(), by: who, ...(reason ? { reason: reason.slice(0, 200) } : {}) });
+    else next.delete(id);
+    try {
+      saveOutOfService(this.config.stateDirectory, next);
+    } catch (err) {
+      this.log.error('operator: line state not saved, nothing changed', { operator: who, line: id, error: errorSummary(err) });
+      throw new OperatorError('STATE_WRITE_FAILED', `could not save the change in ${this.config.stateDirectory}: ${describeCause(err)}; nothing changed`, { cause: err });
+    }
+    this.outOfService = next;
+    if (entry) this.applyOutOfService(entry);
+    this.metrics.operatorAction(out ? 'line-disable' : 'line-enable');
+    // TODO(audit): record the operator action here once src/audit lands.
+    this.log.info(out ? 'operator: line taken out of service' : 'operator: line back in service', { operator: who, line: id, ...(out && reason ? { reason } : {}), activeCalls });
+    return { line: id, outOfService: out, changed: true, activeCalls };
+  }
+
+  private applyOutOfService(entry: LineEntry): void {
+    if (entry.retiring || this.stopping) return;
+    entry.line.setOutOfService(this.outOfService.has(entry.config.id) ? this.config.dialogue.messages.outOfService : undefined);
+  }
+
+  /** Hang up a call in progress for `operator` (its outcome: operator-hangup). Resolves when it ended, or after `waitMs`. */
+  async hangupCall(callId: string, operator: string, waitMs = 10_000): Promise<HangupResult> {
+    const who = operatorName(operator);
+    for (const e of [...this.lines.values(), ...this.retired]) {
+      for (const c of e.calls) {
+        if (c.callId !== callId) continue;
+        this.metrics.operatorAction('hangup');
+        // TODO(audit): record the operator action here once src/audit lands.
+        this.log.info('operator: hanging up a call', { operator: who, line: e.config.id, call: callId });
+        c.hangup('operator');
+        let timer: NodeJS.Timeout | undefined;
+        const summary = await Promise.race([c.done, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), waitMs)))]);
+        clearTimeout(timer);
+        return { call: callId, line: e.config.id, ...(summary ? { outcome: summary.outcome } : {}) };
+      }
+    }
+    throw new OperatorError('NO_SUCH_CALL', `no call "${String(callId).slice(0, 100)}" in progress`);
+  }
+
+  /**
+   * Check a user name and password through the configured authority exactly as a line would
+   * (our NTLM client against the acceptor), without a call: `rasgate auth test`. The name is
+   * split as the dialogue splits it (`DOMAIN\user`, `user@DOMAIN`) unless `domain` is given.
+   */
+  async authTest(userText: string, domainGiven: string | undefined, password: string, operator: string): Promise<AuthTestResult> {
+    const who = operatorName(operator);
+    if (!this.life.getSnapshot().hasTag('running')) throw new OperatorError('NOT_RUNNING', `the gateway is ${this.phase}`);
+    if (typeof userText !== 'string' || userText === '' || userText.length > UNLEN + DNLEN + 1) throw new OperatorError('BAD_REQUEST', `a user name of 1 to ${UNLEN} characters is needed`);
+    if (typeof password !== 'string' || password.length > PWLEN) throw new OperatorError('BAD_REQUEST', `a password of at most ${PWLEN} characters is needed`);
+    if (domainGiven !== undefined && (typeof domainGiven !== 'string' || domainGiven.length > DNLEN)) throw new OperatorError('BAD_REQUEST', `a domain of at most ${DNLEN} characters is needed`);
+    const d = this.config.dialogue;
+    const parsed = domainGiven !== undefined ? { user: userText, domain: domainGiven } : parseLogin(userText, d.splitDomainForms);
+    const user = parsed.user;
+    const domain = parsed.domain ?? d.defaultDomain;
+    const callId = `auth-test-${++this.authTests}`;
+    const started = performance.now();
+    const outcome = await this.testVerifier({ lineId: 'operator', callId, user, domain, password }, AbortSignal.timeout(60_000));
+    const ms = Math.round(performance.now() - started);
+    const rasError = outcome.kind === 'accepted' ? 0 : 'rasError' in outcome && typeof outcome.rasError === 'number' ? outcome.rasError : OUTCOME_RAS_ERRORS[outcome.kind] ?? 0;
+    const result: AuthTestResult = {
+      outcome: outcome.kind,
+      rasError,
+      ...(rasError ? { rasErrorName: rasErrorName(rasError) } : {}),
+      ...('reason' in outcome && outcome.reason ? { reason: outcome.reason } : {}),
+      user: 'user' in outcome && outcome.user ? outcome.user : user,
+      domain: 'domain' in outcome && outcome.domain !== undefined ? outcome.domain : domain,
+      ms,
+    };
+    this.metrics.operatorAction('auth-test');
+    // TODO(audit): record the operator action here once src/audit lands.
+    this.log.info('operator: auth test', { operator: who, user, domain, outcome: result.outcome, rasError: result.rasError });
+    return result;
   }
 
   /** SIGHUP. Reloads run one at a time (two quick SIGHUPs must not start a line twice). Resolves when done. */
@@ -260,7 +422,8 @@ export class Gateway {
 
   private async openAuthority(config: RasgateConfig): Promise<void> {
     const authority = await createAuthority(config.authority, { logger: this.o.logger.child({ area: 'authority' }) });
-    const credential = acquireCredentialsHandle({ authority, logger: this.o.logger.child({ area: 'ntlm' }) });
+    // The acceptor asks it through the metrics; the lease keeps the authority itself (localAccounts(), close()).
+    const credential = acquireCredentialsHandle({ authority: measuredAuthority(authority, this.metrics), logger: this.o.logger.child({ area: 'ntlm' }) });
     this.lease = { authority, credential, inFlight: 0, retired: false };
   }
 
@@ -294,15 +457,13 @@ export class Gateway {
 
   /** The NTLM legs of one call: logged like every machine (line and call ids), and inspected. */
   private ntlmInspect(line: string, call: string): Observer<InspectionEvent> | undefined {
-    const log = this.config.log.transitions
-      ? transitionLogger({ logger: this.o.logger, line, call, onTransition: () => this.metrics.transition() })
-      : undefined;
+    const log = transitionLogger({ logger: this.o.logger, line, call, level: this.transitionLevel, onTransition: (m) => this.metrics.transition(m) });
     return combineInspect(log, this.o.inspect);
   }
 
   private makeHost(config: RasgateConfig): RasSecurityHost {
     // Dialogue transitions: line and call ids come from the dialogue's own context.
-    const dialogueLog = config.log.transitions ? dialogueTransitions(this.o.logger, this.metrics) : undefined;
+    const dialogueLog = dialogueTransitions(this.o.logger, this.metrics, config.log.transitions ? 'info' : 'debug');
     const inspect = combineInspect(dialogueLog, this.o.inspect);
     return new RasSecurityHost({
       verifier: this.verifier,
@@ -316,9 +477,7 @@ export class Gateway {
   private async startLine(config: LineConfig): Promise<boolean> {
     let line: Line;
     // Every line runs its machine (modem or TCP): its transitions are logged and inspected here.
-    const machineLog = this.config.log.transitions
-      ? transitionLogger({ logger: this.o.logger, line: config.id, onTransition: () => this.metrics.transition() })
-      : undefined;
+    const machineLog = transitionLogger({ logger: this.o.logger, line: config.id, level: this.transitionLevel, onTransition: (m) => this.metrics.transition(m) });
     const inspect = combineInspect(machineLog, this.o.inspect);
     try {
       line = createLine(config, { logger: this.o.logger.child({ area: 'line' }), simModems: this.simModems, ...(inspect ? { inspect } : {}) });
@@ -330,8 +489,11 @@ export class Gateway {
     line.on('error', (err: unknown) => this.log.error('line error', { line: config.id, error: errorSummary(err) }));
     line.on('call', (channel: CallChannel) => this.answer(entry, channel));
     this.lines.set(config.id, entry);
+    this.applyOutOfService(entry);
     try {
       await line.start();
+      // A modem line's start() answers again (RESUME): out of service is put back after it.
+      this.applyOutOfService(entry);
       return true;
     } catch (err) {
       this.log.error('line failed to start', { line: config.id, error: errorSummary(err) });
@@ -352,7 +514,7 @@ export class Gateway {
         messages: this.config.dialogue.messages,
         logger: this.o.logger,
         metrics: this.metrics,
-        transitions: this.config.log.transitions,
+        transitionLevel: this.transitionLevel,
         inspect: this.o.inspect,
       });
     } catch (err) {
@@ -385,8 +547,8 @@ export class Gateway {
 }
 
 /** Transition log for dialogue actors: ids from the dialogue's context (lineId, callId). */
-function dialogueTransitions(logger: Logger, metrics: Metrics): Observer<InspectionEvent> {
-  return transitionLogger({ logger, idsFromContext: true, onTransition: () => metrics.transition() });
+function dialogueTransitions(logger: Logger, metrics: Metrics, level: string): Observer<InspectionEvent> {
+  return transitionLogger({ logger, idsFromContext: true, level, onTransition: (m) => metrics.transition(m) });
 }
 
 /** A line keeps running across a reload when everything but what follows a login is the same. */

@@ -71,6 +71,8 @@ export interface ResponseCheck {
 export interface RelayExchange {
   /** The CHALLENGE token the authority produced for the client's NEGOTIATE. */
   readonly challenge: Buffer;
+  /** Which configured server answers this exchange (an ldap URL), for metrics and logs. Optional. */
+  readonly server?: string;
   /** Pass the client's AUTHENTICATE on; resolves with the verdict. */
   authenticate(authenticate: Buffer, signal: AbortSignal): Promise<AuthorityVerdict>;
   /** Drop the exchange (client went away, context deleted). Idempotent. */

@@ -8,6 +8,7 @@
 import winston from 'winston';
 import DailyRotateFile from 'winston-daily-rotate-file';
 import { StdoutTransport, guardStderr } from './stdout-transport.js';
+import { prettyLine } from './pretty.js';
 
 
 /** The winston logger the daemon runs with; modules take the plain Logger interface (src/logging.ts). */
@@ -16,7 +17,7 @@ export type { Logger } from '../logging.js';
 export { nullLogger } from '../logging.js';
 
 /** Keys whose values are secrets wherever they appear (matched case-insensitively). */
-const SECRET_KEY = /pass(word)?|secret|nt_?hash|lm_?hash|hash$|token|session_?key|sessionbasekey|exportedsessionkey|^key$|challenge_?response|ntresponse|lmresponse|authenticate|negotiate|^challenge$|credentials/i;
+const SECRET_KEY = /password|^pass$|^pw$|secret|nt_?hash|lm_?hash|hash$|token|session_?key|sessionbasekey|exportedsessionkey|^key$|challenge_?response|ntresponse|lmresponse|authenticate|negotiate|^challenge$|^credentials?$/i;
 
 const REDACTED = '[redacted]';
 
@@ -109,7 +110,22 @@ export interface LoggerOptions {
   transports?: winston.transport[];
   /** Add no stdout transport. Default false. */
   noStdout?: boolean;
+  /** Standard output as JSON lines or pretty lines (src/observe/pretty.ts). Default: defaultLogFormat(). */
+  format?: 'json' | 'pretty';
 }
+
+/** pretty for a person at a terminal, json for journald, files and pipes. */
+export function defaultLogFormat(stream: { isTTY?: boolean } = process.stdout): 'json' | 'pretty' {
+  return stream.isTTY ? 'pretty' : 'json';
+}
+
+const MESSAGE = Symbol.for('message');
+
+/** winston format: the record's line as prettyLine() writes it (after redaction, like the JSON). */
+export const prettyFormat = winston.format((info) => {
+  (info as Record<symbol, unknown>)[MESSAGE] = prettyLine(info as Record<string, unknown>);
+  return info;
+});
 
 export function createLogger(options: LoggerOptions = {}): WinstonLogger {
   const level = options.level ?? 'info';
@@ -119,7 +135,8 @@ export function createLogger(options: LoggerOptions = {}): WinstonLogger {
   if (!options.noStdout) {
     const journald = options.journald ?? underJournald();
     guardStderr();
-    stdout = new StdoutTransport(journald ? { decorate: journaldPrefix } : {});
+    const pretty = (options.format ?? defaultLogFormat()) === 'pretty';
+    stdout = new StdoutTransport({ ...(journald ? { decorate: journaldPrefix } : {}), ...(pretty ? { format: prettyFormat() } : {}) });
     transports.push(stdout);
   }
   if (options.file) {

@@ -12,10 +12,14 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const level = oneOf(LOG_LEVELS, { doc: 'level' });
 
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
 export const logFields = {
   level: oneOf(LOG_LEVELS, { doc: 'minimum level of every area', default: 'info' }),
   modules: dict(level, { doc: `per-area level (areas: ${LOG_AREAS.join(', ')})`, default: {}, keys: LOG_AREAS, keyName: 'area' }),
-  transitions: bool({ doc: 'one JSON line per machine transition (at debug for the line machine while idle)', default: true }),
+  format: oneOf(LOG_FORMATS, { doc: 'standard output: `json` (one JSON object a line, for journald and collectors) or `pretty` (one short line a record, for people); default: pretty on a terminal, json otherwise (the log file is always json)' }),
+  transitions: bool({ doc: 'machine transitions at info (default: at debug, so that a call is a handful of records; the console and the inspector see every transition either way)', default: false }),
   file: obj(
     {
       path: str({ doc: 'file name; `%DATE%` is replaced by the date (daily rotation)', required: true }),
@@ -40,6 +44,20 @@ export const inspectorFields = {
   port: num({ doc: 'relay port used by --inspect without =PORT', default: 8081, min: 0, max: 65535, integer: true }),
 };
 
+export const metricsFields = {
+  listen: tcpUrl({
+    doc: '`/metrics` and `/healthz` on a listener of their own (absent: served on the console when it is enabled, else not at all); loopback unless `public: true`',
+  }),
+  public: bool({ doc: 'no authentication for `/metrics` on the console (once it has sign-in) and allow a non-loopback `listen`: the metrics carry no names, caller IDs or secrets', default: false }),
+};
+
+/** `metrics.listen` off loopback needs `metrics.public` (checked with the whole section: it reads both keys). */
+export function metricsListenIssue(m: { listen?: { host: string }; public?: boolean }): string | undefined {
+  if (!m.listen || m.public || isLoopbackHost(m.listen.host)) return undefined;
+  return loopbackOnly('/metrics')(m.listen)?.replace('reach it through an SSH tunnel', 'set metrics.public: true to serve it there');
+}
+
 export type LogConfig = Infer<typeof logFields>;
+export type MetricsConfig = Infer<typeof metricsFields>;
 export type ConsoleConfig = Infer<typeof consoleFields>;
 export type InspectorConfig = Infer<typeof inspectorFields>;

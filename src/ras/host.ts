@@ -191,7 +191,8 @@ export class RasSecurityHost {
     entry.completed = true;
     if (entry.port.state === 'begun') entry.port.state = 'completed';
     const copy: SecurityMessage = { msgId: message.msgId, port: message.port, error: message.error, userName: message.userName, domain: message.domain };
-    this.logger.info('security dialogue complete', {
+    // The call's summary says the same at info: this one is for following a dialogue closely.
+    this.logger.debug('security dialogue complete', {
       port: copy.port,
       line: entry.port.channel.lineId,
       call: entry.port.channel.callId,

@@ -189,10 +189,10 @@ export class DialogueSession {
 
   /** The verify actor's body: the gateway's verifier, logged without the password. */
   async verify(input: VerifyInput, signal: AbortSignal): Promise<VerifyOutcome> {
-    this.log.info('verifying credentials', { user: input.user, domain: input.domain });
+    this.log.debug('verifying credentials', { user: input.user, domain: input.domain });
     try {
       const outcome = await this.deps.verifier(input, signal);
-      this.log.info('verifier answered', { outcome: outcome.kind, ...('reason' in outcome ? { reason: outcome.reason } : {}) });
+      this.log.debug('verifier answered', { outcome: outcome.kind, ...('reason' in outcome ? { reason: outcome.reason } : {}) });
       return outcome;
     } catch (err) {
       this.log.warn('verifier failed', { error: errorSummary(err), aborted: signal.aborted });

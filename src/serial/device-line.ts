@@ -138,7 +138,7 @@ export class DeviceLine extends EventEmitter implements Line {
       guards: {
         callerAllowed: ({ context }) => {
           const ok = callerAllowed(context.callerId, modem.allow, modem.deny);
-          this.log.info('caller ID decision', { callerNumber: context.callerId.number ?? 'unknown', answer: ok });
+          this.log.log(ok ? 'debug' : 'info', 'caller ID decision', { callerNumber: context.callerId.number ?? 'unknown', answer: ok });
           return ok;
         },
         // A lock, a missing device or a permission can be put right while we wait (a getty
@@ -196,6 +196,15 @@ export class DeviceLine extends EventEmitter implements Line {
     this.actor.send({ type: 'RESUME' });
   }
 
+  /**
+   * Out of service (an operator's `rasgate line disable`): the modem is not told to answer, as
+   * with mgetty's nologin file; the device stays open and a call in progress goes on. The far
+   * side of a simulated modem stays too (a caller hears it ring, unanswered).
+   */
+  setOutOfService(text: string | undefined): void {
+    this.actor.send({ type: text === undefined ? 'RESUME' : 'PAUSE' });
+  }
+
   /** Hang up any call, release the device; final (make a new line to start again). */
   async stop(): Promise<void> {
     const snap = this.actor.getSnapshot();
@@ -249,7 +258,7 @@ export class DeviceLine extends EventEmitter implements Line {
       hangup: () => this.hangupCall(channel),
     });
     this.call = channel;
-    this.log.info('call connected', { call: callId, connectSpeed, callerNumber: callerId.number });
+    this.log.debug('call connected', { call: callId, connectSpeed, callerNumber: callerId.number });
     this.emit('call', channel);
   }
 
@@ -274,7 +283,7 @@ export class DeviceLine extends EventEmitter implements Line {
     const call = this.call;
     if (!call) return;
     this.call = undefined;
-    if (!call.ended) this.log.info('call ended', { call: call.callId, reason });
+    if (!call.ended) this.log.debug('call ended', { call: call.callId, reason });
     call.finish(reason);
   }
 }

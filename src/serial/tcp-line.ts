@@ -59,6 +59,8 @@ export class TcpLine extends EventEmitter implements Line {
   private readonly refusals: LogThrottle;
   private readonly actor: Actor<typeof tcpLineMachine>;
   private lastOpenError?: Error;
+  /** The refusal text while out of service. */
+  private outOfService: string | undefined;
 
   constructor(private readonly config: TcpLineConfig, private readonly deps: TcpLineDeps) {
     super();
@@ -114,6 +116,15 @@ export class TcpLine extends EventEmitter implements Line {
     });
   }
 
+  /**
+   * Out of service (an operator's `rasgate line disable`): the line keeps listening, and every
+   * new caller hears `text` (one line) and is closed before any call exists; calls in progress
+   * go on. undefined puts it back in service.
+   */
+  setOutOfService(text: string | undefined): void {
+    this.outOfService = text;
+  }
+
   /** Stop accepting (the listener closes); calls in progress go on. start() listens again. */
   pause(): void {
     this.actor.send({ type: 'PAUSE' });
@@ -150,8 +161,8 @@ export class TcpLine extends EventEmitter implements Line {
   }
 
   /** One line of text and close, before any call exists (busy, too many from one address). */
-  private refuse(socket: Socket, kind: string, text: string, meta: Record<string, unknown>): void {
-    this.refusals.note('warn', kind, `call refused: ${kind}`, meta);
+  private refuse(socket: Socket, kind: string, text: string, meta: Record<string, unknown>, level: 'warn' | 'info' = 'warn'): void {
+    this.refusals.note(level, kind, `call refused: ${kind}`, meta);
     socket.on('error', () => undefined);
     socket.end(`\r\n${text}\r\n`);
     // A refused caller that does not read must not keep the socket either.
@@ -161,6 +172,10 @@ export class TcpLine extends EventEmitter implements Line {
   private accept(socket: Socket): void {
     const peer = `tcp://${socket.remoteFamily === 'IPv6' ? `[${socket.remoteAddress}]` : socket.remoteAddress}:${socket.remotePort}`;
     const source = sourceAddress(socket);
+    if (this.outOfService !== undefined) {
+      this.refuse(socket, 'out of service', this.outOfService, { peer }, 'info');
+      return;
+    }
     const max = this.config.maxCalls;
     if (max > 0 && this.calls.size >= max) {
       this.refuse(socket, 'busy', 'BUSY: all lines in use, try again later', { peer, activeCalls: this.calls.size });
@@ -215,7 +230,7 @@ export class TcpLine extends EventEmitter implements Line {
     const call: ActiveCall = { socket, channel, source };
     this.calls.add(call);
     this.actor.send({ type: 'CALL_STARTED' });
-    log.info('call connected', { peer });
+    log.debug('call connected', { peer }); // the call's own records say it at info
 
     const emitCall = () => {
       if (emitted || channel.ended) return;
@@ -244,7 +259,7 @@ export class TcpLine extends EventEmitter implements Line {
       if (left > 0) this.perSource.set(source, left);
       else this.perSource.delete(source);
       channel.finish(cutOff ? 'overrun' : 'carrier-lost');
-      log.info('call ended', { calls: this.calls.size });
+      log.debug('call ended', { calls: this.calls.size });
       this.actor.send({ type: 'CALL_ENDED' });
     });
 

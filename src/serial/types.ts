@@ -73,4 +73,9 @@ export interface Line extends EventEmitter {
   pause(): void;
   stop(): Promise<void>;
   status(): LineStatus;
+  /**
+   * Taken out of service by an operator (`text`: what a TCP caller is told before the close;
+   * a modem line does not answer), or back in service (undefined). Calls in progress go on.
+   */
+  setOutOfService(text: string | undefined): void;
 }

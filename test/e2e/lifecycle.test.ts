@@ -158,7 +158,11 @@ test('serve refuses an invalid configuration with every problem listed', async (
 });
 
 test('a modem line logs its machine transitions (line id, from, to, event)', async () => {
-  const gw = await startGateway(`lines: [{ id: simT, device: "sim://e2e-t?far=tcp://127.0.0.1:0" }]\nauthority: { file: ./simt-smbpasswd }\nshutdown: { grace: 1 }\n`, { dir: tmp.dir, name: 'simt.yaml' });
+  const gw = await startGateway(`lines: [{ id: simT, device: "sim://e2e-t?far=tcp://127.0.0.1:0" }]
+authority: { file: ./simt-smbpasswd }
+log: { transitions: true }
+shutdown: { grace: 1 }
+`, { dir: tmp.dir, name: 'simt.yaml' });
   try {
     const c = new Caller(gw.port('simT'));
     await c.ready;

@@ -6,7 +6,13 @@ const tmp = tempDir();
 after(() => tmp.remove());
 
 test('a caller on a TCP line logs in with the right password and is refused with a wrong one', async () => {
-  const yaml = `lines:\n  - { id: tcp0, listen: tcp://127.0.0.1:0, mode: raw }\nauthority: { type: local, file: ./smbpasswd, domain: RASGATE }\ndialogue: { failureDelaysSeconds: [0], maxAttempts: 2 }\nshutdown: { grace: 2 }\n`;
+  const yaml = `lines:
+  - { id: tcp0, listen: tcp://127.0.0.1:0, mode: raw }
+authority: { type: local, file: ./smbpasswd, domain: RASGATE }
+dialogue: { failureDelaysSeconds: [0], maxAttempts: 2 }
+log: { modules: { ntlm: debug } }
+shutdown: { grace: 2 }
+`;
   const gw: Gateway = await startGateway(yaml, { dir: tmp.dir, users: [['Alice', 'S3cret-pass']] });
   try {
     const port = gw.port('tcp0');

@@ -18,3 +18,14 @@ test('secrets never reach a transport', () => {
   assert.match(out, /"user":"alice"/);
   assert.match(out, /"line":"tcp0"/);
 });
+
+test('words that only contain a secret word are not redacted (outcome counts, a bypass)', () => {
+  const lines: string[] = [];
+  const sink = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } });
+  const log = createLogger({ noStdout: true, transports: [new winston.transports.Stream({ stream: sink })] });
+  log.info('stopped', { outcomes: { 'bad-credentials': 3, accepted: 2 }, bypass: 'no', bindPassword: 'S3cret', credentials: 'x', pass: 'y' });
+  const out = lines.join('');
+  assert.match(out, /"bad-credentials":3/);
+  assert.match(out, /"bypass":"no"/);
+  assert.doesNotMatch(out, /S3cret|"credentials":"x"|"pass":"y"/);
+});

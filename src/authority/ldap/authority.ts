@@ -265,6 +265,7 @@ export class LdapAuthority implements Authority {
     };
     return {
       challenge,
+      server: dc.url.href,
       authenticate: async (authenticate, signal) => {
         try {
           return await this.secondLeg(dc, conn, nbDomain, authenticate, signs, signal);

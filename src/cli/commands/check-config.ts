@@ -14,11 +14,23 @@ function printIssues(path: string, issues: ConfigIssue[]): void {
   for (const issue of issues) process.stderr.write(`  ${formatIssue(issue)}\n`);
 }
 
+const USAGE = `usage: rasgate check-config FILE
+  Validate a configuration file as rasgate serve would read it: every problem is listed with
+  its key and a hint (exit 1); a valid file prints a summary (exit 0). The files it names are
+  checked on this host as the user running the command (the account store readable or
+  creatable, the log folder writable, exec programs runnable). Every key: docs/configuration.md.
+  Exit status: 0 valid, 1 problems, 2 bad usage.
+`;
+
 export async function run(argv: string[]): Promise<number> {
   const files = argv.filter((a) => !a.startsWith('-'));
-  if (argv.includes('--help') || argv.includes('-h') || files.length !== 1) {
-    process.stderr.write('usage: rasgate check-config FILE\n');
-    return argv.includes('--help') || argv.includes('-h') ? 0 : 2;
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (files.length !== 1) {
+    process.stderr.write(USAGE);
+    return 2;
   }
   const path = resolve(files[0]!);
   try {

@@ -4,7 +4,11 @@
  */
 import { MACHINES, chartOf, toMermaid } from '../../observe/statecharts.js';
 
-const USAGE = `usage: rasgate machines [--format mermaid|json] [${Object.keys(MACHINES).join('|')}...]\n`;
+const USAGE = `usage: rasgate machines [--format mermaid|json] [${Object.keys(MACHINES).join('|')}...]
+  Export the statecharts from the machine definitions (docs/machines.md is generated from this).
+  --format mermaid|json   Mermaid stateDiagram-v2 text (default) or the chart as JSON
+  NAME...                 only these machines (default: all)
+`;
 
 export async function run(argv: string[]): Promise<number> {
   let format = 'mermaid';

@@ -9,8 +9,12 @@ import { describeToken, formatToken } from '../../ntlm/decode.js';
 import { NTLMSSP_SIGNATURE } from '../../ntlm/constants.js';
 
 const USAGE = `usage: rasgate ntlm decode TOKEN|- [--json]
-  TOKEN  base64, hex, or a header value such as "NTLM TlRMTVNTUAAB..." ("-" reads stdin)
-  --json machine-readable output
+  Pretty-print an NTLM message (NEGOTIATE, CHALLENGE, AUTHENTICATE): flags, names, AV pairs,
+  response lengths. Secrets in it (responses, session key) are shown as lengths only.
+  TOKEN   base64, hex, or a header value such as "NTLM TlRMTVNTUAAB..." ("-" reads stdin);
+          a SPNEGO-wrapped token is searched for its NTLMSSP part
+  --json  machine-readable output
+  Exit status: 0 decoded, 2 a malformed token or bad usage.
 `;
 
 /** Token text -> bytes, or a reason it is not a token. */
@@ -45,6 +49,10 @@ export async function run(argv: string[]): Promise<number> {
   if (!sub || sub === '--help' || sub === '-h' || sub === 'help') {
     process.stdout.write(USAGE);
     return sub ? 0 : 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(USAGE);
+    return 0;
   }
   if (sub !== 'decode') {
     process.stderr.write(`rasgate ntlm: unknown subcommand "${sub}"\n${USAGE}`);

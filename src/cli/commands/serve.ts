@@ -6,7 +6,12 @@
  */
 import { ConfigError, formatIssue, formatTcpUrl, hostIssues, loadConfig, EMBEDDED_SOURCE, type LoadedConfig } from '../../gateway/config.js';
 import { Gateway } from '../../gateway/daemon.js';
-import { closeLogger, createLogger, type WinstonLogger } from '../../observe/logger.js';
+import { existsSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { closeLogger, createLogger, defaultLogFormat, underJournald, type WinstonLogger } from '../../observe/logger.js';
+import { metricsRoutes, startMetricsServer, type RunningMetricsServer } from '../../observe/metrics-http.js';
+import { startControlServer, type RunningControl } from '../../control/server.js';
 import { combineInspect, startInspector, type RunningInspector } from '../../observe/inspector.js';
 import { RecentCalls, gatewaySource, startConsole, type RunningConsole } from '../../observe/console/index.js';
 import type { InspectionEvent, Observer } from 'xstate';
@@ -45,25 +50,49 @@ export function isContainedError(err: unknown): boolean {
   return typeof code === 'string' && CONTAINED_ERRNO.has(code);
 }
 
-export function firstStartHint(loaded: LoadedConfig, file: string): string {
+export const USAGE = `usage: rasgate serve [--config FILE] [--inspect[=PORT]]
+  Run the gateway until SIGTERM or SIGINT (SIGHUP reloads the configuration and the user store).
+  --config FILE, -c FILE  the configuration (default: $RASGATE_CONFIG, ./rasgate.yaml, else the
+                          embedded default: a TCP line on 127.0.0.1:2323 and the console on :8023)
+  --inspect[=PORT]        relay every machine to the Stately inspector on loopback
+                          (default port: inspector.port, 8081)
+`;
+
+/** The repository (or installed package) this command runs from: src/cli/commands -> the root. */
+const HERE = dirname(fileURLToPath(import.meta.url));
+const PACKAGE_ROOT = resolve(HERE, basename(resolve(HERE, '../../..')) === 'dist' ? '../../../..' : '../../..');
+
+/**
+ * `rasgate` as a command that works from any directory: the built bin by its absolute path, or
+ * npm exec with the package's folder (never a bare `npx rasgate`, which outside the repository
+ * would fetch whatever the registry has under that name).
+ */
+export function rasgateCommand(root = PACKAGE_ROOT): string {
+  const bin = join(root, 'dist/src/cli/main.js');
+  const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`);
+  return existsSync(bin) ? `node ${quote(bin)}` : `npm exec --prefix ${quote(root)} rasgate --`;
+}
+
+export function firstStartHint(loaded: LoadedConfig, file: string, command = rasgateCommand()): string {
   const tcp = loaded.config.lines.find((l) => l.kind === 'tcp' && l.enabled);
   const sim = loaded.config.lines.find((l) => l.kind === 'device' && l.simulated?.far && l.enabled);
-  const cfg = loaded.source === EMBEDDED_SOURCE ? '' : ` --config ${loaded.source}`;
-  const lines = ['', `rasgate: no accounts yet (${file}). Add one, in another terminal:`, '', `    npx rasgate user add NAME${cfg}`, '', 'then call in:', ''];
+  const cfg = loaded.source === EMBEDDED_SOURCE ? '' : ` --config ${resolve(loaded.source)}`;
+  const store = resolve(file);
+  const lines = ['', `rasgate: no accounts yet. Add one, in another terminal (from any directory):`, '', `    ${command} user add NAME${cfg}`, '', `It writes the account to ${store}.`, 'Then call in:', ''];
   if (tcp && tcp.kind === 'tcp') lines.push(`    telnet ${tcp.listen.host} ${tcp.listen.port}`);
-  if (sim && sim.kind === 'device' && sim.simulated?.far) lines.push(`    node --import tsx scripts/sim-caller.ts --to ${formatTcpUrl(sim.simulated.far)} --user NAME --password PASSWORD   (the simulated modem)`);
+  if (sim && sim.kind === 'device' && sim.simulated?.far) lines.push(`    node --import tsx ${join(PACKAGE_ROOT, 'scripts/sim-caller.ts')} --to ${formatTcpUrl(sim.simulated.far)} --user NAME --password PASSWORD   (the simulated modem)`);
   lines.push('', 'New accounts are picked up without a restart (or send SIGHUP).', '');
   return lines.join('\n');
 }
 
 export async function run(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write('usage: rasgate serve [--config FILE] [--inspect[=PORT]]\n');
+    process.stdout.write(USAGE);
     return 0;
   }
   const args = parseArgs(argv);
   if (typeof args === 'string') {
-    process.stderr.write(`rasgate serve: ${args}\nusage: rasgate serve [--config FILE] [--inspect[=PORT]]\n`);
+    process.stderr.write(`rasgate serve: ${args}\n${USAGE}`);
     return 2;
   }
   let loaded: LoadedConfig;
@@ -74,13 +103,31 @@ export async function run(argv: string[]): Promise<number> {
     if (host.length) throw new ConfigError(loaded.source, host);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`rasgate serve: refusing to start: ${err.source}: ${err.issues.length} problem${err.issues.length === 1 ? '' : 's'}\n`);
-    for (const i of err.issues) process.stderr.write(`  ${formatIssue(i)}\n`);
+    // The configuration's own log settings are what failed: the defaults say it (journald's priority included).
+    const logger = createLogger({ format: defaultLogFormat() });
+    const issues = err.issues.map(formatIssue);
+    logger.error('refusing to start: the configuration is invalid', { area: 'gateway', source: err.source, issues });
+    tellPerson(`rasgate serve: refusing to start: ${err.source}: ${issues.length} problem${issues.length === 1 ? '' : 's'}\n${issues.map((i) => `  ${i}\n`).join('')}`);
+    await closeLogger(logger);
     return 1;
   }
   const { log } = loaded.config;
-  const logger = createLogger({ level: log.level, modules: log.modules, ...(log.file ? { file: log.file } : {}) });
+  const logger = createLogger({ level: log.level, modules: log.modules, format: log.format ?? defaultLogFormat(), ...(log.file ? { file: log.file } : {}) });
   return serve(loaded, logger, args);
+}
+
+/**
+ * A message for a person at a terminal (or a test harness reading stderr). Under journald it is
+ * left out: the logger's record says the same with its priority, and stderr would repeat it
+ * without one.
+ */
+function tellPerson(text: string): void {
+  if (underJournald()) return;
+  try {
+    process.stderr.write(text);
+  } catch {
+    // stderr is gone: the log has it
+  }
 }
 
 async function serve(loaded: LoadedConfig, logger: WinstonLogger, args: ServeArgs): Promise<number> {
@@ -92,7 +139,7 @@ async function serve(loaded: LoadedConfig, logger: WinstonLogger, args: ServeArg
       process.stderr.write(`rasgate: inspector at ${inspector.url} (loopback only; from elsewhere: ssh -L ${inspector.port}:127.0.0.1:${inspector.port} THIS-HOST, then open http://localhost:${inspector.port})\n`);
     } catch (err) {
       log.error('inspector not started', { error: errorSummary(err) });
-      process.stderr.write(`rasgate serve: inspector: ${errorSummary(err).message}\n`);
+      tellPerson(`rasgate serve: inspector: ${errorSummary(err).message}\n`);
       await closeLogger(logger);
       return 1;
     }
@@ -105,6 +152,8 @@ async function serve(loaded: LoadedConfig, logger: WinstonLogger, args: ServeArg
   const recentCalls = new RecentCalls(50);
   const gateway = new Gateway({ loaded, logger, ...(inspect ? { inspect } : {}), onCallEnd: (summary) => recentCalls.add(summary) });
   let consoleServer: RunningConsole | undefined;
+  let control: RunningControl | undefined;
+  let metricsServer: RunningMetricsServer | undefined;
 
   let exitCode = 0;
   let resolveStopped!: (code: number) => void;
@@ -118,6 +167,8 @@ async function serve(loaded: LoadedConfig, logger: WinstonLogger, args: ServeArg
       .stop(reason)
       .catch((err: unknown) => log.error('stop failed', { error: errorSummary(err) }))
       .then(() => inspector?.stop())
+      .then(() => control?.close())
+      .then(() => metricsServer?.close())
       .then(() => consoleServer?.close())
       .then(() => closeLogger(logger))
       .then(() => resolveStopped(exitCode));
@@ -161,14 +212,30 @@ async function serve(loaded: LoadedConfig, logger: WinstonLogger, args: ServeArg
     await gateway.start();
   } catch (err) {
     log.error('gateway did not start', { error: errorSummary(err) });
-    process.stderr.write(`rasgate serve: ${errorSummary(err).message}\n`);
+    tellPerson(`rasgate serve: ${errorSummary(err).message}\n`);
     stop('start-failed', 1);
     return stopped;
+  }
+  try {
+    control = await startControlServer({ stateDirectory: loaded.config.stateDirectory, target: gateway, logger });
+  } catch (err) {
+    // The calls do not need it: the gateway serves without `rasgate status` and friends.
+    log.error('control socket not started: rasgate status, line and hangup will not reach this daemon', { error: errorSummary(err) });
+  }
+  gateway.metrics.withProcessMetrics();
+  const routes = metricsRoutes({ metrics: gateway.metrics, health: { get phase() { return gateway.phase; }, status: () => gateway.statusReport() }, logger });
+  const metricsListen = loaded.config.metrics.listen;
+  if (metricsListen) {
+    try {
+      metricsServer = await startMetricsServer({ host: metricsListen.host, port: metricsListen.port, routes, logger });
+    } catch (err) {
+      log.error('metrics listener not started; the gateway carries on without it', { error: errorSummary(err), listen: `${metricsListen.host}:${metricsListen.port}` });
+    }
   }
   if (wantConsole) {
     const { host, port } = loaded.config.console.listen;
     try {
-      consoleServer = await startConsole({ host, port, logger, source: gatewaySource(gateway, recentCalls) });
+      consoleServer = await startConsole({ host, port, logger, source: gatewaySource(gateway, recentCalls), routes });
       consoleObserver = consoleServer.observer;
     } catch (err) {
       // The console is a convenience: the gateway serves without it.
@@ -178,7 +245,7 @@ async function serve(loaded: LoadedConfig, logger: WinstonLogger, args: ServeArg
   const accounts = gateway.localAccounts();
   if (accounts?.health.state === 'unreadable') {
     log.error('the account store cannot be read: no one can log in until it can (fix it, then send SIGHUP)', { file: accounts.file, error: accounts.health.error });
-    process.stderr.write(`rasgate: ${accounts.health.error}: no one can log in until it can be read (fix it, then send SIGHUP)\n`);
+    tellPerson(`rasgate: ${accounts.health.error}: no one can log in until it can be read (fix it, then send SIGHUP)\n`);
   } else if (accounts && accounts.count === 0) process.stderr.write(firstStartHint(loaded, accounts.file));
   const code = await stopped;
   // Whatever handle a library left open (a reconnecting WebSocket, ...) must not keep us alive.

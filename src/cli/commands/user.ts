@@ -8,7 +8,19 @@ import { EMBEDDED_SOURCE, loadConfig } from '../../gateway/config.js';
 import { SmbpasswdStore, formatFlags, type SmbpasswdEntry } from '../../authority/local/index.js';
 import { ntowfv1 } from '../../ntlm/crypto.js';
 
-const USAGE = 'usage: rasgate user add|passwd|del|list|unlock NAME [--config FILE] [--password-stdin]\n';
+const USAGE = `usage: rasgate user add|passwd|del|list|unlock NAME [--config FILE] [--password-stdin]
+  Manage the local authority's accounts (an smbpasswd-format file, authority.file).
+  add NAME       create an account (asks for the password twice, without echo)
+  passwd NAME    set a new password
+  del NAME       delete the account
+  list           list the accounts and their flags
+  unlock NAME    clear the account's lock flag
+  --config FILE, -c FILE  the configuration whose authority.file to change (default:
+                          $RASGATE_CONFIG, ./rasgate.yaml, else the embedded ./var/smbpasswd)
+  --password-stdin        read the password from the first line of standard input
+  The running daemon picks changes up by itself (or send it SIGHUP).
+  Exit status: 0 done, 1 failed, 2 bad usage, 130 interrupted.
+`;
 const ACTIONS = ['add', 'passwd', 'del', 'list', 'unlock'];
 /** UNLEN (lmcons.h). */
 const MAX_NAME = 256;
@@ -69,7 +81,7 @@ function checkName(name: string | undefined): string {
 }
 
 /** One line from a pipe: everything up to the first newline (CR stripped). */
-function readStdinLine(): Promise<string> {
+export function readStdinLine(): Promise<string> {
   return new Promise((resolveLine, reject) => {
     const chunks: Buffer[] = [];
     const stdin = process.stdin;
@@ -93,14 +105,14 @@ function readStdinLine(): Promise<string> {
   });
 }
 
-class Interrupted extends Error {}
+export class Interrupted extends Error {}
 
 /**
  * Prompt on the terminal without echo: Enter ends, BS/DEL erase, ^U kills, ^C / ^D abort.
  * The caller has put the terminal in raw mode *before* the prompt is shown, so that nothing
  * typed early is echoed by the line discipline.
  */
-function promptHidden(prompt: string): Promise<string> {
+export function promptHidden(prompt: string): Promise<string> {
   return new Promise((resolvePw, reject) => {
     const stdin = process.stdin;
     let chars: string[] = [];
@@ -132,7 +144,7 @@ function promptHidden(prompt: string): Promise<string> {
 }
 
 /** Run `fn` with the terminal in raw mode (no echo), restoring it whatever happens. */
-async function withRawTerminal<T>(fn: () => Promise<T>): Promise<T> {
+export async function withRawTerminal<T>(fn: () => Promise<T>): Promise<T> {
   process.stdin.setRawMode(true);
   try {
     return await fn();

@@ -9,7 +9,7 @@
 import { authorityField } from '../../authority/options.js';
 import { tcpUrl, type TcpAddress } from '../../options/address.js';
 import { closest, dict, Issues, isPlainObject, list, num, obj, oneOf, show, str, bool, type DocRow, type Field, type Infer } from '../../options/fields.js';
-import { consoleFields, inspectorFields, logFields } from '../../observe/options.js';
+import { consoleFields, inspectorFields, logFields, metricsFields, metricsListenIssue } from '../../observe/options.js';
 import { dialogueFields, dialogueMessageFields } from '../../ras/options.js';
 import { lineField, type LineConfig as TransportConfig } from '../../serial/options.js';
 
@@ -74,6 +74,7 @@ const callMessageFields = {
   bridgeFailed: message('the bridge target did not answer', 'The service is not reachable, please try again later'),
   loginAccepted: message('on a `hangup` line, said after a successful login before the line is dropped (empty: nothing)', 'Login accepted. Goodbye.'),
   shutdown: message('said to every caller whose call ends because rasgate is stopping', 'The service is going down, please call again later.'),
+  outOfService: message('the one line a TCP line taken out of service (`rasgate line disable`) says before it closes', 'This line is out of service, please try again later.'),
 };
 
 const dialogue = obj(
@@ -92,6 +93,7 @@ export const TOP = {
   log: obj(logFields, { doc: 'logs', defaultEmpty: true }),
   console: obj(consoleFields, { doc: 'console', defaultEmpty: true }),
   inspector: obj(inspectorFields, { doc: 'inspector', defaultEmpty: true }),
+  metrics: obj(metricsFields, { doc: 'Prometheus `/metrics` and `/healthz`', defaultEmpty: true }),
   shutdown: obj(shutdownFields, { doc: 'shutdown', defaultEmpty: true }),
 };
 
@@ -153,6 +155,8 @@ export function validate(doc: unknown): { config?: RasgateConfig; issues: Issues
       listens.set(key, i);
     }
   });
+  const metricsIssue = raw.metrics && metricsListenIssue(raw.metrics);
+  if (metricsIssue) issues.add('metrics.listen', metricsIssue);
   if (issues.list.length) return { issues };
   return { config: raw as RasgateConfig, issues };
 }

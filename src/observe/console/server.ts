@@ -41,6 +41,8 @@ export interface ConsoleOptions {
   maxBufferBytes?: number;
   /** SSE heartbeat comment interval. Default 15000 ms. */
   heartbeatMs?: number;
+  /** More paths on the same listener (`/metrics`, `/healthz`): true when answered. Default none. */
+  routes?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
 }
 
 export interface RunningConsole {
@@ -139,6 +141,7 @@ export async function startConsole(o: ConsoleOptions): Promise<RunningConsole> {
       log.warn('console request refused: unexpected Host header', { host: String(req.headers.host ?? '').slice(0, 100) });
       return plain(res, 403, 'forbidden host');
     }
+    if (o.routes?.(req, res)) return;
     const path = new URL(req.url ?? '/', 'http://console').pathname;
     const head = method === 'HEAD';
     const asset = ASSETS[path];

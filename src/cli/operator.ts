@@ -1,0 +1,97 @@
+/**
+ * What the operator commands (`rasgate status|line|hangup|auth`) share: the options that find
+ * the running daemon's control socket (--config FILE as `serve` reads it, or --socket PATH),
+ * one request to it, and the exit codes: 0 done, 1 refused or failed, 2 bad usage, 3 the daemon
+ * cannot be reached.
+ */
+import { loadConfig } from '../gateway/config.js';
+import { ControlUnavailable, controlRequest } from '../control/client.js';
+import { controlSocketPath } from '../control/server.js';
+import type { ControlRequest } from '../control/protocol.js';
+
+export const EXIT_UNREACHABLE = 3;
+
+export const SOCKET_OPTIONS = `  --config FILE, -c FILE  the configuration the daemon runs with, to find its state directory
+                          (default: $RASGATE_CONFIG, ./rasgate.yaml, else the embedded default)
+  --socket PATH           the control socket itself (default: STATE_DIRECTORY/control.sock)`;
+
+export class UsageError extends Error {}
+
+export interface CommonArgs {
+  config?: string;
+  socket?: string;
+  /** Arguments that are not these options, in order. */
+  rest: string[];
+  /** Flags seen (`--json`, `--password-stdin`, ...), as given. */
+  flags: Set<string>;
+  /** Options with a value, other than --config and --socket (`--domain D`). */
+  values: Map<string, string>;
+}
+
+/** Split argv: --config and --socket, the `valued` options (`--domain D` or `--domain=D`), `flags`, the rest. */
+export function parseCommon(argv: string[], o: { flags?: string[]; valued?: string[] } = {}): CommonArgs {
+  const out: CommonArgs = { rest: [], flags: new Set(), values: new Map() };
+  const valued = new Set(['--config', '-c', '--socket', ...(o.valued ?? [])]);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
+    const name = eq > 0 ? a.slice(0, eq) : a;
+    if (valued.has(name)) {
+      const v = eq > 0 ? a.slice(eq + 1) : argv[++i];
+      if (v === undefined || (v === '' && (name === '--config' || name === '-c' || name === '--socket'))) throw new UsageError(`${name} needs a value`);
+      if (name === '--config' || name === '-c') out.config = v;
+      else if (name === '--socket') out.socket = v;
+      else out.values.set(name, v);
+    } else if (o.flags?.includes(a)) out.flags.add(a);
+    else if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option ${a}`);
+    else out.rest.push(a);
+  }
+  return out;
+}
+
+/** The control socket the daemon of this configuration listens on. */
+export function socketPath(args: Pick<CommonArgs, 'config' | 'socket'>): string {
+  if (args.socket) return args.socket;
+  return controlSocketPath(loadConfig({ path: args.config }).config.stateDirectory);
+}
+
+type Request = ControlRequest extends infer R ? (R extends ControlRequest ? Omit<R, 'id' | 'operator'> : never) : never;
+
+/**
+ * Ask the daemon; the result, or an exit code after saying why on stderr (`who`: the command's
+ * name for the message).
+ */
+export async function ask(who: string, args: Pick<CommonArgs, 'config' | 'socket'>, request: Request): Promise<{ result: unknown } | { exit: number }> {
+  let path: string;
+  try {
+    path = socketPath(args);
+  } catch (err) {
+    process.stderr.write(`${who}: ${(err as Error).message}\n`);
+    return { exit: 1 };
+  }
+  try {
+    const answer = await controlRequest(path, request);
+    if (answer.ok) return { result: answer.result };
+    process.stderr.write(`${who}: ${answer.error.message}\n`);
+    return { exit: 1 };
+  } catch (err) {
+    if (!(err instanceof ControlUnavailable)) throw err;
+    process.stderr.write(`${who}: ${err.message}\n`);
+    return { exit: EXIT_UNREACHABLE };
+  }
+}
+
+/** Run a command body: usage errors print the usage and exit 2. */
+export async function withUsage(who: string, usage: string, argv: string[], body: () => Promise<number>): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(usage);
+    return 0;
+  }
+  try {
+    return await body();
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`${who}: ${err.message}\n${usage}`);
+    return 2;
+  }
+}
