@@ -8,7 +8,7 @@ import { createActor, fromCallback, fromPromise, type InspectionEvent, type Obse
 import { callMachine, type CallEvent, type CallOutput, type SayInput } from '../../machines/call.js';
 import type { OutcomeKind } from '../../machines/outcome.js';
 import type { RasSecurityHost } from '../ras/host.js';
-import { SECURITYMSG_ERROR, rasErrorName } from '../ras/codes.js';
+import { SECURITYMSG_ERROR, SECURITYMSG_SUCCESS, rasErrorName } from '../ras/codes.js';
 import { OUTCOME_RAS_ERRORS } from '../ras/message.js';
 import type { CallChannel } from '../serial/types.js';
 import type { Logger } from '../logging.js';
@@ -57,8 +57,27 @@ export interface CallSummary {
   bytesOut: number;
 }
 
+/** A call in progress as an operator sees it (the console's lines page). */
+export interface ActiveCall {
+  line: string;
+  call: string;
+  /** Caller ID number (modem lines) or the address (TCP lines). */
+  peer?: string;
+  /** The caller ID name, when the modem gave one. */
+  callerName?: string;
+  /** When the call was answered (ISO 8601, UTC). */
+  startedAt: string;
+  /** Who logged on, once the dialogue accepted them. */
+  user?: string;
+  domain?: string;
+  bytesIn: number;
+  bytesOut: number;
+}
+
 export interface RunningCall {
   readonly callId: string;
+  /** Who, since when, how many bytes so far. */
+  info(): ActiveCall;
   /** The gateway is stopping: sessions end now (with the shutdown line); a dialogue may finish, refused. */
   shutdown(): void;
   /** Hang up now (operator, or the shutdown's grace is over). */
@@ -71,6 +90,7 @@ export function startCall(raw: CallChannel, deps: CallDeps): RunningCall {
   const channel = countingChannel(raw, counts);
   const log = deps.logger.child({ line: channel.lineId, call: channel.callId });
   const started = performance.now();
+  const startedAt = new Date().toISOString();
   const action = deps.line.action;
   deps.metrics.callStarted();
   log.info('call answered', { area: 'call', device: channel.deviceName, peer: channel.peer, speed: channel.connectSpeed });
@@ -147,6 +167,17 @@ export function startCall(raw: CallChannel, deps: CallDeps): RunningCall {
 
   return {
     callId: channel.callId,
+    info: () => {
+      const a: ActiveCall = { line: channel.lineId, call: channel.callId, startedAt, bytesIn: counts.in, bytesOut: counts.out };
+      if (channel.peer) a.peer = channel.peer;
+      if (channel.callerId?.name) a.callerName = channel.callerId.name;
+      const m = actor.getSnapshot().context.message;
+      if (m?.msgId === SECURITYMSG_SUCCESS && m.userName) {
+        a.user = m.userName;
+        if (m.domain) a.domain = m.domain;
+      }
+      return a;
+    },
     shutdown: () => actor.send({ type: 'SHUTDOWN' }),
     hangup: (reason) => actor.send({ type: 'HANGUP', reason }),
     done,

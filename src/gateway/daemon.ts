@@ -28,14 +28,15 @@ import type { Verifier } from '../ras/verify.js';
 import { createLine, SimModems, type CallChannel, type Line, type LineStatus } from '../serial/index.js';
 import type { Logger } from '../logging.js';
 import { Metrics } from '../observe/metrics.js';
-import { combineInspect } from '../observe/inspector.js';
+import { combineInspect, labelActors } from '../observe/inspector.js';
 import { transitionLogger } from '../observe/transitions.js';
 import { errorSummary } from '../errors.js';
 import { makeFolders } from '../files/atomic.js';
+import { formatTcpUrl } from '../options/address.js';
 import { loadConfigFile, hostIssues, EMBEDDED_SOURCE, formatIssue, ConfigError, type LoadedConfig, type LineConfig, type RasgateConfig } from './config.js';
 import { describeLine } from './config/summary.js';
 import { createGatewayVerifier } from './verifier.js';
-import { startCall, type CallSummary, type RunningCall } from './call-runner.js';
+import { startCall, type ActiveCall, type CallSummary, type RunningCall } from './call-runner.js';
 
 export interface GatewayOptions {
   loaded: LoadedConfig;
@@ -157,6 +158,24 @@ export class Gateway {
 
   status(): { lines: LineStatus[]; calls: number } {
     return { lines: [...this.lines.values()].map((e) => e.line.status()), calls: [...this.lines.values(), ...this.retired].reduce((n, e) => n + e.calls.size, 0) };
+  }
+
+  /** The calls in progress on every line (the console's lines page). */
+  activeCalls(): ActiveCall[] {
+    return [...this.lines.values(), ...this.retired].flatMap((e) => [...e.calls].map((c) => c.info()));
+  }
+
+  /** Each line's transport as configured: the console tells a TCP line's listening state by it. */
+  lineTransports(): { id: string; kind: 'tcp' | 'device'; address: string }[] {
+    return [...this.lines.values()].map(({ config: c }) => ({ id: c.id, kind: c.kind, address: c.kind === 'tcp' ? formatTcpUrl(c.listen) : c.simulated ? `sim://${c.simulated.name}` : c.device }));
+  }
+
+  /**
+   * The current credential, lent for one NTLM context outside a call (the console's sign-in
+   * through the same authority as the lines); release() when the context ends.
+   */
+  lendCredential(): { credential: CredentialHandle; release(): void } {
+    return this.takeLease();
   }
 
   /** SIGHUP. Reloads run one at a time (two quick SIGHUPs must not start a line twice). Resolves when done. */
@@ -291,7 +310,7 @@ export class Gateway {
     const log = this.config.log.transitions
       ? transitionLogger({ logger: this.o.logger, line, call, onTransition: () => this.metrics.transition() })
       : undefined;
-    return combineInspect(log, this.o.inspect);
+    return combineInspect(log, labelActors(this.o.inspect, { line, call }));
   }
 
   private makeHost(config: RasgateConfig): RasSecurityHost {
@@ -313,7 +332,7 @@ export class Gateway {
     const machineLog = this.config.log.transitions
       ? transitionLogger({ logger: this.o.logger, line: config.id, onTransition: () => this.metrics.transition() })
       : undefined;
-    const inspect = combineInspect(machineLog, this.o.inspect);
+    const inspect = combineInspect(machineLog, labelActors(this.o.inspect, { line: config.id }));
     try {
       line = createLine(config, { logger: this.o.logger.child({ area: 'line' }), simModems: this.simModems, ...(inspect ? { inspect } : {}) });
     } catch (err) {

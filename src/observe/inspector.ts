@@ -127,3 +127,31 @@ export function combineInspect(...observers: (Observer<InspectionEvent> | undefi
     },
   };
 }
+
+/** The line and call an actor works for, when its context does not say (line machines, NTLM contexts). */
+export interface ActorLabels {
+  line?: string;
+  call?: string;
+}
+
+const LABELS = new WeakMap<object, ActorLabels>();
+
+/**
+ * `observer`, with every actor it sees labelled `labels` first (the console reads them with
+ * labelsOf). undefined when there is no observer. The labels go with the actor (a WeakMap): nothing
+ * is added to the events themselves.
+ */
+export function labelActors(observer: Observer<InspectionEvent> | undefined, labels: ActorLabels): Observer<InspectionEvent> | undefined {
+  if (!observer) return undefined;
+  return {
+    next(ev) {
+      if (!LABELS.has(ev.actorRef)) LABELS.set(ev.actorRef, labels);
+      observer.next?.(ev);
+    },
+  };
+}
+
+/** What labelActors said about this actor. */
+export function labelsOf(actorRef: object): ActorLabels | undefined {
+  return LABELS.get(actorRef);
+}
