@@ -10,6 +10,7 @@ import { closeLogger, createLogger, type WinstonLogger } from '../../observe/log
 import { combineInspect, startInspector, type RunningInspector } from '../../observe/inspector.js';
 import { RecentCalls, gatewaySource, startConsole, type RunningConsole } from '../../observe/console/index.js';
 import type { InspectionEvent, Observer } from 'xstate';
+import { readFileSync } from 'node:fs';
 import { RasgateError, errorStack, errorSummary } from '../../errors.js';
 
 interface ServeArgs {
@@ -166,9 +167,21 @@ async function serve(loaded: LoadedConfig, logger: WinstonLogger, args: ServeArg
     return stopped;
   }
   if (wantConsole) {
-    const { host, port } = loaded.config.console.listen;
+    const c = loaded.config.console;
+    const { host, port } = c.listen;
     try {
-      consoleServer = await startConsole({ host, port, logger, source: gatewaySource(gateway, recentCalls) });
+      consoleServer = await startConsole({
+        host,
+        port,
+        logger,
+        source: gatewaySource(gateway, recentCalls),
+        allowedHosts: c.allowedHosts,
+        ...(c.tls ? { tls: { cert: readFileSync(c.tls.cert), key: readFileSync(c.tls.key) } } : {}),
+        // Operators sign in with the lines' authority; a reload's new authority serves the next handshake.
+        ...(c.signIn ? { signIn: { credential: () => gateway.lendCredential(), requireGroup: c.requireGroup } } : {}),
+        // TODO(lead): actions (hang up, line out of service and back: the Gateway's operator paths; unlock, clear a
+        // penalty: src/guard) and hooks (record: src/audit Audit.record and the lockout count; admit: the guard's penalties).
+      });
       consoleObserver = consoleServer.observer;
     } catch (err) {
       // The console is a convenience: the gateway serves without it.
