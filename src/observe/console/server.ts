@@ -195,8 +195,7 @@ export async function startConsole(o: ConsoleOptions): Promise<RunningConsole> {
       log.warn('console request refused: unexpected Host header', { host: String(req.headers.host ?? '').slice(0, 100) });
       return plain(res, 403, 'forbidden host');
     }
-    const post = method === 'POST' && path === '/api/actions';
-    if (!post && method !== 'GET' && method !== 'HEAD') return plain(res, 405, 'method not allowed', { Allow: path === '/api/actions' ? 'POST' : 'GET, HEAD' });
+    if (path === '/api/actions' ? method !== 'POST' : method !== 'GET' && method !== 'HEAD') return plain(res, 405, 'method not allowed', { Allow: path === '/api/actions' ? 'POST' : 'GET, HEAD' });
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
     if (!signIn) return route(req, res, method, path, undefined);
     signIn.handle(req, res, (operator) => route(req, res, method, path, operator));
