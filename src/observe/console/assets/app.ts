@@ -38,6 +38,15 @@ export const APP_JS = String.raw`'use strict';
     return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) + ' ' + pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds()) + ' ' + offsetOf(d);
   }
 
+  /** Started today: 14:03:05 +01:00; earlier: 03-01 14:03 +01:00 (the full time in the title). */
+  function fmtShort(iso) {
+    var d = new Date(iso);
+    if (isNaN(d.getTime())) return '';
+    var today = new Date();
+    var day = d.toDateString() === today.toDateString() ? '' : pad(d.getMonth() + 1) + '-' + pad(d.getDate()) + ' ';
+    return day + pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds()) + ' ' + offsetOf(d);
+  }
+
   function fmtDuration(ms) {
     if (typeof ms !== 'number' || ms < 0) return '';
     if (ms < 1000) return Math.round(ms) + ' ms';
@@ -130,7 +139,7 @@ export const APP_JS = String.raw`'use strict';
   function who(c) { return c.user ? (c.domain ? c.domain + '\\' + c.user : c.user) : ''; }
 
   function lineState(l) {
-    if (l.kind === 'tcp') return l.listening ? 'listening' + (l.activeCalls ? ' (' + l.state + ')' : '') : l.state + ' (not listening)';
+    if (l.kind === 'tcp') return l.listening ? 'listening' : 'not listening (' + l.state + ')';
     return l.state;
   }
 
@@ -139,18 +148,18 @@ export const APP_JS = String.raw`'use strict';
     var rows = [];
     (s.lines || []).forEach(function (l) {
       var calls = l.calls || [];
-      var service = l.outOfService ? actionButton('line-in-service', l.id, 'back in service') : actionButton('line-out-of-service', l.id, 'out of service');
+      var service = l.outOfService ? actionButton('line-in-service', l.id, 'back in service') : actionButton('line-out-of-service', l.id, 'take out');
       var first = calls[0];
       var cells = [
-        { text: l.id, cls: 'line-id' }, { text: (l.kind || '') + (l.address ? ' ' + l.address : ''), cls: 'muted small' },
+        { text: l.id, cls: 'line-id' }, { text: l.address || l.kind || '', cls: 'muted small addr', title: l.kind || '' },
         { text: lineState(l), cls: 'state state-' + l.state + (l.listening ? ' listening' : '') },
-        { text: l.outOfService ? 'OUT OF SERVICE' : 'in service', cls: l.outOfService ? 'oos' : 'muted' }
+        { text: l.outOfService ? 'OUT OF SERVICE' : '', cls: l.outOfService ? 'oos' : '' }
       ];
       var callCells = function (c) {
         var hang = actionButton('hangup', c.call, 'hang up');
         return [
           { text: c.call }, { text: who(c) }, { text: (c.callerName ? c.callerName + ' ' : '') + (c.peer || '') },
-          { text: c.startedAt ? fmtTime(c.startedAt) : '' }, { text: c.state || '' },
+          { text: c.startedAt ? fmtShort(c.startedAt) : '', title: c.startedAt ? fmtTime(c.startedAt) : '' }, { text: c.state || '' },
           { text: c.since ? since(c.since) : '', cls: 'num', since: c.since },
           { text: fmtBytes(c.bytesIn) + ' / ' + fmtBytes(c.bytesOut), cls: 'num' }
         ].concat([{ text: '' }, { node: hang }]);
@@ -161,6 +170,7 @@ export const APP_JS = String.raw`'use strict';
       // Last error and the service button belong to the line: on its first row.
       tr.children[11].textContent = l.lastError || '';
       tr.children[11].className = 'err';
+      tr.children[11].title = l.lastError || '';
       tr.children[12].replaceChildren();
       if (first) { var h = actionButton('hangup', first.call, 'hang up'); if (h) tr.children[12].appendChild(h); }
       if (service) tr.children[12].appendChild(service);
@@ -194,7 +204,7 @@ export const APP_JS = String.raw`'use strict';
     dl.replaceChildren(frag);
 
     fill('recent', (s.recent || []).map(function (c) {
-      var result = c.outcome + (typeof c.rasError === 'number' ? ' (' + c.rasError + ')' : '');
+      var result = c.outcome + (typeof c.rasError === 'number' ? ' (' + c.rasError + ')' : '') + (c.detail ? '; ' + c.detail : '');
       var b = el('button', 'act', 'replay');
       b.type = 'button';
       b.dataset.replay = c.call;
@@ -263,13 +273,38 @@ export const APP_JS = String.raw`'use strict';
     d.tally.textContent = 'replaying ' + h.call;
     d.tally.className = 'tally replaying';
     step.nodes.forEach(function (id) { var g = d.states.get(id); if (g) g.classList.add('replay'); });
-    var entered = new Set(step.nodes);
-    d.edges.forEach(function (g) {
-      var events = (g.dataset.events || '').split('|');
-      if (events.indexOf(step.event) >= 0 && entered.has(g.dataset.target)) g.classList.add('taken');
-    });
+    takenEdges(d, h.steps, replay.index).forEach(function (g) { g.classList.add('taken'); });
     var leaf = d.states.get(step.nodes[step.nodes.length - 1]);
     if (leaf && leaf.scrollIntoView) leaf.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+  }
+
+  /**
+   * The arrows a step took: its event's arrows out of the states the machine was in before, then
+   * the eventless ones (always) those led through, as long as they end in a state entered now.
+   */
+  function takenEdges(d, steps, index) {
+    var step = steps[index];
+    var before = new Set();
+    for (var i = index - 1; i >= 0; i--) if (steps[i].machine === step.machine) { steps[i].nodes.forEach(function (n) { before.add(n); }); break; }
+    var entered = new Set(step.nodes);
+    var has = function (g, ev) { return (g.dataset.events || '').split('|').indexOf(ev) >= 0; };
+    var first = d.edges.filter(function (g) {
+      return has(g, step.event) && (before.has(g.dataset.source) || /#any$/.test(g.dataset.source) || (before.size === 0 && /#initial$/.test(g.dataset.source)));
+    });
+    var taken = [];
+    var reach = function (g, depth) {
+      if (entered.has(g.dataset.target)) return [g];
+      if (depth > 4) return null;
+      for (var j = 0; j < d.edges.length; j++) {
+        var next = d.edges[j];
+        if (next.dataset.source !== g.dataset.target || !has(next, 'always')) continue;
+        var path = reach(next, depth + 1);
+        if (path) return [g].concat(path);
+      }
+      return null;
+    };
+    first.forEach(function (g) { var path = reach(g, 0); if (path) taken = taken.concat(path); });
+    return taken;
   }
 
   function startReplay(call) {

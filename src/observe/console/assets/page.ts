@@ -27,17 +27,17 @@ export const PAGE_HTML = `<!doctype html>
   <section class="tab" id="tab-lines">
     <dl id="counters"></dl>
     <table id="lines">
-      <thead><tr><th>Line</th><th>Transport</th><th>State</th><th>Service</th><th>Call</th><th>User</th><th>Caller ID / peer</th><th>Started</th><th>Call state</th><th class="num">In state</th><th class="num">Bytes in / out</th><th>Last error</th><th></th></tr></thead>
+      <thead><tr><th>Line</th><th>Address</th><th>State</th><th>Service</th><th>Call</th><th>User</th><th>Caller ID / peer</th><th>Started</th><th>Call state</th><th class="num">In state</th><th class="num">Bytes in / out</th><th>Last error</th><th></th></tr></thead>
       <tbody></tbody>
     </table>
   </section>
   <section class="tab" id="tab-charts" hidden>
     <div id="replay">
       <label>Replay a call <select id="replay-call"><option value="">choose a call</option></select></label>
-      <button type="button" id="replay-first" title="first step">&#x23EE;</button>
+      <button type="button" id="replay-first" title="first step">|&#x25C0;</button>
       <button type="button" id="replay-prev" title="previous step">&#x25C0;</button>
       <button type="button" id="replay-next" title="next step">&#x25B6;</button>
-      <button type="button" id="replay-last" title="last step">&#x23ED;</button>
+      <button type="button" id="replay-last" title="last step">&#x25B6;|</button>
       <button type="button" id="replay-stop" title="back to live">live</button>
       <span id="replay-step" class="muted"></span>
     </div>

@@ -20,19 +20,20 @@ h2 { font-size: 14px; margin: 14px 0 6px; }
 .muted { color: var(--muted); font-weight: normal; }
 .small { font-size: 11px; }
 table { border-collapse: collapse; width: 100%; background: var(--panel); border: 1px solid var(--line); }
-th, td { text-align: left; padding: 2px 6px; border-bottom: 1px solid #eaecf0; white-space: nowrap; }
+th, td { text-align: left; padding: 2px 5px; border-bottom: 1px solid #eaecf0; white-space: nowrap; }
 thead th { position: sticky; top: 36px; background: #f2f4f7; font-size: 11px; color: var(--muted); font-weight: 600; z-index: 2; }
 th.num, td.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.empty { color: var(--muted); font-style: italic; }
 td.line-id { font-weight: 600; font-family: ui-monospace, "DejaVu Sans Mono", monospace; }
-td.err { color: var(--bad); max-width: 220px; overflow: hidden; text-overflow: ellipsis; }
+td.err { color: var(--bad); max-width: 150px; overflow: hidden; text-overflow: ellipsis; }
+td.addr { max-width: 150px; overflow: hidden; text-overflow: ellipsis; }
 td.oos { color: #fff; background: var(--bad); font-weight: 600; font-size: 11px; }
 td.state.listening { color: var(--ok); }
 td.state.state-failed { color: var(--bad); font-weight: 600; }
 tr.out td { background: #fff5f4; }
 tr.more td { border-top: none; }
 #lines td:nth-child(n+5) { font-variant-numeric: tabular-nums; }
-button { font: inherit; font-size: 12px; padding: 1px 8px; border: 1px solid var(--line); border-radius: 4px; background: #fff; cursor: pointer; }
+button { font: inherit; font-size: 11px; padding: 0 6px; border: 1px solid var(--line); border-radius: 4px; background: #fff; cursor: pointer; }
 button:hover { border-color: var(--hot); }
 button.danger { color: var(--bad); border-color: #fda29b; }
 button.act + button.act { margin-left: 4px; }
