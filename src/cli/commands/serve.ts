@@ -90,7 +90,8 @@ async function serve(loaded: LoadedConfig, logger: WinstonLogger, args: ServeArg
   if (args.inspect !== undefined) {
     try {
       inspector = await startInspector({ host: loaded.config.inspector.host, port: args.inspect === true ? loaded.config.inspector.port : args.inspect, logger });
-      process.stderr.write(`rasgate: inspector at ${inspector.url} (loopback only; from elsewhere: ssh -L ${inspector.port}:127.0.0.1:${inspector.port} THIS-HOST, then open http://localhost:${inspector.port})\n`);
+      // The page connects back to the port it was loaded from: any local port of a tunnel works.
+      process.stderr.write(`rasgate: inspector at ${inspector.url} (loopback only; from elsewhere: ssh -L LOCALPORT:127.0.0.1:${inspector.port} THIS-HOST, then open http://localhost:LOCALPORT/)\n`);
     } catch (err) {
       log.error('inspector not started', { error: errorSummary(err) });
       process.stderr.write(`rasgate serve: inspector: ${errorSummary(err).message}\n`);
