@@ -2,6 +2,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { freePort } from '../helpers/net.js';
 import { Caller, startGateway, tempDir } from './harness.js';
+import { ntlmSession } from '../console/harness.js';
 
 const tmp = tempDir();
 after(() => tmp.remove());
@@ -16,9 +17,14 @@ test('serve with console.enabled: the console answers on loopback with the lines
     await c.login('lena', 'Lena-pw-8');
     await c.waitClosed();
     await gw.waitLog((l) => l.message === 'call summary', 'summary');
-    const res = await fetch(`http://127.0.0.1:${cport}/api/status`);
+    // The console signs operators in with the lines' own accounts (NTLM on the connection).
+    assert.equal((await fetch(`http://127.0.0.1:${cport}/api/status`)).status, 401);
+    const session = ntlmSession(`http://127.0.0.1:${cport}/`, 'lena', 'Lena-pw-8');
+    assert.equal((await session.signIn()).status, 200);
+    const res = await session.request('/api/status');
+    session.close();
     assert.equal(res.status, 200);
-    const body = await res.text();
+    const body = res.body;
     const status = JSON.parse(body) as { lines: { id: string }[]; recent: { user?: string; outcome: string }[] };
     assert.deepEqual(status.lines.map((l) => l.id), ['tcp0']);
     assert.equal(status.recent[0]?.user, 'lena');
