@@ -1,6 +1,5 @@
 /** Shared pieces of the console tests: a fake ConsoleSource, a real call actor, an SSE reader, a log capture. */
 import http from 'node:http';
-import https from 'node:https';
 import { Writable } from 'node:stream';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -13,8 +12,9 @@ import { createLogger, type Logger } from '../../src/observe/logger.js';
 import { Metrics } from '../../src/observe/metrics.js';
 import { RecentCalls, type ConsoleHooks, type ConsoleRecord, type ConsoleSource, type LineStatusLike } from '../../src/observe/console/index.js';
 import { acquireCredentialsHandle, type CredentialHandle } from '../../src/ntlm/server.js';
-import { createClientContext } from '../../src/ntlm/client.js';
 import { makeLocalAuthority } from '../../scripts/interop/local-authority-fixture.js';
+
+export { ntlmSession, type NtlmSession } from '../../scripts/interop/ntlm-http-session.js';
 
 /** What the tests type as a password: it must never appear in anything the console serves. */
 export const SECRET = 'Hunter2-Secret-Pw';
@@ -142,46 +142,6 @@ export function signInFixture(): { credential: CredentialHandle; records: Consol
   const credential = acquireCredentialsHandle({ authority: fx.authority });
   const records: ConsoleRecord[] = [];
   return { credential, records, hooks: { record: (r) => records.push(r) }, cleanup: () => fx.cleanup() };
-}
-
-export interface NtlmSession {
-  /** One request on the session's own connection (signed in by now, unless `sign` is false). */
-  request(path: string, o?: { method?: string; headers?: Record<string, string>; body?: string; authorization?: string }): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>;
-  /** Run the NTLM handshake on the connection: the last leg's answer. */
-  signIn(): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>;
-  close(): void;
-}
-
-/** A client holding one keep-alive connection (NTLM authenticates a connection), signing in with src/ntlm/client.ts. */
-export function ntlmSession(url: string, user: string, password: string, o: { ca?: Buffer; path?: string } = {}): NtlmSession {
-  const u = new URL(url);
-  const secure = u.protocol === 'https:';
-  const agent = secure ? new https.Agent({ keepAlive: true, maxSockets: 1, ca: o.ca }) : new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const request: NtlmSession['request'] = (path, r = {}) =>
-    new Promise((resolve, reject) => {
-      const headers: Record<string, string> = { ...(r.headers ?? {}) };
-      if (r.authorization) headers.Authorization = r.authorization;
-      if (r.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(r.body));
-      const req = (secure ? https : http).request({ host: u.hostname, port: u.port, path, method: r.method ?? 'GET', agent, headers, ...(secure ? { ca: o.ca } : {}) }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      });
-      req.on('error', reject);
-      req.end(r.body);
-    });
-  return {
-    request,
-    async signIn() {
-      const client = createClientContext({ user, domain: '', password });
-      const leg1 = await request(o.path ?? '/api/session', { authorization: `NTLM ${client.negotiate().toString('base64')}` });
-      const challenge = String(leg1.headers['www-authenticate'] ?? '').split(' ')[1];
-      if (leg1.status !== 401 || !challenge) throw new Error(`no CHALLENGE: ${leg1.status} ${String(leg1.headers['www-authenticate'])}`);
-      return request(o.path ?? '/api/session', { authorization: `NTLM ${client.authenticate(Buffer.from(challenge, 'base64')).token.toString('base64')}` });
-    },
-    close: () => agent.destroy(),
-  };
 }
 
 /** A self-signed certificate for 127.0.0.1 and localhost, made by openssl in `dir`. */

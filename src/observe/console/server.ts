@@ -121,6 +121,9 @@ export async function startConsole(o: ConsoleOptions): Promise<RunningConsole> {
   let sentStatus = '';
   let sentLive = '';
   let statusFailing = false; // log a failing source once, not at every poll
+  // The status (lines, calls, counters) is read at the poll and after an action, not at every
+  // transition: under load the machines change many times a second, the lines table need not.
+  let statusDue = true;
   const readStatus = () => {
     try {
       const s = statusPayload(o.source, live.snapshot());
@@ -143,6 +146,8 @@ export async function startConsole(o: ConsoleOptions): Promise<RunningConsole> {
       sentLive = liveText;
       hub.broadcast('live', liveNow);
     }
+    if (!statusDue) return;
+    statusDue = false;
     const status = readStatus();
     if (!status) return;
     // `at` changes every time: compare without it.
@@ -161,6 +166,7 @@ export async function startConsole(o: ConsoleOptions): Promise<RunningConsole> {
   // The poll also sweeps with no browser connected, so actors whose stop we missed do not linger.
   const poll = setInterval(() => {
     live.sweep();
+    statusDue = true;
     markDirty();
   }, o.pollMs ?? 1000);
   poll.unref();
@@ -308,6 +314,7 @@ export async function startConsole(o: ConsoleOptions): Promise<RunningConsole> {
     if (outcome.ok) log.info('console action', meta);
     else log.warn('console action failed', meta);
     record({ type: 'console-action', operator: who, source: operator.source, action: request.action, target: request.target, result: outcome.ok ? 'done' : 'failed', ...(outcome.ok ? (outcome.detail ? { detail: outcome.detail } : {}) : { detail: outcome.error }) });
+    statusDue = true;
     markDirty();
     return answer(outcome.ok ? 200 : 409, outcome);
   };
