@@ -81,12 +81,12 @@ shutdown: { grace: 0 }
     const { config, issues } = parseConfig(yaml, 'bench.yaml', dir);
     if (!config) throw new Error(JSON.stringify(issues));
     const logger = createLogger({ noStdout: true, transports: [new winston.transports.Stream({ stream: new Writable({ write: (_c, _e, cb) => cb() }) })] });
-    let observer: Observer<InspectionEvent> | undefined;
+    const forward: { to?: Observer<InspectionEvent> } = {};
     const recent = new RecentCalls(50);
-    const gw = new Gateway({ loaded: { config, source: 'bench.yaml', baseDir: dir }, logger, inspect: { next: (ev) => observer?.next?.(ev) }, onCallEnd: (s) => recent.add(s) });
+    const gw = new Gateway({ loaded: { config, source: 'bench.yaml', baseDir: dir }, logger, inspect: { next: (ev) => forward.to?.next?.(ev) }, onCallEnd: (s) => recent.add(s) });
     await gw.start();
     const con = await startConsole({ host: '127.0.0.1', port: 0, logger, source: gatewaySource(gw, recent), signIn: { credential: () => gw.lendCredential() }, maxClients: CONSOLES + 4 });
-    observer = con.observer;
+    forward.to = con.observer;
 
     // Warm-up (JIT), then alternate: none, 20, none, 20, none, 20.
     for (let w = 0; w < 3; w++) await round(port!);

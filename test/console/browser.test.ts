@@ -123,9 +123,9 @@ shutdown: { grace: 0 }
     if (!config) throw new Error(JSON.stringify(issues));
     const logger = createLogger({ noStdout: true, transports: [new winston.transports.Stream({ stream: new Writable({ write: (_c, _e, cb) => cb() }) })] });
     // The console's observer exists once it listens: the machines get a forwarder now (as serve does).
-    let observer: Observer<InspectionEvent> | undefined;
+    const forward: { to?: Observer<InspectionEvent> } = {};
     const recent = new RecentCalls(20);
-    gw = new Gateway({ loaded: { config, source: 'browser.yaml', baseDir: dir }, logger, inspect: { next: (ev) => observer?.next?.(ev) }, onCallEnd: (s) => recent.add(s) });
+    gw = new Gateway({ loaded: { config, source: 'browser.yaml', baseDir: dir }, logger, inspect: { next: (ev) => forward.to?.next?.(ev) }, onCallEnd: (s) => recent.add(s) });
     await gw.start();
     cert = testCertificate(dir);
     con = await startConsole({
@@ -135,7 +135,7 @@ shutdown: { grace: 0 }
       actions: gatewayActions(gw, outOfService),
       coalesceMs: 30, pollMs: 200,
     });
-    observer = con.observer;
+    forward.to = con.observer;
   });
   after(async () => {
     for (const c of contexts) await c.close().catch(() => undefined);

@@ -107,11 +107,11 @@ describe('console sign-in over HTTP (loopback)', () => {
 
 test('requireGroup: only the accounts listed sign in (403 for the others, recorded); admit refuses a source under penalty', async (t) => {
   const fx = signInFixture();
-  let penalty: string | undefined;
+  const penalty: { source?: string } = {};
   const con = await startConsole({
     host: '127.0.0.1', port: 0, logger: captureLogger().logger, source: fakeSource(),
     signIn: { credential: fx.credential, requireGroup: ['BOB'] },
-    hooks: { ...fx.hooks, admit: (source) => (source === penalty ? 'source under penalty' : true) },
+    hooks: { ...fx.hooks, admit: (source) => (source === penalty.source ? 'source under penalty' : true) },
   });
   t.after(async () => {
     await con.close();
@@ -128,7 +128,7 @@ test('requireGroup: only the accounts listed sign in (403 for the others, record
     bob.close();
     alice.close();
   }
-  penalty = '127.0.0.1';
+  penalty.source = '127.0.0.1';
   const late = ntlmSession(con.url, 'bob', OPERATORS.bob);
   try {
     assert.equal((await late.request('/api/status')).status, 403);

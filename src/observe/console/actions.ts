@@ -56,7 +56,7 @@ export function parseActionRequest(body: string): ActionRequest | string {
   if (!v || typeof v !== 'object' || Array.isArray(v)) return 'the body is not a JSON object';
   const { action, target, confirmed } = v as Record<string, unknown>;
   if (typeof action !== 'string' || !(ACTION_NAMES as readonly string[]).includes(action)) return `unknown action (known: ${ACTION_NAMES.join(', ')})`;
-  if (typeof target !== 'string' || target.length === 0 || target.length > 256 || /[\x00-\x1f\x7f]/.test(target)) return 'target must be 1..256 printable characters';
+  if (typeof target !== 'string' || target.length === 0 || target.length > 256 || [...target].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) return 'target must be 1..256 printable characters';
   if (confirmed !== true) return 'the action was not confirmed';
   return { action: action as ActionName, target };
 }
