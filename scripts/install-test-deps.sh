@@ -25,6 +25,8 @@ REQUIRED=(
   "py:gssapi|python3-gssapi"
   "/usr/lib/x86_64-linux-gnu/gssntlmssp/gssntlmssp.so|gss-ntlmssp"
   "chromium|chromium"
+  "py:requests_ntlm|python3-requests-ntlm"
+  "openssl|openssl"
   "debootstrap|debootstrap"
   "promtool|prometheus"
 )

@@ -38,13 +38,13 @@ const gc = vm.runInNewContext('gc') as () => void;
 const USERS = 32;
 const PASSWORD = 'Bench-pw-1';
 
-function pct(sorted: number[], p: number): number {
+export function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 const ms = (v: number) => `${v.toFixed(2)} ms`;
 
-async function freePorts(n: number): Promise<number[]> {
+export async function freePorts(n: number): Promise<number[]> {
   const servers: Server[] = [];
   const ports: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -58,7 +58,7 @@ async function freePorts(n: number): Promise<number[]> {
 }
 
 /** Wait on a socket until the text so far matches. */
-function reader(socket: Socket) {
+export function reader(socket: Socket) {
   let text = '';
   let waiter: { re: RegExp; resolve: () => void } | undefined;
   let closed = false;
@@ -95,7 +95,7 @@ function reader(socket: Socket) {
   };
 }
 
-async function oneLogin(port: number, user: string, enterToResult: number[]): Promise<void> {
+export async function oneLogin(port: number, user: string, enterToResult: number[]): Promise<void> {
   const socket = connect({ port, host: '127.0.0.1', noDelay: true });
   const r = reader(socket);
   await r.until(/login: $/);

@@ -67,6 +67,8 @@ export interface ActiveCallInfo {
   startedAt: string;
   /** The caller ID number (modem lines) or the address (TCP lines). */
   peer?: string;
+  /** The caller ID name, when the modem gave one. */
+  callerName?: string;
   /** `login` while the dialogue runs, `session` once the login was accepted. */
   phase: 'login' | 'session';
   /** The identity the authority established (once accepted). */
@@ -178,6 +180,7 @@ export function startCall(raw: CallChannel, deps: CallDeps): RunningCall {
       line: channel.lineId,
       startedAt,
       ...(channel.peer ? { peer: channel.peer } : {}),
+      ...(channel.callerId?.name ? { callerName: channel.callerId.name } : {}),
       phase: identity ? 'session' : 'login',
       ...(identity ? { user: identity.user, domain: identity.domain } : {}),
       bytesIn: counts.in,

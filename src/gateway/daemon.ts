@@ -31,7 +31,7 @@ import type { Verifier } from '../ras/verify.js';
 import { createLine, SimModems, TcpLine, type CallChannel, type Line, type LineStatus } from '../serial/index.js';
 import type { Logger } from '../logging.js';
 import { Metrics } from '../observe/metrics.js';
-import { combineInspect } from '../observe/inspector.js';
+import { combineInspect, labelActors } from '../observe/inspector.js';
 import { transitionLogger } from '../observe/transitions.js';
 import { errorSummary } from '../errors.js';
 import { makeFolders } from '../files/atomic.js';
@@ -46,7 +46,8 @@ import { loadConfigFile, hostIssues, EMBEDDED_SOURCE, formatIssue, ConfigError, 
 import { describeLine } from './config/summary.js';
 import { createGatewayVerifier } from './verifier.js';
 import { measuredAuthority } from './authority-metrics.js';
-import { startCall, type CallSummary, type RunningCall } from './call-runner.js';
+import { startCall, type ActiveCallInfo, type CallSummary, type RunningCall } from './call-runner.js';
+import { formatTcpUrl } from '../options/address.js';
 
 export interface GatewayOptions {
   loaded: LoadedConfig;
@@ -217,7 +218,7 @@ export class Gateway {
       if (s?.lastError) r.lastError = s.lastError;
       return r;
     });
-    const calls = [...this.lines.values(), ...this.retired].flatMap((e) => [...e.calls].map((c) => c.info()));
+    const calls = this.activeCalls();
     const count = (read: (() => number) | undefined) => {
       try {
         return Number(read?.()) || 0;
@@ -325,6 +326,29 @@ export class Gateway {
     // TODO(audit): record the operator action here once src/audit lands.
     this.log.info('operator: auth test', { operator: who, user, domain, outcome: result.outcome, rasError: result.rasError });
     return result;
+  }
+
+  /** The calls in progress on every line (the console's lines page). */
+  activeCalls(): ActiveCallInfo[] {
+    return [...this.lines.values(), ...this.retired].flatMap((e) => [...e.calls].map((c) => c.info()));
+  }
+
+  /** The lines an operator took out of service (kept in the state directory). */
+  outOfServiceLines(): string[] {
+    return [...this.outOfService.keys()];
+  }
+
+  /** Each line's transport as configured: the console tells a TCP line's listening state by it. */
+  lineTransports(): { id: string; kind: 'tcp' | 'device'; address: string }[] {
+    return [...this.lines.values()].map(({ config: c }) => ({ id: c.id, kind: c.kind, address: c.kind === 'tcp' ? formatTcpUrl(c.listen) : c.simulated ? `sim://${c.simulated.name}` : c.device }));
+  }
+
+  /**
+   * The current credential, lent for one NTLM context outside a call (the console's sign-in
+   * through the same authority as the lines); release() when the context ends.
+   */
+  lendCredential(): { credential: CredentialHandle; release(): void } {
+    return this.takeLease();
   }
 
   /** SIGHUP. Reloads run one at a time (two quick SIGHUPs must not start a line twice). Resolves when done. */
@@ -458,7 +482,7 @@ export class Gateway {
   /** The NTLM legs of one call: logged like every machine (line and call ids), and inspected. */
   private ntlmInspect(line: string, call: string): Observer<InspectionEvent> | undefined {
     const log = transitionLogger({ logger: this.o.logger, line, call, level: this.transitionLevel, onTransition: (m) => this.metrics.transition(m) });
-    return combineInspect(log, this.o.inspect);
+    return combineInspect(log, labelActors(this.o.inspect, { line, call }));
   }
 
   private makeHost(config: RasgateConfig): RasSecurityHost {
@@ -478,7 +502,7 @@ export class Gateway {
     let line: Line;
     // Every line runs its machine (modem or TCP): its transitions are logged and inspected here.
     const machineLog = transitionLogger({ logger: this.o.logger, line: config.id, level: this.transitionLevel, onTransition: (m) => this.metrics.transition(m) });
-    const inspect = combineInspect(machineLog, this.o.inspect);
+    const inspect = combineInspect(machineLog, labelActors(this.o.inspect, { line: config.id }));
     try {
       line = createLine(config, { logger: this.o.logger.child({ area: 'line' }), simModems: this.simModems, ...(inspect ? { inspect } : {}) });
     } catch (err) {

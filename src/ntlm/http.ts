@@ -10,6 +10,7 @@
  *   next(), req.ntlm = { user, domain, ... }   after an AUTHENTICATE that logs on, and on every
  *                                              later request of that connection
  *   401 + Connection: close                    after one that does not (a wrong password, ...)
+ *   403 + Connection: close                    logged on, but `authorize` said no (not in a group, ...)
  *   503 + Connection: close                    the authority is down or too many handshakes wait
  *
  * SPNEGO-wrapped tokens (Kerberos, or NTLM inside SPNEGO) are not understood: the answer offers
@@ -17,9 +18,11 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { acceptSecurityContext, deleteSecurityContext, querySecurityContextToken, type CredentialHandle, type SecurityContext } from './server.js';
-import type { DenyReason } from './authority.js';
-import { ASC_REQ_CONNECTION, NTLMSSP_SIGNATURE, SECURITY_NATIVE_DREP, SEC_E_INSUFFICIENT_MEMORY, SEC_E_NO_AUTHENTICATING_AUTHORITY, SEC_E_OK, SEC_I_CONTINUE_NEEDED } from './constants.js';
+import {
+  acceptSecurityContext, deleteSecurityContext, querySecurityContextAccount, querySecurityContextOutcome, querySecurityContextToken, type CredentialHandle, type SecurityContext,
+} from './server.js';
+import type { AccountInfo, DenyReason } from './authority.js';
+import { ASC_REQ_CONNECTION, NTLMSSP_SIGNATURE, SECURITY_NATIVE_DREP, SEC_E_INSUFFICIENT_MEMORY, SEC_E_LOGON_DENIED, SEC_E_NO_AUTHENTICATING_AUTHORITY, SEC_E_OK, SEC_I_CONTINUE_NEEDED } from './constants.js';
 
 /** Who logged on to this request's connection. */
 export interface NtlmIdentity {
@@ -37,7 +40,16 @@ export interface NtlmRefusal {
   /** The acceptor's stable word ('bad-mic', 'ntlmv1-refused', ...). */
   reason: string;
   denyReason?: DenyReason;
+  /** The names the authority gave (a wrong password for a known user, a denied account), when it gave them. */
+  user?: string;
+  domain?: string;
 }
+
+/**
+ * A credential lent for one context (from its NEGOTIATE until it ends), for a server whose
+ * authority may be replaced while it runs (a daemon's reload): release() is called once.
+ */
+export type CredentialLender = () => { credential: CredentialHandle; release(): void };
 
 export interface NtlmHandlerOptions {
   /** Schemes offered in WWW-Authenticate and accepted in Authorization, in order. Default ['Negotiate', 'NTLM']. */
@@ -52,6 +64,15 @@ export interface NtlmHandlerOptions {
   channelBindings?: (req: IncomingMessage) => Buffer | undefined;
   /** Told of every refused logon (a wrong password, a bad MIC, ...). Default: nothing. */
   onRefused?: (req: IncomingMessage, refusal: NtlmRefusal) => void;
+  /**
+   * Asked once per connection after a logon succeeds, with what the authority said about the
+   * account (groups, when it read them): true lets the connection in; a reason string refuses
+   * it (403, the connection is closed, onRefused is told with SEC_E_LOGON_DENIED and that reason).
+   * Default: everyone who logs on.
+   */
+  authorize?: (req: IncomingMessage, identity: NtlmIdentity, account: AccountInfo | undefined) => true | string | Promise<true | string>;
+  /** Told once per connection when it is logged on (and authorized). Default: nothing. */
+  onLogon?: (req: IncomingMessage, identity: NtlmIdentity) => void;
 }
 
 /** Called once the connection is logged on; with an error only for a fault of the handler itself (Express's `next`). */
@@ -63,6 +84,10 @@ export type NtlmRequestHandler = (req: NtlmRequest, res: ServerResponse, next: N
 
 interface ConnectionState {
   context: SecurityContext | null;
+  /** The lent credential of `context`, returned when the context ends. */
+  release: (() => void) | undefined;
+  /** The credential `context` was made with (the last leg must use the same one). */
+  credential?: CredentialHandle;
   scheme: NtlmScheme;
   identity: NtlmIdentity | undefined;
 }
@@ -74,15 +99,24 @@ const AUTHORIZATION = /^\s*(NTLM|Negotiate)\s+([A-Za-z0-9+/]+={0,2})\s*$/i;
  * `req.ntlm` set. Works as Express middleware (`app.use(ntlmHandler(cred))`) and with node:http
  * (`handler(req, res, () => { ...answer the request... })`).
  */
-export function ntlmHandler(credential: CredentialHandle, options: NtlmHandlerOptions = {}): NtlmRequestHandler {
+export function ntlmHandler(credential: CredentialHandle | CredentialLender, options: NtlmHandlerOptions = {}): NtlmRequestHandler {
   const schemes = options.schemes ?? ['Negotiate', 'NTLM'];
   if (!Array.isArray(schemes) || schemes.length === 0 || schemes.some((s) => s !== 'Negotiate' && s !== 'NTLM')) throw new TypeError('ntlmHandler: schemes must list Negotiate and/or NTLM');
   const contextReq = options.contextReq ?? ASC_REQ_CONNECTION;
   const connections = new WeakMap<Socket, ConnectionState>();
+  const lend = typeof credential === 'function' ? credential : () => ({ credential, release: () => undefined });
+  /** End the connection's context (if any) and give its credential back. */
+  const endContext = (state: ConnectionState): void => {
+    if (state.context) deleteSecurityContext(state.context);
+    state.context = null;
+    const release = state.release;
+    state.release = undefined;
+    release?.();
+  };
 
   const challenge = (res: ServerResponse, offer: string[], status = 401, close = false): void => {
     res.statusCode = status;
-    res.setHeader('WWW-Authenticate', offer);
+    if (offer.length) res.setHeader('WWW-Authenticate', offer);
     res.setHeader('Content-Length', '0');
     if (close) res.setHeader('Connection', 'close');
     res.end();
@@ -92,12 +126,9 @@ export function ntlmHandler(credential: CredentialHandle, options: NtlmHandlerOp
   const stateOf = (socket: Socket): ConnectionState => {
     let state = connections.get(socket);
     if (!state) {
-      const fresh: ConnectionState = { context: null, scheme: 'NTLM', identity: undefined };
+      const fresh: ConnectionState = { context: null, release: undefined, scheme: 'NTLM', identity: undefined };
       connections.set(socket, fresh);
-      socket.once('close', () => {
-        if (fresh.context) deleteSecurityContext(fresh.context);
-        fresh.context = null;
-      });
+      socket.once('close', () => endContext(fresh));
       state = fresh;
     }
     return state;
@@ -120,31 +151,60 @@ export function ntlmHandler(credential: CredentialHandle, options: NtlmHandlerOp
       const type = token.readUInt32LE(8);
       req.resume(); // a body sent with a handshake leg is not read
       if (type === 1) {
-        if (state.context) deleteSecurityContext(state.context);
-        state.context = null;
-        const first = await acceptSecurityContext(credential, null, token, contextReq, SECURITY_NATIVE_DREP, { channelBindings: options.channelBindings?.(req) });
+        endContext(state);
+        const lent = lend();
+        const first = await acceptSecurityContext(lent.credential, null, token, contextReq, SECURITY_NATIVE_DREP, { channelBindings: options.channelBindings?.(req) });
+        if (first.status === SEC_I_CONTINUE_NEEDED && socket.destroyed) {
+          // The client left while we made the CHALLENGE: nobody will send the AUTHENTICATE.
+          deleteSecurityContext(first.context);
+          lent.release();
+          return;
+        }
         if (first.status === SEC_I_CONTINUE_NEEDED) {
+          endContext(state); // a second NEGOTIATE pipelined on this connection
           state.context = first.context;
+          state.release = lent.release;
+          state.credential = lent.credential;
           state.scheme = scheme;
           return challenge(res, [`${scheme} ${first.outputToken!.toString('base64')}`]);
         }
         if (first.context) deleteSecurityContext(first.context);
+        lent.release();
         options.onRefused?.(req, { status: first.status, reason: first.reason });
         return challenge(res, offerAll, unavailable(first.status) ? 503 : 401, true);
       }
+      // An AUTHENTICATE is taken only on the connection whose NEGOTIATE made the context.
       if (type !== 3 || !state.context) return challenge(res, offerAll, 401, true);
       const context = state.context;
+      const release = state.release;
+      const held = state.credential!;
       state.context = null;
-      const last = await acceptSecurityContext(credential, context, token, contextReq, SECURITY_NATIVE_DREP, { channelBindings: options.channelBindings?.(req) });
-      if (last.status === SEC_E_OK) {
-        state.identity = querySecurityContextToken(context);
+      state.release = undefined;
+      try {
+        const last = await acceptSecurityContext(held, context, token, contextReq, SECURITY_NATIVE_DREP, { channelBindings: options.channelBindings?.(req) });
+        if (last.status === SEC_E_OK) {
+          const identity = querySecurityContextToken(context);
+          const account = querySecurityContextAccount(context);
+          deleteSecurityContext(context);
+          const verdict = options.authorize ? await options.authorize(req, identity, account) : true;
+          if (verdict !== true) {
+            options.onRefused?.(req, { status: SEC_E_LOGON_DENIED, reason: verdict, user: identity.user, domain: identity.domain });
+            return challenge(res, [], 403, true);
+          }
+          state.identity = identity;
+          options.onLogon?.(req, identity);
+          req.ntlm = identity;
+          return next();
+        }
+        const named = querySecurityContextOutcome(context);
         deleteSecurityContext(context);
-        req.ntlm = state.identity;
-        return next();
+        options.onRefused?.(req, {
+          status: last.status, reason: last.reason, ...(last.denyReason ? { denyReason: last.denyReason } : {}), ...(named?.user ? { user: named.user } : {}), ...(named?.domain !== undefined ? { domain: named.domain } : {}),
+        });
+        return challenge(res, offerAll, unavailable(last.status) ? 503 : 401, true);
+      } finally {
+        release?.();
       }
-      deleteSecurityContext(context);
-      options.onRefused?.(req, { status: last.status, reason: last.reason, ...(last.denyReason ? { denyReason: last.denyReason } : {}) });
-      return challenge(res, offerAll, unavailable(last.status) ? 503 : 401, true);
     } catch (err) {
       // Never the client's doing (every client mistake is a status above): hand it on.
       if (res.headersSent) return void res.destroy(err as Error);

@@ -12,6 +12,7 @@ export {
   deleteSecurityContext,
   querySecurityContextToken,
   querySecurityContextOutcome,
+  querySecurityContextAccount,
   makeSignature,
   verifySignature,
   encryptMessage,

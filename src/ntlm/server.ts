@@ -29,7 +29,7 @@ import {
   ntlmAcceptMachine, type AcceptOutcome, type EstablishedSession, type IssuedChallenge, type LegEvent, type LegParams, type NtlmAcceptEvent, type NtlmAcceptMachine,
   type NtlmAcceptResultEvent,
 } from '../../machines/ntlmAccept.js';
-import type { Authority, DenyReason } from './authority.js';
+import type { AccountInfo, Authority, DenyReason } from './authority.js';
 import { nullLogger, type Logger } from '../logging.js';
 import { OptionError, RasgateError } from '../errors.js';
 import {
@@ -477,10 +477,16 @@ export function querySecurityContextToken(context: SecurityContext): ContextIden
   return { user: session.user, domain: session.domain, workstation: session.workstation };
 }
 
-/** Why a finished context failed: status, reason and the authority's DenyReason. */
-export function querySecurityContextOutcome(context: SecurityContext): { status: number; reason: string; denyReason?: DenyReason } | undefined {
+/** Why a finished context failed: status, reason, the authority's DenyReason and the names it gave (when it gave them). */
+export function querySecurityContextOutcome(context: SecurityContext): { status: number; reason: string; denyReason?: DenyReason; user?: string; domain?: string } | undefined {
   const o = contexts.get(context)?.outcome;
-  return o ? { status: o.status, reason: o.reason, denyReason: o.denyReason } : undefined;
+  if (!o) return undefined;
+  return { status: o.status, reason: o.reason, denyReason: o.denyReason, ...(o.user !== undefined ? { user: o.user } : {}), ...(o.domain !== undefined ? { domain: o.domain } : {}) };
+}
+
+/** What the authority said about the account of an established context (groups, dial-in), when it said anything (ldap). */
+export function querySecurityContextAccount(context: SecurityContext): AccountInfo | undefined {
+  return established(context).account;
 }
 
 /** A context call that cannot proceed; `status` is the SSPI code. */

@@ -1,12 +1,20 @@
 /** Shared pieces of the console tests: a fake ConsoleSource, a real call actor, an SSE reader, a log capture. */
 import http from 'node:http';
 import { Writable } from 'node:stream';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { toolPath } from '../helpers/tools.js';
 import winston from 'winston';
 import { createActor, fromCallback, fromPromise, type InspectionEvent, type Observer } from 'xstate';
 import { callMachine, type CallInput } from '../../machines/call.js';
 import { createLogger, type Logger } from '../../src/observe/logger.js';
 import { Metrics } from '../../src/observe/metrics.js';
-import { RecentCalls, type ConsoleSource, type LineStatusLike } from '../../src/observe/console/index.js';
+import { RecentCalls, type ConsoleHooks, type ConsoleRecord, type ConsoleSource, type LineStatusLike } from '../../src/observe/console/index.js';
+import { acquireCredentialsHandle, type CredentialHandle } from '../../src/ntlm/server.js';
+import { makeLocalAuthority } from '../../scripts/interop/local-authority-fixture.js';
+
+export { ntlmSession, type NtlmSession } from '../../scripts/interop/ntlm-http-session.js';
 
 /** What the tests type as a password: it must never appear in anything the console serves. */
 export const SECRET = 'Hunter2-Secret-Pw';
@@ -124,4 +132,23 @@ export function request(url: string, o: { method?: string; path?: string; host?:
     req.on('error', reject);
     req.end();
   });
+}
+
+/** A console's NTLM sign-in against a temporary local store (alice, bob), with everything it logs and records. */
+export const OPERATORS = { alice: 'Alice-Console-pw1', bob: 'Bob-Console-pw2' } as const;
+
+export function signInFixture(): { credential: CredentialHandle; records: ConsoleRecord[]; hooks: ConsoleHooks; cleanup(): Promise<void> } {
+  const fx = makeLocalAuthority(Object.entries(OPERATORS).map(([name, password]) => ({ name, password })), 'GATE');
+  const credential = acquireCredentialsHandle({ authority: fx.authority });
+  const records: ConsoleRecord[] = [];
+  return { credential, records, hooks: { record: (r) => records.push(r) }, cleanup: () => fx.cleanup() };
+}
+
+/** A self-signed certificate for 127.0.0.1 and localhost, made by openssl in `dir`. */
+export function testCertificate(dir: string): { cert: Buffer; key: Buffer; certFile: string; keyFile: string } {
+  const certFile = join(dir, 'console.crt');
+  const keyFile = join(dir, 'console.key');
+  const r = spawnSync(toolPath('openssl'), ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=rasgate console test', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`openssl failed: ${r.stderr}`);
+  return { cert: readFileSync(certFile), key: readFileSync(keyFile), certFile, keyFile };
 }

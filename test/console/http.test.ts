@@ -23,7 +23,7 @@ test('console: security headers on every answer, page without inline script or s
   const page = (await request(con.url)).body;
   assert.doesNotMatch(page, /<script(?![^>]*\bsrc=)[^>]*>/, 'no inline script');
   assert.doesNotMatch(page, /\sstyle=|<style/, 'no inline style');
-  assert.doesNotMatch(page + (await request(con.url, { path: '/app.js' })).body + (await request(con.url, { path: '/style.css' })).body, /https?:\/\/(?!console)/, 'nothing from the internet');
+  assert.doesNotMatch(page + (await request(con.url, { path: '/app.js' })).body + (await request(con.url, { path: '/style.css' })).body, /https?:\/\/(?!console|www\.w3\.org\/2000\/svg)/, 'nothing from the internet (the SVG namespace name is not fetched)');
 });
 
 test('console: only GET and HEAD; HEAD has no body', async (t) => {
@@ -62,15 +62,23 @@ test('console: Host header must be an IP literal or localhost (DNS rebinding)', 
   assert.equal(hostAllowed(undefined), false);
 });
 
-test('console: refuses a non-loopback bind unless allowRemote, then warns', async (t) => {
+test('console: refuses a non-loopback bind without TLS and sign-in', async () => {
   assert.ok(isLoopbackHost('127.0.0.1') && isLoopbackHost('::1') && isLoopbackHost('localhost') && isLoopbackHost('127.1.2.3'));
   assert.ok(!isLoopbackHost('0.0.0.0') && !isLoopbackHost('::') && !isLoopbackHost('192.168.1.10') && !isLoopbackHost('gw.example.net'));
-  await assert.rejects(startConsole({ host: '0.0.0.0', port: 0, logger: nullLogger(), source: fakeSource() }), (e: unknown) => e instanceof RasgateError && e.code === 'OPTION_INVALID' && /loopback/.test(e.message));
-  const { logger, lines } = captureLogger();
-  const con = await startConsole({ host: '0.0.0.0', port: 0, logger, source: fakeSource(), allowRemote: true });
+  await assert.rejects(startConsole({ host: '0.0.0.0', port: 0, logger: nullLogger(), source: fakeSource() }), (e: unknown) => e instanceof RasgateError && e.code === 'OPTION_INVALID' && /TLS and sign-in/.test(e.message));
+});
+
+test('console: actions without sign-in are refused (403), and POST only reaches /api/actions', async (t) => {
+  const con = await startConsole({ host: '127.0.0.1', port: 0, logger: nullLogger(), source: fakeSource() });
   t.after(() => con.close());
-  assert.ok(lines.some((l) => l.level === 'warn' && /non-loopback/.test(String(l.message))));
-  assert.equal((await request(con.url.replace('0.0.0.0', '127.0.0.1'), { path: '/api/status' })).status, 200);
+  const r = await fetch(new URL('/api/actions', con.url), { method: 'POST', headers: { 'Content-Type': 'application/json', Origin: con.url.slice(0, -1) }, body: JSON.stringify({ action: 'hangup', target: 'c-1', confirmed: true }) });
+  assert.equal(r.status, 403);
+  assert.match(await r.text(), /sign-in/);
+  assert.equal((await request(con.url, { method: 'GET', path: '/api/actions' })).status, 405);
+  const session = (await (await fetch(new URL('/api/session', con.url))).json()) as { signIn: boolean; operator: unknown; actions: Record<string, boolean> };
+  assert.equal(session.signIn, false);
+  assert.equal(session.operator, null);
+  assert.ok(Object.values(session.actions).every((v) => v === false));
 });
 
 test('console: at most maxClients event streams; the next gets 503', async (t) => {

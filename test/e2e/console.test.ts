@@ -2,6 +2,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { Caller, startGateway, tempDir } from './harness.js';
+import { ntlmSession } from '../console/harness.js';
 
 const tmp = tempDir();
 after(() => tmp.remove());
@@ -14,9 +15,15 @@ test('serve with console.enabled: the console answers on loopback with the lines
     await c.login('lena', 'Lena-pw-8');
     await c.waitClosed();
     await gw.waitLog((l) => l.message === 'call summary', 'summary');
-    const res = await fetch(new URL('api/status', String(listening.url))); // the console's own url: the port the kernel gave it
+    // The console signs operators in with the lines' own accounts (NTLM on the connection); its own url: the port the kernel gave it.
+    const base = String(listening.url);
+    assert.equal((await fetch(new URL('api/status', base))).status, 401);
+    const session = ntlmSession(base, 'lena', 'Lena-pw-8');
+    assert.equal((await session.signIn()).status, 200);
+    const res = await session.request('/api/status');
+    session.close();
     assert.equal(res.status, 200);
-    const body = await res.text();
+    const body = res.body;
     const status = JSON.parse(body) as { lines: { id: string }[]; recent: { user?: string; outcome: string }[] };
     assert.deepEqual(status.lines.map((l) => l.id), ['tcp0']);
     assert.equal(status.recent[0]?.user, 'lena');

@@ -2,7 +2,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createWebSocketReceiver } from '@statelyai/inspect';
+import WebSocket from 'ws';
 import { ntowfv1 } from '../../src/ntlm/crypto.js';
 import { waitFor } from '../helpers/net.js';
 import { Caller, startGateway, tempDir } from './harness.js';
@@ -25,8 +25,13 @@ test('a whole call at debug level leaves no password, NT hash or NTLM token in s
   );
   const relay = await gw.waitLog((l) => l.message === 'inspector relay listening', 'the inspector relay');
   const viewed: string[] = [];
-  const receiver = createWebSocketReceiver({ server: `ws://127.0.0.1:${Number(relay.port)}` });
-  receiver.subscribe((ev) => viewed.push(JSON.stringify(ev)));
+  // A viewer as the relay's own page opens it (same Origin): every frame it is sent is kept.
+  const viewer = new WebSocket(`ws://127.0.0.1:${Number(relay.port)}/`, { origin: `http://127.0.0.1:${Number(relay.port)}` });
+  viewer.on('message', (data) => viewed.push(String(data)));
+  await new Promise((resolve, reject) => {
+    viewer.once('open', resolve);
+    viewer.once('error', reject);
+  });
   try {
     const c = new Caller(gw.port('tcp0'));
     await c.login('ivan', WRONG);
@@ -45,6 +50,7 @@ test('a whole call at debug level leaves no password, NT hash or NTLM token in s
     await gw.waitLog((l) => l.message === 'call summary' && l.outcome === 'accepted', 'summary');
     await waitFor(() => viewed.some((v) => v.includes('"done"')), 'inspector events', 5000);
   } finally {
+    viewer.close();
     assert.equal((await gw.stop()).code, 0);
   }
   const files = readdirSync(join(tmp.dir, 'log')).filter((f) => f.endsWith('.log'));

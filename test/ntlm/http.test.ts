@@ -102,3 +102,56 @@ test('a fault of the handler itself goes to next(err); bad options are refused a
   agent.destroy();
   assert.throws(() => ntlmHandler(acquireCredentialsHandle({ authority: local }), { schemes: ['Basic' as never] }), TypeError);
 });
+
+test('a lent credential is given back when each context ends (logon, refusal, connection gone); authorize refuses with 403 and names the user', async () => {
+  const credential = acquireCredentialsHandle({ authority: local });
+  let lent = 0;
+  const lender = () => {
+    lent++;
+    return { credential, release: () => lent-- };
+  };
+  const refusals: NtlmRefusal[] = [];
+  const logons: string[] = [];
+  const handler = ntlmHandler(lender, {
+    authorize: (_req, identity) => (identity.user === 'alice' && logons.length > 0 ? 'second-alice-refused' : true),
+    onLogon: (_req, identity) => logons.push(identity.user),
+    onRefused: (_req, r) => refusals.push(r),
+  });
+  const server = createServer((req, res) => void handler(req, res, () => res.end('in')));
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
+  const logOn = async (password: string) => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const client = createClientContext({ user: 'alice', domain: '', password });
+    const leg1 = await get(url, agent, `NTLM ${client.negotiate().toString('base64')}`);
+    assert.equal(lent, 1, 'lent for the handshake');
+    const leg3 = await get(url, agent, `NTLM ${client.authenticate(Buffer.from(leg1.authenticate[0]!.split(' ')[1]!, 'base64')).token.toString('base64')}`);
+    agent.destroy();
+    return leg3;
+  };
+  assert.equal((await logOn('alice-pw')).status, 200);
+  assert.equal(lent, 0);
+  assert.deepEqual(logons, ['alice']);
+  const wrong = await logOn('nope');
+  assert.equal(wrong.status, 401);
+  assert.equal(lent, 0);
+  assert.equal(refusals[0]?.user, 'alice', 'the refused user is named');
+  const second = await logOn('alice-pw');
+  assert.equal(second.status, 403);
+  assert.equal(second.connection, 'close');
+  assert.equal(refusals[1]?.reason, 'second-alice-refused');
+  assert.equal(refusals[1]?.user, 'alice');
+  assert.equal(lent, 0);
+  // A connection that goes away after its NEGOTIATE gives the credential back.
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  await get(url, agent, `NTLM ${createClientContext({ user: 'alice', domain: '', password: 'x' }).negotiate().toString('base64')}`);
+  assert.equal(lent, 1);
+  agent.destroy();
+  await waitUntil(() => lent === 0);
+});
+
+async function waitUntil(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(cond());
+}

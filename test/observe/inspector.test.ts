@@ -1,15 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { connect, createServer } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import winston from 'winston';
 import { assign, createActor, fromPromise, setup, toPromise } from 'xstate';
-import { createWebSocketReceiver } from '@statelyai/inspect';
+import WebSocket from 'ws';
 import { createLogger } from '../../src/observe/logger.js';
 import { startInspector, combineInspect, SANITIZE } from '../../src/observe/inspector.js';
 import { transitionLogger } from '../../src/observe/transitions.js';
 import { waitFor } from '../helpers/net.js';
+import { request } from '../console/harness.js';
 
 const PASSWORD = 'Tr0ub4dor&3-inspect';
 const NT_HEX = 'a4f49c406510bdcab6824ee7c30fd852';
@@ -63,7 +64,7 @@ test('inspector relay binds loopback, and what a viewer receives carries no secr
   const inspector = await startInspector({ port: 0, logger });
   try {
     // Bound to loopback only: a connection to another local address of this host is refused.
-    assert.match(inspector.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.match(inspector.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
     const other = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal);
     if (other) {
       await assert.rejects(
@@ -79,9 +80,9 @@ test('inspector relay binds loopback, and what a viewer receives carries no secr
       );
     }
     const received: string[] = [];
-    const receiver = createWebSocketReceiver({ server: `ws://127.0.0.1:${inspector.port}` });
-    receiver.subscribe((ev) => received.push(JSON.stringify(ev)));
-    await new Promise((r) => setTimeout(r, 300));
+    const origin = `http://127.0.0.1:${inspector.port}`;
+    const viewer = await openViewer(inspector.port, { origin });
+    viewer.on('message', (m: Buffer) => received.push(m.toString()));
     const actor = createActor(machine, { inspect: combineInspect(inspector.inspect, transitionLogger({ logger, line: 'tcp0', call: 'tcp0-1' })) });
     const done = toPromise(actor);
     actor.start();
@@ -98,7 +99,66 @@ test('inspector relay binds loopback, and what a viewer receives carries no secr
       ['secretive', 'asking', 'verifying', 'PASSWORD', 'tcp0', 'tcp0-1'],
       ['secretive', 'verifying', 'done', 'xstate.done.actor.verify', 'tcp0', 'tcp0-1'],
     ]);
+    viewer.close();
   } finally {
+    await inspector.stop();
+  }
+});
+
+/** A WebSocket to the relay, open (or the refusal's HTTP status as an error). */
+function openViewer(port: number, o: { origin?: string; host?: string; via?: number } = {}): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${o.via ?? port}/`, { ...(o.origin ? { origin: o.origin } : {}), ...(o.host ? { headers: { Host: o.host } } : {}) });
+    ws.once('open', () => resolve(ws));
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+    ws.once('error', reject);
+  });
+}
+
+test('inspector relay: Host and Origin checked as the console does; a viewer cannot inject; the page follows a tunnel port', { timeout: 15000 }, async () => {
+  const logLines: string[] = [];
+  const logger = createLogger({ noStdout: true, transports: [new winston.transports.Stream({ stream: new Writable({ write(c, _e, cb) { logLines.push(String(c)); cb(); } }) })] });
+  const inspector = await startInspector({ port: 0, logger });
+  let tunnel: Server | undefined;
+  try {
+    const own = `http://127.0.0.1:${inspector.port}`;
+    await assert.rejects(openViewer(inspector.port), /HTTP 403/, 'no Origin: not a page of ours');
+    await assert.rejects(openViewer(inspector.port, { origin: 'https://evil.example' }), /HTTP 403/, 'a page elsewhere');
+    await assert.rejects(openViewer(inspector.port, { origin: 'http://evil.example', host: 'evil.example' }), /HTTP 403/, 'DNS rebinding');
+    assert.ok(logLines.some((l) => l.includes('inspector viewer refused')));
+    const page = await fetch(inspector.url);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<iframe[^>]+src="https:\/\/stately\.ai\/inspect"/);
+    assert.match(await (await fetch(new URL('/bridge.js', inspector.url))).text(), /location\.host/, 'the page connects back to where it was loaded from');
+    assert.equal((await request(inspector.url, { host: 'evil.example' })).status, 403);
+
+    // Two viewers: what one sends reaches neither the other nor anything else; the gateway's events reach both.
+    const a = await openViewer(inspector.port, { origin: own });
+    const b = await openViewer(inspector.port, { origin: own });
+    const atB: string[] = [];
+    b.on('message', (m: Buffer) => atB.push(m.toString()));
+    a.send(JSON.stringify({ type: '@xstate.snapshot', sessionId: 'x:0', snapshot: { value: 'injected' } }));
+    const actor = createActor(setup({}).createMachine({ id: 'own', initial: 'one', states: { one: { on: { GO: 'two' } }, two: {} } }), { inspect: inspector.inspect });
+    actor.start();
+    actor.send({ type: 'GO' });
+    await waitFor(() => atB.some((m) => m.includes('"two"')), 'the gateway event at viewer b', 5000);
+    assert.ok(!atB.some((m) => m.includes('injected')), 'a viewer\'s message is never relayed');
+    a.close();
+    b.close();
+
+    // Through a tunnel (here a TCP forwarder on another port): the page's Origin and Host carry the tunnel's port.
+    tunnel = createServer((inbound) => {
+      const out = connect({ port: inspector.port, host: '127.0.0.1' });
+      inbound.pipe(out).pipe(inbound);
+      inbound.on('error', () => out.destroy());
+      out.on('error', () => inbound.destroy());
+    });
+    await new Promise<void>((r) => tunnel!.listen(0, '127.0.0.1', () => r()));
+    const local = (tunnel.address() as { port: number }).port;
+    const viaTunnel = await openViewer(inspector.port, { via: local, origin: `http://localhost:${local}`, host: `localhost:${local}` });
+    viaTunnel.close();
+  } finally {
+    tunnel?.close();
     await inspector.stop();
   }
 });

@@ -371,7 +371,8 @@ export class LdapAuthority implements Authority {
       }
       if (!account) return { result: 'unavailable', detail: `${dc.url.href}: ${user} authenticated but was not found under ${dc.baseDn}` };
       const info = {
-        groups: account.groups.map((g) => g.name),
+        // Names and SIDs both: a group may be named either way (console.requireGroup).
+        groups: account.groups.flatMap((g) => (g.sid ? [g.name, g.sid] : [g.name])),
         ...(account.dialin !== undefined ? { dialin: account.dialin } : {}),
         ...(account.callbackNumber !== undefined ? { callbackNumber: account.callbackNumber } : {}),
       };

@@ -6,7 +6,8 @@
  */
 import { ConfigError, formatIssue, formatTcpUrl, hostIssues, loadConfig, EMBEDDED_SOURCE, type LoadedConfig } from '../../gateway/config.js';
 import { Gateway } from '../../gateway/daemon.js';
-import { existsSync } from 'node:fs';
+import { gatewayConsoleActions } from '../../gateway/console-actions.js';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { closeLogger, createLogger, defaultLogFormat, underJournald, type WinstonLogger } from '../../observe/logger.js';
@@ -136,7 +137,8 @@ async function serve(loaded: LoadedConfig, logger: WinstonLogger, args: ServeArg
   if (args.inspect !== undefined) {
     try {
       inspector = await startInspector({ host: loaded.config.inspector.host, port: args.inspect === true ? loaded.config.inspector.port : args.inspect, logger });
-      process.stderr.write(`rasgate: inspector at ${inspector.url} (loopback only; from elsewhere: ssh -L ${inspector.port}:127.0.0.1:${inspector.port} THIS-HOST, then open http://localhost:${inspector.port})\n`);
+      // The page connects back to the port it was loaded from: any local port of a tunnel works.
+      process.stderr.write(`rasgate: inspector at ${inspector.url} (loopback only; from elsewhere: ssh -L LOCALPORT:127.0.0.1:${inspector.port} THIS-HOST, then open http://localhost:LOCALPORT/)\n`);
     } catch (err) {
       log.error('inspector not started', { error: errorSummary(err) });
       tellPerson(`rasgate serve: inspector: ${errorSummary(err).message}\n`);
@@ -233,9 +235,22 @@ async function serve(loaded: LoadedConfig, logger: WinstonLogger, args: ServeArg
     }
   }
   if (wantConsole) {
-    const { host, port } = loaded.config.console.listen;
+    const c = loaded.config.console;
+    const { host, port } = c.listen;
     try {
-      consoleServer = await startConsole({ host, port, logger, source: gatewaySource(gateway, recentCalls), routes });
+      consoleServer = await startConsole({
+        host,
+        port,
+        logger,
+        source: gatewaySource(gateway, recentCalls),
+        routes,
+        publicMetrics: loaded.config.metrics.public,
+        allowedHosts: c.allowedHosts,
+        ...(c.tls ? { tls: { cert: readFileSync(c.tls.cert), key: readFileSync(c.tls.key) } } : {}),
+        // Operators sign in with the lines' authority; a reload's new authority serves the next handshake.
+        ...(c.signIn ? { signIn: { credential: () => gateway.lendCredential(), requireGroup: c.requireGroup } } : {}),
+        actions: gatewayConsoleActions(gateway),
+      });
       consoleObserver = consoleServer.observer;
     } catch (err) {
       // The console is a convenience: the gateway serves without it.

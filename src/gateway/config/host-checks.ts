@@ -112,6 +112,15 @@ export function hostIssues(config: RasgateConfig): ConfigIssue[] {
       if (why) issues.push({ path: 'stateDirectory', message: `${state} does not exist and ${why.replace(/^cannot create files in/, 'cannot be created in')}` });
     }
   }
+  if (config.console.enabled && config.console.tls) {
+    for (const key of ['cert', 'key'] as const) {
+      try {
+        readFileSync(config.console.tls[key]);
+      } catch (err) {
+        issues.push({ path: `console.tls.${key}`, message: `cannot be read: ${describeCause(err)}` });
+      }
+    }
+  }
   if (config.log.file) {
     const why = cannotCreate(config.log.file.path);
     if (why) issues.push({ path: 'log.file.path', message: why });

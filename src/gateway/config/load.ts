@@ -103,6 +103,7 @@ export function resolvePaths(config: RasgateConfig, baseDir: string): RasgateCon
     if (a.bindPasswordFile) a.bindPasswordFile = abs(a.bindPasswordFile);
   }
   if (config.log.file) config.log.file.path = abs(config.log.file.path);
+  if (config.console.tls) config.console.tls = { cert: abs(config.console.tls.cert), key: abs(config.console.tls.key) };
   const fixAction = (a: RasgateConfig['actions'][string]) => (a.kind === 'exec' && a.cwd ? { ...a, cwd: abs(a.cwd) } : a);
   for (const l of config.lines) {
     l.action = fixAction(l.action);

@@ -9,7 +9,7 @@
 import { authorityField } from '../../authority/options.js';
 import { tcpUrl, type TcpAddress } from '../../options/address.js';
 import { closest, dict, Issues, isPlainObject, list, num, obj, oneOf, show, str, bool, type DocRow, type Field, type Infer } from '../../options/fields.js';
-import { consoleFields, inspectorFields, logFields, metricsFields, metricsListenIssue } from '../../observe/options.js';
+import { consoleSection, inspectorFields, logFields, metricsFields, metricsListenIssue } from '../../observe/options.js';
 import { dialogueFields, dialogueMessageFields } from '../../ras/options.js';
 import { lineField, type LineConfig as TransportConfig } from '../../serial/options.js';
 
@@ -91,7 +91,7 @@ export const TOP = {
   dialogue,
   actions: dict(action, { doc: 'named post-login actions, used as `action: NAME` on lines', default: {} }),
   log: obj(logFields, { doc: 'logs', defaultEmpty: true }),
-  console: obj(consoleFields, { doc: 'console', defaultEmpty: true }),
+  console: consoleSection,
   inspector: obj(inspectorFields, { doc: 'inspector', defaultEmpty: true }),
   metrics: obj(metricsFields, { doc: 'Prometheus `/metrics` and `/healthz`', defaultEmpty: true }),
   shutdown: obj(shutdownFields, { doc: 'shutdown', defaultEmpty: true }),

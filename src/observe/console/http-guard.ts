@@ -1,7 +1,7 @@
 /**
- * Request checks of the console: loopback binding, Host header (DNS rebinding) and the headers
- * every answer carries. The console is read-only and has no authentication: loopback plus an
- * SSH tunnel is the intended way in (docs/console.md).
+ * Request checks of the console and the inspector relay: the Host header (DNS rebinding), the
+ * Origin of a state-changing request or a WebSocket upgrade (cross-site requests), and the
+ * headers every answer carries.
  */
 import { isIP } from 'node:net';
 import { isLoopbackHost } from '../../options/address.js';
@@ -27,6 +27,17 @@ export function hostAllowed(header: string | undefined, extra: readonly string[]
   if (isIP(name) !== 0) return true;
   if (name === 'localhost' || name.endsWith('.localhost')) return true;
   return extra.some((e) => e.toLowerCase() === name);
+}
+
+/**
+ * A request made by one of our own pages: its Origin is this server as the browser reached it
+ * (scheme, and the Host header it sent, port included: `http://localhost:9023` through a tunnel).
+ * A cross-site page cannot forge Origin; a request without one is not from a page and is refused
+ * too (state-changing requests and upgrades come from our pages only).
+ */
+export function sameOrigin(origin: string | undefined, host: string | undefined, secure: boolean): boolean {
+  if (!origin || !host) return false;
+  return origin.trim().toLowerCase() === `${secure ? 'https' : 'http'}://${host.trim().toLowerCase()}`;
 }
 
 /** Headers on every answer: same-origin only, nothing inline, nothing cached, not framable. */

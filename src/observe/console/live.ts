@@ -6,6 +6,8 @@
  */
 import type { InspectionEvent, Observer } from 'xstate';
 import { stateText } from '../transitions.js';
+import { labelsOf } from '../inspector.js';
+import { chartEventName, type CallHistories } from './history.js';
 
 export interface LiveActor {
   /** The actor's session id (unique in the process). */
@@ -17,6 +19,8 @@ export interface LiveActor {
   state: string;
   /** Every state node occupied, as node ids (`line.open.idle.waiting` and its ancestors). */
   nodes: string[];
+  /** When the actor entered its current state (ISO 8601, UTC). */
+  since: string;
 }
 
 export interface StateCount {
@@ -59,11 +63,15 @@ export function occupiedNodes(machine: string, value: unknown): string[] {
   return out;
 }
 
-function idsOf(snapshot: unknown): { line?: string; call?: string } {
+/** Line and call ids: from the actor's context (call, dialogue), else from its labels (line machines, NTLM contexts). */
+function idsOf(snapshot: unknown, ref: object): { line?: string; call?: string } {
   const c = (snapshot as { context?: { lineId?: unknown; callId?: unknown } }).context;
+  const labels = labelsOf(ref);
+  const line = typeof c?.lineId === 'string' ? c.lineId : labels?.line;
+  const call = typeof c?.callId === 'string' ? c.callId : labels?.call;
   const out: { line?: string; call?: string } = {};
-  if (typeof c?.lineId === 'string') out.line = c.lineId.slice(0, 64);
-  if (typeof c?.callId === 'string') out.call = c.callId.slice(0, 64);
+  if (typeof line === 'string') out.line = line.slice(0, 64);
+  if (typeof call === 'string') out.call = call.slice(0, 64);
   return out;
 }
 
@@ -72,6 +80,10 @@ export interface LiveStatesOptions {
   onChange?: () => void;
   /** Actors kept at most (oldest dropped first). Default 4096. */
   maxActors?: number;
+  /** Where each call's transitions are kept for replay. */
+  history?: CallHistories;
+  /** The clock (tests). Default Date.now. */
+  now?: () => number;
 }
 
 export class LiveStates {
@@ -101,6 +113,11 @@ export class LiveStates {
     const snap = ev.snapshot as { value?: unknown; status?: string };
     const id = ref.sessionId;
     if (snap.status !== 'active' || snap.value === undefined) {
+      const gone = this.actors.get(id);
+      // A machine that reached a final state: its last step is part of the call's history.
+      if (gone?.call && snap.status === 'done' && snap.value !== undefined && stateText(snap.value) !== gone.state) {
+        this.o.history?.add(gone.call, gone.line, { at: new Date((this.o.now ?? Date.now)()).toISOString(), machine: gone.machine, from: gone.state, to: stateText(snap.value), event: chartEventName(String(ev.event.type).slice(0, 128)), nodes: occupiedNodes(gone.machine, snap.value) });
+      }
       if (this.actors.delete(id)) this.o.onChange?.();
       return;
     }
@@ -108,7 +125,9 @@ export class LiveStates {
     const state = stateText(snap.value);
     const prev = this.actors.get(id);
     if (prev && prev.state === state) return;
-    const entry: Entry = { id, machine, ...idsOf(snap), state, nodes: occupiedNodes(machine, snap.value), ref };
+    const at = new Date((this.o.now ?? Date.now)()).toISOString();
+    const entry: Entry = { id, machine, ...idsOf(snap, ref), state, nodes: occupiedNodes(machine, snap.value), since: at, ref };
+    if (entry.call) this.o.history?.add(entry.call, entry.line, { at, machine, from: prev?.state ?? null, to: state, event: chartEventName(String(ev.event.type).slice(0, 128)), nodes: entry.nodes });
     this.actors.delete(id); // re-insert: Map order = most recently changed last
     this.actors.set(id, entry);
     while (this.actors.size > this.maxActors) this.actors.delete(this.actors.keys().next().value as string);

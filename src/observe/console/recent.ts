@@ -13,6 +13,8 @@ export interface RecentCall {
   domain?: string;
   outcome: string;
   rasError?: number;
+  /** How the call ended when something ended it (`operator`, `carrier-lost`, a raserror name). */
+  detail?: string;
   durationMs: number;
   bytesIn: number;
   bytesOut: number;
@@ -27,6 +29,7 @@ export interface CallSummaryLike {
   user?: string;
   domain?: string;
   rasError?: number;
+  detail?: string;
   durationMs: number;
   bytesIn: number;
   bytesOut: number;
@@ -52,6 +55,8 @@ export class RecentCalls {
     if (user) r.user = user;
     if (domain) r.domain = domain;
     if (typeof s.rasError === 'number') r.rasError = s.rasError;
+    const detail = str(s.detail, 64);
+    if (detail) r.detail = detail;
     this.items.unshift(r);
     if (this.items.length > this.capacity) this.items.length = this.capacity;
   }
