@@ -165,7 +165,7 @@ export async function run(): Promise<void> {
     const store = new SmbpasswdStore(join(dir, 'smbpasswd'));
     const ntHash = ntowfv1(PASSWORD);
     await store.update((ed) => {
-      for (let i = 0; i < USERS; i++) ed.put({ name: `user${i}`, uid: 1000 + i, ntHash, hasLmHash: false, flags: new Set(['U']), lastChange: 0 });
+      for (let i = 0; i < USERS; i++) ed.put({ name: `user${i}`, uid: 1000 + i, ntHash, hasLmHash: false, flags: new Set(['U']), lastChange: 0x5f5e1000 });
     });
 
     // -- memory first: per idle line (200 TCP lines on a second gateway, the code already loaded),

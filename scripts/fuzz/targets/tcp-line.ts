@@ -222,7 +222,7 @@ export function tcpLineTarget(): FuzzTarget {
     async setup() {
       const dir = mkdtempSync(join(tmpdir(), 'rasgate-fuzz-line-'));
       const store = new SmbpasswdStore(join(dir, 'smbpasswd'));
-      await store.update((ed) => ed.put({ name: USER, uid: 1000, ntHash: ntowfv1(PASSWORD), hasLmHash: false, flags: new Set(['U']), lastChange: 0 }));
+      await store.update((ed) => ed.put({ name: USER, uid: 1000, ntHash: ntowfv1(PASSWORD), hasLmHash: false, flags: new Set(['U']), lastChange: 0x5f5e1000 }));
       const loaded = parseConfig(
         [
           'lines:',
