@@ -48,7 +48,8 @@ export function lineSettings(m: ModemSettings): LineSettings {
   };
 }
 
-function patternMatches(pattern: string, value: string): boolean {
+/** A caller-number pattern: `*` and `?` wildcards, or `/regex/`. */
+export function wildcardMatches(pattern: string, value: string): boolean {
   if (pattern.length > 2 && pattern.startsWith('/') && pattern.endsWith('/')) return new RegExp(pattern.slice(1, -1)).test(value);
   const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
   return re.test(value);
@@ -57,9 +58,9 @@ function patternMatches(pattern: string, value: string): boolean {
 /** mgetty-like decision: deny wins; with an allow list, an unknown number is not answered. */
 export function callerAllowed(callerId: CallerId, allow: readonly string[] = [], deny: readonly string[] = []): boolean {
   const n = callerId.number;
-  if (n !== undefined && deny.some((p) => patternMatches(p, n))) return false;
+  if (n !== undefined && deny.some((p) => wildcardMatches(p, n))) return false;
   if (allow.length === 0) return true;
-  return n !== undefined && allow.some((p) => patternMatches(p, n));
+  return n !== undefined && allow.some((p) => wildcardMatches(p, n));
 }
 
 
