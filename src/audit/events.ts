@@ -49,6 +49,8 @@ export type AuditEvent =
   | ({ event: 'penalty-end'; source: string; why: 'expired' | 'cleared' | 'evicted' } & Partial<Operator>)
   | { event: 'line-paused'; line: string; failedCalls: number; until: string }
   | ({ event: 'line-resumed'; line: string; why: 'expired' | 'cleared' } & Partial<Operator>)
+  /** Records that could not be written before this one (a full disk, say): how many, since when. */
+  | { event: 'audit-gap'; dropped: number; since?: string }
   /** An operator changed an account or a lock (rasgate user / lockout, the console). */
   | ({ event: 'operator'; action: OperatorAction; target: string; result?: 'done' | 'unchanged' } & Operator);
 
