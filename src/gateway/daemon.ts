@@ -32,6 +32,11 @@ import { combineInspect } from '../observe/inspector.js';
 import { transitionLogger } from '../observe/transitions.js';
 import { errorSummary } from '../errors.js';
 import { makeFolders } from '../files/atomic.js';
+import { AuditTrail, noAudit, type Audit, type Operator } from '../audit/index.js';
+import { Guard, statePath, type AccountEntry, type GuardSettings, type LinePause, type PenaltyEntry } from '../guard/index.js';
+import type { Caller } from '../serial/types.js';
+import { say } from './actions/say.js';
+import { OUTCOME_RAS_ERRORS } from '../ras/message.js';
 import { loadConfigFile, hostIssues, EMBEDDED_SOURCE, formatIssue, ConfigError, type LoadedConfig, type LineConfig, type RasgateConfig } from './config.js';
 import { describeLine } from './config/summary.js';
 import { createGatewayVerifier } from './verifier.js';
@@ -46,6 +51,8 @@ export interface GatewayOptions {
   onCallEnd?: (summary: CallSummary) => void;
   /** Wrap the verifier (fault-injection tests). Default: the gateway verifier as is. */
   wrapVerifier?: (verifier: Verifier) => Verifier;
+  /** Where audit events go instead of the configured trail (tests, benchmarks). */
+  audit?: Audit;
 }
 
 /** An authority with its credential, and the verifications using it (a replaced one is closed when the last ends). */
@@ -77,13 +84,26 @@ export class Gateway {
   private readonly verifier: Verifier;
   private readonly life: Actor<typeof gatewayMachine>;
   private startError: unknown;
+  /** The guessing defence (lockout, penalties, line pauses): one for the life of the daemon, reloads keep it. */
+  readonly guard: Guard;
+  private audit: Audit;
 
   constructor(private readonly o: GatewayOptions) {
     this.config = o.loaded.config;
     this.source = o.loaded.source;
     this.log = o.logger.child({ area: 'gateway' });
+    this.audit = o.audit ?? openAudit(this.config, o.logger);
+    this.guard = new Guard({
+      settings: guardSettings(this.config),
+      stateFile: statePath(this.config.stateDirectory),
+      audit: { record: (e) => this.audit.record(e) },
+      logger: o.logger,
+      onLinePause: (p) => this.pauseLine(p),
+      onLineResume: (line) => this.resumeLine(line),
+    });
     const verifier = createGatewayVerifier({ lease: () => this.takeLease(), logger: o.logger, inspect: (line, call) => this.ntlmInspect(line, call) });
-    this.verifier = o.wrapVerifier ? o.wrapVerifier(verifier) : verifier;
+    // The guard is outermost: a locked name never reaches the authority, every verdict is counted.
+    this.verifier = this.guard.wrapVerifier(o.wrapVerifier ? o.wrapVerifier(verifier) : verifier);
     const machine = gatewayMachine.provide({
       actors: {
         start: fromPromise(() => this.startNow()),
@@ -136,6 +156,7 @@ export class Gateway {
       // The folder for state kept between runs (lockouts, lines out of service, the control socket).
       makeFolders(this.config.stateDirectory);
       await this.openAuthority(this.config);
+      this.guard.start();
       this.host = this.makeHost(this.config);
       const results = await Promise.all(this.config.lines.filter((l) => l.enabled).map((l) => this.startLine(l)));
       if (!results.some(Boolean)) throw new Error('no line could be started (see the log)');
@@ -189,6 +210,13 @@ export class Gateway {
     }
     const prev = this.config;
     this.config = next;
+    // Locks, penalties and pauses stay; only their settings change.
+    this.guard.reconfigure(guardSettings(next));
+    if (!this.o.audit && !isDeepStrictEqual(prev.audit, next.audit)) {
+      const old = this.audit;
+      this.audit = openAudit(next, this.o.logger);
+      if (old instanceof AuditTrail) void old.close();
+    }
     if (!isDeepStrictEqual(prev.authority, next.authority)) {
       const old = this.lease;
       try {
@@ -249,6 +277,8 @@ export class Gateway {
     clearTimeout(timer);
     await Promise.all(entries.map((e) => e.line.stop().catch((err: unknown) => this.log.warn('line stop failed', { line: e.line.id, error: errorSummary(err) }))));
     if (this.lease) this.retireLease(this.lease);
+    await this.guard.stop().catch((err: unknown) => this.log.error('lockout state not saved at stop', { error: errorSummary(err) }));
+    if (this.audit instanceof AuditTrail) await this.audit.close();
     this.log.info('stopped', { metrics: this.metrics.snapshot() });
   }
 
@@ -315,7 +345,7 @@ export class Gateway {
       : undefined;
     const inspect = combineInspect(machineLog, this.o.inspect);
     try {
-      line = createLine(config, { logger: this.o.logger.child({ area: 'line' }), simModems: this.simModems, ...(inspect ? { inspect } : {}) });
+      line = createLine(config, { logger: this.o.logger.child({ area: 'line' }), simModems: this.simModems, screen: this.guard.screen, ...(inspect ? { inspect } : {}) });
     } catch (err) {
       this.log.error('line not created', { line: config.id, error: errorSummary(err) });
       return false;
@@ -326,6 +356,8 @@ export class Gateway {
     this.lines.set(config.id, entry);
     try {
       await line.start();
+      // A pause that outlived a restart or a reload (the guard restored it) holds this line too.
+      if (this.guard.pausedLines().some((p) => p.line === config.id)) line.pause();
       return true;
     } catch (err) {
       this.log.error('line failed to start', { line: config.id, error: errorSummary(err) });
@@ -338,6 +370,15 @@ export class Gateway {
       void channel.hangup().catch(() => {});
       return;
     }
+    const caller = callerOf(entry.config, channel);
+    const refusal = this.guard.refusalFor(entry.config.id, caller);
+    if (refusal !== undefined) {
+      this.refuse(entry, channel, caller, refusal);
+      return;
+    }
+    this.guard.callStarted({ line: entry.config.id, call: channel.callId, caller });
+    const source = this.guard.sourceOf(channel.callId);
+    this.audit.record({ event: 'call-start', line: entry.config.id, call: channel.callId, device: channel.deviceName, ...(source ? { source } : {}) });
     let call: RunningCall;
     try {
       call = startCall(channel, {
@@ -351,6 +392,7 @@ export class Gateway {
       });
     } catch (err) {
       this.metrics.callNotStarted();
+      this.guard.callEnded({ line: entry.config.id, call: channel.callId, outcome: 'internal-error' });
       this.log.error('call could not start: hanging up', { line: entry.config.id, call: channel.callId, error: errorSummary(err) });
       void channel.hangup().catch(() => {});
       return;
@@ -358,9 +400,114 @@ export class Gateway {
     entry.calls.add(call);
     void call.done.then((summary) => {
       entry.calls.delete(call);
-      this.o.onCallEnd?.(summary);
+      this.callEnded(summary, source);
       if (entry.retiring && entry.calls.size === 0) this.release(entry);
     });
+  }
+
+  /** The end of a call for the guard and the audit trail; never throws. */
+  private callEnded(summary: CallSummary, source: string | undefined): void {
+    try {
+      const attempts = this.guard.callEnded({ line: summary.line, call: summary.call, outcome: summary.outcome });
+      this.audit.record({
+        event: 'call-end',
+        line: summary.line,
+        call: summary.call,
+        ...(source ? { source } : {}),
+        result: summary.outcome,
+        ...(summary.reason ? { reason: summary.reason } : {}),
+        ...(summary.rasError ? { rasError: summary.rasError } : {}),
+        ...(summary.user ? { user: summary.user } : {}),
+        ...(summary.domain ? { domain: summary.domain } : {}),
+        attempts: Math.max(attempts, summary.users?.length ?? 0),
+        durationMs: summary.durationMs,
+        bytesIn: summary.bytesIn,
+        bytesOut: summary.bytesOut,
+      });
+      this.o.onCallEnd?.(summary);
+    } catch (err) {
+      this.log.error('call accounting failed', { line: summary.line, call: summary.call, error: errorSummary(err) });
+    }
+  }
+
+  /** A call from a penalised source: one line, hang up, ended as refused-penalty (no dialogue). */
+  private refuse(entry: LineEntry, channel: CallChannel, caller: Caller, text: string): void {
+    const started = performance.now();
+    this.metrics.callStarted();
+    this.guard.callStarted({ line: entry.config.id, call: channel.callId, caller });
+    const source = this.guard.sourceOf(channel.callId);
+    this.audit.record({ event: 'call-start', line: entry.config.id, call: channel.callId, device: channel.deviceName, ...(source ? { source } : {}) });
+    this.log.warn('call refused: the source is penalised', { line: entry.config.id, call: channel.callId, source });
+    let bytesOut = 0;
+    try {
+      if (text && !channel.ended) bytesOut = Buffer.byteLength(`\r\n${text}\r\n`, 'latin1');
+      say(channel, text);
+    } catch (err) {
+      this.log.warn('refusal not said', { line: entry.config.id, call: channel.callId, error: errorSummary(err) });
+    }
+    void channel
+      .hangup()
+      .catch(() => undefined)
+      .then(() => {
+        const summary: CallSummary = { line: entry.config.id, call: channel.callId, outcome: 'refused-penalty', reason: 'source-penalised', rasError: OUTCOME_RAS_ERRORS['refused-penalty']!, durationMs: Math.round(performance.now() - started), bytesIn: 0, bytesOut };
+        if (channel.peer) summary.peer = channel.peer;
+        this.metrics.record(summary);
+        this.callEnded(summary, source);
+      });
+  }
+
+  /** The guard paused a line (too many failed calls): it stops answering; calls in progress go on. */
+  private pauseLine(pause: LinePause): void {
+    this.lines.get(pause.line)?.line.pause();
+  }
+
+  /** The pause is over: the line answers again (unless the gateway is stopping or the line went). */
+  private resumeLine(id: string): void {
+    const entry = this.lines.get(id);
+    if (!entry || this.stopping) return;
+    entry.line.start().catch((err: unknown) => this.log.error('line did not answer again after its pause', { line: id, error: errorSummary(err) }));
+  }
+
+  // --- the guessing defence, for the control socket and the console ------------------------
+
+  /** Locked and counted user names (locked first). */
+  lockouts(): AccountEntry[] {
+    return this.guard.lockouts();
+  }
+
+  /** Sources refused at once until their penalty ends. */
+  activePenalties(): PenaltyEntry[] {
+    return this.guard.activePenalties();
+  }
+
+  /** Lines paused for too many failed calls. */
+  pausedLines(): LinePause[] {
+    return this.guard.pausedLines();
+  }
+
+  /**
+   * `rasgate user unlock` for a running daemon: ends the lockout of `name` and, with the local
+   * store, clears its L flag. Resolves with what it changed.
+   */
+  async unlock(name: string, who: Operator): Promise<{ lockout: boolean; flag: boolean }> {
+    const lockout = this.guard.unlock(name, who);
+    let flag = false;
+    const a = this.lease?.authority;
+    if (a instanceof LocalAuthority && a.store.lookup(name)?.flags.has('L')) {
+      flag = await a.store.update((ed) => {
+        const e = ed.get(name);
+        if (!e?.flags.has('L')) return false;
+        ed.put({ ...e, flags: new Set([...e.flags].filter((f) => f !== 'L')) });
+        return true;
+      });
+      if (flag) this.audit.record({ event: 'operator', action: 'user-unlock', target: name, result: 'done', ...who });
+    }
+    return { lockout, flag };
+  }
+
+  /** End the penalty of a source (as lockouts list it). */
+  clearPenalty(source: string, who: Operator): boolean {
+    return this.guard.clearPenalty(source, who);
   }
 
   private retire(entry: LineEntry, why: string): void {
@@ -376,6 +523,24 @@ export class Gateway {
     this.retired.delete(entry);
     void entry.line.stop().catch((err: unknown) => this.log.warn('line stop failed', { line: entry.config.id, error: errorSummary(err) }));
   }
+}
+
+/** The guard's settings from the configuration. */
+function guardSettings(config: RasgateConfig): GuardSettings {
+  return { lockout: config.lockout, penalties: config.penalties };
+}
+
+/** The configured audit trail (a file a day, journald), or none. */
+function openAudit(config: RasgateConfig, logger: Logger): Audit {
+  const a = config.audit;
+  if (!a.enabled) return noAudit;
+  return new AuditTrail({ ...(a.file ? { file: a.file } : {}), maxFiles: a.maxFiles, ...(a.journald ? { journald: { identifier: a.identifier } } : {}), logger });
+}
+
+/** Who called, as the guard counts it: the peer address (TCP) or the caller ID number (modem). */
+function callerOf(line: LineConfig, channel: CallChannel): Caller {
+  if (line.kind === 'tcp') return { kind: 'tcp', address: channel.peer ?? 'unknown' };
+  return { kind: 'modem', ...(channel.callerId?.number ? { number: channel.callerId.number } : {}) };
 }
 
 /** Transition log for dialogue actors: ids from the dialogue's context (lineId, callId). */

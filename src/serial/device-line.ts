@@ -14,7 +14,7 @@ import { ModemPort, type SerialSettings } from './modem-port.js';
 import { openAdvice } from './open-advice.js';
 import type { DeviceLineConfig, ModemSettings } from './options.js';
 import { LogThrottle } from '../observe/throttle.js';
-import type { CallerId, Line, LineState, LineStatus } from './types.js';
+import type { CallerId, CallScreen, Line, LineState, LineStatus } from './types.js';
 
 export interface DeviceLineDeps {
   logger: Logger;
@@ -24,6 +24,8 @@ export interface DeviceLineDeps {
   inspect?: Observer<InspectionEvent>;
   /** Serial port tuning and test bindings. */
   serial?: Pick<SerialSettings, 'maxWriteQueue' | 'binding' | 'simModems'>;
+  /** Asked before a ringing caller is answered (after allow/deny): a refused caller ID is let ring. */
+  screen?: CallScreen;
 }
 
 /** The machine's timings, in its own units (milliseconds), from the modem settings. */
@@ -138,8 +140,10 @@ export class DeviceLine extends EventEmitter implements Line {
       },
       guards: {
         callerAllowed: ({ context }) => {
-          const ok = callerAllowed(context.callerId, modem.allow, modem.deny);
-          this.log.info('caller ID decision', { callerNumber: context.callerId.number ?? 'unknown', answer: ok });
+          const listed = callerAllowed(context.callerId, modem.allow, modem.deny);
+          const screened = listed ? deps.screen?.(config.id, { kind: 'modem', ...(context.callerId.number ? { number: context.callerId.number } : {}) }) : undefined;
+          const ok = listed && (screened?.answer ?? true);
+          this.log.info('caller ID decision', { callerNumber: context.callerId.number ?? 'unknown', answer: ok, ...(screened && !screened.answer ? { why: 'penalised' } : {}) });
           return ok;
         },
         // A lock, a missing device or a permission can be put right while we wait (a getty

@@ -7,6 +7,8 @@
  * accepted, and the types are inferred from it.
  */
 import { authorityField } from '../../authority/options.js';
+import { auditFields } from '../../audit/options.js';
+import { lockoutOptionsField, penaltyOptionsField } from '../../guard/options.js';
 import { tcpUrl, type TcpAddress } from '../../options/address.js';
 import { closest, dict, Issues, isPlainObject, list, num, obj, oneOf, show, str, bool, type DocRow, type Field, type Infer } from '../../options/fields.js';
 import { consoleFields, inspectorFields, logFields } from '../../observe/options.js';
@@ -93,6 +95,9 @@ export const TOP = {
   console: obj(consoleFields, { doc: 'console', defaultEmpty: true }),
   inspector: obj(inspectorFields, { doc: 'inspector', defaultEmpty: true }),
   shutdown: obj(shutdownFields, { doc: 'shutdown', defaultEmpty: true }),
+  lockout: lockoutOptionsField,
+  penalties: penaltyOptionsField,
+  audit: obj(auditFields, { doc: 'audit trail', defaultEmpty: true }),
 };
 
 type Parsed = Infer<typeof TOP>;
@@ -105,6 +110,7 @@ export type DialogueConfig = Parsed['dialogue'];
 export type AuthorityConfigSection = Parsed['authority'];
 export type LogConfig = Parsed['log'];
 export type LogModule = keyof LogConfig['modules'];
+export type AuditConfigSection = Parsed['audit'];
 
 /** The whole configuration, parsed: names resolved, every default filled in. */
 export interface RasgateConfig extends Omit<Parsed, 'lines' | 'actions'> {
