@@ -54,7 +54,7 @@ export type AuditEvent =
   /** An operator changed an account or a lock (rasgate user / lockout, the console). */
   | ({ event: 'operator'; action: OperatorAction; target: string; result?: 'done' | 'unchanged' } & Operator);
 
-export type OperatorAction = 'lockout-clear' | 'penalty-clear' | 'line-resume' | 'clear-all' | 'user-lock' | 'user-unlock' | 'user-disable' | 'user-enable';
+export type OperatorAction = 'lockout-clear' | 'penalty-clear' | 'line-resume' | 'clear-all' | 'user-add' | 'user-passwd' | 'user-del' | 'user-lock' | 'user-unlock' | 'user-disable' | 'user-enable';
 
 export type AuditRecord = AuditEvent & { time: string };
 

@@ -18,7 +18,8 @@ import { describeCause } from '../files/errors.js';
 import { writeFully } from '../files/lock.js';
 import { nullLogger, type Logger } from '../logging.js';
 import { LogThrottle } from '../observe/throttle.js';
-import type { Audit, AuditEvent, AuditRecord } from './events.js';
+import { noAudit, type Audit, type AuditEvent, type AuditRecord } from './events.js';
+import type { AuditConfig } from './options.js';
 
 /** journald's stream socket (sd_journal_stream_fd). */
 export const JOURNAL_STREAM = '/run/systemd/journal/stdout';
@@ -210,4 +211,10 @@ export class AuditTrail implements Audit {
     this.journal = s;
     return s;
   }
+}
+
+/** The trail a configuration asks for (`audit:`; `file` resolved), or one that keeps nothing. */
+export function auditFromConfig(a: AuditConfig, logger?: Logger): Audit & { close(): Promise<void> } {
+  if (!a.enabled) return { ...noAudit, close: async () => undefined };
+  return new AuditTrail({ ...(a.file ? { file: a.file } : {}), maxFiles: a.maxFiles, ...(a.journald ? { journald: { identifier: a.identifier } } : {}), ...(logger ? { logger } : {}) });
 }

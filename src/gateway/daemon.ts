@@ -32,9 +32,10 @@ import { combineInspect } from '../observe/inspector.js';
 import { transitionLogger } from '../observe/transitions.js';
 import { errorSummary } from '../errors.js';
 import { makeFolders } from '../files/atomic.js';
-import { AuditTrail, noAudit, type Audit, type Operator } from '../audit/index.js';
+import { AuditTrail, auditFromConfig, type Audit, type Operator } from '../audit/index.js';
 import { Guard, statePath, type AccountEntry, type GuardSettings, type LinePause, type PenaltyEntry } from '../guard/index.js';
 import type { Caller } from '../serial/types.js';
+import type { LineClock } from '../serial/clock.js';
 import { say } from './actions/say.js';
 import { OUTCOME_RAS_ERRORS } from '../ras/message.js';
 import { loadConfigFile, hostIssues, EMBEDDED_SOURCE, formatIssue, ConfigError, type LoadedConfig, type LineConfig, type RasgateConfig } from './config.js';
@@ -53,6 +54,11 @@ export interface GatewayOptions {
   wrapVerifier?: (verifier: Verifier) => Verifier;
   /** Where audit events go instead of the configured trail (tests, benchmarks). */
   audit?: Audit;
+  /**
+   * Time for the lines, the dialogues and the guard (xstate's SimulatedClock in tests; set it to
+   * a wall-clock epoch: the guard's locks are kept as epoch times). Default: real time.
+   */
+  clock?: LineClock;
 }
 
 /** An authority with its credential, and the verifications using it (a replaced one is closed when the last ends). */
@@ -92,12 +98,13 @@ export class Gateway {
     this.config = o.loaded.config;
     this.source = o.loaded.source;
     this.log = o.logger.child({ area: 'gateway' });
-    this.audit = o.audit ?? openAudit(this.config, o.logger);
+    this.audit = o.audit ?? auditFromConfig(this.config.audit, o.logger);
     this.guard = new Guard({
       settings: guardSettings(this.config),
       stateFile: statePath(this.config.stateDirectory),
       audit: { record: (e) => this.audit.record(e) },
       logger: o.logger,
+      ...(o.clock ? { clock: o.clock } : {}),
       onLinePause: (p) => this.pauseLine(p),
       onLineResume: (line) => this.resumeLine(line),
     });
@@ -214,7 +221,7 @@ export class Gateway {
     this.guard.reconfigure(guardSettings(next));
     if (!this.o.audit && !isDeepStrictEqual(prev.audit, next.audit)) {
       const old = this.audit;
-      this.audit = openAudit(next, this.o.logger);
+      this.audit = auditFromConfig(next.audit, this.o.logger);
       if (old instanceof AuditTrail) void old.close();
     }
     if (!isDeepStrictEqual(prev.authority, next.authority)) {
@@ -333,6 +340,7 @@ export class Gateway {
       dialogue: config.dialogue,
       logger: this.o.logger.child({ area: 'dialogue' }),
       ...(inspect ? { inspect } : {}),
+      ...(this.o.clock ? { timers: this.o.clock } : {}),
     });
   }
 
@@ -345,7 +353,7 @@ export class Gateway {
       : undefined;
     const inspect = combineInspect(machineLog, this.o.inspect);
     try {
-      line = createLine(config, { logger: this.o.logger.child({ area: 'line' }), simModems: this.simModems, screen: this.guard.screen, ...(inspect ? { inspect } : {}) });
+      line = createLine(config, { logger: this.o.logger.child({ area: 'line' }), simModems: this.simModems, screen: this.guard.screen, ...(inspect ? { inspect } : {}), ...(this.o.clock ? { clock: this.o.clock } : {}) });
     } catch (err) {
       this.log.error('line not created', { line: config.id, error: errorSummary(err) });
       return false;
@@ -530,12 +538,6 @@ function guardSettings(config: RasgateConfig): GuardSettings {
   return { lockout: config.lockout, penalties: config.penalties };
 }
 
-/** The configured audit trail (a file a day, journald), or none. */
-function openAudit(config: RasgateConfig, logger: Logger): Audit {
-  const a = config.audit;
-  if (!a.enabled) return noAudit;
-  return new AuditTrail({ ...(a.file ? { file: a.file } : {}), maxFiles: a.maxFiles, ...(a.journald ? { journald: { identifier: a.identifier } } : {}), logger });
-}
 
 /** Who called, as the guard counts it: the peer address (TCP) or the caller ID number (modem). */
 function callerOf(line: LineConfig, channel: CallChannel): Caller {
