@@ -272,16 +272,9 @@ export class Guard {
     const call = this.calls.get(input.callId);
     if (call) call.attempts++;
     const refused = outcome.kind === 'bad-credentials' || outcome.kind === 'refused-locked';
-    if (outcome.kind === 'bad-credentials') {
-      const lock = this.lockout.deny(input.user);
-      if (lock) {
-        this.log.warn('account locked: too many bad passwords', { user: lock.name, denials: lock.denials, until: lock.until == null ? 'cleared by an operator' : iso(lock.until), source: call?.source.key });
-        this.record({ event: 'lockout-start', user: lock.name, denials: lock.denials, until: lock.until == null ? null : iso(lock.until), ...(call ? { source: call.source.key } : {}) });
-        this.changed(true);
-      } else this.changed(false);
-    } else if (outcome.kind === 'accepted') this.lockout.accepted(input.user);
-    const p = this.settings.penalties;
-    if (refused && call && p.enabled && !this.allow.has(call.source)) this.penalise(call.source, p.authfailSeconds, 'authfail');
+    const lock = outcome.kind === 'bad-credentials' ? this.lockout.deny(input.user) : undefined;
+    if (outcome.kind === 'bad-credentials') this.changed(lock !== undefined);
+    else if (outcome.kind === 'accepted') this.lockout.accepted(input.user);
     const v = outcome as { rasError?: number; reason?: string };
     this.record({
       event: 'login',
@@ -295,6 +288,12 @@ export class Guard {
       ...(v.reason !== undefined ? { reason: v.reason } : {}),
       ...(outcome.kind === 'accepted' ? { identity: outcome.domain ? `${outcome.domain}\\${outcome.user}` : outcome.user } : {}),
     });
+    if (lock) {
+      this.log.warn('account locked: too many bad passwords', { user: lock.name, denials: lock.denials, until: lock.until == null ? 'cleared by an operator' : iso(lock.until), source: call?.source.key });
+      this.record({ event: 'lockout-start', user: lock.name, denials: lock.denials, until: lock.until == null ? null : iso(lock.until), ...(call ? { source: call.source.key } : {}) });
+    }
+    const p = this.settings.penalties;
+    if (refused && call && p.enabled && !this.allow.has(call.source)) this.penalise(call.source, p.authfailSeconds, 'authfail');
   }
 
   private penalise(source: Source, seconds: number, reason: string): void {
