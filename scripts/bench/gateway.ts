@@ -149,6 +149,8 @@ async function startGateway(dir: string, lineCount: number): Promise<{ gw: Gatew
 authority: { file: ./smbpasswd, domain: BENCH }
 dialogue: { failureDelaysSeconds: [0], messages: { success: Welcome } }
 shutdown: { grace: 0 }
+# the bench is one source that holds calls open and drops them: not penalised (scripts/bench/guard.ts measures that)
+penalties: { allow: [127.0.0.1] }
 `;
   const { config, issues } = parseConfig(yaml, 'bench.yaml', dir);
   if (!config) throw new Error(JSON.stringify(issues));

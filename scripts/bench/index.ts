@@ -13,6 +13,7 @@ const BENCHES: Array<() => Promise<BenchModule>> = [
   () => import('./dialogue.js'),
   () => import('./domain.js'),
   () => import('./gateway.js'),
+  () => import('./guard.js'),
 ];
 
 let failed = 0;

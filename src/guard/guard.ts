@@ -71,7 +71,7 @@ const TICK_MS = 1_000;
 /** Calls in progress remembered (one per call; a call whose end never came is forgotten first). */
 const MAX_CALLS = 100_000;
 /** Sources whose refusals are being counted for the audit trail (one record a minute each). */
-const MAX_REFUSAL_NOTES = 4_096;
+export const MAX_REFUSAL_NOTES = 4_096;
 const REFUSAL_NOTE_MS = 60_000;
 
 interface CallRecord {

@@ -232,6 +232,9 @@ export function tcpLineTarget(): FuzzTarget {
           'dialogue: { failureDelaysSeconds: [0], maxAttempts: 2, fieldTimeoutSeconds: 5, loginTimeoutSeconds: 10 }',
           'log: { level: info, transitions: false }',
           'shutdown: { grace: 1 }',
+          // The fuzzer is one source guessing and sending garbage by design: not penalised, no lockout.
+          'penalties: { allow: [127.0.0.1] }',
+          'lockout: { maxDenials: 0 }',
         ].join('\n'),
         'fuzz.yaml',
         dir,
