@@ -6,9 +6,11 @@
 import { rasErrorName } from '../ras/codes.js';
 import type { AuditRecord } from './events.js';
 
+const UNPRINTABLE = /[\x00-\x1f\x7f-\x9f\u2028\u2029]/g; // eslint-disable-line no-control-regex
+
 /** Control characters (C0, DEL, C1) and the line/paragraph separators as \xNN / \uNNNN. */
 export function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+  return text.replace(UNPRINTABLE, (c) => {
     const code = c.charCodeAt(0);
     return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
   });
