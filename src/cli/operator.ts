@@ -57,3 +57,24 @@ export async function auditOperator(config: RasgateConfig, event: Parameters<Aud
   trail.record(event);
   await trail.close();
 }
+
+/**
+ * A command's body with the common frame: --help prints `usage`; a UsageError is exit 2 with the
+ * usage; any other error is exit 1 with its message, prefixed `rasgate NAME:`.
+ */
+export async function runCommand(command: string, usage: string, argv: string[], body: () => Promise<number>): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(usage);
+    return 0;
+  }
+  try {
+    return await body();
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`rasgate ${command}: ${err.message}\n${usage}`);
+      return 2;
+    }
+    process.stderr.write(`rasgate ${command}: ${(err as Error).message}\n`);
+    return 1;
+  }
+}

@@ -6,7 +6,7 @@
  */
 import { formatTable, parseTime, readAudit, type AuditFilter } from '../../audit/index.js';
 import { OUTCOME_KINDS } from '../../../machines/outcome.js';
-import { operatorConfig, parseFlags, UsageError } from '../operator.js';
+import { operatorConfig, parseFlags, runCommand, UsageError } from '../operator.js';
 
 const USAGE = `usage: rasgate audit [--since TIME] [--until TIME] [--user NAME] [--line ID] [--source NUMBER|ADDR] [--result KIND] [--json] [--config FILE]
   TIME: 2026-05-01, 2026-05-01T10:00:00Z, or a span before now: 30m, 12h, 7d
@@ -14,15 +14,11 @@ const USAGE = `usage: rasgate audit [--since TIME] [--until TIME] [--user NAME] 
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
   // `rasgate audit | head`: the reader going away ends the listing, quietly.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(0);
   });
-  try {
+  return runCommand('audit', USAGE, argv, async () => {
     const { flags, rest } = parseFlags(argv, { config: 'value', since: 'value', until: 'value', user: 'value', line: 'value', source: 'value', result: 'value', json: 'flag' });
     if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}"`);
     const filter: AuditFilter = {};
@@ -45,12 +41,5 @@ export async function run(argv: string[]): Promise<number> {
     if (r.files.length === 0) process.stderr.write(`rasgate audit: no audit files like ${config.audit.file}\n`);
     if (r.skipped) process.stderr.write(`rasgate audit: ${r.skipped} line${r.skipped === 1 ? '' : 's'} that are not records skipped\n`);
     return 0;
-  } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`rasgate audit: ${err.message}\n${USAGE}`);
-      return 2;
-    }
-    process.stderr.write(`rasgate audit: ${(err as Error).message}\n`);
-    return 1;
-  }
+  });
 }

@@ -8,7 +8,7 @@
 import { makeFolders } from '../../files/atomic.js';
 import { accountKey, clearInFile, readState, statePath, type ClearTarget, type GuardState } from '../../guard/index.js';
 import { printable } from '../../audit/table.js';
-import { auditOperator, cliOperator, operatorConfig, parseFlags, UsageError } from '../operator.js';
+import { auditOperator, cliOperator, operatorConfig, parseFlags, runCommand, UsageError } from '../operator.js';
 
 const USAGE = `usage: rasgate lockout list [--json] [--config FILE]
        rasgate lockout clear NAME | --source SOURCE | --line ID | --all [--config FILE]
@@ -38,11 +38,7 @@ function table(s: GuardState, now: number): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  try {
+  return runCommand('lockout', USAGE, argv, async () => {
     const { flags, rest } = parseFlags(argv, { config: 'value', json: 'flag', source: 'value', line: 'value', all: 'flag' });
     const [action, name, extra] = rest;
     if (action !== 'list' && action !== 'clear') throw new UsageError(action ? `unknown action "${action}"` : 'missing action');
@@ -73,12 +69,5 @@ export async function run(argv: string[]): Promise<number> {
     const action_ = target.what === 'all' ? 'clear-all' : target.what === 'account' ? 'lockout-clear' : target.what === 'source' ? 'penalty-clear' : 'line-resume';
     await auditOperator(config, { event: 'operator', action: action_, target: target.what === 'all' ? '*' : (name ?? flags.source ?? flags.line)!, result: found ? 'done' : 'unchanged', ...who });
     return 0;
-  } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`rasgate lockout: ${err.message}\n${USAGE}`);
-      return 2;
-    }
-    process.stderr.write(`rasgate lockout: ${(err as Error).message}\n`);
-    return 1;
-  }
+  });
 }
