@@ -499,23 +499,30 @@ export class Gateway {
    */
   async unlock(name: string, who: Operator): Promise<{ lockout: boolean; flag: boolean }> {
     const lockout = this.guard.unlock(name, who);
-    let flag = false;
     const a = this.lease?.authority;
-    if (a instanceof LocalAuthority && a.store.lookup(name)?.flags.has('L')) {
-      flag = await a.store.update((ed) => {
-        const e = ed.get(name);
-        if (!e?.flags.has('L')) return false;
-        ed.put({ ...e, flags: new Set([...e.flags].filter((f) => f !== 'L')) });
-        return true;
-      });
-      if (flag) this.audit.record({ event: 'operator', action: 'user-unlock', target: name, result: 'done', ...who });
-    }
+    if (!(a instanceof LocalAuthority)) return { lockout, flag: false };
+    // Read the file now (the store's own recheck may be up to a second behind an edit).
+    a.store.reload();
+    if (!a.store.lookup(name)?.flags.has('L')) return { lockout, flag: false };
+    const flag = await a.store.update((ed) => {
+      const e = ed.get(name);
+      if (!e?.flags.has('L')) return false;
+      ed.put({ ...e, flags: new Set([...e.flags].filter((f) => f !== 'L')) });
+      return true;
+    });
+    if (flag) this.audit.record({ event: 'operator', action: 'user-unlock', target: name, result: 'done', ...who });
     return { lockout, flag };
   }
 
-  /** End the penalty of a source (as lockouts list it). */
+
+  /** End the penalty of a source (as activePenalties() names it). */
   clearPenalty(source: string, who: Operator): boolean {
     return this.guard.clearPenalty(source, who);
+  }
+
+  /** Let a line paused for too many failed calls answer again now. */
+  endLinePause(line: string, who: Operator): boolean {
+    return this.guard.resumeLine(line, who);
   }
 
   private retire(entry: LineEntry, why: string): void {
