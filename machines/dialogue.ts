@@ -124,6 +124,8 @@ export interface DialogueContext {
   tried: TriedName[];
   /** The caller has sent something (FIRST_INPUT). */
   heard: boolean;
+  /** The last refused attempt when it was more than a wrong password (a locked account): how the call ends if it ends now. */
+  lastRefusal?: Ended;
   outcome?: DialogueOutcome;
 }
 
@@ -163,7 +165,9 @@ export const dialogueMachine = setup({
     ),
     /** An attempt is made with the names typed (the password is in the event, never here). */
     recordAttempt: assign({ tried: ({ context }) => [...context.tried, { user: context.user, domain: context.domain }] }),
-    countFailure: assign({ attempts: ({ context }) => context.attempts + 1 }),
+    countFailure: assign({ attempts: ({ context }) => context.attempts + 1, lastRefusal: undefined }),
+    /** A refusal heard as a wrong password (a locked account): counted as one, remembered as what it was. */
+    countRefusal: assign({ attempts: ({ context }) => context.attempts + 1, lastRefusal: (_, params: { output: VerifyOutcome }) => refusal(params.output) }),
     /** The dialogue ends with this outcome. */
     end: assign({ outcome: ({ context }, params: Ended) => ending(context, params) }),
   },
@@ -304,13 +308,11 @@ export const dialogueMachine = setup({
                 ],
               },
               {
-                // A locked account hears what a wrong password hears, unless the verifier says more.
+                // A locked account is heard as a wrong password: the same delay, text and next prompt
+                // (the operator may say more: dialogue.messages.deniedReasons).
                 guard: { type: 'verdictIs', params: ({ event }) => ({ output: event.output, kind: 'refused-locked' }) },
-                target: '#dialogue.denied',
-                actions: [
-                  { type: 'end', params: ({ event }) => refusal(event.output) },
-                  { type: 'tell', params: ({ event }) => ({ message: 'failure', ...deniedText(event.output) }) },
-                ],
+                target: 'rejected',
+                actions: { type: 'countRefusal', params: ({ event }) => ({ output: event.output }) },
               },
               {
                 target: '#dialogue.error',
@@ -327,11 +329,16 @@ export const dialogueMachine = setup({
           },
         },
         rejected: {
-          entry: [{ type: 'tell', params: { message: 'failure' } }, 'holdInput'],
+          // The delay runs before the refusal is said: the result costs the caller the delay. A
+          // caller who hangs up during it is refused all the same (the verdict stands).
+          entry: 'holdInput',
+          on: {
+            CARRIER_LOST: { target: '#dialogue.failed', actions: { type: 'end', params: ({ context }) => context.lastRefusal ?? { kind: 'bad-credentials', reason: 'ended-in-delay' } } },
+          },
           after: {
             failureDelay: [
-              { guard: 'attemptsLeft', target: 'username' },
-              { target: '#dialogue.failed', actions: { type: 'end', params: { kind: 'bad-credentials' } } },
+              { guard: 'attemptsLeft', target: 'username', actions: { type: 'tell', params: ({ context }) => refusalText(context) } },
+              { target: '#dialogue.failed', actions: [{ type: 'tell', params: ({ context }) => refusalText(context) }, { type: 'end', params: ({ context }) => context.lastRefusal ?? { kind: 'bad-credentials' } }] },
             ],
           },
         },
@@ -359,6 +366,12 @@ function refusal(o: VerifyOutcome): Ended {
     ...(o.user ? { user: o.user } : {}),
     ...(o.domain ? { domain: o.domain } : {}),
   };
+}
+
+/** What a refused attempt says: the failure text, or the operator's own for the reason of a refusal heard as one. */
+function refusalText(context: DialogueContext): TellParams {
+  const r = context.lastRefusal;
+  return { message: 'failure', ...(r?.reason !== undefined ? { reason: r.reason } : {}), ...(r?.message !== undefined ? { text: r.message } : {}) };
 }
 
 /** What a refusal tells the caller: its reason (the configured text for it) or the verifier's own text. */

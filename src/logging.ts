@@ -10,7 +10,7 @@ export type LogMeta = Record<string, unknown>;
  * The areas records are filed under (the `area` field; `log.modules` sets a level per area).
  * A machine's transitions go under its own area (line, call, dialogue; ntlmAccept under ntlm).
  */
-export const LOG_AREAS = ['gateway', 'line', 'call', 'dialogue', 'ntlm', 'authority', 'action', 'console', 'inspector', 'audit'] as const;
+export const LOG_AREAS = ['gateway', 'line', 'call', 'dialogue', 'ntlm', 'authority', 'action', 'console', 'inspector', 'audit', 'guard'] as const;
 export type LogArea = (typeof LOG_AREAS)[number];
 
 export interface Logger {

@@ -69,8 +69,8 @@ export async function run(): Promise<void> {
   try {
     const store = new SmbpasswdStore(join(dir, 'smbpasswd'));
     await store.update((ed) => {
-      for (let i = 0; i < USERS; i++) ed.put({ name: `user${i}`, uid: 1000 + i, ntHash: ntowfv1(PASSWORD), hasLmHash: false, flags: new Set(['U']), lastChange: 0 });
-      ed.put({ name: OPERATOR.name, uid: 999, ntHash: ntowfv1(OPERATOR.password), hasLmHash: false, flags: new Set(['U']), lastChange: 0 });
+      for (let i = 0; i < USERS; i++) ed.put({ name: `user${i}`, uid: 1000 + i, ntHash: ntowfv1(PASSWORD), hasLmHash: false, flags: new Set(['U']), lastChange: 0x5f5e1000 });
+      ed.put({ name: OPERATOR.name, uid: 999, ntHash: ntowfv1(OPERATOR.password), hasLmHash: false, flags: new Set(['U']), lastChange: 0x5f5e1000 });
     });
     const [port] = await freePorts(1);
     const yaml = `lines: [{ id: b0, listen: tcp://127.0.0.1:${port}, mode: raw, maxCalls: 0 }]

@@ -149,6 +149,8 @@ async function startGateway(dir: string, lineCount: number): Promise<{ gw: Gatew
 authority: { file: ./smbpasswd, domain: BENCH }
 dialogue: { failureDelaysSeconds: [0], messages: { success: Welcome } }
 shutdown: { grace: 0 }
+# the bench is one source that holds calls open and drops them: not penalised (scripts/bench/guard.ts measures that)
+penalties: { allow: [127.0.0.1] }
 `;
   const { config, issues } = parseConfig(yaml, 'bench.yaml', dir);
   if (!config) throw new Error(JSON.stringify(issues));
@@ -165,7 +167,7 @@ export async function run(): Promise<void> {
     const store = new SmbpasswdStore(join(dir, 'smbpasswd'));
     const ntHash = ntowfv1(PASSWORD);
     await store.update((ed) => {
-      for (let i = 0; i < USERS; i++) ed.put({ name: `user${i}`, uid: 1000 + i, ntHash, hasLmHash: false, flags: new Set(['U']), lastChange: 0 });
+      for (let i = 0; i < USERS; i++) ed.put({ name: `user${i}`, uid: 1000 + i, ntHash, hasLmHash: false, flags: new Set(['U']), lastChange: 0x5f5e1000 });
     });
 
     // -- memory first: per idle line (200 TCP lines on a second gateway, the code already loaded),

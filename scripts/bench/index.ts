@@ -14,6 +14,7 @@ const BENCHES: Array<() => Promise<BenchModule>> = [
   () => import('./domain.js'),
   () => import('./gateway.js'),
   () => import('./console.js'),
+  () => import('./guard.js'),
 ];
 
 let failed = 0;

@@ -263,7 +263,7 @@ export async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'rasgate-bench-'));
   try {
     const file = join(dir, 'smbpasswd');
-    writeFileSync(file, formatLine({ name: USER, uid: 1000, ntHash, hasLmHash: false, flags: new Set(['U']), lastChange: 0 }) + '\n', { mode: 0o600 });
+    writeFileSync(file, formatLine({ name: USER, uid: 1000, ntHash, hasLmHash: false, flags: new Set(['U']), lastChange: 0x5f5e1000 }) + '\n', { mode: 0o600 });
     const authority = new LocalAuthority({ file, domain: DOMAIN });
     const credential = acquireCredentialsHandle({ authority, netbiosComputerName: 'BENCH', dnsComputerName: 'bench.example.test' });
     const count = 40 * B;

@@ -29,7 +29,7 @@ export function makeLocalAuthority(accounts: TestAccount[], domain = 'RASGATE', 
   const dir = mkdtempSync(join(tmpdir(), 'rasgate-interop-'));
   const file = join(dir, 'smbpasswd');
   const lines = accounts.map((a, i) =>
-    formatLine({ name: a.name, uid: 20_000 + i, ntHash: ntowfv1(a.password), hasLmHash: false, flags: new Set(a.flags ?? ['U']), lastChange: 0 }),
+    formatLine({ name: a.name, uid: 20_000 + i, ntHash: ntowfv1(a.password), hasLmHash: false, flags: new Set(a.flags ?? ['U']), lastChange: 0x5f5e1000 }),
   );
   writeFileSync(file, `${lines.join('\n')}\n`, { mode: 0o600 });
   const authority = new LocalAuthority({ ...options, file, domain });

@@ -1,10 +1,13 @@
 /**
- * What the operator commands (`rasgate status|line|hangup|auth`) share: the options that find
- * the running daemon's control socket (--config FILE as `serve` reads it, or --socket PATH),
- * one request to it, and the exit codes: 0 done, 1 refused or failed, 2 bad usage, 3 the daemon
- * cannot be reached.
+ * What the operator commands share. Those that ask the running daemon (`rasgate
+ * status|line|hangup|auth`): the options that find its control socket (--config FILE as `serve`
+ * reads it, or --socket PATH), one request to it, and the exit codes: 0 done, 1 refused or
+ * failed, 2 bad usage, 3 the daemon cannot be reached. Those that work on the files (`rasgate
+ * lockout|audit|user`): who is running them (for the audit trail), flags, and the
+ * configuration's state file and audit trail, found as `rasgate serve` finds them.
  */
-import { loadConfig } from '../gateway/config.js';
+import { loadConfig, type RasgateConfig } from '../gateway/config.js';
+import { auditFromConfig, type Audit } from '../audit/index.js';
 import { ControlUnavailable, controlRequest } from '../control/client.js';
 import { controlSocketPath } from '../control/server.js';
 import type { ControlRequest } from '../control/protocol.js';
@@ -93,5 +96,64 @@ export async function withUsage(who: string, usage: string, argv: string[], body
     if (!(err instanceof UsageError)) throw err;
     process.stderr.write(`${who}: ${err.message}\n${usage}`);
     return 2;
+  }
+}
+
+/** `--name VALUE`, `--name=VALUE` and bare `--flag`s of `spec`; the rest are positional. Throws UsageError. */
+export function parseFlags<S extends Record<string, 'value' | 'flag'>>(argv: string[], spec: S): { flags: { [K in keyof S]?: S[K] extends 'value' ? string : true }; rest: string[] } {
+  const flags: Record<string, string | true> = {};
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) {
+      rest.push(a);
+      continue;
+    }
+    const eq = a.indexOf('=');
+    const name = a.slice(2, eq < 0 ? undefined : eq);
+    const kind = spec[name];
+    if (!kind) throw new UsageError(`unknown option ${a}`);
+    if (kind === 'flag') {
+      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
+      flags[name] = true;
+    } else {
+      const v = eq >= 0 ? a.slice(eq + 1) : argv[++i];
+      if (v === undefined || v === '') throw new UsageError(`--${name} needs a value`);
+      flags[name] = v;
+    }
+  }
+  return { flags: flags as { [K in keyof S]?: S[K] extends 'value' ? string : true }, rest };
+}
+
+/** The configuration `rasgate serve` would use (--config, $RASGATE_CONFIG, ./rasgate.yaml, the embedded default). */
+export function operatorConfig(configFlag: string | undefined): RasgateConfig {
+  return loadConfig({ path: configFlag }).config;
+}
+
+/** Record one operator event in the configured audit trail, then close it. */
+export async function auditOperator(config: RasgateConfig, event: Parameters<Audit['record']>[0]): Promise<void> {
+  const trail = auditFromConfig(config.audit);
+  trail.record(event);
+  await trail.close();
+}
+
+/**
+ * A command's body with the common frame: --help prints `usage`; a UsageError is exit 2 with the
+ * usage; any other error is exit 1 with its message, prefixed `rasgate NAME:`.
+ */
+export async function runCommand(command: string, usage: string, argv: string[], body: () => Promise<number>): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(usage);
+    return 0;
+  }
+  try {
+    return await body();
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`rasgate ${command}: ${err.message}\n${usage}`);
+      return 2;
+    }
+    process.stderr.write(`rasgate ${command}: ${(err as Error).message}\n`);
+    return 1;
   }
 }

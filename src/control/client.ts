@@ -3,28 +3,20 @@
  * lines, answers read back in order. Used by `rasgate status|line|hangup|auth`.
  */
 import { connect } from 'node:net';
-import { userInfo } from 'node:os';
+import { unixOperator } from '../audit/events.js';
 import { RasgateError } from '../errors.js';
 import { MAX_RESPONSE_BYTES, type ControlRequest, type ControlResponse } from './protocol.js';
 
 /** The daemon cannot be reached (not running, another state directory, no permission). */
 export class ControlUnavailable extends RasgateError {}
 
-/**
- * The name sent as `operator`: the user this command runs as; under sudo, the user who ran
- * sudo (SUDO_USER), since that is the person acting.
- */
-export function operatorOf(env: NodeJS.ProcessEnv = process.env): string {
-  let name: string;
-  try {
-    name = userInfo().username;
-  } catch {
-    name = `uid ${process.getuid?.() ?? '?'}`;
-  }
-  return name === 'root' && env.SUDO_USER ? env.SUDO_USER : name;
+/** Who this client runs as (and who ran it through sudo), sent with each request. */
+function asker(): { operator: string; sudoUser?: string } {
+  const me = unixOperator();
+  return { operator: me.by, ...(me.sudoUser ? { sudoUser: me.sudoUser } : {}) };
 }
 
-type Request = ControlRequest extends infer R ? (R extends ControlRequest ? Omit<R, 'id' | 'operator'> & { operator?: string } : never) : never;
+type Request = ControlRequest extends infer R ? (R extends ControlRequest ? Omit<R, 'id' | 'operator' | 'sudoUser'> & { operator?: string } : never) : never;
 
 /** Send one request and resolve with its answer (an error answer too: `ok` says which). */
 export function controlRequest(path: string, request: Request, o: { timeoutMs?: number } = {}): Promise<ControlResponse> {
@@ -40,7 +32,7 @@ export function controlRequest(path: string, request: Request, o: { timeoutMs?: 
       else resolve(value!);
     };
     socket.setTimeout(o.timeoutMs ?? 90_000, () => done(new ControlUnavailable('CONTROL_TIMEOUT', `no answer from the daemon on ${path}`)));
-    socket.once('connect', () => socket.write(`${JSON.stringify({ id: 1, operator: operatorOf(), ...request })}\n`));
+    socket.once('connect', () => socket.write(`${JSON.stringify({ id: 1, ...asker(), ...request })}\n`));
     socket.on('data', (chunk: Buffer) => {
       buffered = Buffer.concat([buffered, chunk]);
       if (buffered.length > MAX_RESPONSE_BYTES) return done(new ControlUnavailable('CONTROL_ANSWER_TOO_LONG', `the daemon's answer is over ${MAX_RESPONSE_BYTES} bytes`));

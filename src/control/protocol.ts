@@ -10,7 +10,8 @@
  *
  * Who may ask is decided by the socket's permissions (0660, the service's group, in a state
  * directory the group may traverse); `operator` is the name the client says it runs as (Node
- * cannot read SO_PEERCRED), logged with every action.
+ * cannot read SO_PEERCRED), with `sudoUser` when it ran through sudo; both are logged and go to the
+ * audit trail with every action.
  */
 
 /** The socket's file name in the state directory. */
@@ -21,12 +22,21 @@ export const MAX_REQUEST_BYTES = 64 * 1024;
 /** An answer longer than this is refused by the client (a status of many calls fits well within). */
 export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
-export type ControlRequest =
-  | { id?: number; op: 'status'; operator: string }
-  | { id?: number; op: 'line-disable'; operator: string; line: string; reason?: string }
-  | { id?: number; op: 'line-enable'; operator: string; line: string }
-  | { id?: number; op: 'hangup'; operator: string; call: string }
-  | { id?: number; op: 'auth-test'; operator: string; user: string; domain?: string; password: string };
+/** Who asks: the unix user the client runs as, and who ran it through sudo. */
+interface Asker {
+  id?: number;
+  operator: string;
+  sudoUser?: string;
+}
+
+export type ControlRequest = Asker &
+  (
+    | { op: 'status' }
+    | { op: 'line-disable'; line: string; reason?: string }
+    | { op: 'line-enable'; line: string }
+    | { op: 'hangup'; call: string }
+    | { op: 'auth-test'; user: string; domain?: string; password: string }
+  );
 
 export type ControlOp = ControlRequest['op'];
 export const CONTROL_OPS: readonly ControlOp[] = ['status', 'line-disable', 'line-enable', 'hangup', 'auth-test'];

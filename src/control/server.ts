@@ -11,15 +11,16 @@ import { join } from 'node:path';
 import { RasgateError, errorSummary } from '../errors.js';
 import { listening } from '../listen.js';
 import type { Logger } from '../logging.js';
-import type { AuthTestResult, GatewayStatus, HangupResult, LineChange } from '../gateway/operator.js';
+import { operatorName, type AuthTestResult, type GatewayStatus, type HangupResult, type LineChange } from '../gateway/operator.js';
+import type { Operator } from '../audit/index.js';
 import { CONTROL_OPS, CONTROL_SOCKET, MAX_REQUEST_BYTES, type ControlRequest, type ControlResponse } from './protocol.js';
 
 /** What the control socket asks of the daemon (src/gateway/daemon.ts Gateway has these). */
 export interface ControlTarget {
   statusReport(): GatewayStatus;
-  setLineOutOfService(id: string, out: boolean, operator: string, reason?: string): LineChange;
-  hangupCall(callId: string, operator: string): Promise<HangupResult>;
-  authTest(user: string, domain: string | undefined, password: string, operator: string): Promise<AuthTestResult>;
+  setLineOutOfService(id: string, out: boolean, who: Operator, reason?: string): LineChange;
+  hangupCall(callId: string, who: Operator): Promise<HangupResult>;
+  authTest(user: string, domain: string | undefined, password: string, who: Operator): Promise<AuthTestResult>;
 }
 
 export interface ControlServerOptions {
@@ -106,7 +107,9 @@ export function parseRequest(line: string): ControlRequest | string {
   const bad = (k: string) => `${k} must be a string of at most 1024 characters`;
   const operator = s('operator', false, 256) ?? 'unknown';
   if (operator === null) return bad('operator');
-  const base = { ...(r.id !== undefined ? { id: r.id as number } : {}), operator };
+  const sudoUser = s('sudoUser', false, 256);
+  if (sudoUser === null) return bad('sudoUser');
+  const base = { ...(r.id !== undefined ? { id: r.id as number } : {}), operator, ...(sudoUser ? { sudoUser } : {}) };
   switch (r.op) {
     case 'status':
       return { ...base, op: 'status' };
@@ -137,17 +140,19 @@ export function parseRequest(line: string): ControlRequest | string {
 }
 
 async function perform(target: ControlTarget, req: ControlRequest): Promise<unknown> {
+  // The names are what the client says (the socket's permissions are the gate): printable and short.
+  const who: Operator = { by: operatorName(req.operator), via: 'cli', ...(req.sudoUser ? { sudoUser: operatorName(req.sudoUser) } : {}) };
   switch (req.op) {
     case 'status':
       return target.statusReport();
     case 'line-disable':
-      return target.setLineOutOfService(req.line, true, req.operator, req.reason);
+      return target.setLineOutOfService(req.line, true, who, req.reason);
     case 'line-enable':
-      return target.setLineOutOfService(req.line, false, req.operator);
+      return target.setLineOutOfService(req.line, false, who);
     case 'hangup':
-      return target.hangupCall(req.call, req.operator);
+      return target.hangupCall(req.call, who);
     case 'auth-test':
-      return target.authTest(req.user, req.domain, req.password, req.operator);
+      return target.authTest(req.user, req.domain, req.password, who);
   }
 }
 

@@ -39,9 +39,13 @@ import { describeCause } from '../files/errors.js';
 import { DNLEN, PWLEN, UNLEN, rasErrorName } from '../ras/codes.js';
 import { parseLogin } from '../ras/login.js';
 import { OUTCOME_RAS_ERRORS } from '../ras/message.js';
-import type { GuardGauges } from '../observe/metrics.js';
 import { loadOutOfService, saveOutOfService, type OutOfService } from './out-of-service.js';
-import { OperatorError, operatorName, type AuthTestResult, type GatewayStatus, type HangupResult, type LineChange, type LineReport } from './operator.js';
+import { OperatorError, type AuthTestResult, type GatewayStatus, type HangupResult, type LineChange, type LineReport } from './operator.js';
+import { AuditTrail, auditFromConfig, operatorFields, type Audit, type Operator } from '../audit/index.js';
+import { Guard, statePath, type AccountEntry, type GuardSettings, type LinePause, type PenaltyEntry } from '../guard/index.js';
+import type { Caller } from '../serial/types.js';
+import type { LineClock } from '../serial/clock.js';
+import { say } from './actions/say.js';
 import { loadConfigFile, hostIssues, EMBEDDED_SOURCE, formatIssue, ConfigError, type LoadedConfig, type LineConfig, type RasgateConfig } from './config.js';
 import { describeLine } from './config/summary.js';
 import { createGatewayVerifier } from './verifier.js';
@@ -58,6 +62,13 @@ export interface GatewayOptions {
   onCallEnd?: (summary: CallSummary) => void;
   /** Wrap the verifier (fault-injection tests). Default: the gateway verifier as is. */
   wrapVerifier?: (verifier: Verifier) => Verifier;
+  /** Where audit events go instead of the configured trail (tests, benchmarks). */
+  audit?: Audit;
+  /**
+   * Time for the lines, the dialogues and the guard (xstate's SimulatedClock in tests; set it to
+   * a wall-clock epoch: the guard's locks are kept as epoch times). Default: real time.
+   */
+  clock?: LineClock;
 }
 
 /** An authority with its credential, and the verifications using it (a replaced one is closed when the last ends). */
@@ -95,19 +106,35 @@ export class Gateway {
   private readonly startedAt = new Date().toISOString();
   /** Lines an operator took out of service (kept in the state directory). */
   private outOfService = new Map<string, OutOfService>();
-  private guard: GuardGauges | undefined;
+  /** The guessing defence (lockout, penalties, line pauses): one for the life of the daemon, reloads keep it. */
+  readonly guard: Guard;
+  /** The audit trail (replaced when a reload changes it). */
+  audit: Audit;
 
   constructor(private readonly o: GatewayOptions) {
     this.config = o.loaded.config;
     this.source = o.loaded.source;
     this.log = o.logger.child({ area: 'gateway' });
+    this.audit = o.audit ?? auditFromConfig(this.config.audit, o.logger);
+    this.guard = new Guard({
+      settings: guardSettings(this.config),
+      stateFile: statePath(this.config.stateDirectory),
+      audit: { record: (e) => this.audit.record(e) },
+      logger: o.logger,
+      ...(o.clock ? { clock: o.clock } : {}),
+      onLinePause: (p) => this.pauseLine(p),
+      onLineResume: (line) => this.resumeLine(line),
+    });
     const verifier = createGatewayVerifier({
       lease: () => this.takeLease(),
       logger: o.logger,
       inspect: (line, call) => this.ntlmInspect(line, call),
       onResult: (r) => this.metrics.loginResult(r.outcome.kind, r.seconds, r.sspiStatus),
     });
-    this.verifier = o.wrapVerifier ? o.wrapVerifier(verifier) : verifier;
+    // The guard is outermost: a locked name never reaches the authority, every verdict is counted.
+    this.verifier = this.guard.wrapVerifier(o.wrapVerifier ? o.wrapVerifier(verifier) : verifier);
+    this.metrics.useGuard({ lockoutsActive: () => this.lockedCount(), penaltiesActive: () => this.guard.activePenalties().length });
+    // An operator's password test is not a caller's guess: the guard neither counts nor refuses it.
     this.testVerifier = createGatewayVerifier({ lease: () => this.takeLease(), logger: o.logger });
     this.metrics.useLines({ lines: () => this.statusReport().lines.map((l) => ({ id: l.id, state: l.outOfService ? 'disabled' : l.state })) });
     const machine = gatewayMachine.provide({
@@ -170,6 +197,7 @@ export class Gateway {
       this.outOfService = kept.lines;
       if (kept.problem) this.log.error('lines out of service could not be read: every line answers until an operator acts', { problem: kept.problem });
       await this.openAuthority(this.config);
+      this.guard.start();
       this.host = this.makeHost(this.config);
       const results = await Promise.all(this.config.lines.filter((l) => l.enabled).map((l) => this.startLine(l)));
       if (!results.some(Boolean)) throw new Error('no line could be started (see the log)');
@@ -197,12 +225,6 @@ export class Gateway {
   port(lineId: string): number | undefined {
     const line = this.lines.get(lineId)?.line;
     return line instanceof TcpLine ? line.port : undefined;
-  }
-
-  /** Where lockout and penalty counts come from (the guard module; the lead wires it). Default: none (0). */
-  useGuard(guard: GuardGauges): void {
-    this.guard = guard;
-    this.metrics.useGuard(guard);
   }
 
   /** Lines with their states and who has them out of service, calls in progress with who and since when. */
@@ -233,8 +255,8 @@ export class Gateway {
       source: this.source,
       lines,
       calls,
-      lockouts: count(this.guard && (() => this.guard!.lockoutsActive())),
-      penalties: count(this.guard && (() => this.guard!.penaltiesActive())),
+      lockouts: count(() => this.lockedCount()),
+      penalties: count(() => this.guard.activePenalties().length),
     };
   }
 
@@ -243,8 +265,7 @@ export class Gateway {
    * the state directory first (a write that fails refuses the change); then a modem line stops
    * answering and a TCP line refuses new callers with one line of text. Calls in progress go on.
    */
-  setLineOutOfService(id: string, out: boolean, operator: string, reason?: string): LineChange {
-    const who = operatorName(operator);
+  setLineOutOfService(id: string, out: boolean, operator: Operator, reason?: string): LineChange {
     const config = this.config.lines.find((l) => l.id === id);
     if (!config) throw new OperatorError('NO_SUCH_LINE', `no line "${String(id).slice(0, 100)}" (lines: ${this.config.lines.map((l) => l.id).join(', ')})`);
     if (this.stopping) throw new OperatorError('NOT_RUNNING', 'the gateway is stopping');
@@ -253,19 +274,19 @@ export class Gateway {
     const activeCalls = entry?.calls.size ?? 0;
     if (was === out) return { line: id, outOfService: out, changed: false, activeCalls };
     const next = new Map(this.outOfService);
-    if (out) next.set(id, { since: new Date().toISOString(), by: who, ...(reason ? { reason: reason.slice(0, 200) } : {}) });
+    if (out) next.set(id, { since: new Date().toISOString(), by: operator.by, ...(reason ? { reason: reason.slice(0, 200) } : {}) });
     else next.delete(id);
     try {
       saveOutOfService(this.config.stateDirectory, next);
     } catch (err) {
-      this.log.error('operator: line state not saved, nothing changed', { operator: who, line: id, error: errorSummary(err) });
+      this.log.error('operator: line state not saved, nothing changed', { ...operatorFields(operator), line: id, error: errorSummary(err) });
       throw new OperatorError('STATE_WRITE_FAILED', `could not save the change in ${this.config.stateDirectory}: ${describeCause(err)}; nothing changed`, { cause: err });
     }
     this.outOfService = next;
     if (entry) this.applyOutOfService(entry);
     this.metrics.operatorAction(out ? 'line-disable' : 'line-enable');
-    // TODO(audit): record the operator action here once src/audit lands.
-    this.log.info(out ? 'operator: line taken out of service' : 'operator: line back in service', { operator: who, line: id, ...(out && reason ? { reason } : {}), activeCalls });
+    this.audit.record({ event: 'operator', action: out ? 'line-disable' : 'line-enable', target: id, result: 'done', ...(out && reason ? { reason: reason.slice(0, 200) } : {}), ...operator });
+    this.log.info(out ? 'operator: line taken out of service' : 'operator: line back in service', { ...operatorFields(operator), line: id, ...(out && reason ? { reason } : {}), activeCalls });
     return { line: id, outOfService: out, changed: true, activeCalls };
   }
 
@@ -275,14 +296,13 @@ export class Gateway {
   }
 
   /** Hang up a call in progress for `operator` (its outcome: operator-hangup). Resolves when it ended, or after `waitMs`. */
-  async hangupCall(callId: string, operator: string, waitMs = 10_000): Promise<HangupResult> {
-    const who = operatorName(operator);
+  async hangupCall(callId: string, operator: Operator, waitMs = 10_000): Promise<HangupResult> {
     for (const e of [...this.lines.values(), ...this.retired]) {
       for (const c of e.calls) {
         if (c.callId !== callId) continue;
         this.metrics.operatorAction('hangup');
-        // TODO(audit): record the operator action here once src/audit lands.
-        this.log.info('operator: hanging up a call', { operator: who, line: e.config.id, call: callId });
+        this.audit.record({ event: 'operator', action: 'hangup', target: callId, result: 'done', ...operator });
+        this.log.info('operator: hanging up a call', { ...operatorFields(operator), line: e.config.id, call: callId });
         c.hangup('operator');
         let timer: NodeJS.Timeout | undefined;
         const summary = await Promise.race([c.done, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), waitMs)))]);
@@ -298,8 +318,7 @@ export class Gateway {
    * (our NTLM client against the acceptor), without a call: `rasgate auth test`. The name is
    * split as the dialogue splits it (`DOMAIN\user`, `user@DOMAIN`) unless `domain` is given.
    */
-  async authTest(userText: string, domainGiven: string | undefined, password: string, operator: string): Promise<AuthTestResult> {
-    const who = operatorName(operator);
+  async authTest(userText: string, domainGiven: string | undefined, password: string, operator: Operator): Promise<AuthTestResult> {
     if (!this.life.getSnapshot().hasTag('running')) throw new OperatorError('NOT_RUNNING', `the gateway is ${this.phase}`);
     if (typeof userText !== 'string' || userText === '' || userText.length > UNLEN + DNLEN + 1) throw new OperatorError('BAD_REQUEST', `a user name of 1 to ${UNLEN} characters is needed`);
     if (typeof password !== 'string' || password.length > PWLEN) throw new OperatorError('BAD_REQUEST', `a password of at most ${PWLEN} characters is needed`);
@@ -323,8 +342,8 @@ export class Gateway {
       ms,
     };
     this.metrics.operatorAction('auth-test');
-    // TODO(audit): record the operator action here once src/audit lands.
-    this.log.info('operator: auth test', { operator: who, user, domain, outcome: result.outcome, rasError: result.rasError });
+    this.audit.record({ event: 'operator', action: 'auth-test', target: domain ? `${domain}\\${user}` : user, result: result.outcome, ...operator });
+    this.log.info('operator: auth test', { ...operatorFields(operator), user, domain, outcome: result.outcome, rasError: result.rasError });
     return result;
   }
 
@@ -381,6 +400,13 @@ export class Gateway {
     }
     const prev = this.config;
     this.config = next;
+    // Locks, penalties and pauses stay; only their settings change.
+    this.guard.reconfigure(guardSettings(next));
+    if (!this.o.audit && !isDeepStrictEqual(prev.audit, next.audit)) {
+      const old = this.audit;
+      this.audit = auditFromConfig(next.audit, this.o.logger);
+      if (old instanceof AuditTrail) void old.close();
+    }
     if (!isDeepStrictEqual(prev.authority, next.authority)) {
       const old = this.lease;
       try {
@@ -441,6 +467,8 @@ export class Gateway {
     clearTimeout(timer);
     await Promise.all(entries.map((e) => e.line.stop().catch((err: unknown) => this.log.warn('line stop failed', { line: e.line.id, error: errorSummary(err) }))));
     if (this.lease) this.retireLease(this.lease);
+    await this.guard.stop().catch((err: unknown) => this.log.error('lockout state not saved at stop', { error: errorSummary(err) }));
+    if (this.audit instanceof AuditTrail) await this.audit.close();
     this.log.info('stopped', { metrics: this.metrics.snapshot() });
   }
 
@@ -494,6 +522,7 @@ export class Gateway {
       dialogue: config.dialogue,
       logger: this.o.logger.child({ area: 'dialogue' }),
       ...(inspect ? { inspect } : {}),
+      ...(this.o.clock ? { timers: this.o.clock } : {}),
     });
   }
 
@@ -504,7 +533,7 @@ export class Gateway {
     const machineLog = transitionLogger({ logger: this.o.logger, line: config.id, level: this.transitionLevel, onTransition: (m) => this.metrics.transition(m) });
     const inspect = combineInspect(machineLog, labelActors(this.o.inspect, { line: config.id }));
     try {
-      line = createLine(config, { logger: this.o.logger.child({ area: 'line' }), simModems: this.simModems, ...(inspect ? { inspect } : {}) });
+      line = createLine(config, { logger: this.o.logger.child({ area: 'line' }), simModems: this.simModems, screen: this.guard.screen, ...(inspect ? { inspect } : {}), ...(this.o.clock ? { clock: this.o.clock } : {}) });
     } catch (err) {
       this.log.error('line not created', { line: config.id, error: errorSummary(err) });
       return false;
@@ -518,6 +547,8 @@ export class Gateway {
       await line.start();
       // A modem line's start() answers again (RESUME): out of service is put back after it.
       this.applyOutOfService(entry);
+      // A pause that outlived a restart or a reload (the guard restored it) holds this line too.
+      if (this.guard.pausedLines().some((p) => p.line === config.id)) line.pause();
       return true;
     } catch (err) {
       this.log.error('line failed to start', { line: config.id, error: errorSummary(err) });
@@ -530,6 +561,15 @@ export class Gateway {
       void channel.hangup().catch(() => {});
       return;
     }
+    const caller = callerOf(entry.config, channel);
+    const refusal = this.guard.refusalFor(entry.config.id, caller);
+    if (refusal !== undefined) {
+      this.refuse(entry, channel, caller, refusal);
+      return;
+    }
+    this.guard.callStarted({ line: entry.config.id, call: channel.callId, caller });
+    const source = this.guard.sourceOf(channel.callId);
+    this.audit.record({ event: 'call-start', line: entry.config.id, call: channel.callId, device: channel.deviceName, ...(source ? { source } : {}) });
     let call: RunningCall;
     try {
       call = startCall(channel, {
@@ -543,6 +583,7 @@ export class Gateway {
       });
     } catch (err) {
       this.metrics.callNotStarted();
+      this.guard.callEnded({ line: entry.config.id, call: channel.callId, outcome: 'internal-error' });
       this.log.error('call could not start: hanging up', { line: entry.config.id, call: channel.callId, error: errorSummary(err) });
       void channel.hangup().catch(() => {});
       return;
@@ -550,9 +591,126 @@ export class Gateway {
     entry.calls.add(call);
     void call.done.then((summary) => {
       entry.calls.delete(call);
-      this.o.onCallEnd?.(summary);
+      this.callEnded(summary, source);
       if (entry.retiring && entry.calls.size === 0) this.release(entry);
     });
+  }
+
+  /** The end of a call for the guard and the audit trail; never throws. */
+  private callEnded(summary: CallSummary, source: string | undefined): void {
+    try {
+      const attempts = this.guard.callEnded({ line: summary.line, call: summary.call, outcome: summary.outcome });
+      this.audit.record({
+        event: 'call-end',
+        line: summary.line,
+        call: summary.call,
+        ...(source ? { source } : {}),
+        result: summary.outcome,
+        ...(summary.reason ? { reason: summary.reason } : {}),
+        ...(summary.rasError ? { rasError: summary.rasError } : {}),
+        ...(summary.user ? { user: summary.user } : {}),
+        ...(summary.domain ? { domain: summary.domain } : {}),
+        attempts: Math.max(attempts, summary.users?.length ?? 0),
+        durationMs: summary.durationMs,
+        bytesIn: summary.bytesIn,
+        bytesOut: summary.bytesOut,
+      });
+      this.o.onCallEnd?.(summary);
+    } catch (err) {
+      this.log.error('call accounting failed', { line: summary.line, call: summary.call, error: errorSummary(err) });
+    }
+  }
+
+  /** A call from a penalised source: one line, hang up, ended as refused-penalty (no dialogue). */
+  private refuse(entry: LineEntry, channel: CallChannel, caller: Caller, text: string): void {
+    const started = performance.now();
+    this.metrics.callStarted();
+    this.guard.callStarted({ line: entry.config.id, call: channel.callId, caller });
+    const source = this.guard.sourceOf(channel.callId);
+    this.audit.record({ event: 'call-start', line: entry.config.id, call: channel.callId, device: channel.deviceName, ...(source ? { source } : {}) });
+    this.log.warn('call refused: the source is penalised', { line: entry.config.id, call: channel.callId, source });
+    let bytesOut = 0;
+    try {
+      if (text && !channel.ended) bytesOut = Buffer.byteLength(`\r\n${text}\r\n`, 'latin1');
+      say(channel, text);
+    } catch (err) {
+      this.log.warn('refusal not said', { line: entry.config.id, call: channel.callId, error: errorSummary(err) });
+    }
+    void channel
+      .hangup()
+      .catch(() => undefined)
+      .then(() => {
+        const summary: CallSummary = { line: entry.config.id, call: channel.callId, outcome: 'refused-penalty', reason: 'source-penalised', rasError: OUTCOME_RAS_ERRORS['refused-penalty']!, durationMs: Math.round(performance.now() - started), bytesIn: 0, bytesOut };
+        if (channel.peer) summary.peer = channel.peer;
+        this.metrics.record(summary);
+        this.callEnded(summary, source);
+      });
+  }
+
+  /** The guard paused a line (too many failed calls): it stops answering; calls in progress go on. */
+  private pauseLine(pause: LinePause): void {
+    this.lines.get(pause.line)?.line.pause();
+  }
+
+  /** The pause is over: the line answers again (unless the gateway is stopping or the line went). */
+  private resumeLine(id: string): void {
+    const entry = this.lines.get(id);
+    if (!entry || this.stopping) return;
+    entry.line.start().catch((err: unknown) => this.log.error('line did not answer again after its pause', { line: id, error: errorSummary(err) }));
+  }
+
+  // --- the guessing defence, for the control socket and the console ------------------------
+
+  /** Locked and counted user names (locked first). */
+  lockouts(): AccountEntry[] {
+    return this.guard.lockouts();
+  }
+
+  /** Names locked now (the rest of lockouts() are counts that have not reached the limit). */
+  private lockedCount(): number {
+    return this.guard.lockouts().filter((e) => e.lockedAt !== undefined).length;
+  }
+
+  /** Sources refused at once until their penalty ends. */
+  activePenalties(): PenaltyEntry[] {
+    return this.guard.activePenalties();
+  }
+
+  /** Lines paused for too many failed calls. */
+  pausedLines(): LinePause[] {
+    return this.guard.pausedLines();
+  }
+
+  /**
+   * `rasgate user unlock` for a running daemon: ends the lockout of `name` and, with the local
+   * store, clears its L flag. Resolves with what it changed.
+   */
+  async unlock(name: string, who: Operator): Promise<{ lockout: boolean; flag: boolean }> {
+    const lockout = this.guard.unlock(name, who);
+    const a = this.lease?.authority;
+    if (!(a instanceof LocalAuthority)) return { lockout, flag: false };
+    // Read the file now (the store's own recheck may be up to a second behind an edit).
+    a.store.reload();
+    if (!a.store.lookup(name)?.flags.has('L')) return { lockout, flag: false };
+    const flag = await a.store.update((ed) => {
+      const e = ed.get(name);
+      if (!e?.flags.has('L')) return false;
+      ed.put({ ...e, flags: new Set([...e.flags].filter((f) => f !== 'L')) });
+      return true;
+    });
+    if (flag) this.audit.record({ event: 'operator', action: 'user-unlock', target: name, result: 'done', ...who });
+    return { lockout, flag };
+  }
+
+
+  /** End the penalty of a source (as activePenalties() names it). */
+  clearPenalty(source: string, who: Operator): boolean {
+    return this.guard.clearPenalty(source, who);
+  }
+
+  /** Let a line paused for too many failed calls answer again now. */
+  endLinePause(line: string, who: Operator): boolean {
+    return this.guard.resumeLine(line, who);
   }
 
   private retire(entry: LineEntry, why: string): void {
@@ -568,6 +726,18 @@ export class Gateway {
     this.retired.delete(entry);
     void entry.line.stop().catch((err: unknown) => this.log.warn('line stop failed', { line: entry.config.id, error: errorSummary(err) }));
   }
+}
+
+/** The guard's settings from the configuration. */
+function guardSettings(config: RasgateConfig): GuardSettings {
+  return { lockout: config.lockout, penalties: config.penalties };
+}
+
+
+/** Who called, as the guard counts it: the peer address (TCP) or the caller ID number (modem). */
+function callerOf(line: LineConfig, channel: CallChannel): Caller {
+  if (line.kind === 'tcp') return { kind: 'tcp', address: channel.peer ?? 'unknown' };
+  return { kind: 'modem', ...(channel.callerId?.number ? { number: channel.callerId.number } : {}) };
 }
 
 /** Transition log for dialogue actors: ids from the dialogue's context (lineId, callId). */

@@ -67,13 +67,18 @@ export interface NtlmHandlerOptions {
   /**
    * Asked once per connection after a logon succeeds, with what the authority said about the
    * account (groups, when it read them): true lets the connection in; a reason string refuses
-   * it (403, the connection is closed, onRefused is told with SEC_E_LOGON_DENIED and that reason).
-   * Default: everyone who logs on.
+   * it (403, the connection is closed, onRefused is told with SEC_E_LOGON_DENIED and that reason);
+   * `{ reason, asLogonFailure: true }` refuses it as a wrong password would be (401 with the
+   * challenges offered again), for refusals that must not tell that the password was right (a
+   * locked account). Default: everyone who logs on.
    */
-  authorize?: (req: IncomingMessage, identity: NtlmIdentity, account: AccountInfo | undefined) => true | string | Promise<true | string>;
+  authorize?: (req: IncomingMessage, identity: NtlmIdentity, account: AccountInfo | undefined) => Verdict | Promise<Verdict>;
   /** Told once per connection when it is logged on (and authorized). Default: nothing. */
   onLogon?: (req: IncomingMessage, identity: NtlmIdentity) => void;
 }
+
+/** What `authorize` says of a logged-on connection. */
+export type Verdict = true | string | { reason: string; asLogonFailure: true };
 
 /** Called once the connection is logged on; with an error only for a fault of the handler itself (Express's `next`). */
 export type NextFunction = (err?: unknown) => void;
@@ -188,8 +193,9 @@ export function ntlmHandler(credential: CredentialHandle | CredentialLender, opt
           deleteSecurityContext(context);
           const verdict = options.authorize ? await options.authorize(req, identity, account) : true;
           if (verdict !== true) {
-            options.onRefused?.(req, { status: SEC_E_LOGON_DENIED, reason: verdict, user: identity.user, domain: identity.domain });
-            return challenge(res, [], 403, true);
+            const reason = typeof verdict === 'string' ? verdict : verdict.reason;
+            options.onRefused?.(req, { status: SEC_E_LOGON_DENIED, reason, user: identity.user, domain: identity.domain });
+            return typeof verdict === 'string' ? challenge(res, [], 403, true) : challenge(res, offerAll, 401, true);
           }
           state.identity = identity;
           options.onLogon?.(req, identity);

@@ -28,7 +28,7 @@ export {
 } from './server.js';
 export { initializeSecurityContext, createClientContext, type ClientCredential, type ClientSecurityContext, type InitializeResult } from './client.js';
 export { type NtlmPolicyOptions } from './policy.js';
-export { ntlmHandler, type NtlmHandlerOptions, type NtlmIdentity, type NtlmRefusal, type NtlmRequest, type NtlmRequestHandler, type NtlmScheme, type NextFunction } from './http.js';
+export { ntlmHandler, type NtlmHandlerOptions, type NtlmIdentity, type NtlmRefusal, type NtlmRequest, type NtlmRequestHandler, type NtlmScheme, type NextFunction, type Verdict } from './http.js';
 export type { AcceptClock } from './context.js';
 export { NtlmTokenError, NtlmSessionError } from './errors.js';
 export type { Authority, AuthorityVerdict, AccountInfo, DenyReason, ResponseCheck, RelayExchange } from './authority.js';

@@ -3,6 +3,7 @@ import type { DialogueOutcome } from '../../machines/dialogue.js';
 import type { OutcomeKind } from '../../machines/outcome.js';
 import {
   DNLEN,
+  ERROR_ACCT_DISABLED,
   ERROR_AUTHENTICATION_FAILURE,
   ERROR_DISCONNECTION,
   ERROR_HARDWARE_FAILURE,
@@ -42,6 +43,9 @@ export const OUTCOME_RAS_ERRORS: Partial<Record<OutcomeKind, number>> = {
   'operator-hangup': ERROR_DISCONNECTION,
   shutdown: ERROR_DISCONNECTION,
   protocol: ERROR_DISCONNECTION,
+  // raserror.h has no lockout code: 647, as for an account the authority reports locked (src/gateway/outcome.ts).
+  'refused-locked': ERROR_ACCT_DISABLED,
+  'refused-penalty': ERROR_AUTHENTICATION_FAILURE,
   // Not authenticated here: a server that ignores CompletionDetail.pppFrame hangs up; the gateway may hand the line to pppd.
   ppp: ERROR_AUTHENTICATION_FAILURE,
 };

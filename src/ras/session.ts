@@ -170,6 +170,12 @@ export class DialogueSession {
       case 'timeout':
         if (m.timeout) this.say(`\n${m.timeout}\n`);
         return;
+      case 'failure': {
+        // A refusal heard as a wrong password (a locked account) unless the operator wrote its own text.
+        const text = p.text ?? (p.reason !== undefined ? m.deniedReasons[p.reason] : undefined) ?? m.failure;
+        if (text) this.say(`${text}\n`);
+        return;
+      }
       case 'denied': {
         const text = p.text ?? (p.reason !== undefined ? m.deniedReasons[p.reason] ?? DEFAULT_DENIED_MESSAGES[p.reason as DenyReason] : undefined) ?? m.denied;
         if (text) this.say(`${text}\n`);

@@ -14,7 +14,7 @@ import { ModemPort, type SerialSettings } from './modem-port.js';
 import { openAdvice } from './open-advice.js';
 import type { DeviceLineConfig, ModemSettings } from './options.js';
 import { LogThrottle } from '../observe/throttle.js';
-import type { CallerId, Line, LineState, LineStatus } from './types.js';
+import type { CallerId, CallScreen, Line, LineState, LineStatus } from './types.js';
 
 export interface DeviceLineDeps {
   logger: Logger;
@@ -24,6 +24,8 @@ export interface DeviceLineDeps {
   inspect?: Observer<InspectionEvent>;
   /** Serial port tuning and test bindings. */
   serial?: Pick<SerialSettings, 'maxWriteQueue' | 'binding' | 'simModems'>;
+  /** Asked before a ringing caller is answered (after allow/deny): a refused caller ID is let ring. */
+  screen?: CallScreen;
 }
 
 /** The machine's timings, in its own units (milliseconds), from the modem settings. */
@@ -48,7 +50,8 @@ export function lineSettings(m: ModemSettings): LineSettings {
   };
 }
 
-function patternMatches(pattern: string, value: string): boolean {
+/** A caller-number pattern: `*` and `?` wildcards, or `/regex/`. */
+export function wildcardMatches(pattern: string, value: string): boolean {
   if (pattern.length > 2 && pattern.startsWith('/') && pattern.endsWith('/')) return new RegExp(pattern.slice(1, -1)).test(value);
   const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
   return re.test(value);
@@ -57,9 +60,9 @@ function patternMatches(pattern: string, value: string): boolean {
 /** mgetty-like decision: deny wins; with an allow list, an unknown number is not answered. */
 export function callerAllowed(callerId: CallerId, allow: readonly string[] = [], deny: readonly string[] = []): boolean {
   const n = callerId.number;
-  if (n !== undefined && deny.some((p) => patternMatches(p, n))) return false;
+  if (n !== undefined && deny.some((p) => wildcardMatches(p, n))) return false;
   if (allow.length === 0) return true;
-  return n !== undefined && allow.some((p) => patternMatches(p, n));
+  return n !== undefined && allow.some((p) => wildcardMatches(p, n));
 }
 
 
@@ -137,8 +140,10 @@ export class DeviceLine extends EventEmitter implements Line {
       },
       guards: {
         callerAllowed: ({ context }) => {
-          const ok = callerAllowed(context.callerId, modem.allow, modem.deny);
-          this.log.log(ok ? 'debug' : 'info', 'caller ID decision', { callerNumber: context.callerId.number ?? 'unknown', answer: ok });
+          const listed = callerAllowed(context.callerId, modem.allow, modem.deny);
+          const screened = listed ? deps.screen?.(config.id, { kind: 'modem', ...(context.callerId.number ? { number: context.callerId.number } : {}) }) : undefined;
+          const ok = listed && (screened?.answer ?? true);
+          this.log.log(ok ? 'debug' : 'info', 'caller ID decision', { callerNumber: context.callerId.number ?? 'unknown', answer: ok, ...(screened && !screened.answer ? { why: 'penalised' } : {}) });
           return ok;
         },
         // A lock, a missing device or a permission can be put right while we wait (a getty

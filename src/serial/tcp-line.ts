@@ -18,7 +18,7 @@ import { realClock, type LineClock } from './clock.js';
 import { LineOpenError } from './errors.js';
 import { TelnetSession } from './telnet.js';
 import { Opt } from './telnet-codes.js';
-import type { Line, LineState, LineStatus } from './types.js';
+import type { CallScreen, Line, LineState, LineStatus } from './types.js';
 
 export interface TcpLineDeps {
   logger: Logger;
@@ -29,6 +29,8 @@ export interface TcpLineDeps {
   maxWriteQueue?: number;
   /** How long to wait for the client's answer to WILL ECHO before handing out the call. Default 500 ms. */
   negotiationMs?: number;
+  /** Asked before a connection becomes a call: a refused caller hears one line and is closed. */
+  screen?: CallScreen;
 }
 
 /** Bytes queued to one caller (telnet replies included) before a caller who does not read is cut off. */
@@ -185,6 +187,11 @@ export class TcpLine extends EventEmitter implements Line {
     const fromSource = this.perSource.get(source) ?? 0;
     if (perSourceMax > 0 && fromSource >= perSourceMax) {
       this.refuse(socket, 'too many calls from one address', 'BUSY: too many calls from your address, try again later', { peer, fromSource });
+      return;
+    }
+    const verdict = this.deps.screen?.(this.id, { kind: 'tcp', address: source });
+    if (verdict && !verdict.answer) {
+      this.refuse(socket, 'source penalised', verdict.refusal, { peer });
       return;
     }
     this.perSource.set(source, fromSource + 1);

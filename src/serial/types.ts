@@ -41,6 +41,16 @@ export interface CallChannel {
   readonly ended: boolean;
 }
 
+/** A caller as a line sees it before answering: the peer address (TCP) or the caller ID number (modem, when given). */
+export type Caller = { kind: 'tcp'; address: string } | { kind: 'modem'; number?: string };
+
+/**
+ * What a line does with a caller before the call starts (the guessing defence decides):
+ * answer, or not: a modem line lets it ring; a TCP line says `refusal` (one line) and closes.
+ */
+export type ScreenVerdict = { answer: true } | { answer: false; refusal: string };
+export type CallScreen = (lineId: string, caller: Caller) => ScreenVerdict;
+
 export type LineState =
   | 'closed'
   | 'opening'

@@ -193,3 +193,22 @@ test('a file written by Samba (pdbedit -e smbpasswd:FILE) works as is', { skip: 
   const d = await auth.verify(response('daemon', 'samba-pw-2', 'TESTGRP'), signal);
   assert.ok(d.result === 'denied' && d.reason === 'account-disabled');
 });
+
+test('names compare as Samba does (its case table): U+212A KELVIN SIGN is not k; LCT 0 is must-change unless X', async () => {
+  const file = join(dir, 'policy');
+  const line = (name: string, flags: string, lct: string) => `${name}:1000:${X32}:${ntowfv1('pw').toString('hex').toUpperCase()}:[${flags.padEnd(11)}]:LCT-${lct}:`;
+  writeFileSync(file, [line('kim', 'U', '5F5E1000'), line('never', 'U', '00000000'), line('noexp', 'UX', '00000000'), `old:1001:${X32}:${ntowfv1('pw').toString('hex').toUpperCase()}`].join('\n') + '\n');
+  const auth = new LocalAuthority({ file, domain: 'D' });
+  assert.equal(auth.store.lookup('\u212Aim'), undefined, 'KELVIN SIGN must not find kim');
+  assert.equal(auth.store.lookup('KIM')!.name, 'kim');
+  assert.deepEqual(await auth.verify(response('\u212Aim', 'pw', 'D'), signal), { result: 'denied', reason: 'bad-credentials' });
+  assert.equal((await auth.verify(response('Kim', 'pw', 'D'), signal)).result, 'ok');
+  for (const name of ['never', 'old']) {
+    const v = await auth.verify(response(name, 'pw', 'D'), signal);
+    assert.ok(v.result === 'denied' && v.reason === 'password-must-change', `${name}: ${JSON.stringify(v)}`);
+    assert.deepEqual(await auth.verify(response(name, 'wrong', 'D'), signal), { result: 'denied', reason: 'bad-credentials' }, 'the password is checked first');
+  }
+  assert.equal((await auth.verify(response('noexp', 'pw', 'D'), signal)).result, 'ok');
+  // One account per Samba key: a second spelling that Samba takes for the same name is a duplicate.
+  assert.deepEqual(parseSmbpasswd(`${line('Émile', 'U', '5F5E1000')}\n${line('émile', 'U', '5F5E1000')}\n${line('\u212Aim', 'U', '5F5E1000')}\n${line('kim', 'U', '5F5E1000')}\n`).problems.map((p) => p.line), [2]);
+});

@@ -58,7 +58,7 @@ test('a store that is a directory, a program that cannot run, a missing cwd: eac
 
 test('as another user: unreadable store, unwritable store and log folders, unreadable ldap files', { skip: needs('root', 'setpriv') }, () => {
   const nobody = { asUid: 65534 };
-  const local = configIn('local-nobody', `${LINE}authority:\n  type: local\n  file: ./var/smbpasswd\nlog:\n  file:\n    path: ./log/rasgate-%DATE%.log\n`);
+  const local = configIn('local-nobody', `${LINE}authority:\n  type: local\n  file: ./var/smbpasswd\nlog:\n  file:\n    path: ./log/rasgate-%DATE%.log\naudit:\n  file: ./log/audit-%DATE%.jsonl\n`);
   mkdirSync(join(local.folder, 'var'), { mode: 0o755 });
   writeFileSync(join(local.folder, 'var/smbpasswd'), '', { mode: 0o600 });
   mkdirSync(join(local.folder, 'log'), { mode: 0o755 });
@@ -66,6 +66,7 @@ test('as another user: unreadable store, unwritable store and log folders, unrea
     `authority.file: cannot read ${join(local.folder, 'var/smbpasswd')}: permission denied (EACCES)`,
     `stateDirectory: cannot write in ${join(local.folder, 'var')}: permission denied (EACCES)`,
     `log.file.path: cannot create files in ${join(local.folder, 'log')}: permission denied (EACCES)`,
+    `audit.file: cannot create files in ${join(local.folder, 'log')}: permission denied (EACCES)`,
   ]);
   assert.equal(rasgate(['check-config', local.config]).code, 0, 'root can');
 

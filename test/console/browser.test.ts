@@ -24,7 +24,7 @@ import { SmbpasswdStore } from '../../src/authority/local/index.js';
 import { ntowfv1 } from '../../src/ntlm/crypto.js';
 import { createLogger } from '../../src/observe/logger.js';
 import { RecentCalls, gatewaySource, startConsole, type RunningConsole } from '../../src/observe/console/index.js';
-import { gatewayConsoleActions } from '../../src/gateway/console-actions.js';
+import { gatewayConsoleActions } from '../../src/gateway/console.js';
 import { needs, toolPath } from '../helpers/tools.js';
 import { testCertificate } from './harness.js';
 
@@ -86,7 +86,7 @@ describe('console in a real browser over TLS with NTLM sign-in, against a real G
     mkdirSync(SHOTS, { recursive: true });
     const store = new SmbpasswdStore(join(dir, 'smbpasswd'));
     await store.update((ed) => {
-      for (const [i, u] of [OPERATOR, CALLER].entries()) ed.put({ name: u.name, uid: 3000 + i, ntHash: ntowfv1(u.password), hasLmHash: false, flags: new Set(['U']), lastChange: 0 });
+      for (const [i, u] of [OPERATOR, CALLER].entries()) ed.put({ name: u.name, uid: 3000 + i, ntHash: ntowfv1(u.password), hasLmHash: false, flags: new Set(['U']), lastChange: 0x5f5e1000 });
     });
     const yaml = `lines:
   - { id: tcp0, listen: tcp://127.0.0.1:0, mode: raw, action: { exec: [${toolPath('cat')}] } }

@@ -33,11 +33,14 @@ describe('dialogue machine', () => {
     h.actor.send({ type: 'PASSWORD', password: 'wrong' });
     await settle();
     assert.equal(h.state, 'session.rejected');
-    assert.ok(h.log.includes('tell:failure'));
+    // The delay runs before the refusal text: a caller cannot learn the result and redial at once.
+    assert.ok(!h.log.includes('tell:failure'));
     h.clock.increment(999);
     assert.equal(h.state, 'session.rejected');
+    assert.ok(!h.log.includes('tell:failure'));
     h.clock.increment(1);
     assert.equal(h.state, 'session.username');
+    assert.deepEqual(h.log.slice(-2), ['tell:failure', 'prompt:user']);
     h.actor.send({ type: 'USER', user: 'bob', valid: true });
     h.answers.push(ok);
     h.actor.send({ type: 'PASSWORD', password: SECRET });
@@ -153,6 +156,8 @@ describe('dialogue machine', () => {
     };
     for (const [state, go] of Object.entries(reach)) {
       for (const reason of ['carrier-lost', 'device-lost'] as CallEndReason[]) {
+        // A caller who hangs up during the failure delay is refused all the same (below).
+        if (state === 'rejected') continue;
         test(`${state}: ${reason}`, async () => {
           const h = machineHarness({ askDomain: 'when-missing' });
           await go(h);
@@ -174,6 +179,77 @@ describe('dialogue machine', () => {
         assert.equal(h.pendingTimers, 0);
       });
     }
+  });
+
+  for (const reason of ['carrier-lost', 'device-lost'] as CallEndReason[]) {
+    test(`${reason} during the failure delay: the attempt counts, the call ends refused (bad-credentials), nothing said`, async () => {
+      const h = machineHarness();
+      h.actor.send({ type: 'USER', user: 'bob', valid: true });
+      h.actor.send({ type: 'PASSWORD', password: 'wrong' });
+      await settle();
+      h.clock.increment(500);
+      h.actor.send({ type: 'CARRIER_LOST', reason });
+      assert.equal(h.state, 'failed');
+      assert.deepEqual(h.output, { kind: 'bad-credentials', reason: 'ended-in-delay', user: 'bob', domain: '', attempts: 1, tried: [{ user: 'bob', domain: '' }] });
+      assert.ok(!h.log.includes('tell:failure'));
+      assert.equal(h.pendingTimers, 0);
+    });
+  }
+
+  describe('a locked account (refused before the authority was asked)', () => {
+    const locked = { kind: 'refused-locked' as const, reason: 'account-locked', rasError: 647 };
+
+    test('is heard as a wrong password: the same delay, the same text, the same next prompt', async () => {
+      const h = machineHarness();
+      h.answers.push(locked);
+      h.actor.send({ type: 'USER', user: 'bob', valid: true });
+      h.actor.send({ type: 'PASSWORD', password: 'x' });
+      await settle();
+      assert.equal(h.state, 'session.rejected');
+      h.clock.increment(999);
+      assert.ok(!h.log.some((l) => l.startsWith('tell:failure')));
+      h.clock.increment(1);
+      assert.deepEqual(h.log.slice(-2), ['tell:failure:account-locked', 'prompt:user']);
+      assert.equal(h.state, 'session.username');
+    });
+
+    test('every attempt refused: the call ends refused-locked with raserror 647', async () => {
+      const h = machineHarness();
+      for (const delay of [1000, 2000, 4000]) {
+        h.answers.push(locked);
+        h.actor.send({ type: 'USER', user: 'bob', valid: true });
+        h.actor.send({ type: 'PASSWORD', password: 'x' });
+        await settle();
+        h.clock.increment(delay);
+      }
+      assert.equal(h.state, 'failed');
+      assert.deepEqual(h.output, { kind: 'refused-locked', reason: 'account-locked', rasError: 647, user: 'bob', domain: '', attempts: 3, tried: [{ user: 'bob', domain: '' }, { user: 'bob', domain: '' }, { user: 'bob', domain: '' }] });
+      assert.equal(h.pendingTimers, 0);
+    });
+
+    test('the last refusal decides: a wrong password after a locked one ends bad-credentials', async () => {
+      const h = machineHarness({ maxAttempts: 2 });
+      h.answers.push(locked, { kind: 'bad-credentials' });
+      for (let i = 0; i < 2; i++) {
+        h.actor.send({ type: 'USER', user: 'bob', valid: true });
+        h.actor.send({ type: 'PASSWORD', password: 'x' });
+        await settle();
+        h.clock.increment(4000);
+      }
+      assert.equal(h.output?.kind, 'bad-credentials');
+      assert.equal(h.output?.rasError, undefined);
+    });
+
+    test('hanging up during the delay after a locked refusal ends refused-locked', async () => {
+      const h = machineHarness();
+      h.answers.push(locked);
+      h.actor.send({ type: 'USER', user: 'bob', valid: true });
+      h.actor.send({ type: 'PASSWORD', password: 'x' });
+      await settle();
+      h.actor.send({ type: 'CARRIER_LOST', reason: 'carrier-lost' });
+      assert.equal(h.output?.kind, 'refused-locked');
+      assert.equal(h.output?.rasError, 647);
+    });
   });
 
   test('end during verify: the AbortSignal fires, a late answer is ignored', async () => {

@@ -54,7 +54,8 @@ const model = setup({
       },
     },
     rejected: {
-      on: { ...GONE, DELAY_PASSES: [{ guard: ({ context }) => context.attempts < MAX_ATTEMPTS, target: 'username' }, { target: 'failed' }] },
+      // A caller who hangs up during the failure delay is refused all the same.
+      on: { ...GONE, CARRIER_LOST: 'failed', DELAY_PASSES: [{ guard: ({ context }) => context.attempts < MAX_ATTEMPTS, target: 'username' }, { target: 'failed' }] },
     },
     success: { type: 'final' },
     failed: { type: 'final' },

@@ -48,7 +48,7 @@ const CASES: [string, string, string][] = [
   ['authority type', 'lines: [{ listen: tcp://127.0.0.1:1 }]\nauthority: { type: ldpa }', 'authority.type: "ldpa" is not one of local, ldap, winbind (hint: did you mean "ldap"?)'],
   ['local domain too long', 'lines: [{ listen: tcp://127.0.0.1:1 }]\nauthority: { domain: ABCDEFGHIJKLMNOPQ }', 'authority.domain: must be 1 to 15 characters'],
   ['log level', 'lines: [{ listen: tcp://127.0.0.1:1 }]\nlog: { level: verbose }', 'log.level: "verbose" is not one of error, warn, info, debug'],
-  ['log module', 'lines: [{ listen: tcp://127.0.0.1:1 }]\nlog: { modules: { cal: debug } }', 'log.modules.cal: unknown key (known: gateway, line, call, dialogue, ntlm, authority, action, console, inspector, audit) (hint: did you mean "call"?)'],
+  ['log module', 'lines: [{ listen: tcp://127.0.0.1:1 }]\nlog: { modules: { cal: debug } }', 'log.modules.cal: unknown key (known: gateway, line, call, dialogue, ntlm, authority, action, console, inspector, audit, guard) (hint: did you mean "call"?)'],
   ['log file path', 'lines: [{ listen: tcp://127.0.0.1:1 }]\nlog: { file: { maxFiles: 3d } }', 'log.file.path: is required (file name; `%DATE%` is replaced by the date (daily rotation))'],
   ['grace', 'lines: [{ listen: tcp://127.0.0.1:1 }]\nshutdown: { grace: -1 }', 'shutdown.grace: -1 is below the minimum 0'],
   ['attempts', 'lines: [{ listen: tcp://127.0.0.1:1 }]\ndialogue: { maxAttempts: 2.5 }', 'dialogue.maxAttempts: 2.5 is not a whole number (hint: 3)'],

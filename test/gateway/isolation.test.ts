@@ -40,7 +40,7 @@ async function simLogin(modemName: string, user: string, password: string): Prom
 test('one line losing its device, one call crashing its verifier and line noise leave the other lines serving', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'rasgate-iso-'));
   const store = new SmbpasswdStore(join(dir, 'smbpasswd'));
-  await store.update((ed) => ed.put({ name: 'judy', uid: 1000, ntHash: ntowfv1('Judy-pw-5'), hasLmHash: false, flags: new Set(['U']), lastChange: 0 }));
+  await store.update((ed) => ed.put({ name: 'judy', uid: 1000, ntHash: ntowfv1('Judy-pw-5'), hasLmHash: false, flags: new Set(['U']), lastChange: 0x5f5e1000 }));
   const loaded = parseConfig(
     `lines:
   - { id: simA, device: "sim://isoA" }

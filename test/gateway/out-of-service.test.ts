@@ -10,6 +10,9 @@ import { OperatorError } from '../../src/gateway/operator.js';
 import { loadOutOfService, outOfServicePath } from '../../src/gateway/out-of-service.js';
 import { nullLogger } from '../../src/logging.js';
 import { Caller } from '../e2e/harness.js';
+import type { Operator } from '../../src/audit/index.js';
+
+const BOB: Operator = { by: 'bob', via: 'cli' };
 
 async function gateway(dir: string) {
   const loaded = parseConfig(`lines: [{ id: tcp0, listen: tcp://127.0.0.1:0, mode: raw }]\nauthority: { file: ./smbpasswd }\nshutdown: { grace: 1 }\n`, 'oos.yaml', dir);
@@ -29,9 +32,9 @@ test('a damaged file: every line answers, and the next operator action writes a 
       const c = new Caller(port);
       await c.expect(/login: $/);
       c.close();
-      assert.equal(gw.setLineOutOfService('tcp0', true, 'bob', 'test').changed, true);
+      assert.equal(gw.setLineOutOfService('tcp0', true, BOB, 'test').changed, true);
       assert.equal(loadOutOfService(join(dir, 'var')).lines.get('tcp0')?.by, 'bob');
-      assert.throws(() => gw.setLineOutOfService('nope', true, 'bob'), (e: unknown) => e instanceof OperatorError && e.code === 'NO_SUCH_LINE');
+      assert.throws(() => gw.setLineOutOfService('nope', true, BOB), (e: unknown) => e instanceof OperatorError && e.code === 'NO_SUCH_LINE');
     } finally {
       await gw.stop();
     }
@@ -48,7 +51,7 @@ test('a write that fails refuses the change: the line keeps answering', async ()
     mkdirSync(outOfServicePath(join(dir, 'var')));
     const { gw, port } = await gateway(dir);
     try {
-      assert.throws(() => gw.setLineOutOfService('tcp0', true, 'bob'), (e: unknown) => e instanceof OperatorError && e.code === 'STATE_WRITE_FAILED' && /nothing changed/.test(e.message));
+      assert.throws(() => gw.setLineOutOfService('tcp0', true, BOB), (e: unknown) => e instanceof OperatorError && e.code === 'STATE_WRITE_FAILED' && /nothing changed/.test(e.message));
       assert.equal(gw.statusReport().lines[0]!.outOfService, undefined);
       const c = new Caller(port);
       await c.expect(/login: $/);

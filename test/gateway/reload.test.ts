@@ -25,7 +25,7 @@ test('reload: a removed line stops answering but keeps its call; an added line a
   const bridge = `{ bridge: tcp://127.0.0.1:${(svc.address() as { port: number }).port} }`;
   const file = join(dir, 'rasgate.yaml');
   const store = new SmbpasswdStore(join(dir, 'smbpasswd'));
-  await store.update((ed) => ed.put({ name: 'kim', uid: 1000, ntHash: ntowfv1('Kim-pw-6'), hasLmHash: false, flags: new Set(['U']), lastChange: 0 }));
+  await store.update((ed) => ed.put({ name: 'kim', uid: 1000, ntHash: ntowfv1('Kim-pw-6'), hasLmHash: false, flags: new Set(['U']), lastChange: 0x5f5e1000 }));
   writeFileSync(file, `lines:\n  - { id: a, listen: tcp://127.0.0.1:0, mode: raw, action: ${bridge} }\n  - { id: b, listen: tcp://127.0.0.1:0, mode: raw }\nauthority: { file: ./smbpasswd }\nshutdown: { grace: 0 }\n`);
   const gw = new Gateway({ loaded: loadConfigFile(file), logger: nullLogger() });
   try {

@@ -25,9 +25,9 @@ test('local authority: identity as the store spells it, wrong password is a plai
   try {
     const authority = new LocalAuthority({ file: join(dir, 'smbpasswd'), domain: 'GATE' });
     await authority.store.update((ed) => {
-      ed.put({ name: 'Alice', uid: 1000, ntHash: ntowfv1('Alice-pw'), hasLmHash: false, flags: new Set(['U']), lastChange: 0 });
-      ed.put({ name: 'bob', uid: 1001, ntHash: ntowfv1('Bob-pw'), hasLmHash: false, flags: new Set(['U', 'D']), lastChange: 0 });
-      ed.put({ name: 'carl', uid: 1002, ntHash: ntowfv1('Carl-pw'), hasLmHash: false, flags: new Set(['U', 'L']), lastChange: 0 });
+      ed.put({ name: 'Alice', uid: 1000, ntHash: ntowfv1('Alice-pw'), hasLmHash: false, flags: new Set(['U']), lastChange: 0x5f5e1000 });
+      ed.put({ name: 'bob', uid: 1001, ntHash: ntowfv1('Bob-pw'), hasLmHash: false, flags: new Set(['U', 'D']), lastChange: 0x5f5e1000 });
+      ed.put({ name: 'carl', uid: 1002, ntHash: ntowfv1('Carl-pw'), hasLmHash: false, flags: new Set(['U', 'L']), lastChange: 0x5f5e1000 });
     });
     const verify = verifierFor(authority);
     assert.deepEqual(await verify(input('ALICE', 'Alice-pw'), never), { kind: 'accepted', user: 'Alice', domain: 'GATE' });

@@ -21,7 +21,7 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 const file = join(dir, 'smbpasswd');
-writeFileSync(file, formatLine({ name: 'alice', uid: 1000, ntHash: ntowfv1('alice-pw'), hasLmHash: false, flags: new Set(['U']), lastChange: 0 }) + '\n', { mode: 0o600 });
+writeFileSync(file, formatLine({ name: 'alice', uid: 1000, ntHash: ntowfv1('alice-pw'), hasLmHash: false, flags: new Set(['U']), lastChange: 0x5f5e1000 }) + '\n', { mode: 0o600 });
 const local = new LocalAuthority({ file, domain: 'WEB' });
 
 async function start(authority: Authority, options: NtlmHandlerOptions = {}, then?: (err: unknown) => void): Promise<string> {

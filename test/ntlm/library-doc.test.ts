@@ -27,7 +27,7 @@ after(() => {
 });
 
 const smbpasswd = join(dir, 'smbpasswd');
-writeFileSync(smbpasswd, formatLine({ name: 'alice', uid: 1000, ntHash: ntowfv1('alice-pw'), hasLmHash: false, flags: new Set(['U']), lastChange: 0 }) + '\n', { mode: 0o600 });
+writeFileSync(smbpasswd, formatLine({ name: 'alice', uid: 1000, ntHash: ntowfv1('alice-pw'), hasLmHash: false, flags: new Set(['U']), lastChange: 0x5f5e1000 }) + '\n', { mode: 0o600 });
 
 /** The fenced block that follows `<!-- example: NAME ... -->`. */
 function example(name: string): string {

@@ -24,9 +24,9 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const file = join(dir, 'smbpasswd');
 const PASSWORD = 'Tr0ub4dor&3-secret';
 writeFileSync(file, [
-  formatLine({ name: 'alice', uid: 1000, ntHash: ntowfv1(PASSWORD), hasLmHash: false, flags: new Set(['U']), lastChange: 0 }),
+  formatLine({ name: 'alice', uid: 1000, ntHash: ntowfv1(PASSWORD), hasLmHash: false, flags: new Set(['U']), lastChange: 0x5f5e1000 }),
   `guest:1001:${'X'.repeat(32)}:NO PASSWORD${'X'.repeat(21)}:[NU         ]:LCT-00000000:`,
-  formatLine({ name: 'empty', uid: 1002, ntHash: ntowfv1(''), hasLmHash: false, flags: new Set(['N', 'U']), lastChange: 0 }),
+  formatLine({ name: 'empty', uid: 1002, ntHash: ntowfv1(''), hasLmHash: false, flags: new Set(['N', 'U']), lastChange: 0x5f5e1000 }),
 ].join('\n') + '\n');
 
 const capture = { lines: [] as string[] };

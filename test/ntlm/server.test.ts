@@ -40,7 +40,7 @@ const accounts: Array<[string, string, AccountFlag[]]> = [
   ['lou', 'lou-pw', ['U', 'L']],
 ];
 const file = join(dir, 'smbpasswd');
-writeFileSync(file, accounts.map(([name, pw, flags], i) => formatLine({ name, uid: 1000 + i, ntHash: ntowfv1(pw), hasLmHash: false, flags: new Set(flags), lastChange: 0 })).join('\n') + '\n', { mode: 0o600 });
+writeFileSync(file, accounts.map(([name, pw, flags], i) => formatLine({ name, uid: 1000 + i, ntHash: ntowfv1(pw), hasLmHash: false, flags: new Set(flags), lastChange: 0x5f5e1000 })).join('\n') + '\n', { mode: 0o600 });
 const local = new LocalAuthority({ file, domain: DOMAIN });
 const localV1 = new LocalAuthority({ file, domain: DOMAIN, allowNtlmV1: true });
 

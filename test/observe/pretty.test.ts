@@ -38,7 +38,7 @@ test('one accepted and one refused call, as pretty lines (golden) and as a handf
   const dir = mkdtempSync(join(tmpdir(), 'rasgate-pretty-'));
   try {
     const store = new SmbpasswdStore(join(dir, 'smbpasswd'));
-    await store.update((ed) => ed.put({ name: 'alice', uid: 1000, ntHash: ntowfv1('Alice-pw-1'), hasLmHash: false, flags: new Set(['U']), lastChange: 0 }));
+    await store.update((ed) => ed.put({ name: 'alice', uid: 1000, ntHash: ntowfv1('Alice-pw-1'), hasLmHash: false, flags: new Set(['U']), lastChange: 0x5f5e1000 }));
     const loaded = parseConfig(
       `lines: [{ id: tcp0, listen: tcp://127.0.0.1:0, mode: raw }]\nauthority: { file: ./smbpasswd, domain: EXAMPLE }\ndialogue: { failureDelaysSeconds: [0], maxAttempts: 3 }\nshutdown: { grace: 1 }\n`,
       'pretty.yaml',

@@ -116,14 +116,14 @@ describe('login dialogue over the RAS surface', () => {
     assert.equal(r.completions[0][0].msgId, SECURITYMSG_SUCCESS);
   });
 
-  test('wrong password, Login incorrect, delay, input typed during the delay is discarded', async () => {
+  test('wrong password, delay, then Login incorrect; input typed during the delay is discarded', async () => {
     const r = rig();
     await r.type('bob\rwrong\r');
-    assert.ok(r.channel.output.endsWith('Password: \r\nLogin incorrect\r\n'));
+    assert.ok(r.channel.output.endsWith('Password: \r\n'), 'nothing is said before the delay is over');
     await r.type('typed-too-early\r');
     r.clock.increment(1000);
     await settle();
-    assert.ok(r.channel.output.endsWith('Login incorrect\r\nlogin: '));
+    assert.ok(r.channel.output.endsWith('Password: \r\nLogin incorrect\r\nlogin: '));
     await r.type(`bob\r${SECRET}\r`);
     assert.equal(r.completions[0][0].msgId, SECURITYMSG_SUCCESS);
     assert.ok(!r.channel.output.includes('typed-too-early'));
@@ -157,10 +157,31 @@ describe('login dialogue over the RAS surface', () => {
     assert.deepEqual([p.calls[0].input.user, p.calls[0].input.domain], ['alice', 'DEF']);
   });
 
+  test('a locked account hears "Login incorrect" after the same delay, unless the operator says more', async () => {
+    const locked: VerifyOutcome = { kind: 'refused-locked', reason: 'account-locked', rasError: 647 };
+    const quiet = rig({ maxAttempts: 1 });
+    quiet.answers.push(locked);
+    await quiet.type('bob\rx\r');
+    assert.ok(quiet.channel.output.endsWith('Password: \r\n'));
+    quiet.clock.increment(1000);
+    await settle();
+    assert.ok(quiet.channel.output.endsWith('Password: \r\nLogin incorrect\r\n'), JSON.stringify(quiet.channel.output));
+    assert.deepEqual(quiet.completions[0][0], { msgId: SECURITYMSG_ERROR, port: quiet.port, error: 647, userName: 'bob', domain: '' });
+    assert.equal(quiet.completions[0][1].outcome?.kind, 'refused-locked');
+    const told = rig({ maxAttempts: 1, messages: { deniedReasons: { 'account-locked': 'Locked: call the help desk' } } });
+    told.answers.push(locked);
+    await told.type('bob\rx\r');
+    told.clock.increment(1000);
+    await settle();
+    assert.ok(told.channel.output.endsWith('Password: \r\nLocked: call the help desk\r\n'));
+  });
+
   test('a typed domain longer than DNLEN: password asked, attempt fails without verify', async () => {
     const r = rig();
     await r.type(`${'D'.repeat(16)}\\bob\r${SECRET}\r`);
-    assert.ok(r.channel.output.endsWith('Login incorrect\r\n'));
+    r.clock.increment(1000);
+    await settle();
+    assert.ok(r.channel.output.endsWith('Login incorrect\r\nlogin: '));
     assert.equal(r.calls.length, 0);
   });
 

@@ -222,7 +222,7 @@ export function tcpLineTarget(): FuzzTarget {
     async setup() {
       const dir = mkdtempSync(join(tmpdir(), 'rasgate-fuzz-line-'));
       const store = new SmbpasswdStore(join(dir, 'smbpasswd'));
-      await store.update((ed) => ed.put({ name: USER, uid: 1000, ntHash: ntowfv1(PASSWORD), hasLmHash: false, flags: new Set(['U']), lastChange: 0 }));
+      await store.update((ed) => ed.put({ name: USER, uid: 1000, ntHash: ntowfv1(PASSWORD), hasLmHash: false, flags: new Set(['U']), lastChange: 0x5f5e1000 }));
       const loaded = parseConfig(
         [
           'lines:',
@@ -232,6 +232,9 @@ export function tcpLineTarget(): FuzzTarget {
           'dialogue: { failureDelaysSeconds: [0], maxAttempts: 2, fieldTimeoutSeconds: 5, loginTimeoutSeconds: 10 }',
           'log: { level: info, transitions: false }',
           'shutdown: { grace: 1 }',
+          // The fuzzer is one source guessing and sending garbage by design: not penalised, no lockout.
+          'penalties: { allow: [127.0.0.1] }',
+          'lockout: { maxDenials: 0 }',
         ].join('\n'),
         'fuzz.yaml',
         dir,

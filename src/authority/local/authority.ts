@@ -83,6 +83,8 @@ export class LocalAuthority implements Authority {
     if (entry.flags.has('W') || entry.flags.has('S') || entry.flags.has('I') || entry.flags.has('N')) return DENIED;
     if (entry.flags.has('D')) return { result: 'denied', reason: 'account-disabled', user: entry.name, domain: this.domain };
     if (entry.flags.has('L')) return { result: 'denied', reason: 'account-locked', user: entry.name, domain: this.domain };
+    // Password last set never (LCT-00000000): Samba's "must change at next logon", unless X.
+    if (entry.lastChange === 0 && !entry.flags.has('X')) return { result: 'denied', reason: 'password-must-change', user: entry.name, domain: this.domain };
     return { result: 'ok', user: entry.name, domain: this.domain, sessionBaseKey };
   }
 

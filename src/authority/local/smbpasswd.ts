@@ -5,15 +5,29 @@
  *
  * Facts from Samba source3/passdb/pdb_smbpasswd.c and passdb.c (pdb_encode_acct_ctrl):
  *  - '#' lines and blank lines are skipped; the name ends at the first ':'; names compare
- *    case-insensitively (strequal).
+ *    case-insensitively (strequal: toupper_m through Samba's case table, the one NTOWFv2 uses;
+ *    see nameKey).
  *  - uid is decimal digits.
  *  - each hash is 32 hex digits (written upper case), or 32 'X' (no password), or
  *    "NO PASSWORDXXXXXXXXXXXXXXXXXXXXX" (account flag N); a leading '*' also means disabled.
  *  - flags: '[' + letters + spaces to 11 characters + ']' (NEW_PW_FORMAT_SPACE_PADDED_LEN = 14
  *    with the NUL). Letters, in Samba's write order: N D H T U M W S L X I.
- *  - LCT-%08X: password last set, seconds since 1970, 8 hex digits.
+ *  - LCT-%08X: password last set, seconds since 1970, 8 hex digits. 0 (and an old-format line,
+ *    which has none) means never: the password must be changed at the next logon, unless the
+ *    account has X (source3/auth/check_samsec.c sam_account_ok; checked against smbd 4.17).
  * rasgate keeps NT hashes only: the LM field is always written as 32 'X'.
  */
+
+import { windowsUppercase } from '../../ntlm/upcase.js';
+
+/**
+ * The key two spellings of one account name share: Samba's strequal compares names through
+ * toupper_m, its case table (src/ntlm/upcase.ts), not full Unicode case folding. JavaScript's
+ * toLowerCase would make U+212A KELVIN SIGN the letter k, and "\u212Aim" the account kim.
+ */
+export function nameKey(name: string): string {
+  return windowsUppercase(name);
+}
 
 /** Account control letters (Samba ACB_*), in the order Samba writes them. */
 export const ACCOUNT_FLAG_ORDER = ['N', 'D', 'H', 'T', 'U', 'M', 'W', 'S', 'L', 'X', 'I'] as const;
@@ -44,7 +58,7 @@ export interface SmbpasswdEntry {
   /** Whether the file carried a usable LM hash (we never use it; kept to report it). */
   hasLmHash: boolean;
   flags: Set<AccountFlag>;
-  /** Password last set, seconds since 1970 (0 when absent). */
+  /** Password last set, seconds since 1970 (0 when absent: never set, must change unless X). */
   lastChange: number;
 }
 
@@ -116,7 +130,7 @@ export function parseSmbpasswd(text: string): ParsedSmbpasswd {
       problems.push({ line: i + 1, reason: parsed });
       continue;
     }
-    const key = parsed.name.toLowerCase();
+    const key = nameKey(parsed.name);
     if (seen.has(key)) {
       problems.push({ line: i + 1, reason: `duplicate user "${parsed.name}" (first one wins)` });
       continue;

@@ -9,7 +9,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname, basename } from 'node:path';
 import type { Logger } from '../../logging.js';
 import { nullLogger } from '../../logging.js';
-import { formatLine, parseLine, parseSmbpasswd, type LineProblem, type SmbpasswdEntry } from './smbpasswd.js';
+import { formatLine, nameKey, parseLine, parseSmbpasswd, type LineProblem, type SmbpasswdEntry } from './smbpasswd.js';
 import { ASIDE_MARK, withFileLock, type LockOptions } from '../../files/lock.js';
 import { makeFolders, removeDeadTempFiles, tempFileOwner, writeFileAtomic } from '../../files/atomic.js';
 import { FileIoError } from '../../files/errors.js';
@@ -27,7 +27,7 @@ export interface SmbpasswdStoreOptions {
 export interface StoreEditor {
   get(name: string): SmbpasswdEntry | undefined;
   list(): SmbpasswdEntry[];
-  /** Add or replace (matched case-insensitively by name). */
+  /** Add or replace (matched case-insensitively by name, as lookup). */
   put(entry: SmbpasswdEntry): void;
   delete(name: string): boolean;
 }
@@ -114,7 +114,7 @@ export class SmbpasswdStore {
     const parsed = parseSmbpasswd(text);
     for (const p of parsed.problems) this.logger.warn('smbpasswd line skipped', { file: this.path, line: p.line, reason: p.reason });
     this.lastProblems = parsed.problems;
-    this.byName = new Map(parsed.entries.map((e) => [e.name.toLowerCase(), e]));
+    this.byName = new Map(parsed.entries.map((e) => [nameKey(e.name), e]));
     this.loadedMtime = mtime;
     this.loadedSize = size;
     this.state = state;
@@ -128,10 +128,10 @@ export class SmbpasswdStore {
     this.readError = err;
   }
 
-  /** Case-insensitive lookup, as Samba's strequal. */
+  /** Case-insensitive lookup, as Samba's strequal (nameKey). */
   lookup(name: string): SmbpasswdEntry | undefined {
     this.refresh();
-    return this.byName.get(name.toLowerCase());
+    return this.byName.get(nameKey(name));
   }
 
   list(): SmbpasswdEntry[] {
@@ -153,7 +153,7 @@ export class SmbpasswdStore {
       this.path,
       () => {
         const lines = this.readRaw();
-        const index = (name: string) => lines.findIndex((l) => l.entry?.name.toLowerCase() === name.toLowerCase());
+        const index = (name: string) => lines.findIndex((l) => l.entry !== undefined && nameKey(l.entry.name) === nameKey(name));
         const editor: StoreEditor = {
           get: (name) => lines[index(name)]?.entry,
           list: () => lines.flatMap((l) => (l.entry ? [l.entry] : [])),
@@ -197,9 +197,9 @@ export class SmbpasswdStore {
         continue;
       }
       const parsed = parseLine(textLine);
-      if (typeof parsed === 'string' || seen.has(parsed.name.toLowerCase())) lines.push({ text: textLine });
+      if (typeof parsed === 'string' || seen.has(nameKey(parsed.name))) lines.push({ text: textLine });
       else {
-        seen.add(parsed.name.toLowerCase());
+        seen.add(nameKey(parsed.name));
         lines.push({ text: textLine, entry: parsed });
       }
     }

@@ -6,7 +6,7 @@
  */
 import { ConfigError, formatIssue, formatTcpUrl, hostIssues, loadConfig, EMBEDDED_SOURCE, type LoadedConfig } from '../../gateway/config.js';
 import { Gateway } from '../../gateway/daemon.js';
-import { gatewayConsoleActions } from '../../gateway/console-actions.js';
+import { gatewayConsoleActions, gatewayConsoleHooks, gatewayGuardView } from '../../gateway/console.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -242,7 +242,7 @@ async function serve(loaded: LoadedConfig, logger: WinstonLogger, args: ServeArg
         host,
         port,
         logger,
-        source: gatewaySource(gateway, recentCalls),
+        source: gatewaySource(gateway, recentCalls, { guard: () => gatewayGuardView(gateway) }),
         routes,
         publicMetrics: loaded.config.metrics.public,
         allowedHosts: c.allowedHosts,
@@ -250,6 +250,7 @@ async function serve(loaded: LoadedConfig, logger: WinstonLogger, args: ServeArg
         // Operators sign in with the lines' authority; a reload's new authority serves the next handshake.
         ...(c.signIn ? { signIn: { credential: () => gateway.lendCredential(), requireGroup: c.requireGroup } } : {}),
         actions: gatewayConsoleActions(gateway),
+        hooks: gatewayConsoleHooks(gateway),
       });
       consoleObserver = consoleServer.observer;
     } catch (err) {

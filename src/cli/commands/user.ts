@@ -1,27 +1,47 @@
 /**
- * `rasgate user add|passwd|del|list|unlock NAME [--config FILE] [--password-stdin]`: manage the
- * local authority's smbpasswd-format file. Passwords are read twice without echo on a terminal
- * (or one line from stdin with --password-stdin), turned into the NT hash at once, and never
- * stored, printed or logged. Writes go through SmbpasswdStore.update (lock + atomic rename).
+ * `rasgate user add|passwd|del|list|lock|unlock|disable|enable NAME [--config FILE]
+ * [--password-stdin]`: manage the local authority's smbpasswd-format file. Passwords are read
+ * twice without echo on a terminal (or one line from stdin with --password-stdin), turned into
+ * the NT hash at once, and never stored, printed or logged. Writes go through
+ * SmbpasswdStore.update (lock + atomic rename). lock/unlock set and clear the L flag, as Samba's
+ * pdbedit -c '[L]' does (unlock also ends the name's lockout: src/guard); disable/enable the D
+ * flag, as smbpasswd -d / -e. Each change is an `operator` record in the audit trail.
  */
-import { EMBEDDED_SOURCE, loadConfig } from '../../gateway/config.js';
-import { SmbpasswdStore, formatFlags, type SmbpasswdEntry } from '../../authority/local/index.js';
+import { EMBEDDED_SOURCE, loadConfig, type RasgateConfig } from '../../gateway/config.js';
+import { SmbpasswdStore, formatFlags, type AccountFlag, type SmbpasswdEntry } from '../../authority/local/index.js';
 import { ntowfv1 } from '../../ntlm/crypto.js';
+import { makeFolders } from '../../files/atomic.js';
+import { accountKey, clearInFile, statePath } from '../../guard/index.js';
+import type { OperatorAction } from '../../audit/index.js';
+import { unixOperator } from '../../audit/index.js';
+import { auditOperator } from '../operator.js';
 
-const USAGE = `usage: rasgate user add|passwd|del|list|unlock NAME [--config FILE] [--password-stdin]
+const USAGE = `usage: rasgate user add|passwd|del|list|lock|unlock|disable|enable NAME [--config FILE] [--password-stdin]
   Manage the local authority's accounts (an smbpasswd-format file, authority.file).
   add NAME       create an account (asks for the password twice, without echo)
   passwd NAME    set a new password
   del NAME       delete the account
   list           list the accounts and their flags
-  unlock NAME    clear the account's lock flag
+  lock NAME      set the account's lock flag (L): every login is refused
+  unlock NAME    clear the lock flag and end the name's lockout (rasgate lockout)
+  disable NAME   set the disabled flag (D), as smbpasswd -d
+  enable NAME    clear the disabled flag, as smbpasswd -e
   --config FILE, -c FILE  the configuration whose authority.file to change (default:
                           $RASGATE_CONFIG, ./rasgate.yaml, else the embedded ./var/smbpasswd)
   --password-stdin        read the password from the first line of standard input
-  The running daemon picks changes up by itself (or send it SIGHUP).
+  The running daemon picks changes up by itself (or send it SIGHUP). Each change is recorded
+  in the audit trail with the unix user who made it.
   Exit status: 0 done, 1 failed, 2 bad usage, 130 interrupted.
 `;
-const ACTIONS = ['add', 'passwd', 'del', 'list', 'unlock'];
+const ACTIONS = ['add', 'passwd', 'del', 'list', 'lock', 'unlock', 'disable', 'enable'];
+
+/** The account flag each of these sets (true) or clears (false). */
+const FLAG_ACTIONS: Record<string, { flag: AccountFlag; on: boolean; done: string; already: string }> = {
+  lock: { flag: 'L', on: true, done: 'locked', already: 'was already locked' },
+  unlock: { flag: 'L', on: false, done: 'unlocked', already: 'was not locked' },
+  disable: { flag: 'D', on: true, done: 'disabled', already: 'was already disabled' },
+  enable: { flag: 'D', on: false, done: 'enabled', already: 'was not disabled' },
+};
 /** UNLEN (lmcons.h). */
 const MAX_NAME = 256;
 /** PWLEN (lmcons.h). */
@@ -38,10 +58,10 @@ class UsageError extends Error {}
  * folder). An invalid configuration or a domain authority is an error, not a silent default.
  * `source` is the configuration file, or EMBEDDED_SOURCE.
  */
-export function resolveLocalStore(configFlag: string | undefined, env: NodeJS.ProcessEnv = process.env): { path: string; source: string } {
+export function resolveLocalStore(configFlag: string | undefined, env: NodeJS.ProcessEnv = process.env): { path: string; source: string; config: RasgateConfig } {
   const { config, source } = loadConfig({ path: configFlag, env });
   if (config.authority.type !== 'local') throw new Error(`${source}: authority.type is ${config.authority.type}: accounts live in the domain, not in a local file`);
-  return { path: config.authority.file, source };
+  return { path: config.authority.file, source, config };
 }
 
 interface Args {
@@ -185,7 +205,9 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`rasgate user: ${(err as Error).message}\n${USAGE}`);
     return 2;
   }
-  const { path, source } = resolveLocalStore(args.config);
+  const { path, source, config } = resolveLocalStore(args.config);
+  const who = unixOperator();
+  const audit = (action: OperatorAction, result: 'done' | 'unchanged') => auditOperator(config, { event: 'operator', action, target: args.name ?? '', result, ...who });
   const store = new SmbpasswdStore(path, { recheckMs: 0 });
   const say = (line: string) => process.stdout.write(`${line}\n`);
   const note = (line: string) => process.stderr.write(`rasgate user: ${line}\n`);
@@ -220,6 +242,7 @@ export async function run(argv: string[]): Promise<number> {
           ntHash.fill(0);
         }
         say(`added user ${name} to ${path}`);
+        await audit('user-add', 'done');
         return 0;
       }
       case 'passwd': {
@@ -236,28 +259,39 @@ export async function run(argv: string[]): Promise<number> {
           ntHash.fill(0);
         }
         say(`password changed for ${name} in ${path}`);
+        await audit('user-passwd', 'done');
         return 0;
       }
       case 'del': {
         mustExist(store.lookup(name));
         await store.update((ed) => ed.delete(mustExist(ed.get(name)).name));
         say(`deleted user ${name} from ${path}`);
+        await audit('user-del', 'done');
         return 0;
       }
       default: {
-        // unlock: parseArgs lets no other action through
+        // lock, unlock, disable, enable: parseArgs lets no other action through
+        const change = FLAG_ACTIONS[args.action]!;
         mustExist(store.lookup(name));
-        const was = await store.update((ed) => {
+        const changed = await store.update((ed) => {
           const e = mustExist(ed.get(name));
-          const locked = e.flags.has('L');
-          if (locked) {
-            const flags = new Set(e.flags);
-            flags.delete('L');
-            ed.put({ ...e, flags });
-          }
-          return locked;
+          if (e.flags.has(change.flag) === change.on) return false;
+          const flags = new Set(e.flags);
+          if (change.on) flags.add(change.flag);
+          else flags.delete(change.flag);
+          ed.put({ ...e, flags });
+          return true;
         });
-        say(was ? `unlocked ${name} in ${path}` : `${name} was not locked in ${path}`);
+        say(changed ? `${change.done} ${name} in ${path}` : `${name} ${change.already} in ${path}`);
+        let lockout = false;
+        if (args.action === 'unlock') {
+          // The lockout of the name too (all lines), in the state file a running daemon follows.
+          makeFolders(config.stateDirectory);
+          const hit = await clearInFile(statePath(config.stateDirectory), { what: 'account', key: accountKey(name) }, who);
+          lockout = hit.accounts.some((a) => a.until !== undefined);
+          say(lockout ? `ended the lockout of ${name}` : `${name} was not locked out (a running rasgate clears what it holds within a second)`);
+        }
+        await audit(`user-${args.action}` as OperatorAction, changed || lockout ? 'done' : 'unchanged');
         return 0;
       }
     }

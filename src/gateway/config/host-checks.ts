@@ -125,6 +125,11 @@ export function hostIssues(config: RasgateConfig): ConfigIssue[] {
     const why = cannotCreate(config.log.file.path);
     if (why) issues.push({ path: 'log.file.path', message: why });
   }
+  // The audit trail's default folder is inside stateDirectory, checked above.
+  if (config.audit.enabled && config.audit.file && !config.audit.file.startsWith(join(state, '/'))) {
+    const why = cannotCreate(config.audit.file);
+    if (why) issues.push({ path: 'audit.file', message: why });
+  }
   const named = Object.entries(config.actions);
   for (const [name, action] of named) if (action.kind === 'exec') issues.push(...execIssues(action, `actions.${name}`));
   config.lines.forEach((l, i) => {

@@ -11,6 +11,7 @@ import { WRITE_QUEUE_LIMIT } from '../../serial/tcp-line.js';
 import { SUBNEGOTIATION_LIMIT } from '../../serial/telnet.js';
 import { DEFAULT_MAX_HELD_BYTES } from '../../terminal/constants.js';
 import { STDOUT_BUFFER_LIMIT } from '../../observe/stdout-transport.js';
+import { MAX_REFUSAL_NOTES } from '../../guard/guard.js';
 
 export interface Limit {
   what: string;
@@ -35,4 +36,8 @@ export const LIMITS: Limit[] = [
   { what: 'calls at once from one address on a TCP line', value: '`lines[].maxCallsPerSource`', then: 'further callers from it hear so and are closed' },
   { what: 'a caller who sends nothing at all', value: '`dialogue.idleTimeoutSeconds`', then: 'the call ends (timeout)' },
   { what: 'each field, the whole login, failed attempts', value: '`dialogue.fieldTimeoutSeconds`, `dialogue.loginTimeoutSeconds`, `dialogue.maxAttempts`', then: 'the call ends' },
+  { what: 'user names counted for the lockout (known and unknown alike)', value: '`lockout.maxAccounts` each for counted and for locked names', then: 'the name counted least recently is forgotten; a lock goes only when maxAccounts names are locked (logged)' },
+  { what: 'sources (addresses, caller numbers) tracked for penalties', value: '`penalties.maxSources` each for pending and for active penalties', then: 'the source penalised least recently is forgotten; active penalties are kept before pending ones' },
+  { what: 'sources whose refusals are counted for the audit trail', value: `${MAX_REFUSAL_NOTES} sources`, then: 'the oldest is forgotten (its next refusal is recorded at once)' },
+  { what: 'audit records not written (full disk, read-only)', value: 'none kept', then: 'dropped and counted; an `audit-gap` record with the count precedes the next one written' },
 ];

@@ -4,7 +4,8 @@
  * taken from the file's folder; in the embedded default, from the working directory.
  */
 import { readFileSync, existsSync } from 'node:fs';
-import { dirname, resolve, isAbsolute } from 'node:path';
+import { dirname, join, resolve, isAbsolute } from 'node:path';
+import { DEFAULT_AUDIT_FILE } from '../../audit/options.js';
 import { parseDocument } from 'yaml';
 import { RasgateError } from '../../errors.js';
 import { formatIssue, type ConfigIssue } from '../../options/fields.js';
@@ -104,6 +105,7 @@ export function resolvePaths(config: RasgateConfig, baseDir: string): RasgateCon
   }
   if (config.log.file) config.log.file.path = abs(config.log.file.path);
   if (config.console.tls) config.console.tls = { cert: abs(config.console.tls.cert), key: abs(config.console.tls.key) };
+  config.audit.file = config.audit.file === undefined ? join(config.stateDirectory, DEFAULT_AUDIT_FILE) : abs(config.audit.file);
   const fixAction = (a: RasgateConfig['actions'][string]) => (a.kind === 'exec' && a.cwd ? { ...a, cwd: abs(a.cwd) } : a);
   for (const l of config.lines) {
     l.action = fixAction(l.action);

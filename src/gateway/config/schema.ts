@@ -7,6 +7,8 @@
  * accepted, and the types are inferred from it.
  */
 import { authorityField } from '../../authority/options.js';
+import { auditFields } from '../../audit/options.js';
+import { lockoutOptionsField, penaltyOptionsField } from '../../guard/options.js';
 import { tcpUrl, type TcpAddress } from '../../options/address.js';
 import { closest, dict, Issues, isPlainObject, list, num, obj, oneOf, show, str, bool, type DocRow, type Field, type Infer } from '../../options/fields.js';
 import { consoleSection, inspectorFields, logFields, metricsFields, metricsListenIssue } from '../../observe/options.js';
@@ -95,6 +97,9 @@ export const TOP = {
   inspector: obj(inspectorFields, { doc: 'inspector', defaultEmpty: true }),
   metrics: obj(metricsFields, { doc: 'Prometheus `/metrics` and `/healthz`', defaultEmpty: true }),
   shutdown: obj(shutdownFields, { doc: 'shutdown', defaultEmpty: true }),
+  lockout: lockoutOptionsField,
+  penalties: penaltyOptionsField,
+  audit: obj(auditFields, { doc: 'audit trail', defaultEmpty: true }),
 };
 
 type Parsed = Infer<typeof TOP>;
@@ -107,6 +112,7 @@ export type DialogueConfig = Parsed['dialogue'];
 export type AuthorityConfigSection = Parsed['authority'];
 export type LogConfig = Parsed['log'];
 export type LogModule = keyof LogConfig['modules'];
+export type AuditConfigSection = Parsed['audit'];
 
 /** The whole configuration, parsed: names resolved, every default filled in. */
 export interface RasgateConfig extends Omit<Parsed, 'lines' | 'actions'> {

@@ -11,7 +11,7 @@ import type { Socket } from 'node:net';
 import { ntlmHandler, type CredentialLender } from '../../ntlm/http.js';
 import type { AccountInfo } from '../../ntlm/authority.js';
 import type { CredentialHandle } from '../../ntlm/server.js';
-import { statusName } from '../../ntlm/constants.js';
+import { SEC_E_NO_AUTHENTICATING_AUTHORITY, statusName } from '../../ntlm/constants.js';
 import type { Logger } from '../../logging.js';
 import { errorSummary } from '../../errors.js';
 
@@ -47,6 +47,12 @@ export interface ConsoleHooks {
    * source under penalty). Default: everyone may try.
    */
   admit?(source: string): true | string;
+  /**
+   * Every sign-in's verdict, as the lockout counts logins (a refusal counts against the name, a
+   * success resets it): true when the name is locked, and then the sign-in is refused as a wrong
+   * password is. Must not throw (a throw is logged and the sign-in goes on).
+   */
+  counted?(s: { user: string; domain: string; address: string; accepted: boolean }): boolean;
 }
 
 export interface SignInOptions {
@@ -79,8 +85,19 @@ export function createSignIn(o: SignInOptions, hooks: ConsoleHooks, log: Logger)
     }
   };
   const sourceOf = (req: IncomingMessage) => req.socket.remoteAddress ?? 'unknown';
+  const count = (s: { user: string; domain: string; address: string; accepted: boolean }): boolean => {
+    try {
+      return hooks.counted?.(s) ?? false;
+    } catch (err) {
+      log.error('console: the lockout hook failed', { err: errorSummary(err) });
+      return false;
+    }
+  };
   const handler = ntlmHandler(o.credential, {
-    authorize: (_req, identity, account) => (mayOperate(requireGroup, identity, account) ? true : 'not-in-require-group'),
+    authorize: (req, identity, account) => {
+      if (count({ ...identity, address: sourceOf(req), accepted: true })) return { reason: 'account-locked', asLogonFailure: true };
+      return mayOperate(requireGroup, identity, account) ? true : 'not-in-require-group';
+    },
     onLogon: (req, identity) => {
       const op: Operator = { ...identity, source: sourceOf(req) };
       operators.set(req.socket, op);
@@ -90,6 +107,7 @@ export function createSignIn(o: SignInOptions, hooks: ConsoleHooks, log: Logger)
     onRefused: (req, r) => {
       const who = r.user !== undefined ? { user: r.user, domain: r.domain ?? '' } : undefined;
       const meta = { source: sourceOf(req), status: statusName(r.status), reason: r.reason, ...(r.denyReason ? { denyReason: r.denyReason } : {}), ...(who ? { operator: operatorName(who) } : {}) };
+      if (who && r.reason !== 'account-locked' && r.status !== SEC_E_NO_AUTHENTICATING_AUTHORITY) count({ ...who, address: meta.source, accepted: false });
       log.warn('console sign-in refused', meta);
       record({ type: 'console-sign-in-refused', source: meta.source, status: meta.status, reason: r.denyReason ?? r.reason, ...(who ?? {}) });
     },
