@@ -36,6 +36,8 @@ import { loadConfigFile, hostIssues, EMBEDDED_SOURCE, formatIssue, ConfigError, 
 import { describeLine } from './config/summary.js';
 import { createGatewayVerifier } from './verifier.js';
 import { startCall, type CallSummary, type RunningCall } from './call-runner.js';
+import { UserPolicyFile, policyFilePath } from '../callback/user-policy.js';
+import type { LineClock } from '../serial/clock.js';
 
 export interface GatewayOptions {
   loaded: LoadedConfig;
@@ -46,6 +48,8 @@ export interface GatewayOptions {
   onCallEnd?: (summary: CallSummary) => void;
   /** Wrap the verifier (fault-injection tests). Default: the gateway verifier as is. */
   wrapVerifier?: (verifier: Verifier) => Verifier;
+  /** Time of the lines, the simulated modems, the dialogues and the calls. Default: real time; tests pass a SimulatedClock. */
+  clock?: LineClock;
 }
 
 /** An authority with its credential, and the verifications using it (a replaced one is closed when the last ends). */
@@ -66,7 +70,9 @@ interface LineEntry {
 export class Gateway {
   readonly metrics = new Metrics();
   /** The simulated modems of this gateway's `sim://` lines (tests and demos reach them here). */
-  readonly simModems = new SimModems();
+  readonly simModems: SimModems;
+  /** The local accounts' per-user policy (callback), when the authority is local. */
+  private userPolicy?: UserPolicyFile;
   private config: RasgateConfig;
   private readonly source: string;
   private readonly log: Logger;
@@ -81,6 +87,7 @@ export class Gateway {
   constructor(private readonly o: GatewayOptions) {
     this.config = o.loaded.config;
     this.source = o.loaded.source;
+    this.simModems = new SimModems(o.clock ? { clock: o.clock } : {});
     this.log = o.logger.child({ area: 'gateway' });
     const verifier = createGatewayVerifier({ lease: () => this.takeLease(), logger: o.logger, inspect: (line, call) => this.ntlmInspect(line, call) });
     this.verifier = o.wrapVerifier ? o.wrapVerifier(verifier) : verifier;
@@ -211,7 +218,7 @@ export class Gateway {
     for (const [id, entry] of this.lines) {
       const l = wanted.get(id);
       if (l && sameTransport(l, entry.config)) {
-        entry.config = l; // action / ppp apply to new calls
+        entry.config = l; // action / ppp / callback apply to new calls
         wanted.delete(id);
       } else {
         this.retire(entry, l ? 'changed' : 'removed');
@@ -254,6 +261,8 @@ export class Gateway {
 
   private async openAuthority(config: RasgateConfig): Promise<void> {
     const authority = await createAuthority(config.authority, { logger: this.o.logger.child({ area: 'authority' }) });
+    const a = config.authority;
+    this.userPolicy = a.type === 'local' ? new UserPolicyFile(policyFilePath(a), { logger: this.o.logger.child({ area: 'authority' }) }) : undefined;
     const credential = acquireCredentialsHandle({ authority, logger: this.o.logger.child({ area: 'ntlm' }) });
     this.lease = { authority, credential, inFlight: 0, retired: false };
   }
@@ -303,6 +312,7 @@ export class Gateway {
       dialogue: config.dialogue,
       logger: this.o.logger.child({ area: 'dialogue' }),
       ...(inspect ? { inspect } : {}),
+      ...(this.o.clock ? { timers: this.o.clock } : {}),
     });
   }
 
@@ -315,7 +325,7 @@ export class Gateway {
       : undefined;
     const inspect = combineInspect(machineLog, this.o.inspect);
     try {
-      line = createLine(config, { logger: this.o.logger.child({ area: 'line' }), simModems: this.simModems, ...(inspect ? { inspect } : {}) });
+      line = createLine(config, { logger: this.o.logger.child({ area: 'line' }), simModems: this.simModems, ...(inspect ? { inspect } : {}), ...(this.o.clock ? { clock: this.o.clock } : {}) });
     } catch (err) {
       this.log.error('line not created', { line: config.id, error: errorSummary(err) });
       return false;
@@ -344,6 +354,9 @@ export class Gateway {
         host: this.host,
         line: entry.config,
         messages: this.config.dialogue.messages,
+        terminal: this.config.dialogue,
+        ...(this.userPolicy ? { userPolicy: this.userPolicy } : {}),
+        ...(this.o.clock ? { clock: this.o.clock } : {}),
         logger: this.o.logger,
         metrics: this.metrics,
         transitions: this.config.log.transitions,
@@ -385,7 +398,7 @@ function dialogueTransitions(logger: Logger, metrics: Metrics): Observer<Inspect
 
 /** A line keeps running across a reload when everything but what follows a login is the same. */
 function sameTransport(a: LineConfig, b: LineConfig): boolean {
-  const { action: _a, ppp: _p, ...ta } = a;
-  const { action: _b, ppp: _q, ...tb } = b;
+  const { action: _a, ppp: _p, callback: _c, ...ta } = a;
+  const { action: _b, ppp: _q, callback: _d, ...tb } = b;
   return isDeepStrictEqual(ta, tb);
 }

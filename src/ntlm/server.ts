@@ -29,7 +29,7 @@ import {
   ntlmAcceptMachine, type AcceptOutcome, type EstablishedSession, type IssuedChallenge, type LegEvent, type LegParams, type NtlmAcceptEvent, type NtlmAcceptMachine,
   type NtlmAcceptResultEvent,
 } from '../../machines/ntlmAccept.js';
-import type { Authority, DenyReason } from './authority.js';
+import type { AccountInfo, Authority, DenyReason } from './authority.js';
 import { nullLogger, type Logger } from '../logging.js';
 import { OptionError, RasgateError } from '../errors.js';
 import {
@@ -469,12 +469,14 @@ export interface ContextIdentity {
   user: string;
   domain: string;
   workstation: string;
+  /** What the directory keeps for the account, when the authority read it (ldap with a service account). */
+  account?: AccountInfo;
 }
 
 /** Who logged on (as the authority spells it). Throws NtlmContextError(SEC_E_INVALID_HANDLE) before SEC_E_OK. */
 export function querySecurityContextToken(context: SecurityContext): ContextIdentity {
   const session = established(context);
-  return { user: session.user, domain: session.domain, workstation: session.workstation };
+  return { user: session.user, domain: session.domain, workstation: session.workstation, ...(session.account ? { account: session.account } : {}) };
 }
 
 /** Why a finished context failed: status, reason and the authority's DenyReason. */

@@ -28,7 +28,7 @@ export interface EndedCall {
 }
 
 /** Refusals of a login attempt (the credentials or the account), as opposed to outages and the caller going away. */
-const REFUSED: ReadonlySet<OutcomeKind> = new Set(['bad-credentials', 'policy', 'refused-locked', 'refused-penalty']);
+const REFUSED: ReadonlySet<OutcomeKind> = new Set(['bad-credentials', 'policy', 'refused-locked', 'refused-penalty', 'callback-wrong-account', 'callback-refused-number']);
 
 export class Metrics {
   private readonly startedAt = new Date().toISOString();
