@@ -6,7 +6,7 @@
  */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
   serve: { summary: 'run the gateway  [--config FILE] [--inspect[=PORT]]', load: () => import('./commands/serve.js') },
-  user: { summary: 'manage the local authority  add|passwd|del|list|unlock NAME [--config FILE] [--password-stdin]', load: () => import('./commands/user.js') },
+  user: { summary: 'manage the local authority  add|passwd|del|list|unlock NAME [--config FILE] [--password-stdin]; callback NAME --preset N|--caller-set|--none', load: () => import('./commands/user.js') },
   'check-config': { summary: 'validate a configuration file  FILE', load: () => import('./commands/check-config.js') },
   machines: { summary: 'export the statecharts  [--format mermaid|json]', load: () => import('./commands/machines.js') },
   ntlm: { summary: 'NTLM tools  decode TOKEN (base64 or hex)', load: () => import('./commands/ntlm.js') },

@@ -7,8 +7,9 @@
 import { EMBEDDED_SOURCE, loadConfig } from '../../gateway/config.js';
 import { SmbpasswdStore, formatFlags, type SmbpasswdEntry } from '../../authority/local/index.js';
 import { ntowfv1 } from '../../ntlm/crypto.js';
+import { policyFilePath } from '../../callback/user-policy.js';
 
-const USAGE = 'usage: rasgate user add|passwd|del|list|unlock NAME [--config FILE] [--password-stdin]\n';
+const USAGE = 'usage: rasgate user add|passwd|del|list|unlock NAME [--config FILE] [--password-stdin]\n       rasgate user callback NAME [--preset NUMBER | --caller-set [--default NUMBER] | --none] [--config FILE]\n';
 const ACTIONS = ['add', 'passwd', 'del', 'list', 'unlock'];
 /** UNLEN (lmcons.h). */
 const MAX_NAME = 256;
@@ -26,10 +27,10 @@ class UsageError extends Error {}
  * folder). An invalid configuration or a domain authority is an error, not a silent default.
  * `source` is the configuration file, or EMBEDDED_SOURCE.
  */
-export function resolveLocalStore(configFlag: string | undefined, env: NodeJS.ProcessEnv = process.env): { path: string; source: string } {
+export function resolveLocalStore(configFlag: string | undefined, env: NodeJS.ProcessEnv = process.env): { path: string; source: string; policyFile: string } {
   const { config, source } = loadConfig({ path: configFlag, env });
   if (config.authority.type !== 'local') throw new Error(`${source}: authority.type is ${config.authority.type}: accounts live in the domain, not in a local file`);
-  return { path: config.authority.file, source };
+  return { path: config.authority.file, source, policyFile: policyFilePath(config.authority) };
 }
 
 interface Args {
@@ -162,6 +163,8 @@ function describe(e: SmbpasswdEntry): string {
 const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 
 export async function run(argv: string[]): Promise<number> {
+  // The per-user policy file, beside the store (src/cli/commands/user-callback.ts).
+  if (argv[0] === 'callback') return (await import('./user-callback.js')).run(argv.slice(1));
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(USAGE);
     return 0;
