@@ -183,8 +183,8 @@ export const callMachine = setup({
     bridge: fromPromise<void, ActionInput>(notProvided('bridge')),
     exec: fromPromise<void, ActionInput>(notProvided('exec')),
     hangup: fromPromise<void, { lineId: string; callId: string }>(notProvided('hangup')),
-    /** The user's callback policy: the directory's (`directory`) or the local policy file's. */
-    callbackPolicy: fromPromise<CallbackPolicy, { userName: string; domain: string; directory: CallbackPolicy | undefined }>(notProvided('callbackPolicy')),
+    /** The user's callback policy: the directory's (`directory`) or the local policy file's. Not provided: the directory's, else no callback. */
+    callbackPolicy: fromPromise<CallbackPolicy, { userName: string; domain: string; directory: CallbackPolicy | undefined }>(async ({ input }) => input.directory ?? { mode: 'none' }),
     /** Set By Caller: ask for a number and decide on the answer. */
     askNumber: fromPromise<NumberAnswer, { defaultNumber: string | undefined }>(notProvided('askNumber')),
     /** Have the line call `number` back (hang up, wait, dial, retry); resolves when connected or given up. */
