@@ -285,6 +285,11 @@ export const callMachine = setup({
     callback: {
       initial: 'deciding',
       on: {
+        // No session yet: a line that goes now ends the call as the way it went, not as accepted.
+        CARRIER_LOST: {
+          target: 'done',
+          actions: [{ type: 'callbackEnds', params: ({ event }) => ({ outcome: END_REASON_OUTCOMES[event.reason] }) }, assign({ detail: ({ context, event }) => context.detail ?? event.reason })],
+        },
         // Before the session: the shutdown refuses the login, the operator hangs up.
         SHUTDOWN: { target: 'farewell', actions: 'refuseForShutdown' },
         HANGUP: { target: 'hangingUp', actions: assign({ outcome: ({ context }) => ({ ...context.outcome, kind: 'operator-hangup' as const }), detail: ({ event }) => event.reason }) },

@@ -32,8 +32,8 @@ export interface CallDeps {
   line: LineConfig;
   /** What the gateway itself says (the dialogue's own messages are the host's). */
   messages: Pick<DialogueConfig['messages'], Exclude<SayInput['what'], 'unavailable'> | 'error' | 'callbackPrompt' | 'callbackPromptDefault'>;
-  /** The Set By Caller question: 7-bit output, and the time to answer it (the dialogue's field timeout). */
-  terminal?: Pick<DialogueConfig, 'sevenBit' | 'fieldTimeoutSeconds'>;
+  /** The Set By Caller question: 7-bit output, and the time to answer it (the dialogue's field timeout, else its login timeout). */
+  terminal?: Pick<DialogueConfig, 'sevenBit' | 'fieldTimeoutSeconds' | 'loginTimeoutSeconds'>;
   /** The local authority's per-user policy file (callback policies of local accounts). */
   userPolicy?: UserPolicyFile;
   /** Time of the call machine (the Set By Caller timeout). Default: real time; tests pass a SimulatedClock. */
@@ -161,7 +161,7 @@ export function startCall(raw: CallChannel, deps: CallDeps): RunningCall {
       offer: {
         offered: deps.line.callback?.offered === true && channel.callBack !== undefined,
         reauthenticate: deps.line.callback?.reauthenticate ?? true,
-        askTimeoutMs: (deps.terminal?.fieldTimeoutSeconds ?? 60) * 1000,
+        askTimeoutMs: (deps.terminal ? deps.terminal.fieldTimeoutSeconds || deps.terminal.loginTimeoutSeconds : 60) * 1000,
       },
     },
     inspect,

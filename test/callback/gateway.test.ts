@@ -26,7 +26,7 @@ import { createLogger } from '../../src/observe/logger.js';
 import { SmbpasswdStore } from '../../src/authority/local/index.js';
 import { ntowfv1 } from '../../src/ntlm/crypto.js';
 import type { SimCaller, SimModem } from '../../src/serial/sim-modem.js';
-import { advanceUntil } from '../line/helpers.js';
+import { settle } from '../line/helpers.js';
 import { freePort } from '../helpers/net.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -150,7 +150,17 @@ shutdown: { grace: 1 }
   const summaries: CallSummary[] = [];
   const clock = new SimulatedClock();
   const gw = new Gateway({ loaded: { config: loaded.config!, source: 'cb.yaml', baseDir: dir }, logger, onCallEnd: (s) => summaries.push(s), clock });
-  const until = (check: () => boolean, what: string, maxMs = 200_000) => advanceUntil(clock, check, what, maxMs);
+  // Real processes (the exec action) take real time to start: each simulated step also waits a
+  // real millisecond, so that a loaded machine slows the simulated clock rather than outrun it.
+  const until = async (check: () => boolean, what: string, maxMs = 200_000) => {
+    await settle();
+    for (let t = 0; !check(); t += 50) {
+      if (t > maxMs) throw new Error(`simulated ${maxMs} ms passed waiting for ${what}`);
+      clock.increment(50);
+      await settle();
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  };
   const started = gw.start();
   await until(() => gw.status().lines[0]?.state === 'idle', 'line idle');
   await started;

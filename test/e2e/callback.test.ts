@@ -8,6 +8,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, addUser, startGateway, tempDir, type Gateway } from './harness.js';
 import { rasgate } from '../helpers/cli.js';
@@ -35,7 +36,6 @@ test('serve + sim-caller: Preset and Set By Caller users are called back and log
     callback: { delaySeconds: 2, allow: ['555*'] }
 authority: { type: local, file: ./var/smbpasswd, domain: E2E }
 `;
-  const { writeFileSync } = await import('node:fs');
   writeFileSync(config, yaml);
   addUser(config, 'alice', 'Alice-pw-1');
   addUser(config, 'bob', 'Bob-pw-2');

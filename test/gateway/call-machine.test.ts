@@ -358,3 +358,24 @@ test('callback: SHUTDOWN while the line calls back abandons it (no one to tell);
   assert.deepEqual(refused.outcome, { kind: 'callback-failed', reason: 'FILE_IO' });
   assert.deepEqual(unreadable.log.slice(-3), ['say:unavailable', 'hangup', 'carrier:unwatch']);
 });
+
+test('callback: the line going before the session ends the call as the way it went, not as accepted', async () => {
+  for (const [reason, kind] of [['device-lost', 'device-lost'], ['carrier-lost', 'caller-hangup'], ['shutdown', 'shutdown']] as const) {
+    const h = harness('exec', { policy: { mode: 'preset', number: '5551234' }, offer: offered });
+    h.send(ok);
+    await flush();
+    h.actor.send({ type: 'CARRIER_LOST', reason });
+    const out = await h.done;
+    assert.equal(out.outcome.kind, kind, reason);
+    assert.equal(out.detail, reason);
+    assert.ok(h.log.includes('callBack:abandoned'));
+  }
+  // After the session started, the caller hanging up is the normal end of an accepted call.
+  const s = harness('exec', { policy: { mode: 'preset', number: '5551234' }, offer: offered, callback: connected });
+  s.send(ok);
+  await flush();
+  s.send(again());
+  await flush();
+  s.actor.send({ type: 'CARRIER_LOST', reason: 'carrier-lost' });
+  assert.equal((await s.done).outcome.kind, 'accepted');
+});
