@@ -73,6 +73,10 @@ test('user callback: usage errors (exit 2) and refusals (exit 1) change nothing'
   assert.equal(invalid.code, 1);
   assert.match(invalid.err, /users\.alice\.callback\.number: is required with mode: preset/);
   assert.equal(readFileSync(policy, 'utf8'), 'users:\n  alice: { callback: { mode: preset } }\n');
+  // check-config (and serve, at start and on SIGHUP) report it the same way.
+  const check = rasgate(['check-config', config]);
+  assert.notEqual(check.code, 0);
+  assert.match(check.err + check.out, /authority\.policyFile: .*users\.alice\.callback\.number: is required with mode: preset/);
 });
 
 test('user callback: a domain authority keeps its policy in the directory', () => {
