@@ -226,11 +226,11 @@ export const callMachine = setup({
     endSessionForShutdown: assign({ detail: 'shutdown', farewell: 'shutdown' }),
     /** rasgate failed inside: the call ends, told the service is unavailable. */
     crashed: assign(({ event }) => ({ outcome: { kind: 'internal-error' as const }, detail: faultWord(event) })),
-    /** The call ends for a callback reason; the login stays in the summary (message, tried names). */
-    callbackEnds: assign(({ context }, params: { outcome: Outcome; farewell?: SayInput['what'] }) => ({
-      outcome: { ...params.outcome, ...(context.outcome?.tried ? { tried: context.outcome.tried } : {}) },
-      ...(params.farewell ? { farewell: params.farewell } : {}),
-    })),
+    /** The call ends for a callback reason; the login stays in the summary (message, every name tried, the callback leg's too). */
+    callbackEnds: assign(({ context }, params: { outcome: LoginOutcome; farewell?: SayInput['what'] }) => {
+      const tried = [...(context.outcome?.tried ?? []), ...(params.outcome.tried ?? [])];
+      return { outcome: { ...params.outcome, ...(tried.length ? { tried } : {}) }, ...(params.farewell ? { farewell: params.farewell } : {}) };
+    }),
   },
 }).createMachine({
   id: 'call',

@@ -228,6 +228,7 @@ test('Preset: another account logging in on the callback is refused (callback-wr
   assert.equal(s.outcome, 'callback-wrong-account');
   assert.equal(s.rasError, 691);
   assert.equal(s.user, 'alice', 'the account called back');
+  assert.deepEqual(s.users, ['alice', 'mallory'], 'every name tried, on both legs');
   assert.match(phone.text, /Only the account called back may log in/);
   assert.ok(!phone.text.includes('READY'));
   assert.equal(r.gw.metrics.snapshot().callsByOutcome['callback-wrong-account'], 1);
