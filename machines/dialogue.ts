@@ -18,6 +18,7 @@
  */
 import { assign, fromPromise, setup } from 'xstate';
 import { END_REASON_OUTCOMES, type CallEndReason, type Outcome } from './outcome.js';
+import type { CallbackPolicy } from '../src/callback/policy.js';
 
 export type DomainPromptMode = 'never' | 'always' | 'when-missing';
 export type LoginField = 'user' | 'domain' | 'password';
@@ -56,8 +57,8 @@ export interface VerifyInput {
 
 /** What the verify actor answers: an outcome as the verifier decided it. */
 export type VerifyOutcome =
-  /** Identity as the authority established it (spelling from the directory). */
-  | { kind: 'accepted'; user: string; domain: string }
+  /** Identity as the authority established it (spelling from the directory), and the callback policy the directory keeps. */
+  | { kind: 'accepted'; user: string; domain: string; callback?: CallbackPolicy }
   /** Wrong user or password: another attempt, or SECURITYMSG_FAILURE after the last. */
   | { kind: 'bad-credentials' }
   /** Refused without asking further: policy (reason = DenyReason), a locked account, an outage, our own fault. */
@@ -97,6 +98,8 @@ export interface DialogueOutcome extends Outcome {
   frame?: Uint8Array;
   /** end(port) stopped the dialogue: there is no completion. */
   ended?: true;
+  /** Accepted: the callback policy the directory keeps for the account (absent: none was read). */
+  callback?: CallbackPolicy;
 }
 
 export type DialogueMessage = 'banner' | 'failure' | 'denied' | 'error' | 'timeout' | 'fieldWarning' | 'loginWarning' | 'success';
@@ -132,7 +135,7 @@ export interface DialogueContext {
 /** Seconds (as configured, and as Receive takes them) to the milliseconds `after` wants. */
 const toMs = (seconds: number) => Math.max(0, seconds) * 1000;
 
-type Ended = Outcome & { message?: string; frame?: Uint8Array; ended?: true; user?: string; domain?: string };
+type Ended = Outcome & { message?: string; frame?: Uint8Array; ended?: true; user?: string; domain?: string; callback?: CallbackPolicy };
 
 /** The outcome of the dialogue as it stands, with how it ended. */
 function ending(context: DialogueContext, end: Ended): DialogueOutcome {
@@ -294,7 +297,7 @@ export const dialogueMachine = setup({
                 guard: { type: 'verdictIs', params: ({ event }) => ({ output: event.output, kind: 'accepted' }) },
                 target: '#dialogue.success',
                 actions: [
-                  { type: 'end', params: ({ event }) => ({ kind: 'accepted', user: (event.output as { user: string }).user, domain: (event.output as { domain: string }).domain }) },
+                  { type: 'end', params: ({ event }) => accepted(event.output) },
                   { type: 'tell', params: { message: 'success' } },
                 ],
               },
@@ -354,6 +357,12 @@ export const dialogueMachine = setup({
     ppp: { type: 'final' },
   },
 });
+
+/** An accepted login's outcome: the identity, and the directory's callback policy when there is one. */
+function accepted(o: VerifyOutcome): Ended {
+  if (o.kind !== 'accepted') return { kind: 'internal-error', reason: 'not-accepted' };
+  return { kind: 'accepted', user: o.user, domain: o.domain, ...(o.callback ? { callback: o.callback } : {}) };
+}
 
 /** A refusal's outcome: the verifier's kind, reason and code, with the names it gave. */
 function refusal(o: VerifyOutcome): Ended {

@@ -2,7 +2,13 @@
  * The Hayes modem line: open -> flush -> init chat -> idle (periodic AT) -> ringing (count,
  * caller ID, allow/deny) -> answering (ATA) -> connected (quiet period, then the call) ->
  * hanging up (DTR drop, else +++ / ATH0) -> init again; a lost device is reopened with
- * exponential backoff. Orchestration only: every byte, port and control line is handled by
+ * exponential backoff.
+ *
+ * Callback (the call asks with CALL_BACK): connected -> hanging up -> init chat -> calling back
+ * (wait the callback time, ATDT<number>, wait for CONNECT within the answer timeout; BUSY, NO
+ * ANSWER, NO CARRIER, NO DIALTONE or the timeout: wait, dial again, up to `attempts`) ->
+ * connected again, where the same call goes on (resumeCall), or gave up (callbackFailed) -> init.
+ * The line answers no one while a callback is pending: RING is heard in idle only. Orchestration only: every byte, port and control line is handled by
  * actors and actions that src/serial/device-line.ts provides; the defaults here are inert.
  *
  * The modem's result codes (ITU-T V.250 5.7) arrive as their own events, `MODEM.OK`,
@@ -44,7 +50,7 @@ export type InputMode = 'command' | 'quiet' | 'data';
 export type LineEndReason = Extract<CallEndReason, 'carrier-lost' | 'hangup' | 'device-lost' | 'shutdown'>;
 
 /** The line's state as src reports it (LineStatus.state): one tag per machine state. */
-export const LINE_TAGS = ['closed', 'failed', 'opening', 'reopening', 'initialising', 'idle', 'ringing', 'answering', 'connected', 'hanging-up'] as const;
+export const LINE_TAGS = ['closed', 'failed', 'opening', 'reopening', 'initialising', 'idle', 'ringing', 'answering', 'connected', 'hanging-up', 'calling-back'] as const;
 /** `released`: the device is closed and nothing runs (closed, failed): what stop() waits for. */
 export type LineTag = (typeof LINE_TAGS)[number] | 'released' | 'routine';
 
@@ -75,6 +81,35 @@ export interface LineSettings {
   backoffMaxMs: number;
 }
 
+/** The call asks the line to call its caller back (src/gateway/call-runner.ts builds it from the line's `callback:` settings). */
+export interface CallbackRequest {
+  /** The dial string after ATDT: the line's dial prefix and the number. */
+  dial: string;
+  /** Wait after the hang-up before the first dial (RAS's callback time). */
+  delayMs: number;
+  /** ATDT to CONNECT; past it the attempt is abandoned (DTR drop). */
+  answerTimeoutMs: number;
+  /** Dial attempts in all. */
+  attempts: number;
+  /** Wait between attempts. */
+  retryDelayMs: number;
+}
+
+/** Why one dial attempt failed (V.250 5.7.1 results, our timeout, ERROR to the dial command). */
+export type CallbackFailure = 'busy' | 'no-answer' | 'no-carrier' | 'no-dialtone' | 'timeout' | 'modem-error';
+
+/** How a callback ended: connected (the call goes on), or the last attempt's failure. */
+export type CallbackResult = { result: 'connected'; attempts: number } | { result: CallbackFailure; attempts: number };
+
+export interface LineCallback {
+  request: CallbackRequest;
+  /** Dial attempts made so far. */
+  attempts: number;
+  lastFailure?: CallbackFailure;
+  /** CONNECT came: the call goes on over the callback. */
+  connected: boolean;
+}
+
 export interface LineContext {
   settings: LineSettings;
   chatIndex: number;
@@ -90,6 +125,8 @@ export interface LineContext {
   /** False once setting DTR failed: hang up with +++ / ATH0 directly. */
   dtrSupported: boolean;
   paused: boolean;
+  /** A callback asked for by the call, from CALL_BACK until the line is idle again. */
+  callback?: LineCallback;
 }
 
 export type LineEvent =
@@ -102,7 +139,11 @@ export type LineEvent =
   | { type: 'ACTIVITY' }
   | { type: 'DEVICE_LOST'; error: string }
   /** Our side ends the call (the gateway hung up). */
-  | { type: 'HANGUP' };
+  | { type: 'HANGUP' }
+  /** The call asks to be called back: hang up, dial the caller, go on with the call when they answer. */
+  | { type: 'CALL_BACK'; request: CallbackRequest }
+  /** The call no longer wants its callback (it ended, the gateway stops). */
+  | { type: 'CANCEL_CALLBACK' };
 
 function errorText(error: unknown): string {
   if (error instanceof Error) return error.message;
@@ -115,6 +156,15 @@ function notProvided(name: string): never {
 
 /** The results that end an answer attempt without a connection (V.250 5.7.1). */
 const ANSWER_FAILED = ['MODEM.NO_CARRIER', 'MODEM.BUSY', 'MODEM.NO_ANSWER', 'MODEM.NO_DIALTONE', 'MODEM.ERROR'] as const;
+
+/** What each result that ends a dial attempt means for the callback (V.250 5.7.1 Table 1). */
+const DIAL_FAILED: Record<(typeof ANSWER_FAILED)[number], CallbackFailure> = {
+  'MODEM.BUSY': 'busy',
+  'MODEM.NO_ANSWER': 'no-answer',
+  'MODEM.NO_CARRIER': 'no-carrier',
+  'MODEM.NO_DIALTONE': 'no-dialtone',
+  'MODEM.ERROR': 'modem-error',
+};
 
 export const lineMachine = setup({
   types: {
@@ -140,12 +190,23 @@ export const lineMachine = setup({
     setInputMode: (_, _params: { mode: InputMode }) => undefined,
     /** Hand the connected call to the gateway (context has caller ID and speed). */
     startCall: () => undefined,
+    /** The callback connected: the call that asked for it goes on (context.callback says after how many attempts). */
+    resumeCall: () => undefined,
+    /** The callback gave up: tell the call that asked for it (context.callback has the attempts and the last failure). */
+    callbackFailed: () => undefined,
+    /** A callback dial attempt begins (for the log: context.callback). */
+    callbackDialling: () => undefined,
     /** The call is over; no-op when none is active. */
     endCall: (_, _params: { reason: LineEndReason }) => undefined,
     log: (_, _params: { level: 'info' | 'warn' | 'error' | 'debug'; msg: string }) => undefined,
     countRing: assign({ rings: ({ context }) => context.rings + 1 }),
     countInitFailure: assign({ initFailures: ({ context }) => context.initFailures + 1 }),
-    resetCall: assign({ rings: 0, callerId: {}, connectSpeed: undefined }),
+    resetCall: assign({ rings: 0, callerId: {}, connectSpeed: undefined, callback: undefined }),
+    startCallback: assign({ callback: ({ event }) => (event.type === 'CALL_BACK' ? { request: event.request, attempts: 0, connected: false } : undefined) }),
+    forgetCallback: assign({ callback: undefined }),
+    countCallbackAttempt: assign({ callback: ({ context }) => context.callback && { ...context.callback, attempts: context.callback.attempts + 1 } }),
+    callbackAttemptFailed: assign({ callback: ({ context }, params: { failure: CallbackFailure }) => context.callback && { ...context.callback, lastFailure: params.failure } }),
+    callbackConnected: assign({ callback: ({ context }) => context.callback && { ...context.callback, connected: true } }),
     rememberCallerId: assign({
       callerId: ({ context, event }) => {
         if (event.type !== 'MODEM.CALLER_ID' || event.field === 'message') return context.callerId;
@@ -169,6 +230,13 @@ export const lineMachine = setup({
     healthOn: ({ context }) => context.settings.healthIntervalMs > 0,
     carrierDropped: (_, signals: { dcd: boolean }) => !signals.dcd,
     carrierUp: (_, signals: { dcd: boolean }) => signals.dcd,
+    /** A callback is asked for and not yet connected. */
+    callbackPending: ({ context }) => context.callback !== undefined && !context.callback.connected,
+    /** This connection is the callback's. */
+    callbackConnected: ({ context }) => context.callback?.connected === true,
+    noCallbackYet: ({ context }) => context.callback === undefined,
+    firstCallbackAttempt: ({ context }) => context.callback?.attempts === 0,
+    callbackAttemptsLeft: ({ context }) => context.callback !== undefined && context.callback.attempts < context.callback.request.attempts,
   },
   delays: {
     chatTimeout: ({ context }) => context.settings.chatTimeoutMs,
@@ -182,6 +250,9 @@ export const lineMachine = setup({
     settle: ({ context }) => context.settings.settleMs,
     initRetry: ({ context }) => Math.min(context.settings.initRetryMs * context.initFailures, context.settings.initRetryMaxMs),
     backoff: ({ context }) => Math.min(context.settings.backoffBaseMs * 2 ** Math.max(0, context.attempt - 1), context.settings.backoffMaxMs),
+    callbackDelay: ({ context }) => context.callback?.request.delayMs ?? 0,
+    callbackRetryDelay: ({ context }) => context.callback?.request.retryDelayMs ?? 0,
+    callbackAnswerTimeout: ({ context }) => context.callback?.request.answerTimeoutMs ?? 0,
   },
 }).createMachine({
   id: 'line',
@@ -225,7 +296,8 @@ export const lineMachine = setup({
     },
     reopening: {
       tags: 'reopening',
-      entry: assign({ attempt: ({ context }) => context.attempt + 1 }),
+      // A call waiting for its callback ends with the device (a wedged modem during the callback's init chat).
+      entry: [assign({ attempt: ({ context }) => context.attempt + 1 }), { type: 'endCall', params: { reason: 'device-lost' } }, 'forgetCallback'],
       invoke: {
         id: 'closeDevice',
         src: 'closeDevice',
@@ -255,6 +327,7 @@ export const lineMachine = setup({
           actions: [{ type: 'endCall', params: { reason: 'device-lost' } }, 'rememberError', { type: 'log', params: { level: 'warn', msg: 'device lost' } }],
         },
         STOP: { target: 'stopping', actions: { type: 'endCall', params: { reason: 'shutdown' } } },
+        CANCEL_CALLBACK: { actions: 'forgetCallback' },
       },
       initial: 'flushing',
       states: {
@@ -284,6 +357,7 @@ export const lineMachine = setup({
             next: {
               always: [
                 { guard: 'moreChat', target: 'chat', actions: assign({ chatIndex: ({ context }) => context.chatIndex + 1 }) },
+                { guard: 'callbackPending', target: '#line.open.callingBack' },
                 { target: '#line.open.idle' },
               ],
             },
@@ -360,15 +434,21 @@ export const lineMachine = setup({
           on: {
             'MODEM.NO_CARRIER': { target: 'hangingUp', actions: { type: 'endCall', params: { reason: 'carrier-lost' } } },
             HANGUP: { target: 'hangingUp', actions: { type: 'endCall', params: { reason: 'hangup' } } },
+            // The call stays: the line hangs up, dials its caller back and goes on with it.
+            CALL_BACK: { guard: 'noCallbackYet', target: 'hangingUp', actions: ['startCallback', { type: 'log', params: { level: 'info', msg: 'hanging up to call back' } }] },
           },
           states: {
             quiet: {
               entry: { type: 'setInputMode', params: { mode: 'quiet' } },
               on: { ACTIVITY: { target: 'quiet', reenter: true } },
-              after: { quiet: 'live' },
+              after: {
+                quiet: [
+                  { guard: 'callbackConnected', target: 'live', actions: [{ type: 'setInputMode', params: { mode: 'data' } }, 'resumeCall'] },
+                  { target: 'live', actions: [{ type: 'setInputMode', params: { mode: 'data' } }, 'startCall'] },
+                ],
+              },
             },
             live: {
-              entry: [{ type: 'setInputMode', params: { mode: 'data' } }, 'startCall'],
               initial: 'start',
               states: {
                 start: { always: [{ guard: 'dcdSupported', target: 'waiting' }, { target: 'unpolled' }] },
@@ -393,6 +473,44 @@ export const lineMachine = setup({
                 },
                 unpolled: {},
               },
+            },
+          },
+        },
+        callingBack: {
+          tags: 'calling-back',
+          initial: 'next',
+          // Abandoned by the call: whatever the modem is doing, hang up.
+          on: { CANCEL_CALLBACK: { target: 'hangingUp', actions: 'forgetCallback' } },
+          states: {
+            next: {
+              always: [
+                { guard: 'firstCallbackAttempt', target: 'waiting' },
+                { guard: 'callbackAttemptsLeft', target: 'waitingToRedial' },
+                { target: 'gaveUp' },
+              ],
+            },
+            /** RAS's callback time: the caller's modem goes back to answering. */
+            waiting: { after: { callbackDelay: 'dialling' } },
+            waitingToRedial: { after: { callbackRetryDelay: 'dialling' } },
+            dialling: {
+              entry: ['countCallbackAttempt', 'callbackDialling', { type: 'sendCommand', params: ({ context }) => ({ text: `ATDT${context.callback?.request.dial ?? ''}` }) }],
+              on: {
+                'MODEM.CONNECT': { target: '#line.open.connected', actions: ['rememberSpeed', 'callbackConnected', { type: 'log', params: { level: 'info', msg: 'callback connected' } }] },
+                ...Object.fromEntries(
+                  ANSWER_FAILED.map((t) => [t, { target: 'next', actions: [{ type: 'callbackAttemptFailed', params: { failure: DIAL_FAILED[t] } }, { type: 'log', params: { level: 'info', msg: 'callback attempt failed' } }] }]),
+                ),
+              },
+              after: {
+                // The modem is still dialling: abandon the attempt with a hang-up.
+                callbackAnswerTimeout: {
+                  target: '#line.open.hangingUp',
+                  actions: [{ type: 'callbackAttemptFailed', params: { failure: 'timeout' } }, { type: 'log', params: { level: 'warn', msg: 'no CONNECT within the callback answer timeout' } }],
+                },
+              },
+            },
+            gaveUp: {
+              entry: ['callbackFailed', { type: 'log', params: { level: 'warn', msg: 'callback given up' } }],
+              always: { target: '#line.open.initialising', actions: 'forgetCallback' },
             },
           },
         },

@@ -24,8 +24,22 @@ export const OUTCOME_KINDS = [
   'refused-penalty',
   /** rasgate was stopping. */
   'shutdown',
-  /** The login was accepted but the callback could not be made. */
+  /** The login was accepted but no callback could be made: the line does not offer it to a Preset user, the policy could not be read, a stored number cannot be dialled, the modem refused the dial command. */
   'callback-failed',
+  /** The callback found the number busy, every attempt. */
+  'callback-busy',
+  /** Nobody answered the callback (the modem said NO ANSWER), every attempt. */
+  'callback-no-answer',
+  /** The callback did not get a carrier (NO CARRIER), every attempt. */
+  'callback-no-carrier',
+  /** The line had no dial tone for the callback (NO DIALTONE), every attempt. */
+  'callback-no-dialtone',
+  /** The modem reported nothing within the callback's answer timeout, every attempt. */
+  'callback-timeout',
+  /** The number the caller gave (Set By Caller) is not one the line may call. */
+  'callback-refused-number',
+  /** After the callback, a different account logged in than the one called back. */
+  'callback-wrong-account',
   /** The login was accepted but the line's action (bridge, exec) could not run. */
   'action-failed',
   /** A PPP frame at the prompt: handed to the line's program (AutoPPP). */

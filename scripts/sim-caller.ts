@@ -5,11 +5,12 @@
  *   # rasgate.yaml: lines: [{ id: sim0, device: "sim://demo?far=tcp://127.0.0.1:2424" }]
  *   node --import tsx scripts/sim-caller.ts --to tcp://127.0.0.1:2424 --number 5551234 \
  *        --user alice --password 'secret' [--domain EXAMPLE] [--name "ALICE SMITH"] \
- *        [--callback-listen tcp://127.0.0.1:6400]
+ *        [--callback-listen tcp://127.0.0.1:6400] [--callback-number 5551234]
  *
  * With --callback-listen it also waits to be called back: it listens there from the start, and
  * after its own call has ended takes the modem's outgoing call (`ATDT127.0.0.1:6400`, or a dial
- * plan number, src/serial/sim-dial.ts) and plays the same login dialogue on it.
+ * plan number, src/serial/sim-dial.ts) and plays the same login dialogue on it. With
+ * --callback-number it answers the Set By Caller question ("Callback number ...: ") with it.
  *
  * Exits 0 when the line hangs up after the dialogue (after the call back, with --callback-listen),
  * 1 on timeout or connection error.
@@ -36,6 +37,7 @@ const { values } = parseArgs({
     domain: { type: 'string' },
     timeout: { type: 'string', default: '120' },
     'callback-listen': { type: 'string' },
+    'callback-number': { type: 'string' },
   },
 });
 
@@ -53,6 +55,7 @@ function playDialogue(socket: Socket, done: () => void): void {
     { prompt: /(login|user(name)?):\s*$/i, answer: () => values.user!, label: 'user name' },
     { prompt: /password:\s*$/i, answer: () => values.password!, label: 'password' },
     ...(values.domain ? [{ prompt: /domain:\s*$/i, answer: () => values.domain!, label: 'domain' }] : []),
+    ...(values['callback-number'] !== undefined ? [{ prompt: /callback number.*:\s*$/i, answer: () => values['callback-number']!, label: 'callback number' }] : []),
   ];
   socket.on('data', (chunk: Buffer) => {
     const text = chunk.toString('latin1');

@@ -59,6 +59,8 @@ export type AuditEvent =
       durationMs: number;
       bytesIn: number;
       bytesOut: number;
+      /** The callback, when one was made or tried: the number dialled, whose it is, the dial attempts. */
+      callback?: { number: string; source: string; attempts?: number };
     }
   /** Callers refused before a call (a penalised source): the first in a minute, with the count since the last record. */
   | { event: 'refused'; line: string; source: string; result: 'refused-penalty'; count: number }
@@ -75,7 +77,7 @@ export type AuditEvent =
   /** Someone signed in to the console, or was refused (through the lines' authority). */
   | { event: 'console-sign-in'; user: string; domain: string; source: string; result: 'accepted' | 'refused' | 'forbidden'; reason?: string };
 
-export type OperatorAction = 'lockout-clear' | 'penalty-clear' | 'line-resume' | 'clear-all' | 'user-add' | 'user-passwd' | 'user-del' | 'user-lock' | 'user-unlock' | 'user-disable' | 'user-enable' | 'line-disable' | 'line-enable' | 'hangup' | 'auth-test';
+export type OperatorAction = 'lockout-clear' | 'penalty-clear' | 'line-resume' | 'clear-all' | 'user-add' | 'user-passwd' | 'user-del' | 'user-lock' | 'user-unlock' | 'user-disable' | 'user-enable' | 'user-callback' | 'line-disable' | 'line-enable' | 'hangup' | 'auth-test';
 
 export type AuditRecord = AuditEvent & { time: string };
 

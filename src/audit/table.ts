@@ -57,6 +57,7 @@ function detail(r: AuditRecord): string {
       add('attempts', r.attempts);
       add('duration', seconds(r.durationMs));
       add('bytes', `${r.bytesIn}/${r.bytesOut}`);
+      if (r.callback) add('callback', `${r.callback.number} (${r.callback.source}${r.callback.attempts !== undefined ? `, ${r.callback.attempts} dialled` : ''})`);
       break;
     case 'refused':
       add('count', r.count);

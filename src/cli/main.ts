@@ -6,7 +6,7 @@
  */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
   serve: { summary: 'run the gateway  [--config FILE] [--inspect[=PORT]]', load: () => import('./commands/serve.js') },
-  user: { summary: 'manage the local authority  add|passwd|del|list|lock|unlock|disable|enable NAME [--config FILE] [--password-stdin]', load: () => import('./commands/user.js') },
+  user: { summary: 'manage the local authority  add|passwd|del|list|lock|unlock|disable|enable NAME [--config FILE] [--password-stdin]; callback NAME --preset N|--caller-set|--none', load: () => import('./commands/user.js') },
   lockout: { summary: 'locked user names, penalised sources, paused lines  list [--json] | clear NAME|--source S|--line ID|--all [--config FILE]', load: () => import('./commands/lockout.js') },
   audit: { summary: 'read the audit trail  [--since T] [--until T] [--user U] [--line ID] [--source S] [--result KIND] [--json] [--config FILE]', load: () => import('./commands/audit.js') },
   'check-config': { summary: 'validate a configuration file  FILE', load: () => import('./commands/check-config.js') },

@@ -5,6 +5,7 @@
  * the line, and the summary is logged whatever happened.
  */
 import { createActor, fromCallback, fromPromise, type InspectionEvent, type Observer } from 'xstate';
+import type { LineClock } from '../serial/clock.js';
 import { callMachine, type CallEvent, type CallOutput, type SayInput } from '../../machines/call.js';
 import type { OutcomeKind } from '../../machines/outcome.js';
 import type { RasSecurityHost } from '../ras/host.js';
@@ -21,12 +22,22 @@ import type { DialogueConfig, LineConfig } from './config.js';
 import { runBridge } from './actions/bridge.js';
 import { runExec } from './actions/exec.js';
 import { say } from './actions/say.js';
+import { askLine, decideAnswer } from '../callback/ask.js';
+import { maskNumber, parseCallbackNumber } from '../callback/number.js';
+import { CallbackNumberError, checkedPolicy, NO_CALLBACK } from '../callback/policy.js';
+import type { UserPolicyFile } from '../callback/user-policy.js';
 
 export interface CallDeps {
   host: RasSecurityHost;
   line: LineConfig;
   /** What the gateway itself says (the dialogue's own messages are the host's). */
-  messages: Pick<DialogueConfig['messages'], Exclude<SayInput['what'], 'unavailable'> | 'error'>;
+  messages: Pick<DialogueConfig['messages'], Exclude<SayInput['what'], 'unavailable'> | 'error' | 'callbackPrompt' | 'callbackPromptDefault'>;
+  /** The Set By Caller question: 7-bit output, and the time to answer it (the dialogue's field timeout, else its login timeout). */
+  terminal?: Pick<DialogueConfig, 'sevenBit' | 'fieldTimeoutSeconds' | 'loginTimeoutSeconds'>;
+  /** The local authority's per-user policy file (callback policies of local accounts). */
+  userPolicy?: UserPolicyFile;
+  /** Time of the call machine (the Set By Caller timeout). Default: real time; tests pass a SimulatedClock. */
+  clock?: LineClock;
   logger: Logger;
   metrics: Metrics;
   /** Log machine transitions. Default true. */
@@ -54,6 +65,8 @@ export interface CallSummary {
   domain?: string;
   /** How the call ended when something ended it (shutdown, carrier-lost, an error code), and its raserror name. */
   detail?: string;
+  /** The callback, when one was made or tried: the number, whose it is (preset, caller, default), the dial attempts. */
+  callback?: { number: string; source: string; attempts?: number };
   durationMs: number;
   bytesIn: number;
   bytesOut: number;
@@ -121,16 +134,44 @@ export function startCall(raw: CallChannel, deps: CallDeps): RunningCall {
         if (raw.ended) sendBack({ type: 'CARRIER_LOST', reason: 'carrier-lost' });
         return raw.onEnd((reason) => sendBack({ type: 'CARRIER_LOST', reason }));
       }),
-      say: fromPromise(async ({ input }) => say(channel, deps.messages[input.what === 'unavailable' ? 'error' : input.what])),
+      say: fromPromise(async ({ input }) => say(channel, sayText(deps.messages, input))),
       bridge: fromPromise(async ({ signal }) => {
         if (action.kind !== 'bridge') throw new Error('bridge: not the line action');
         return runBridge(channel, { target: action.target, connectTimeout: action.connectTimeout, logger: log }, signal);
       }),
       exec: fromPromise(async ({ input, signal }) => {
         if (action.kind !== 'exec') throw new Error('exec: not the line action');
-        return runExec(channel, { argv: action.argv, env: action.env, cwd: action.cwd, killGrace: action.killGrace, user: input.userName, domain: input.domain, preface: input.preface, logger: log }, signal);
+        return runExec(channel, { argv: action.argv, env: action.env, cwd: action.cwd, killGrace: action.killGrace, user: input.userName, domain: input.domain, preface: input.preface, callbackNumber: input.callbackNumber, logger: log }, signal);
       }),
       hangup: fromPromise(() => channel.hangup()),
+      callbackPolicy: fromPromise(async ({ input }) => {
+        const from = input.directory ? 'directory' : deps.userPolicy ? 'policy file' : 'none';
+        const policy = checkedPolicy(input.directory ?? deps.userPolicy?.callback(input.userName) ?? NO_CALLBACK, `${from} policy of ${input.userName}`);
+        if (policy.mode !== 'none') log.info('callback policy', { area: 'call', user: input.userName, mode: policy.mode, from });
+        return policy;
+      }),
+      askNumber: fromPromise(async ({ input, signal }) => {
+        const shown = input.defaultNumber !== undefined ? parseCallbackNumber(input.defaultNumber) : undefined;
+        const prompt = shown ? deps.messages.callbackPromptDefault.replace('{number}', maskNumber(shown)) : deps.messages.callbackPrompt;
+        const typed = await askLine(channel, { prompt, sevenBit: deps.terminal?.sevenBit ?? false }, signal);
+        const answer = decideAnswer(typed, deps.line.callback?.allow ?? [], input.defaultNumber);
+        if (answer.kind === 'refused') log.warn('callback number refused', { area: 'call', number: answer.text });
+        else log.info('callback number given', { area: 'call', answer: answer.kind, ...(answer.kind === 'number' ? { number: answer.number, source: answer.source } : {}) });
+        return answer;
+      }),
+      callBack: fromPromise(async ({ input, signal }) => {
+        const settings = deps.line.callback;
+        if (!settings || !channel.callBack) throw new Error('callBack: this line does not call back');
+        const n = parseCallbackNumber(input.number);
+        if (!n) throw new CallbackNumberError('callBack: the number cannot be dialled');
+        log.info('calling back', { area: 'call', number: input.number });
+        const result = await channel.callBack(
+          { dial: `${settings.dialPrefix}${n.dial}`, delayMs: settings.delaySeconds * 1000, answerTimeoutMs: settings.answerTimeoutSeconds * 1000, attempts: settings.attempts, retryDelayMs: settings.retryDelaySeconds * 1000 },
+          signal,
+        );
+        log.log(result.result === 'connected' ? 'info' : 'warn', result.result === 'connected' ? 'callback connected' : 'callback given up', { area: 'call', number: input.number, result: result.result, attempts: result.attempts });
+        return result;
+      }),
     },
   });
 
@@ -140,8 +181,19 @@ export function startCall(raw: CallChannel, deps: CallDeps): RunningCall {
   );
   const actor = createActor(machine, {
     id: `call-${channel.callId}`,
-    input: { lineId: channel.lineId, callId: channel.callId, action: action.kind, pppToExec: deps.line.ppp === 'exec' },
+    input: {
+      lineId: channel.lineId,
+      callId: channel.callId,
+      action: action.kind,
+      pppToExec: deps.line.ppp === 'exec',
+      offer: {
+        offered: deps.line.callback?.offered === true && channel.callBack !== undefined,
+        reauthenticate: deps.line.callback?.reauthenticate ?? true,
+        askTimeoutMs: (deps.terminal ? deps.terminal.fieldTimeoutSeconds || deps.terminal.loginTimeoutSeconds : 60) * 1000,
+      },
+    },
     inspect,
+    ...(deps.clock ? { clock: deps.clock } : {}),
   });
 
   const done = new Promise<CallSummary>((resolve) => {
@@ -210,6 +262,13 @@ const SUMMARY_LEVEL: Record<OutcomeKind, 'error' | 'warn' | 'info'> = {
   'refused-penalty': 'warn',
   shutdown: 'info',
   'callback-failed': 'warn',
+  'callback-busy': 'warn',
+  'callback-no-answer': 'warn',
+  'callback-no-carrier': 'warn',
+  'callback-no-dialtone': 'warn',
+  'callback-timeout': 'warn',
+  'callback-refused-number': 'warn',
+  'callback-wrong-account': 'warn',
   'action-failed': 'warn',
   ppp: 'info',
   protocol: 'info',
@@ -231,6 +290,16 @@ function summarize(channel: CallChannel, output: CallOutput | undefined, crash: 
   if (m?.domain) s.domain = m.domain;
   const detail = crash !== undefined ? errorSummary(crash).code ?? 'error' : output?.detail;
   if (detail) s.detail = detail;
+  if (output?.callback) s.callback = { ...output.callback };
   if (s.rasError) s.detail = s.detail ? `${s.detail} ${rasErrorName(s.rasError)}` : rasErrorName(s.rasError);
   return s;
+}
+
+/** The text of what the gateway says: `unavailable` is the dialogue's error message; the callback number is shown masked. */
+function sayText(messages: CallDeps['messages'], input: SayInput): string {
+  if (input.what === 'unavailable') return messages.error;
+  const text = messages[input.what];
+  if (input.what !== 'callbackAnnounce') return text;
+  const n = input.number !== undefined ? parseCallbackNumber(input.number) : undefined;
+  return text.replace('{number}', n ? maskNumber(n) : '');
 }

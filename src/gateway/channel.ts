@@ -42,5 +42,6 @@ export function countingChannel(channel: CallChannel, counts: ByteCounts): CallC
     onData: (listener) => channel.onData(listener),
     onEnd: (listener) => channel.onEnd(listener),
     hangup: () => channel.hangup(),
+    ...(channel.callBack ? { callBack: (request, signal) => channel.callBack!(request, signal) } : {}),
   };
 }

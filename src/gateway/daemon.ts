@@ -52,6 +52,7 @@ import { createGatewayVerifier } from './verifier.js';
 import { measuredAuthority } from './authority-metrics.js';
 import { startCall, type ActiveCallInfo, type CallSummary, type RunningCall } from './call-runner.js';
 import { formatTcpUrl } from '../options/address.js';
+import { UserPolicyFile, policyFilePath } from '../callback/user-policy.js';
 
 export interface GatewayOptions {
   loaded: LoadedConfig;
@@ -65,7 +66,7 @@ export interface GatewayOptions {
   /** Where audit events go instead of the configured trail (tests, benchmarks). */
   audit?: Audit;
   /**
-   * Time for the lines, the dialogues and the guard (xstate's SimulatedClock in tests; set it to
+   * Time for the lines, the simulated modems, the dialogues, the calls and the guard (xstate's SimulatedClock in tests; set it to
    * a wall-clock epoch: the guard's locks are kept as epoch times). Default: real time.
    */
   clock?: LineClock;
@@ -89,7 +90,9 @@ interface LineEntry {
 export class Gateway {
   readonly metrics = new Metrics();
   /** The simulated modems of this gateway's `sim://` lines (tests and demos reach them here). */
-  readonly simModems = new SimModems();
+  readonly simModems: SimModems;
+  /** The local accounts' per-user policy (callback), when the authority is local. */
+  private userPolicy?: UserPolicyFile;
   private config: RasgateConfig;
   private readonly source: string;
   private readonly log: Logger;
@@ -114,6 +117,7 @@ export class Gateway {
   constructor(private readonly o: GatewayOptions) {
     this.config = o.loaded.config;
     this.source = o.loaded.source;
+    this.simModems = new SimModems(o.clock ? { clock: o.clock } : {});
     this.log = o.logger.child({ area: 'gateway' });
     this.audit = o.audit ?? auditFromConfig(this.config.audit, o.logger);
     this.guard = new Guard({
@@ -429,7 +433,7 @@ export class Gateway {
     for (const [id, entry] of this.lines) {
       const l = wanted.get(id);
       if (l && sameTransport(l, entry.config)) {
-        entry.config = l; // action / ppp apply to new calls
+        entry.config = l; // action / ppp / callback apply to new calls
         wanted.delete(id);
       } else {
         this.retire(entry, l ? 'changed' : 'removed');
@@ -474,6 +478,8 @@ export class Gateway {
 
   private async openAuthority(config: RasgateConfig): Promise<void> {
     const authority = await createAuthority(config.authority, { logger: this.o.logger.child({ area: 'authority' }) });
+    const a = config.authority;
+    this.userPolicy = a.type === 'local' ? new UserPolicyFile(policyFilePath(a), { logger: this.o.logger.child({ area: 'authority' }) }) : undefined;
     // The acceptor asks it through the metrics; the lease keeps the authority itself (localAccounts(), close()).
     const credential = acquireCredentialsHandle({ authority: measuredAuthority(authority, this.metrics), logger: this.o.logger.child({ area: 'ntlm' }) });
     this.lease = { authority, credential, inFlight: 0, retired: false };
@@ -576,6 +582,9 @@ export class Gateway {
         host: this.host,
         line: entry.config,
         messages: this.config.dialogue.messages,
+        terminal: this.config.dialogue,
+        ...(this.userPolicy ? { userPolicy: this.userPolicy } : {}),
+        ...(this.o.clock ? { clock: this.o.clock } : {}),
         logger: this.o.logger,
         metrics: this.metrics,
         transitionLevel: this.transitionLevel,
@@ -614,6 +623,7 @@ export class Gateway {
         durationMs: summary.durationMs,
         bytesIn: summary.bytesIn,
         bytesOut: summary.bytesOut,
+        ...(summary.callback ? { callback: summary.callback } : {}),
       });
       this.o.onCallEnd?.(summary);
     } catch (err) {
@@ -747,7 +757,7 @@ function dialogueTransitions(logger: Logger, metrics: Metrics, level: string): O
 
 /** A line keeps running across a reload when everything but what follows a login is the same. */
 function sameTransport(a: LineConfig, b: LineConfig): boolean {
-  const { action: _a, ppp: _p, ...ta } = a;
-  const { action: _b, ppp: _q, ...tb } = b;
+  const { action: _a, ppp: _p, callback: _c, ...ta } = a;
+  const { action: _b, ppp: _q, callback: _d, ...tb } = b;
   return isDeepStrictEqual(ta, tb);
 }

@@ -13,7 +13,8 @@
  * keep `account-locked` as the reason. Workstation restrictions and a missing group become
  * ERROR_NO_DIALIN_PERMISSION (649): not allowed in through this path.
  */
-import type { DenyReason } from '../ntlm/authority.js';
+import type { AccountInfo, DenyReason } from '../ntlm/authority.js';
+import { directoryCallbackPolicy } from '../callback/policy.js';
 import {
   ERROR_ACCT_DISABLED,
   ERROR_ACCT_EXPIRED,
@@ -60,12 +61,14 @@ export function unavailable(kind: 'outage' | 'internal-error', reason: string, r
 
 /**
  * Map the final acceptSecurityContext result. `identity` is what querySecurityContextToken
- * returned for an established context (the authority's spelling).
+ * returned for an established context (the authority's spelling, and what the directory keeps
+ * for the account: its callback policy goes with the accepted outcome).
  */
-export function toVerifyOutcome(leg: LastLeg, identity: { user: string; domain: string } | undefined): VerifyOutcome {
+export function toVerifyOutcome(leg: LastLeg, identity: { user: string; domain: string; account?: AccountInfo } | undefined): VerifyOutcome {
   if (leg.status === SEC_E_OK) {
     if (!identity || !identity.user) return unavailable('internal-error', 'established context without identity');
-    return { kind: 'accepted', user: identity.user, domain: identity.domain };
+    const callback = directoryCallbackPolicy(identity.account);
+    return { kind: 'accepted', user: identity.user, domain: identity.domain, ...(callback ? { callback } : {}) };
   }
   if (leg.denyReason && leg.denyReason !== 'bad-credentials') {
     return {

@@ -64,7 +64,8 @@ export interface GuardOptions {
 }
 
 /** Calls that ended without a login and count towards a line's pause. */
-const FAILED_CALLS: ReadonlySet<OutcomeKind> = new Set(['bad-credentials', 'refused-locked', 'refused-penalty', 'protocol', 'caller-timeout', 'caller-hangup']);
+// What a caller caused: a refused login, a refused callback number or a wrong account on the callback, a dialogue abandoned.
+const FAILED_CALLS: ReadonlySet<OutcomeKind> = new Set(['bad-credentials', 'refused-locked', 'refused-penalty', 'protocol', 'caller-timeout', 'caller-hangup', 'callback-wrong-account', 'callback-refused-number']);
 /** The state is written at most this often for counts; at once (next tick) for locks, penalties and clears. */
 const SAVE_EVERY_MS = 5_000;
 const TICK_MS = 1_000;

@@ -5,7 +5,7 @@
  * short string a caller cannot make long: addresses come from the kernel, numbers are cut.
  */
 import { BlockList, isIP } from 'node:net';
-import { wildcardMatches } from '../serial/device-line.js';
+import { patternMatches } from '../options/patterns.js';
 import type { Caller } from '../serial/types.js';
 
 export interface Source {
@@ -89,6 +89,6 @@ export class AllowList {
       const family = isIP(source.raw);
       return family !== 0 && this.addresses.check(source.raw, family === 4 ? 'ipv4' : 'ipv6');
     }
-    return source.kind === 'number' && this.numbers.some((p) => wildcardMatches(p, source.raw));
+    return source.kind === 'number' && this.numbers.some((p) => patternMatches(p, source.raw));
   }
 }

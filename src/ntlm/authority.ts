@@ -36,8 +36,10 @@ export interface AccountInfo {
   groups?: string[];
   /** msNPAllowDialin: true/false, undefined when absent. */
   dialin?: boolean;
-  /** msNPCallbackNumber, kept for the callback feature. */
+  /** msRADIUSCallbackNumber (RADIUS Callback-Number): the number a Preset callback dials. */
   callbackNumber?: string;
+  /** msRADIUSServiceType (RADIUS Service-Type): 3 Callback-Login and 4 Callback-Framed ask for a callback. */
+  serviceType?: number;
 }
 
 export type AuthorityVerdict =

@@ -469,12 +469,14 @@ export interface ContextIdentity {
   user: string;
   domain: string;
   workstation: string;
+  /** What the directory keeps for the account, when the authority read it (ldap with a service account). */
+  account?: AccountInfo;
 }
 
 /** Who logged on (as the authority spells it). Throws NtlmContextError(SEC_E_INVALID_HANDLE) before SEC_E_OK. */
 export function querySecurityContextToken(context: SecurityContext): ContextIdentity {
   const session = established(context);
-  return { user: session.user, domain: session.domain, workstation: session.workstation };
+  return { user: session.user, domain: session.domain, workstation: session.workstation, ...(session.account ? { account: session.account } : {}) };
 }
 
 /** Why a finished context failed: status, reason, the authority's DenyReason and the names it gave (when it gave them). */

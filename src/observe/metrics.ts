@@ -53,7 +53,7 @@ export interface GuardGauges {
 const NO_GUARD: GuardGauges = { lockoutsActive: () => 0, penaltiesActive: () => 0 };
 
 /** Refusals of a login attempt (the credentials or the account), as opposed to outages and the caller going away. */
-const REFUSED: ReadonlySet<OutcomeKind> = new Set(['bad-credentials', 'policy', 'refused-locked', 'refused-penalty']);
+const REFUSED: ReadonlySet<OutcomeKind> = new Set(['bad-credentials', 'policy', 'refused-locked', 'refused-penalty', 'callback-wrong-account', 'callback-refused-number']);
 
 /** Seconds from the last Enter to the result: the local store answers in ms, a DC in tens to hundreds. */
 const LOGIN_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];

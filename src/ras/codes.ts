@@ -26,8 +26,13 @@ export const RAS_ERRORS = {
   ERROR_ACCT_DISABLED: { code: RASBASE + 47, text: 'The account is disabled.' },
   ERROR_PASSWD_EXPIRED: { code: RASBASE + 48, text: 'The password has expired.' },
   ERROR_NO_DIALIN_PERMISSION: { code: RASBASE + 49, text: 'The account does not have remote access permission.' },
+  ERROR_LINE_BUSY: { code: RASBASE + 76, text: 'The phone line is busy.' },
+  ERROR_NO_ANSWER: { code: RASBASE + 78, text: 'The remote computer did not respond.' },
   ERROR_NO_CARRIER: { code: RASBASE + 79, text: 'Cannot detect carrier.' },
+  ERROR_NO_DIALTONE: { code: RASBASE + 80, text: 'There was no dial tone.' },
+  ERROR_IN_COMMAND: { code: RASBASE + 81, text: 'The modem (or other connecting device) reported a general error.' },
   ERROR_AUTHENTICATION_FAILURE: { code: RASBASE + 91, text: 'Access denied because the user name and/or password is invalid on the domain.' },
+  ERROR_BAD_CALLBACK_NUMBER: { code: RASBASE + 104, text: 'The callback number is invalid.' },
   ERROR_ACCT_EXPIRED: { code: RASBASE + 108, text: 'The account has expired.' },
   /** raserror.h marks it obsolete (internal modem-script timeout); rasgate does not use it. */
   ERROR_SMM_TIMEOUT: { code: RASBASE + 148, text: 'ERROR_SMM_TIMEOUT (obsolete).' },
@@ -68,7 +73,12 @@ export const ERROR_RESTRICTED_LOGON_HOURS = RAS_ERRORS.ERROR_RESTRICTED_LOGON_HO
 export const ERROR_ACCT_DISABLED = RAS_ERRORS.ERROR_ACCT_DISABLED.code;
 export const ERROR_PASSWD_EXPIRED = RAS_ERRORS.ERROR_PASSWD_EXPIRED.code;
 export const ERROR_NO_DIALIN_PERMISSION = RAS_ERRORS.ERROR_NO_DIALIN_PERMISSION.code;
+export const ERROR_LINE_BUSY = RAS_ERRORS.ERROR_LINE_BUSY.code;
+export const ERROR_NO_ANSWER = RAS_ERRORS.ERROR_NO_ANSWER.code;
 export const ERROR_NO_CARRIER = RAS_ERRORS.ERROR_NO_CARRIER.code;
+export const ERROR_NO_DIALTONE = RAS_ERRORS.ERROR_NO_DIALTONE.code;
+export const ERROR_IN_COMMAND = RAS_ERRORS.ERROR_IN_COMMAND.code;
+export const ERROR_BAD_CALLBACK_NUMBER = RAS_ERRORS.ERROR_BAD_CALLBACK_NUMBER.code;
 export const ERROR_AUTHENTICATION_FAILURE = RAS_ERRORS.ERROR_AUTHENTICATION_FAILURE.code;
 export const ERROR_ACCT_EXPIRED = RAS_ERRORS.ERROR_ACCT_EXPIRED.code;
 export const ERROR_SMM_TIMEOUT = RAS_ERRORS.ERROR_SMM_TIMEOUT.code;

@@ -5,8 +5,14 @@ import {
   DNLEN,
   ERROR_ACCT_DISABLED,
   ERROR_AUTHENTICATION_FAILURE,
+  ERROR_BAD_CALLBACK_NUMBER,
   ERROR_DISCONNECTION,
   ERROR_HARDWARE_FAILURE,
+  ERROR_LINE_BUSY,
+  ERROR_NO_ANSWER,
+  ERROR_NO_CARRIER,
+  ERROR_NO_DIALIN_PERMISSION,
+  ERROR_NO_DIALTONE,
   ERROR_REMOTE_DISCONNECTION,
   ERROR_REQUEST_TIMEOUT,
   SECURITYMSG_ERROR,
@@ -48,6 +54,17 @@ export const OUTCOME_RAS_ERRORS: Partial<Record<OutcomeKind, number>> = {
   'refused-penalty': ERROR_AUTHENTICATION_FAILURE,
   // Not authenticated here: a server that ignores CompletionDetail.pppFrame hangs up; the gateway may hand the line to pppd.
   ppp: ERROR_AUTHENTICATION_FAILURE,
+  // The callback leg: what the modem reported for the last attempt, as a RAS client reports its own dialling.
+  'callback-busy': ERROR_LINE_BUSY,
+  'callback-no-answer': ERROR_NO_ANSWER,
+  'callback-no-carrier': ERROR_NO_CARRIER,
+  'callback-no-dialtone': ERROR_NO_DIALTONE,
+  'callback-timeout': ERROR_REQUEST_TIMEOUT,
+  'callback-refused-number': ERROR_BAD_CALLBACK_NUMBER,
+  // Access on this call is for the account that was called back only.
+  'callback-wrong-account': ERROR_AUTHENTICATION_FAILURE,
+  // No session without the callback: remote access is not permitted this way (a modem error says ERROR_IN_COMMAND itself).
+  'callback-failed': ERROR_NO_DIALIN_PERMISSION,
 };
 
 /**

@@ -8,7 +8,7 @@
  * returned: the writer is usually a machine in the middle of a step, and stopping it from
  * inside that step is never safe.
  */
-import type { CallChannel, CallEndReason, CallerId } from './types.js';
+import type { CallChannel, CallEndReason, CallerId, CallbackRequest, CallbackResult } from './types.js';
 
 export interface CallChannelInit {
   lineId: string;
@@ -24,6 +24,8 @@ export interface CallChannelInit {
   hangup(): Promise<void>;
   /** Reads the telnet echo agreement (TCP lines). */
   echoSuppressed?: () => boolean;
+  /** Calls the caller back (modem lines): CallChannel.callBack. */
+  callBack?: (request: CallbackRequest, signal: AbortSignal) => Promise<CallbackResult>;
 }
 
 /** Caller bytes kept before the call has a listener (the dialogue subscribes at once). */
@@ -46,7 +48,11 @@ export class BasicCallChannel implements CallChannel {
   /** write() calls on the stack. */
   private writing = 0;
 
+  /** Present when the transport can call back. */
+  readonly callBack?: (request: CallbackRequest, signal: AbortSignal) => Promise<CallbackResult>;
+
   constructor(private readonly init: CallChannelInit) {
+    if (init.callBack) this.callBack = init.callBack;
     this.lineId = init.lineId;
     this.callId = init.callId.slice(0, 128);
     this.deviceName = init.deviceName.slice(0, 128);

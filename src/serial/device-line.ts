@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { createActor, fromCallback, fromPromise, type InspectionEvent, type Observer, type SnapshotFrom } from 'xstate';
-import { LINE_TAGS, lineMachine, modemEvent, type LineActor, type LineEvent, type LineSettings, type ModemResult } from '../../machines/line.js';
+import { LINE_TAGS, lineMachine, modemEvent, type CallbackRequest, type CallbackResult, type LineActor, type LineCallback, type LineEvent, type LineSettings, type ModemResult } from '../../machines/line.js';
 import type { Logger } from '../logging.js';
 import { errorSummary } from '../errors.js';
 import { BasicCallChannel } from './call-channel.js';
@@ -14,6 +14,7 @@ import { ModemPort, type SerialSettings } from './modem-port.js';
 import { openAdvice } from './open-advice.js';
 import type { DeviceLineConfig, ModemSettings } from './options.js';
 import { LogThrottle } from '../observe/throttle.js';
+import { patternMatches } from '../options/patterns.js';
 import type { CallerId, CallScreen, Line, LineState, LineStatus } from './types.js';
 
 export interface DeviceLineDeps {
@@ -50,19 +51,12 @@ export function lineSettings(m: ModemSettings): LineSettings {
   };
 }
 
-/** A caller-number pattern: `*` and `?` wildcards, or `/regex/`. */
-export function wildcardMatches(pattern: string, value: string): boolean {
-  if (pattern.length > 2 && pattern.startsWith('/') && pattern.endsWith('/')) return new RegExp(pattern.slice(1, -1)).test(value);
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-  return re.test(value);
-}
-
 /** mgetty-like decision: deny wins; with an allow list, an unknown number is not answered. */
 export function callerAllowed(callerId: CallerId, allow: readonly string[] = [], deny: readonly string[] = []): boolean {
   const n = callerId.number;
-  if (n !== undefined && deny.some((p) => wildcardMatches(p, n))) return false;
+  if (n !== undefined && deny.some((p) => patternMatches(p, n))) return false;
   if (allow.length === 0) return true;
-  return n !== undefined && allow.some((p) => wildcardMatches(p, n));
+  return n !== undefined && allow.some((p) => patternMatches(p, n));
 }
 
 
@@ -81,6 +75,8 @@ export class DeviceLine extends EventEmitter implements Line {
   private failedOpens = 0;
   /** The same failure, retried with backoff, is logged again at most every ten minutes. */
   private readonly openFailures: LogThrottle;
+  /** The call waiting for its callback, and how to tell it the result. Nothing is written to it meanwhile. */
+  private pendingCallback?: { channel: BasicCallChannel; settle(result: CallbackResult): void };
 
   constructor(private readonly config: DeviceLineConfig, deps: DeviceLineDeps) {
     super();
@@ -136,7 +132,17 @@ export class DeviceLine extends EventEmitter implements Line {
         setInputMode: (_, params) => port.setMode(params.mode),
         startCall: ({ context }) => this.startCall(context.callerId, context.connectSpeed),
         endCall: (_, params) => this.endCall(params.reason),
-        log: ({ context }, params) => this.log.log(params.level, params.msg, context.lastError ? { lastError: context.lastError } : {}),
+        resumeCall: ({ context }) => this.callbackOver(context.callback, true),
+        callbackFailed: ({ context }) => this.callbackOver(context.callback, false),
+        callbackDialling: ({ context }) => {
+          const cb = context.callback;
+          if (cb) this.log.info('dialling the callback', { call: this.call?.callId, dial: cb.request.dial, attempt: cb.attempts, of: cb.request.attempts });
+        },
+        log: ({ context }, params) => {
+          const cb = context.callback;
+          const meta = { ...(context.lastError ? { lastError: context.lastError } : {}), ...(cb ? { call: this.call?.callId, attempts: cb.attempts, lastFailure: cb.lastFailure } : {}) };
+          this.log.log(params.level, params.msg, meta);
+        },
       },
       guards: {
         callerAllowed: ({ context }) => {
@@ -259,8 +265,12 @@ export class DeviceLine extends EventEmitter implements Line {
       ...(callerId.number ? { peer: callerId.number } : {}),
       ...(Object.keys(callerId).length ? { callerId: { ...callerId } } : {}),
       ...(connectSpeed !== undefined ? { connectSpeed } : {}),
-      send: (bytes) => this.port.write(bytes),
+      // While the line calls back, nothing the call writes may reach the modem's command line.
+      send: (bytes) => {
+        if (this.call === channel && this.pendingCallback?.channel !== channel) this.port.write(bytes);
+      },
       hangup: () => this.hangupCall(channel),
+      callBack: (request, signal) => this.callBack(channel, request, signal),
     });
     this.call = channel;
     this.log.debug('call connected', { call: callId, connectSpeed, callerNumber: callerId.number });
@@ -284,7 +294,46 @@ export class DeviceLine extends EventEmitter implements Line {
     });
   }
 
+  /**
+   * Hang up and dial `channel`'s caller back (machines/line.ts, CALL_BACK). Resolves when the
+   * callback connected (the call goes on) or was given up; `signal` abandons it.
+   */
+  private callBack(channel: BasicCallChannel, request: CallbackRequest, signal: AbortSignal): Promise<CallbackResult> {
+    if (this.call !== channel || channel.ended || this.pendingCallback || !this.actor.getSnapshot().hasTag('connected')) {
+      return Promise.reject(new Error('callback: the call is not connected on this line'));
+    }
+    return new Promise((resolve) => {
+      const abandon = () => {
+        if (this.pendingCallback?.channel !== channel) return;
+        this.pendingCallback = undefined;
+        this.log.info('callback abandoned by the call', { call: channel.callId });
+        this.actor.send({ type: 'CANCEL_CALLBACK' });
+      };
+      this.pendingCallback = {
+        channel,
+        settle: (result) => {
+          signal.removeEventListener('abort', abandon);
+          resolve(result);
+        },
+      };
+      signal.addEventListener('abort', abandon, { once: true });
+      this.actor.send({ type: 'CALL_BACK', request });
+    });
+  }
+
+  /** The callback connected (the call goes on) or was given up: tell the call that asked. */
+  private callbackOver(callback: LineCallback | undefined, connected: boolean): void {
+    const pending = this.pendingCallback;
+    this.pendingCallback = undefined;
+    if (!pending || !callback) return;
+    // Given up: the line is the modem's again (init chat); the call only hangs up from here.
+    if (!connected && this.call === pending.channel) this.call = undefined;
+    pending.settle(connected ? { result: 'connected', attempts: callback.attempts } : { result: callback.lastFailure ?? 'no-carrier', attempts: callback.attempts });
+  }
+
   private endCall(reason: 'carrier-lost' | 'hangup' | 'device-lost' | 'shutdown'): void {
+    // A call waiting for its callback hears the end instead (its callBack() is abandoned with it).
+    this.pendingCallback = undefined;
     const call = this.call;
     if (!call) return;
     this.call = undefined;

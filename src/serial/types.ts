@@ -15,6 +15,8 @@ export interface CallerId {
 
 export type { CallEndReason } from '../../machines/outcome.js';
 import type { CallEndReason } from '../../machines/outcome.js';
+export type { CallbackRequest, CallbackResult, CallbackFailure } from '../../machines/line.js';
+import type { CallbackRequest, CallbackResult } from '../../machines/line.js';
 
 /** One answered call: the byte path to the caller. */
 export interface CallChannel {
@@ -39,6 +41,12 @@ export interface CallChannel {
   /** Hang up (DTR drop / socket close) and resolve when done. Idempotent. */
   hangup(): Promise<void>;
   readonly ended: boolean;
+  /**
+   * Modem lines: hang up, dial the caller back, and go on with this same call when they answer
+   * (nothing is read or written in between). Resolves with how the callback ended; `signal`
+   * abandons it (the line hangs up). Absent where a line cannot call back (TCP).
+   */
+  callBack?(request: CallbackRequest, signal: AbortSignal): Promise<CallbackResult>;
 }
 
 /** A caller as a line sees it before answering: the peer address (TCP) or the caller ID number (modem, when given). */
@@ -60,6 +68,7 @@ export type LineState =
   | 'answering'
   | 'connected'
   | 'hanging-up'
+  | 'calling-back'
   | 'reopening'
   | 'failed';
 

@@ -75,7 +75,7 @@ test('embedded default: one telnet TCP line on 127.0.0.1:2323, local authority i
   assert.equal(l.kind, 'tcp');
   assert.deepEqual(l.kind === 'tcp' && l.listen, { host: '127.0.0.1', port: 2323 });
   assert.equal(l.kind === 'tcp' && l.mode, 'telnet');
-  assert.deepEqual(c.authority, { type: 'local', file: '/srv/x/var/smbpasswd', allowNtlmV1: false });
+  assert.deepEqual(c.authority, { type: 'local', file: '/srv/x/var/smbpasswd', policyFile: '/srv/x/var/user-policy.yaml', allowNtlmV1: false });
   assert.deepEqual(c.console, { listen: { host: '127.0.0.1', port: 8023 }, enabled: true, signIn: true, requireGroup: [], allowedHosts: [] });
   assert.equal(c.shutdown.grace, 30);
   assert.equal(c.dialogue.maxAttempts, 3);

@@ -26,11 +26,17 @@ function rig(fakes: Fakes = {}, settings: Partial<LineSettings> = {}) {
       readSignals: fromPromise(async () => fakes.dcd?.() ?? { dcd: true }),
     },
     actions: {
-      sendCommand: (_, p) => log.push(p.text),
+      sendCommand: ({ context }, p) => {
+        // The line answers no one while a callback is pending.
+        if (p.text === 'ATA' && context.callback) log.push('ATA-during-callback');
+        log.push(p.text);
+      },
       sendEscape: () => log.push('+++'),
       setInputMode: (_, p) => log.push(`mode:${p.mode}`),
       startCall: () => log.push('call'),
       endCall: (_, p) => log.push(`end:${p.reason}`),
+      resumeCall: ({ context }) => log.push(`resume:${context.callback?.attempts}`),
+      callbackFailed: ({ context }) => log.push(`gaveUp:${context.callback?.lastFailure}:${context.callback?.attempts}`),
     },
     guards: {
       callerAllowed: () => fakes.allowed ?? true,
@@ -317,4 +323,153 @@ test('line machine: random event storms never error and every call ends before t
     r.actor.stop();
   }
   assert.ok(totalCalls > 5, `the storm reached connected calls (${totalCalls})`);
+});
+
+// ---- callback ------------------------------------------------------------------------------
+
+const request = { dial: '9,5551234', delayMs: 5000, answerTimeoutMs: 60_000, attempts: 3, retryDelayMs: 10_000 };
+
+/** From CALL_BACK through the DTR hang-up (DCD down) and the init chat to the callback time. */
+async function hungUpForCallback(r: ReturnType<typeof rig>) {
+  r.actor.send({ type: 'CALL_BACK', request });
+  await settle();
+  await r.tick(700); // DTR low
+  assert.ok(r.at('open.initialising'), JSON.stringify(r.actor.getSnapshot().value));
+  r.modem({ type: 'OK' });
+  r.modem({ type: 'OK' });
+  assert.ok(r.at('open.callingBack.waiting'), JSON.stringify(r.actor.getSnapshot().value));
+}
+
+test('line machine: callback: DTR hang-up (the call stays), init chat, the callback time, ATDT, CONNECT, the same call goes on', async () => {
+  let dcd = true;
+  const r = rig({ dcd: async () => ({ dcd }) });
+  await connected(r);
+  dcd = false;
+  await hungUpForCallback(r);
+  assert.deepEqual(r.log, ['mode:command', 'dtr:false', 'dtr:true', 'mode:command', 'ATZ', 'ATE0V1Q0&C1&D2S0=0']);
+  assert.ok(r.actor.getSnapshot().hasTag('calling-back'));
+  // A caller ringing in now is not answered.
+  r.modem({ type: 'RING' });
+  r.modem({ type: 'RING' });
+  await r.tick(4999);
+  assert.equal(r.log.at(-1), 'ATE0V1Q0&C1&D2S0=0', 'nothing before the callback time');
+  await r.tick(1);
+  assert.equal(r.log.at(-1), 'ATDT9,5551234');
+  r.modem({ type: 'CONNECT', speed: 33600, extras: [] });
+  await r.tick(300);
+  assert.deepEqual(r.log.slice(-3), ['mode:quiet', 'mode:data', 'resume:1']);
+  assert.ok(!r.log.includes('call') && !r.log.some((l) => l.startsWith('end:')), 'no new call, the old one not ended');
+  assert.ok(!r.log.includes('ATA-during-callback') && !r.log.includes('ATA'));
+  // The callback call ends as any call; the line is idle again, the callback forgotten.
+  dcd = false;
+  r.modem({ type: 'NO_CARRIER' });
+  assert.ok(r.log.includes('end:carrier-lost'));
+  await settle();
+  await r.tick(700);
+  r.modem({ type: 'OK' });
+  r.modem({ type: 'OK' });
+  assert.ok(r.at('open.idle'));
+  assert.equal(r.actor.getSnapshot().context.callback, undefined);
+  assert.deepEqual(r.errors, []);
+});
+
+test('line machine: callback: BUSY, NO ANSWER, NO CARRIER: redialled after the retry delay, given up after the attempts with the last failure', async () => {
+  const r = rig({ dcd: async () => ({ dcd: false }) });
+  await connected(r);
+  await hungUpForCallback(r);
+  await r.tick(5000);
+  const dials = () => r.log.filter((l) => l.startsWith('ATDT')).length;
+  assert.equal(dials(), 1);
+  r.modem({ type: 'BUSY' });
+  assert.ok(r.at('open.callingBack.waitingToRedial'));
+  await r.tick(9999);
+  assert.equal(dials(), 1);
+  await r.tick(1);
+  assert.equal(dials(), 2);
+  r.modem({ type: 'NO_ANSWER' });
+  await r.tick(10_000);
+  assert.equal(dials(), 3);
+  r.modem({ type: 'NO_CARRIER' });
+  assert.equal(r.log.at(-1), 'ATZ', 'back to the init chat');
+  assert.ok(r.log.includes('gaveUp:no-carrier:3'));
+  r.modem({ type: 'OK' });
+  r.modem({ type: 'OK' });
+  assert.ok(r.at('open.idle'));
+  assert.equal(r.actor.getSnapshot().context.callback, undefined);
+});
+
+test('line machine: callback: no CONNECT within the answer timeout abandons the attempt with a DTR hang-up; NO DIALTONE; ERROR', async () => {
+  const r = rig({ dcd: async () => ({ dcd: false }) });
+  await connected(r);
+  await hungUpForCallback(r);
+  await r.tick(5000);
+  r.log.length = 0;
+  await r.tick(59_999);
+  assert.deepEqual(r.log, []);
+  await r.tick(1);
+  assert.ok(r.at('open.hangingUp'), JSON.stringify(r.actor.getSnapshot().value));
+  await r.tick(700);
+  r.modem({ type: 'OK' });
+  r.modem({ type: 'OK' });
+  assert.ok(r.at('open.callingBack.waitingToRedial'));
+  assert.equal(r.actor.getSnapshot().context.callback?.lastFailure, 'timeout');
+  await r.tick(10_000);
+  r.modem({ type: 'NO_DIALTONE' });
+  await r.tick(10_000);
+  r.modem({ type: 'ERROR' });
+  assert.ok(r.log.some((l) => l === 'gaveUp:modem-error:3'), r.log.join());
+});
+
+test('line machine: callback abandoned by the call (CANCEL_CALLBACK) hangs up and goes back to answering', async () => {
+  const r = rig({ dcd: async () => ({ dcd: false }) });
+  await connected(r);
+  await hungUpForCallback(r);
+  await r.tick(5000);
+  r.actor.send({ type: 'CANCEL_CALLBACK' });
+  assert.ok(r.at('open.hangingUp'));
+  await settle();
+  await r.tick(700);
+  r.modem({ type: 'OK' });
+  r.modem({ type: 'OK' });
+  assert.ok(r.at('open.idle'), JSON.stringify(r.actor.getSnapshot().value));
+  assert.ok(!r.log.some((l) => l.startsWith('gaveUp') || l.startsWith('resume')));
+});
+
+test('line machine: callback: the device lost while waiting ends the call as device-lost', async () => {
+  const r = rig({ dcd: async () => ({ dcd: false }) });
+  await connected(r);
+  await hungUpForCallback(r);
+  r.actor.send({ type: 'DEVICE_LOST', error: 'gone' });
+  assert.ok(r.log.includes('end:device-lost'));
+  assert.ok(r.at('reopening'));
+  assert.equal(r.actor.getSnapshot().context.callback, undefined);
+});
+
+test('line machine: random storms with callbacks: no errors, never ATA while a callback is pending, idle has no callback', async () => {
+  for (let seed = 1; seed <= 12; seed++) {
+    let x = seed * 7919;
+    const rnd = (n: number) => ((x = (x * 1103515245 + 12345) >>> 0) >>> 8) % n;
+    const r = rig({ dtr: async () => { if (rnd(6) === 0) throw new Error('ENOTTY'); }, dcd: async () => ({ dcd: rnd(3) === 0 }) }, { healthIntervalMs: 5000 });
+    r.actor.send({ type: 'START' });
+    const m = (result: ModemResult) => () => r.modem(result);
+    const events: Array<() => void> = [
+      m({ type: 'RING' }), m({ type: 'RING' }), m({ type: 'OK' }), m({ type: 'OK' }), m({ type: 'OK' }), m({ type: 'CONNECT', speed: 9600, extras: [] }),
+      m({ type: 'BUSY' }), m({ type: 'NO_ANSWER' }), m({ type: 'NO_CARRIER' }), m({ type: 'NO_DIALTONE' }), m({ type: 'ERROR' }),
+      () => r.actor.send({ type: 'CALL_BACK', request: { ...request, delayMs: rnd(3000), retryDelayMs: rnd(3000), answerTimeoutMs: 1 + rnd(5000), attempts: 1 + rnd(3) } }),
+      () => r.actor.send({ type: 'CALL_BACK', request }),
+      () => r.actor.send({ type: 'CANCEL_CALLBACK' }),
+      () => r.actor.send({ type: 'HANGUP' }),
+      () => r.actor.send({ type: 'DEVICE_LOST', error: 'gone' }),
+    ];
+    for (let i = 0; i < 500; i++) {
+      if (rnd(3) === 0) await r.tick(rnd(4) === 0 ? rnd(10_000) : rnd(600));
+      else events[rnd(events.length)]!();
+      const snap = r.actor.getSnapshot();
+      if (snap.hasTag('idle')) assert.equal(snap.context.callback, undefined, `seed ${seed}: idle with a callback`);
+    }
+    await settle();
+    assert.deepEqual(r.errors, [], `seed ${seed}`);
+    assert.ok(!r.log.includes('ATA-during-callback'), `seed ${seed}: answered while a callback was pending`);
+    r.actor.stop();
+  }
 });

@@ -375,6 +375,7 @@ export class LdapAuthority implements Authority {
         groups: account.groups.flatMap((g) => (g.sid ? [g.name, g.sid] : [g.name])),
         ...(account.dialin !== undefined ? { dialin: account.dialin } : {}),
         ...(account.callbackNumber !== undefined ? { callbackNumber: account.callbackNumber } : {}),
+        ...(account.serviceType !== undefined ? { serviceType: account.serviceType } : {}),
       };
       const denial = dialinDenial(account, this.o.policy);
       if (denial) return { result: 'denied', reason: denial, user: account.sAMAccountName, domain };

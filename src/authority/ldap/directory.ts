@@ -12,7 +12,8 @@ import { OID, Scope } from './constants.js';
 import { LdapConnectionError } from './errors.js';
 import type { GroupRef } from '../dialin.js';
 
-export const ACCOUNT_ATTRIBUTES = ['sAMAccountName', 'objectSid', 'msNPAllowDialin', 'msRADIUSCallbackNumber', 'msNPCallbackNumber'];
+/** msRADIUSServiceType and msRADIUSCallbackNumber: the callback policy (src/callback/policy.ts). AD and Samba have no msNPCallbackNumber. */
+export const ACCOUNT_ATTRIBUTES = ['sAMAccountName', 'objectSid', 'msNPAllowDialin', 'msRADIUSServiceType', 'msRADIUSCallbackNumber'];
 
 export interface AccountRecord {
   dn: string;
@@ -20,6 +21,8 @@ export interface AccountRecord {
   sid?: string;
   dialin?: boolean;
   callbackNumber?: string;
+  /** msRADIUSServiceType, when it is a number. */
+  serviceType?: number;
   groups: GroupRef[];
 }
 
@@ -72,7 +75,8 @@ export async function lookupAccount(conn: LdapConnection, baseDn: string, user: 
   if (found.entries.length !== 1) return undefined;
   const e = found.entries[0]!;
   const dialin = first(e.attributes, 'msNPAllowDialin')?.toString('utf8').toUpperCase();
-  const callback = first(e.attributes, 'msRADIUSCallbackNumber') ?? first(e.attributes, 'msNPCallbackNumber');
+  const callback = first(e.attributes, 'msRADIUSCallbackNumber');
+  const serviceType = Number(first(e.attributes, 'msRADIUSServiceType')?.toString('utf8') ?? NaN);
   const sidBytes = first(e.attributes, 'objectSid');
   let groupRefs = cache?.get(e.objectName);
   if (!groupRefs) {
@@ -85,6 +89,7 @@ export async function lookupAccount(conn: LdapConnection, baseDn: string, user: 
     ...(sidBytes ? { sid: sidToString(sidBytes) } : {}),
     ...(dialin === 'TRUE' ? { dialin: true } : dialin === 'FALSE' ? { dialin: false } : {}),
     ...(callback ? { callbackNumber: callback.toString('utf8') } : {}),
+    ...(Number.isInteger(serviceType) ? { serviceType } : {}),
     groups: groupRefs,
   };
 }

@@ -15,8 +15,10 @@ import { accountKey, clearInFile, statePath } from '../../guard/index.js';
 import type { OperatorAction } from '../../audit/index.js';
 import { unixOperator } from '../../audit/index.js';
 import { auditOperator } from '../operator.js';
+import { policyFilePath } from '../../callback/user-policy.js';
 
 const USAGE = `usage: rasgate user add|passwd|del|list|lock|unlock|disable|enable NAME [--config FILE] [--password-stdin]
+       rasgate user callback NAME [--preset NUMBER | --caller-set [--default NUMBER] | --none] [--config FILE]
   Manage the local authority's accounts (an smbpasswd-format file, authority.file).
   add NAME       create an account (asks for the password twice, without echo)
   passwd NAME    set a new password
@@ -26,6 +28,7 @@ const USAGE = `usage: rasgate user add|passwd|del|list|lock|unlock|disable|enabl
   unlock NAME    clear the lock flag and end the name's lockout (rasgate lockout)
   disable NAME   set the disabled flag (D), as smbpasswd -d
   enable NAME    clear the disabled flag, as smbpasswd -e
+  callback NAME  show or set the account's callback (rasgate user callback --help)
   --config FILE, -c FILE  the configuration whose authority.file to change (default:
                           $RASGATE_CONFIG, ./rasgate.yaml, else the embedded ./var/smbpasswd)
   --password-stdin        read the password from the first line of standard input
@@ -58,10 +61,10 @@ class UsageError extends Error {}
  * folder). An invalid configuration or a domain authority is an error, not a silent default.
  * `source` is the configuration file, or EMBEDDED_SOURCE.
  */
-export function resolveLocalStore(configFlag: string | undefined, env: NodeJS.ProcessEnv = process.env): { path: string; source: string; config: RasgateConfig } {
+export function resolveLocalStore(configFlag: string | undefined, env: NodeJS.ProcessEnv = process.env): { path: string; source: string; config: RasgateConfig; policyFile: string } {
   const { config, source } = loadConfig({ path: configFlag, env });
   if (config.authority.type !== 'local') throw new Error(`${source}: authority.type is ${config.authority.type}: accounts live in the domain, not in a local file`);
-  return { path: config.authority.file, source, config };
+  return { path: config.authority.file, source, config, policyFile: policyFilePath(config.authority) };
 }
 
 interface Args {
@@ -194,6 +197,8 @@ function describe(e: SmbpasswdEntry): string {
 const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 
 export async function run(argv: string[]): Promise<number> {
+  // The per-user policy file, beside the store (src/cli/commands/user-callback.ts).
+  if (argv[0] === 'callback') return (await import('./user-callback.js')).run(argv.slice(1));
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(USAGE);
     return 0;

@@ -4,7 +4,8 @@
  * shutdown) aborts the signal: SIGHUP, then SIGKILL after `killGrace` seconds.
  *
  * Environment: PATH (from the daemon, or a safe default), LANG when set, the configured `env`,
- * and RASGATE_USER, RASGATE_DOMAIN, RASGATE_LINE, RASGATE_CALL, RASGATE_CALLER_ID. Nothing else
+ * and RASGATE_USER, RASGATE_DOMAIN, RASGATE_LINE, RASGATE_CALL, RASGATE_CALLER_ID, RASGATE_CALLBACK
+ * (1 when the session runs on a callback, else 0) and RASGATE_CALLBACK_NUMBER. Nothing else
  * of the daemon's environment is passed on. With pipes, not a tty: run pppd with `notty`.
  */
 import { spawn } from 'node:child_process';
@@ -22,10 +23,12 @@ export interface ExecOptions {
   domain: string;
   /** Bytes the program reads first (a PPP frame already received at the prompt). */
   preface?: Uint8Array;
+  /** The session runs on a callback to this number. */
+  callbackNumber?: string;
   logger: Logger;
 }
 
-export function execEnvironment(channel: CallChannel, o: Pick<ExecOptions, 'env' | 'user' | 'domain'>, base: NodeJS.ProcessEnv = process.env): Record<string, string> {
+export function execEnvironment(channel: CallChannel, o: Pick<ExecOptions, 'env' | 'user' | 'domain' | 'callbackNumber'>, base: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const env: Record<string, string> = { PATH: base.PATH ?? '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin' };
   if (base.LANG) env.LANG = base.LANG;
   Object.assign(env, o.env);
@@ -34,6 +37,8 @@ export function execEnvironment(channel: CallChannel, o: Pick<ExecOptions, 'env'
   env.RASGATE_LINE = channel.lineId;
   env.RASGATE_CALL = channel.callId;
   env.RASGATE_CALLER_ID = channel.callerId?.number ?? '';
+  env.RASGATE_CALLBACK = o.callbackNumber !== undefined ? '1' : '0';
+  env.RASGATE_CALLBACK_NUMBER = o.callbackNumber ?? '';
   return env;
 }
 

@@ -9,6 +9,7 @@ import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { SmbpasswdStore } from '../../authority/local/index.js';
+import { UserPolicyFile, policyFilePath } from '../../callback/user-policy.js';
 import { describeCause } from '../../files/errors.js';
 import type { ConfigIssue } from '../../options/fields.js';
 import type { ActionConfig, RasgateConfig } from './schema.js';
@@ -89,6 +90,9 @@ export function hostIssues(config: RasgateConfig): ConfigIssue[] {
       const why = cannotCreate(a.file);
       if (why) issues.push({ path: 'authority.file', message: `${a.file} does not exist and ${why.replace(/^cannot create files in/, 'cannot be created in')}` });
     }
+    // An absent policy file is no policy; one that is there must be readable and valid.
+    const policy = new UserPolicyFile(policyFilePath(a)).health();
+    if (policy.state === 'unreadable') issues.push({ path: 'authority.policyFile', message: policy.error! });
   }
   if (a.type === 'ldap') {
     for (const key of ['caFile', 'bindPasswordFile'] as const) {

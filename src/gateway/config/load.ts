@@ -10,6 +10,7 @@ import { parseDocument } from 'yaml';
 import { RasgateError } from '../../errors.js';
 import { formatIssue, type ConfigIssue } from '../../options/fields.js';
 import { validate, type RasgateConfig } from './schema.js';
+import { policyFilePath } from '../../callback/user-policy.js';
 
 /** What `npm start` runs with no configuration at all. */
 export const EMBEDDED_DEFAULT = `# rasgate embedded default: one TCP line (telnet or raw), local accounts in ./var
@@ -97,7 +98,10 @@ export function parseConfig(text: string, source: string, baseDir: string): { co
 export function resolvePaths(config: RasgateConfig, baseDir: string): RasgateConfig {
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
   config.stateDirectory = abs(config.stateDirectory);
-  if (config.authority.type === 'local') config.authority.file = abs(config.authority.file);
+  if (config.authority.type === 'local') {
+    config.authority.file = abs(config.authority.file);
+    config.authority.policyFile = abs(policyFilePath(config.authority));
+  }
   if (config.authority.type === 'ldap') {
     const a = config.authority;
     if (a.caFile) a.caFile = abs(a.caFile);

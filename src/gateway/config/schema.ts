@@ -14,6 +14,7 @@ import { closest, dict, Issues, isPlainObject, list, num, obj, oneOf, show, str,
 import { consoleSection, inspectorFields, logFields, metricsFields, metricsListenIssue } from '../../observe/options.js';
 import { dialogueFields, dialogueMessageFields } from '../../ras/options.js';
 import { lineField, type LineConfig as TransportConfig } from '../../serial/options.js';
+import { callbackLineField } from '../../callback/options.js';
 
 export type ActionConfig =
   | { kind: 'hangup' }
@@ -66,6 +67,7 @@ const lineGatewayFields = {
   action,
   ppp: oneOf(['refuse', 'exec'], { doc: 'a PPP frame at the login prompt: refuse with a message, or hand the line to the exec action (AutoPPP)', default: 'refuse' }),
   enabled: bool({ doc: 'answer on this line', default: true }),
+  callback: callbackLineField,
 };
 
 const message = <const D extends string>(doc: string, def: D) => str({ doc, default: def, empty: true });
@@ -77,6 +79,12 @@ const callMessageFields = {
   loginAccepted: message('on a `hangup` line, said after a successful login before the line is dropped (empty: nothing)', 'Login accepted. Goodbye.'),
   shutdown: message('said to every caller whose call ends because rasgate is stopping', 'The service is going down, please call again later.'),
   outOfService: message('the one line a TCP line taken out of service (`rasgate line disable`) says before it closes', 'This line is out of service, please try again later.'),
+  callbackAnnounce: message('said before the line hangs up to call back; `{number}` is the number with all but its last digits hidden', 'Calling you back at {number}'),
+  callbackPrompt: message('Set By Caller: asks for the number to call back (an empty answer: no callback)', 'Callback number (Enter: no callback): '),
+  callbackPromptDefault: message('Set By Caller with a default number: `{number}` is the default, hidden but its last digits (an empty answer calls it back)', 'Callback number (Enter: {number}): '),
+  callbackRefused: message('the number a caller gave is not one this line may call', 'That number cannot be called back'),
+  callbackWrongAccount: message('after the callback, a different account logged in than the one called back', 'Only the account called back may log in'),
+  callbackNotOffered: message('a user who must be called back (Preset) called a line that does not call back', 'Callback is not available on this line'),
 };
 
 const dialogue = obj(
@@ -149,6 +157,7 @@ export function validate(doc: unknown): { config?: RasgateConfig; issues: Issues
       } else l.action = named;
     }
     if (l.ppp === 'exec' && l.action.kind !== 'exec' && l.action.kind !== 'named') issues.add(`lines[${i}].ppp`, '`exec` needs an exec action on the line', 'action: { exec: [/usr/sbin/pppd, ...] }');
+    if (l.kind === 'tcp' && l.callback?.offered) issues.add(`lines[${i}].callback`, 'a TCP line cannot call back: it has no telephone line to dial on', 'remove callback:, or offer it on a modem line (device:)');
     if (l.kind === 'device') {
       const device = l.simulated ? `sim://${l.simulated.name}` : l.device;
       if (devices.has(device)) issues.add(`lines[${i}].device`, `${show(device)} is also lines[${devices.get(device)}]: one line per device`);

@@ -15,7 +15,8 @@ export function describeLine(l: LineConfig): string {
       : l.simulated
         ? `simulated modem "${l.simulated.name}"${l.simulated.far ? `, callers dial in at ${formatTcpUrl(l.simulated.far)}` : ''}`
         : `${l.device} ${l.baudRate} baud`;
-  return `${l.id}: ${where}, then ${describeAction(l.action)}${l.ppp === 'exec' ? ', PPP to exec' : ''}${l.enabled ? '' : ' (disabled)'}`;
+  const callback = l.callback?.offered ? `, calls back (${l.callback.attempts} attempt${l.callback.attempts === 1 ? '' : 's'})` : '';
+  return `${l.id}: ${where}, then ${describeAction(l.action)}${callback}${l.ppp === 'exec' ? ', PPP to exec' : ''}${l.enabled ? '' : ' (disabled)'}`;
 }
 
 export function summarize(config: RasgateConfig): string[] {
@@ -23,7 +24,7 @@ export function summarize(config: RasgateConfig): string[] {
   return [
     `${config.lines.length} line${config.lines.length === 1 ? '' : 's'}:`,
     ...config.lines.map((l) => `  ${describeLine(l)}`),
-    `authority: ${a.type}${a.type === 'local' ? ` (${a.file})` : ''}`,
+    `authority: ${a.type}${a.type === 'local' ? ` (${a.file}${config.lines.some((l) => l.callback?.offered) && a.policyFile ? `, callback policy ${a.policyFile}` : ''})` : ''}`,
     `log: ${config.log.level}${config.log.file ? `, file ${config.log.file.path}` : ''}`,
     `shutdown grace: ${config.shutdown.grace} s`,
   ];
