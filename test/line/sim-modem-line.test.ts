@@ -74,6 +74,19 @@ test('sim line: caller hangs up mid-call: NO CARRIER ends the call as carrier-lo
   await advanceUntil(clock, () => line.status().state === 'idle', 'idle again');
 });
 
+test('sim line: a caller hanging up in the quiet period after CONNECT: NO CARRIER is heard, no call starts', async () => {
+  const { clock, modem, line } = await rig({ quietMs: 300 });
+  let calls = 0;
+  line.on('call', () => calls++);
+  const caller = modem.dial();
+  await advanceUntil(clock, () => caller.state === 'connected' && line.status().state === 'connected', 'CONNECT');
+  assert.equal(line.status().activeCalls, 0, 'still in the quiet period');
+  caller.hangup();
+  await advanceUntil(clock, () => line.status().state === 'idle', 'idle again', 5000);
+  // A call started now would talk to a modem in command mode (its prompts answered by ERROR).
+  assert.equal(calls, 0);
+});
+
 test('sim line: DCD loss without NO CARRIER is caught by polling DCD', async () => {
   const { clock, modem, line } = await rig({ dcdPollMs: 500 });
   modem.reportNoCarrier = false;

@@ -181,3 +181,27 @@ test('sim modems: a registry holds a bounded number of modems', () => {
   assert.equal(modems.find('m0'), undefined);
   modems.get('one-more');
 });
+
+test('sim binding: a DTE and the modem answering each other forever still let the event loop turn', async () => {
+  // Like a real port, a read completes from the event loop (I/O), never in the same run of
+  // promise callbacks: a feedback loop (the modem echoing in command mode, a program echoing
+  // back what it reads) must not starve timers, e.g. the DCD poll that would end the call.
+  const modems = new SimModems();
+  modems.get('echo');
+  const port = await simModemBinding(modems).open({ path: 'sim://echo', baudRate: 9600 });
+  try {
+    let timerRan = false;
+    setTimeout(() => (timerRan = true), 0);
+    const buf = Buffer.alloc(64);
+    await port.write(Buffer.from('A')); // E1 after power-up: the modem echoes it
+    let rounds = 0;
+    while (!timerRan && rounds < 100_000) {
+      const { bytesRead } = await port.read(buf, 0, buf.length);
+      await port.write(buf.subarray(0, bytesRead));
+      rounds++;
+    }
+    assert.ok(timerRan, `a 0 ms timer starved for ${rounds} read/write rounds`);
+  } finally {
+    await port.close();
+  }
+});
