@@ -10,10 +10,13 @@
  *                      thousands of calls in 10 minutes) a leak of 1 KiB a call exceeds it. Its
  *                      noise is small (standard error about 0.02 MiB/min): the bound is tight.
  *   external   4 MiB   Buffers and other memory V8 accounts outside its heap: the same reasoning.
- *   RSS        8 MiB   what the OS sees, allocator retention included: transient buffers of hostile
- *                      callers (lines of 2 MiB, floods) move it by tens of MiB from one sample to
- *                      the next (standard error about 0.75 MiB/min over 10 minutes). Native leaks
- *                      of a few MiB a minute still show; smaller ones need a longer run.
+ *   RSS        8 MiB   what the OS sees, allocator retention included, after its own warm-up (half
+ *                      the run, at most 5 minutes): the allocator's arenas grow to the peak of
+ *                      concurrent hostile buffers (lines of 2 MiB, floods) for the first minutes
+ *                      (a 30-minute run rose for 4 minutes, then stayed flat: -0.2 +/- 0.15
+ *                      MiB/min), and those buffers move RSS by tens of MiB from one sample to the
+ *                      next. In 10 minutes only native leaks of several MiB a minute show (standard
+ *                      error 1-2 MiB/min over 5 minutes); smaller ones need a longer run.
  *   handles    2 % of the mean number of active resources (at least 4), fds the same: the count
  *                      moves with the calls in progress; a handle left behind per call (or per
  *                      hundred calls) grows far beyond that over a run.
@@ -85,18 +88,18 @@ export interface SoakVerdict {
 const handles = (s: Sample): number => sum(s.resources);
 
 function slopesOf(run: SoakRun): Slope[] {
-  const from = run.callersFrom + run.options.warmupSeconds * 1000;
-  const measured = run.samples.filter((s) => s.at >= from);
-  const minutes = measured.length > 1 ? (measured.at(-1)!.at - measured[0]!.at) / 60_000 : 0;
+  const after = (warmupSeconds: number) => run.samples.filter((s) => s.at >= run.callersFrom + warmupSeconds * 1000);
+  const measured = after(run.options.warmupSeconds);
   const meanHandles = measured.reduce((a, s) => a + handles(s), 0) / Math.max(1, measured.length);
-  const mk = (name: string, unit: Slope['unit'], value: (s: Sample) => number, tolerance: number): Slope => {
-    const { slope: perMinute, standardError } = leastSquaresSlope(measured.map((s) => [s.at / 60_000, value(s)]));
+  const mk = (name: string, unit: Slope['unit'], value: (s: Sample) => number, tolerance: number, samples = measured): Slope => {
+    const minutes = samples.length > 1 ? (samples.at(-1)!.at - samples[0]!.at) / 60_000 : 0;
+    const { slope: perMinute, standardError } = leastSquaresSlope(samples.map((s) => [s.at / 60_000, value(s)]));
     const total = perMinute * minutes;
     const totalLow = total - 2 * standardError * minutes;
-    return { name, perMinute, standardError, total, totalLow, tolerance, samples: measured.length, unit, ok: measured.length >= 3 && totalLow <= tolerance };
+    return { name, perMinute, standardError, total, totalLow, tolerance, samples: samples.length, unit, ok: samples.length >= 3 && totalLow <= tolerance };
   };
   return [
-    mk('RSS', 'bytes', (s) => s.rss, TOLERANCE.rssMiB * 1048576),
+    mk('RSS', 'bytes', (s) => s.rss, TOLERANCE.rssMiB * 1048576, after(run.options.rssWarmupSeconds)),
     mk('heapUsed', 'bytes', (s) => s.heapUsed, TOLERANCE.heapMiB * 1048576),
     mk('external', 'bytes', (s) => s.external, TOLERANCE.externalMiB * 1048576),
     mk('active handles', 'count', handles, Math.max(TOLERANCE.handlesMin, TOLERANCE.handlesShare * meanHandles)),
@@ -181,7 +184,7 @@ export function formatReport(run: SoakRun, v: SoakVerdict): string {
   const o = run.options;
   const out: string[] = [];
   const seconds = (run.callersUntil - run.callersFrom) / 1000;
-  out.push(`soak: ${o.lines} lines (${run.lineKinds.telnet} telnet, ${run.lineKinds.raw} raw, ${run.lineKinds.sim} simulated modems), ${o.workers} callers, seed ${o.seed}, ${seconds.toFixed(0)} s of calls (${(v.summariesReceived / Math.max(1, seconds)).toFixed(1)} calls/s), warm-up ${o.warmupSeconds} s`);
+  out.push(`soak: ${o.lines} lines (${run.lineKinds.telnet} telnet, ${run.lineKinds.raw} raw, ${run.lineKinds.sim} simulated modems), ${o.workers} callers, seed ${o.seed}, ${seconds.toFixed(0)} s of calls (${(v.summariesReceived / Math.max(1, seconds)).toFixed(1)} calls/s), warm-up ${o.warmupSeconds} s (RSS ${o.rssWarmupSeconds} s)`);
   const connections = run.outcomes.reduce((n, c) => n + c.connections, 0);
   out.push(`callers made ${connections} connections; the gateway started ${v.callsStarted} calls (the rest were refused, or gone before the line answered)`);
   out.push('');

@@ -34,6 +34,8 @@ export interface SoakOptions {
   sampleMs?: number;
   /** Samples before this are warm-up, left out of the slopes. Default a quarter of the run, at most 120 s. */
   warmupSeconds?: number;
+  /** RSS settles later (the allocator's arenas): its own warm-up. Default half the run, at most 300 s. */
+  rssWarmupSeconds?: number;
   /** Relative weights of the behaviours. */
   weights?: Partial<Record<Behaviour, number>>;
   /** Progress lines (default: none). */
@@ -273,6 +275,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakRun> {
     seed: opts.seed ?? 1,
     sampleMs: opts.sampleMs ?? 5000,
     warmupSeconds: opts.warmupSeconds ?? Math.min(120, opts.seconds / 4),
+    rssWarmupSeconds: opts.rssWarmupSeconds ?? Math.max(opts.warmupSeconds ?? 0, Math.min(300, opts.seconds / 2)),
     weights: { ...DEFAULT_WEIGHTS, ...opts.weights },
   };
   const say = opts.progress ?? (() => undefined);
