@@ -11,12 +11,11 @@
  *                      noise is small (standard error about 0.02 MiB/min): the bound is tight.
  *   external   4 MiB   Buffers and other memory V8 accounts outside its heap: the same reasoning.
  *   RSS        8 MiB   what the OS sees, allocator retention included, after its own warm-up (half
- *                      the run, at most 5 minutes): the allocator's arenas grow to the peak of
- *                      concurrent hostile buffers (lines of 2 MiB, floods) for the first minutes
- *                      (a 30-minute run rose for 4 minutes, then stayed flat: -0.2 +/- 0.15
- *                      MiB/min), and those buffers move RSS by tens of MiB from one sample to the
- *                      next. In 10 minutes only native leaks of several MiB a minute show (standard
- *                      error 1-2 MiB/min over 5 minutes); smaller ones need a longer run.
+ *                      the run, at most 5 minutes): it rises fastest in the first minutes, and
+ *                      transient buffers of hostile callers (lines of 2 MiB, floods) move it by
+ *                      tens of MiB from one sample to the next (standard error 1-2 MiB/min over
+ *                      5 minutes). Heap and external memory say whether the growth is ours in
+ *                      JavaScript; RSS alone rising points below (native memory, the allocator).
  *   handles    2 % of the mean number of active resources (at least 4), fds the same: the count
  *                      moves with the calls in progress; a handle left behind per call (or per
  *                      hundred calls) grows far beyond that over a run.

@@ -34,7 +34,7 @@ export interface SoakOptions {
   sampleMs?: number;
   /** Samples before this are warm-up, left out of the slopes. Default a quarter of the run, at most 120 s. */
   warmupSeconds?: number;
-  /** RSS settles later (the allocator's arenas): its own warm-up. Default half the run, at most 300 s. */
+  /** RSS rises longest at first (the allocator's arenas): its own warm-up. Default half the run, at most 300 s. */
   rssWarmupSeconds?: number;
   /** Relative weights of the behaviours. */
   weights?: Partial<Record<Behaviour, number>>;
