@@ -18,7 +18,11 @@
  *  hog           (TCP lines) one peer opens more connections than the line's maxCalls and holds
  *                them; another peer then tries an ordinary login on that line ("probe").
  *
- * Every caller has its own loopback source address (127.10.x.y), as distinct peers would.
+ * Ordinary callers (login-ok, the hog's probe) log in to their own accounts from addresses and
+ * caller numbers the soak's penalties allow (127.10.x.y and 127.11.x.y, 5551xxxx), as distinct
+ * peers would. Hostile callers guess at other accounts (victims, and a bounded set of unknown
+ * names, so that the lockout table fills and stays full) from a few addresses of their own
+ * (127.12.x.y) or numbers 5559xxxx: their sources are penalised now and then, and then refused.
  * Every wait has a bound well above the dialogue's own timeouts: a caller left waiting past it
  * is an outcome of its own (`no-answer`), never a hang.
  */
@@ -56,7 +60,10 @@ type Finding = Omit<Outcome, 'connections' | 'seen'>;
 
 export interface Users {
   domain: string;
+  /** Ordinary callers' accounts: never sent a wrong password, never locked. */
   accounts: Array<{ name: string; password: string }>;
+  /** The accounts hostile callers guess at (locked now and then). */
+  victims: Array<{ name: string; password: string }>;
 }
 
 export interface CallerContext {
@@ -67,9 +74,14 @@ export interface CallerContext {
   loginTimeoutMs: number;
   /** The TCP lines' maxCalls (hog opens more than this). */
   maxCalls: number;
+  /** Ordinary callers' source address. */
   localAddress: string;
   /** Another source address (the hog's probe comes from a different peer). */
   probeAddress: string;
+  /** A hostile caller's source address (one of a few, picked per call). */
+  hostileAddress: () => string;
+  /** Caller numbers on modem lines start with these (then four digits). */
+  numberPrefixes: { ordinary: string; hostile: string };
   signal: AbortSignal;
   /** Every connection the behaviour opened (for the report of surprises). */
   opened?: LineCaller[];
@@ -94,6 +106,12 @@ const PASSWORD = /Password: $/;
 const ACCEPTED = /Login accepted/;
 const INCORRECT = /Login incorrect/;
 const BUSY = /BUSY/;
+/** What a penalised source hears before the line closes (penalties.refusal, the default). */
+const PENALISED = /Too many failed logins/;
+/** A modem call from DIAL to CONNECT: the second RING (the sim modem rings every 6 s), then 1500 ms of handshake. */
+const SIM_CONNECT_MS = 6000 + 1500;
+/** Unknown names hostile callers try: a bounded set (the lockout counts them like real names). */
+const UNKNOWN_NAMES = 64;
 /** Kept of what a caller received: enough for prompts and results, never the whole flood. */
 const TAIL = 4096;
 
@@ -235,6 +253,7 @@ export class LineCaller {
 function missed(w: Wait, c: LineCaller): string {
   if (w === 'aborted') return 'aborted';
   if (BUSY.test(c.text)) return 'busy';
+  if (PENALISED.test(c.text)) return 'refused-penalty';
   return w === 'closed' ? 'closed-early' : 'no-answer';
 }
 
@@ -262,8 +281,11 @@ const RUN: Record<Behaviour, (target: Target, ctx: CallerContext) => Promise<Fin
   hog,
 };
 
-function open(target: Target, ctx: CallerContext, politeTelnet = ctx.rand() < 0.8, localAddress = ctx.localAddress): LineCaller {
-  const c = new LineCaller(target, { localAddress, politeTelnet, dialNumber: `555${between(ctx.rand, 1000, 9999)}`, signal: ctx.signal });
+/** A call from an ordinary caller (`localAddress`), or from a hostile one (`hostile`). */
+function open(target: Target, ctx: CallerContext, o: { hostile: boolean; politeTelnet?: boolean; localAddress?: string }): LineCaller {
+  const localAddress = o.localAddress ?? (o.hostile ? ctx.hostileAddress() : ctx.localAddress);
+  const dialNumber = `${o.hostile ? ctx.numberPrefixes.hostile : ctx.numberPrefixes.ordinary}${between(ctx.rand, 1000, 9999)}`;
+  const c = new LineCaller(target, { localAddress, politeTelnet: o.politeTelnet ?? ctx.rand() < 0.8, dialNumber, signal: ctx.signal });
   ctx.opened?.push(c);
   return c;
 }
@@ -297,7 +319,7 @@ async function loginOk(target: Target, ctx: CallerContext, localAddress = ctx.lo
   const variant = pick(ctx.rand, ['plain', 'plain', 'domain-form', 'upn', 'slow', 'crlf', 'typo']);
   const base = { behaviour: 'login-ok' as const, variant, kind: target.kind };
   const account = pick(ctx.rand, ctx.users.accounts);
-  const c = open(target, ctx, polite ?? ctx.rand() < 0.8, localAddress);
+  const c = open(target, ctx, { hostile: false, politeTelnet: polite ?? ctx.rand() < 0.8, localAddress });
   try {
     let w = await c.until(LOGIN, patience(ctx, c), ctx.signal);
     if (w !== 'match') return { ...base, outcome: missed(w, c), unexpected: w !== 'aborted' && missed(w, c) !== 'busy' };
@@ -318,22 +340,25 @@ async function loginOk(target: Target, ctx: CallerContext, localAddress = ctx.lo
 async function loginWrong(target: Target, ctx: CallerContext): Promise<Finding> {
   const variant = pick(ctx.rand, ['wrong-password', 'wrong-password', 'unknown-user', 'empty-password', 'right-at-last']);
   const base = { behaviour: 'login-wrong' as const, variant, kind: target.kind };
-  const account = pick(ctx.rand, ctx.users.accounts);
+  const account = pick(ctx.rand, ctx.users.victims);
   // maxAttempts is 3 in the soak configuration: the last try of right-at-last is the third.
   const tries = variant === 'right-at-last' ? 3 : between(ctx.rand, 1, 3);
-  const c = open(target, ctx);
+  const c = open(target, ctx, { hostile: true });
   try {
     for (let i = 1; i <= tries; i++) {
       let w = await c.until(LOGIN, patience(ctx, c), ctx.signal);
-      if (w !== 'match') return { ...base, outcome: `attempt-${i}:${missed(w, c)}`, unexpected: w !== 'aborted' && missed(w, c) !== 'busy' };
+      // Busy, or the source penalised (before the first prompt: the call is refused at once).
+      if (w !== 'match') return { ...base, outcome: `attempt-${i}:${missed(w, c)}`, unexpected: w !== 'aborted' && !['busy', 'refused-penalty'].includes(missed(w, c)) };
       const right = variant === 'right-at-last' && i === tries;
-      c.type(`${variant === 'unknown-user' ? `nobody${between(ctx.rand, 0, 99999)}` : account.name}\r`);
+      c.type(`${variant === 'unknown-user' ? `nobody${between(ctx.rand, 0, UNKNOWN_NAMES - 1)}` : account.name}\r`);
       w = await c.until(PASSWORD, patience(ctx, c), ctx.signal);
       if (w !== 'match') return { ...base, outcome: `no-password-prompt:${missed(w, c)}`, unexpected: w !== 'aborted' };
       c.type(`${right ? account.password : variant === 'empty-password' ? '' : `${account.password}-wrong${i}`}\r`);
       if (right) {
-        w = await c.until(ACCEPTED, patience(ctx, c), ctx.signal);
-        return { ...base, outcome: w === 'match' ? 'accepted' : `no-result:${missed(w, c)}`, unexpected: w !== 'match' && w !== 'aborted' };
+        // The guessed account may be locked now: then the right password is heard as a wrong one.
+        w = await c.until(/Login accepted|Login incorrect/, patience(ctx, c), ctx.signal);
+        const outcome = w !== 'match' ? `no-result:${missed(w, c)}` : ACCEPTED.test(c.history) ? 'accepted' : 'refused-at-last (locked)';
+        return { ...base, outcome, unexpected: w !== 'match' && w !== 'aborted' };
       }
       w = await c.until(INCORRECT, patience(ctx, c), ctx.signal);
       if (w !== 'match') return { ...base, outcome: `no-refusal:${missed(w, c)}`, unexpected: w !== 'aborted' };
@@ -351,8 +376,8 @@ async function hangupMid(target: Target, ctx: CallerContext): Promise<Finding> {
   // in-quiet (modem lines): just after CONNECT, while the line waits for quiet before the call.
   const variant = pick(ctx.rand, ['on-connect', 'before-prompt', 'mid-user', 'at-password', 'mid-password', 'after-enter', 'failure-delay', ...(target.kind === 'sim' ? ['in-quiet'] : [])]);
   const base = { behaviour: 'hangup-mid' as const, variant, kind: target.kind };
-  const account = pick(ctx.rand, ctx.users.accounts);
-  const c = open(target, ctx);
+  const account = pick(ctx.rand, ctx.users.victims);
+  const c = open(target, ctx, { hostile: true });
   const p = patience(ctx, c);
   const hungUp = () => {
     c.hangup();
@@ -364,12 +389,13 @@ async function hangupMid(target: Target, ctx: CallerContext): Promise<Finding> {
       return hungUp();
     }
     if (variant === 'in-quiet') {
-      // The sim modem answers on the first RING and connects 1500 ms later; quietMs is 300.
-      await sleep(between(ctx.rand, 1450, 1850), ctx.signal);
+      // The soak's modem lines answer on the second RING (caller ID comes after the first), 6 s
+      // after the first; the sim modem connects 1500 ms after ATA; quietMs is 300.
+      await sleep(between(ctx.rand, SIM_CONNECT_MS - 50, SIM_CONNECT_MS + 350), ctx.signal);
       return hungUp();
     }
     if (variant === 'before-prompt') {
-      await sleep(between(ctx.rand, 0, target.kind === 'sim' ? 2500 : 600), ctx.signal);
+      await sleep(between(ctx.rand, 0, target.kind === 'sim' ? SIM_CONNECT_MS + 1000 : 600), ctx.signal);
       return hungUp();
     }
     let w = await c.until(LOGIN, p, ctx.signal);
@@ -423,7 +449,7 @@ async function stopReading(target: Target, ctx: CallerContext): Promise<Finding>
   const variants = target.kind === 'telnet' ? ['iac-will-flood', 'iac-will-flood', 'keystrokes', 'erase-echo'] : ['keystrokes', 'erase-echo'];
   const variant = pick(ctx.rand, variants);
   const base = { behaviour: 'stop-reading' as const, variant, kind: target.kind };
-  const c = open(target, ctx);
+  const c = open(target, ctx, { hostile: true });
   try {
     // Read the first prompt, then stop reading for good.
     const w = await c.until(LOGIN, patience(ctx, c), ctx.signal);
@@ -484,7 +510,7 @@ async function garbage(target: Target, ctx: CallerContext): Promise<Finding> {
   const variants = ['random-bytes', 'control-chars', 'long-line', 'ppp-frame', 'high-bytes', ...(target.kind === 'telnet' ? ['negotiation', 'negotiation'] : []), ...(target.kind === 'sim' ? ['escape'] : [])];
   const variant = pick(ctx.rand, variants);
   const base = { behaviour: 'garbage' as const, variant, kind: target.kind };
-  const c = open(target, ctx);
+  const c = open(target, ctx, { hostile: true });
   try {
     if (variant === 'escape') return { ...base, outcome: await escape(c, ctx) };
     // Half of them do not even wait for the prompt.
@@ -544,7 +570,8 @@ async function escape(c: LineCaller, ctx: CallerContext): Promise<string> {
  */
 async function hog(target: Target, ctx: CallerContext): Promise<Finding> {
   const base = { behaviour: 'hog' as const, variant: `${ctx.maxCalls + 8}-connections`, kind: target.kind };
-  const held = Array.from({ length: ctx.maxCalls + 8 }, () => open(target, ctx, false));
+  const localAddress = ctx.hostileAddress();
+  const held = Array.from({ length: ctx.maxCalls + 8 }, () => open(target, ctx, { hostile: true, politeTelnet: false, localAddress }));
   try {
     // Let the line answer (or refuse) them all.
     await sleep(800, ctx.signal);

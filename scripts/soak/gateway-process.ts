@@ -121,7 +121,8 @@ const gateway = new Gateway({
   logger,
   inspect,
   onCallEnd: (summary) => {
-    if (!open.delete(summary.call)) summariesWithoutStart++;
+    // A call from a penalised source is refused without a call machine: no actor, a summary.
+    if (!open.delete(summary.call) && summary.outcome !== 'refused-penalty') summariesWithoutStart++;
     send({ t: 'call', summary });
   },
 });

@@ -2,6 +2,9 @@
  * One soak run: a real gateway (gateway-process.ts, its own process) with TCP lines (telnet and
  * raw) and simulated modems on loopback, the local authority with a few users, and `workers`
  * callers looping over the behaviours of callers.ts in a seeded random mix for `seconds`.
+ * The guard runs as deployed (every call counted, account lockout, per-source penalties, the
+ * audit trail): hostile callers guess from sources of their own and are locked out and penalised
+ * now and then, ordinary callers come from allowed sources and must always get in (configYaml).
  * Then the callers stop, the gateway must come back to its idle baseline, and it is stopped.
  * The figures and the verdict are made by report.ts.
  */
@@ -57,6 +60,8 @@ export const DEFAULT_WEIGHTS: Record<Behaviour, number> = { 'login-ok': 30, 'log
 const HOG_EVERY_MS = 20_000;
 /** A modem line re-initialises after a call (DTR drop, init chat): dial it again after this. */
 const SIM_COOLDOWN_MS = 3000;
+/** The idle baseline: resources and fds unchanged for this long. */
+const BASELINE_STEADY_MS = 5000;
 /** The gateway's main thread making no progress this long is a stall (its stack is caught). */
 export const STALL_MS = 10_000;
 
@@ -93,21 +98,41 @@ const USERS: Users = {
     { name: 'carol', password: 'Carol\u00e9-2' },
     { name: 'dave', password: 'D4ve!#%&' },
   ],
+  victims: [
+    { name: 'eve', password: 'Eve-is-guessed-3' },
+    { name: 'mallory', password: 'M4llory guessed' },
+  ],
 };
 
 async function addUsers(file: string): Promise<void> {
   const store = new SmbpasswdStore(file);
+  // A last-change time: LCT 0 would mean "must change the password at next logon".
+  const lastChange = Math.floor(Date.now() / 1000);
   await store.update((ed) => {
-    USERS.accounts.forEach((a, i) => ed.put({ name: a.name, uid: 2000 + i, ntHash: ntowfv1(a.password), hasLmHash: false, flags: new Set(['U']), lastChange: 0 }));
+    [...USERS.accounts, ...USERS.victims].forEach((a, i) => ed.put({ name: a.name, uid: 2000 + i, ntHash: ntowfv1(a.password), hasLmHash: false, flags: new Set(['U']), lastChange }));
   });
 }
+
+/**
+ * Where callers come from. Ordinary callers (login-ok, the hog's probe) come from addresses and
+ * caller numbers the penalties allow; hostile callers from a small pool per caller that they
+ * share with nobody ordinary, so that their sources are penalised now and then and the refusal
+ * is exercised, while the hostile dialogue paths stay exercised too (a single hostile address
+ * per caller would be refused most of the time).
+ */
+export const ORDINARY_NETS = [10, 11];
+export const HOSTILE_NET = 12;
+/** Hostile addresses per caller. */
+export const HOSTILE_POOL = 4;
+/** Caller numbers on modem lines (a prefix and four digits): ordinary ones are allowed, hostile ones are not. */
+export const NUMBER_PREFIXES = { ordinary: '5551', hostile: '5559' };
 
 /** Every line and far side listens on port 0: the gateway process reports the ports it was given. */
 function configYaml(lines: Array<Omit<Target, 'port'>>): string {
   const d = SOAK_DIALOGUE;
   const items = lines.map((t) =>
     t.kind === 'sim'
-      ? `  - { id: ${t.lineId}, device: "sim://soak-${t.lineId}?far=tcp://127.0.0.1:0" }`
+      ? `  - { id: ${t.lineId}, device: "sim://soak-${t.lineId}?far=tcp://127.0.0.1:0", modem: { answerOnRing: 2, callerId: AT+VCID=1 } }`
       : `  - { id: ${t.lineId}, listen: tcp://127.0.0.1:0, mode: ${t.kind}, maxCalls: ${SOAK_MAX_CALLS} }`,
   );
   return `# written by scripts/soak/run.ts
@@ -124,6 +149,14 @@ dialogue:
 log: { level: info }
 console: { enabled: false }
 shutdown: { grace: 2 }
+# The guard as deployed (accounting of every call, lockout, penalties, the audit trail), except:
+# ordinary callers' sources are allowed (they are many distinct peers, kept apart from the
+# hostile ones); locks last a minute so that names are locked and unlocked again during a run;
+# no line pauses (a modem line shared by ordinary and hostile callers would stop answering both).
+lockout: { maxDenials: 10, lockMinutes: 1 }
+penalties:
+  allow: [${ORDINARY_NETS.map((n) => `127.${n}.0.0/16`).join(', ')}, "${NUMBER_PREFIXES.ordinary}????"]
+  line: { maxFailedCalls: 0 }
 `;
 }
 
@@ -297,13 +330,33 @@ export async function runSoak(opts: SoakOptions): Promise<SoakRun> {
     child = new GatewayChild({ configFile, sampleMs: o.sampleMs, queueMs: 250, stallMs: STALL_MS, stallFile, ...(opts.logFile ? { logFile: opts.logFile } : {}) });
     const ports = await child.ready;
     const targets: Target[] = lines.map((l) => ({ ...l, port: ports![l.lineId]! }));
-    // The idle baseline: two readings in a row alike (line init and the first health checks settle).
+    const callerContext = (w: number, rand: () => number, signal: AbortSignal): CallerContext => ({
+      rand,
+      users: USERS,
+      fieldTimeoutMs: SOAK_DIALOGUE.fieldTimeoutSeconds * 1000,
+      loginTimeoutMs: SOAK_DIALOGUE.loginTimeoutSeconds * 1000,
+      maxCalls: SOAK_MAX_CALLS,
+      localAddress: sourceAddress(ORDINARY_NETS[0]!, w),
+      probeAddress: sourceAddress(ORDINARY_NETS[1]!, w),
+      hostileAddress: () => sourceAddress(HOSTILE_NET, w * HOSTILE_POOL + Math.floor(rand() * HOSTILE_POOL)),
+      numberPrefixes: NUMBER_PREFIXES,
+      signal,
+    });
+    // One ordinary call before the baseline: what the first call opens for good (the audit
+    // trail's file of the day) belongs to the idle gateway, not to the callers.
+    const primerTarget = targets.find((t) => t.kind !== 'sim') ?? targets[0]!;
+    const primer = await runBehaviour('login-ok', primerTarget, callerContext(o.workers, prng(o.seed), new AbortController().signal));
+    if (primer.outcome !== 'accepted') throw new Error(`the first ordinary login on ${primerTarget.lineId} was not accepted (${primer.outcome}${primer.seen ? `: ${primer.seen}` : ''}): ${child.stderr.join('\n')}`);
+    // The idle baseline: readings alike for BASELINE_STEADY_MS (line init, the first health
+    // checks and what the primer call left for a while, such as a closed socket's 2 s guard timer, settle).
     let baseline = await child.sample();
-    for (let i = 0; i < 20 && baseline; i++) {
+    let steadySince = performance.now();
+    for (const giveUp = performance.now() + 60_000; baseline && performance.now() < giveUp && performance.now() - steadySince < BASELINE_STEADY_MS; ) {
       await new Promise((r) => setTimeout(r, 500));
       const next = await child.sample();
-      if (next && sameResources(next, baseline)) break;
+      if (next && sameResources(next, baseline)) continue;
       baseline = next;
+      steadySince = performance.now();
     }
     if (!baseline) throw new Error(`no baseline sample: ${child.stderr.join('\n')}`);
     say(`idle baseline: RSS ${mib(baseline.rss)}, heap ${mib(baseline.heapUsed)}, resources ${JSON.stringify(baseline.resources)}, fds ${baseline.fds}`);
@@ -324,16 +377,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakRun> {
 
     const worker = async (w: number) => {
       const rand = prng(o.seed * 7919 + w);
-      const ctx: CallerContext = {
-        rand,
-        users: USERS,
-        fieldTimeoutMs: SOAK_DIALOGUE.fieldTimeoutSeconds * 1000,
-        loginTimeoutMs: SOAK_DIALOGUE.loginTimeoutSeconds * 1000,
-        maxCalls: SOAK_MAX_CALLS,
-        localAddress: sourceAddress(10, w),
-        probeAddress: sourceAddress(11, w),
-        signal: abort.signal,
-      };
+      const ctx = callerContext(w, rand, abort.signal);
       // Each worker's first behaviour goes round the list, so that even a short run has them all.
       let first: Behaviour | undefined = enabled[w % enabled.length];
       while (!abort.signal.aborted && performance.now() < until) {
