@@ -52,6 +52,8 @@ const LONG_FILES = new Map([
   ['test/deploy/deployment.test.ts', 45 * 60_000],
   // 50 rounds of killing `rasgate user` writers: about 2 minutes on a loaded machine
   ['test/cli/user-kill.test.ts', 15 * 60_000],
+  // 30 s of callers, then up to 90 s for the gateway to come back to idle and 80 s to stop
+  ['test/soak/soak.test.ts', 10 * 60_000],
 ]);
 const timeoutOf = (file) => LONG_FILES.get(relative(root, file).split(sep).join('/')) ?? DEFAULT_TIMEOUT_MS;
 const groups = new Map();

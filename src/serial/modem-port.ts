@@ -256,7 +256,10 @@ export class ModemPort extends EventEmitter {
         for (const ev of this.commandParser.feed(chunk)) this.emit('modem', ev satisfies ModemEvent);
         break;
       case 'quiet':
-        this.emit('activity');
+        // Line noise is discarded, the modem's NO CARRIER is not: the caller may be gone
+        // before the call starts (a call started now would talk to the modem's command mode).
+        for (const ev of this.dataParser.feed(chunk)) if (ev.type === 'NO_CARRIER') this.emit('modem', ev);
+        if (this.mode === 'quiet') this.emit('activity');
         break;
       case 'data':
         // The result first: once the call has ended, `NO CARRIER` itself is not caller data.

@@ -42,7 +42,23 @@ class SimPort implements BindingPortInterface {
     this.serve();
   }
 
+  private serving = false;
+
+  /**
+   * Complete the pending read from the event loop, as a real port's read completes (libuv I/O),
+   * never in the same run of promise callbacks: a DTE and the modem answering each other (an
+   * echo, prompts answered by ERROR in command mode) would otherwise starve every timer.
+   */
   private serve(): void {
+    if (this.serving || !this.pending || this.queue.length === 0) return;
+    this.serving = true;
+    setImmediate(() => {
+      this.serving = false;
+      this.complete();
+    });
+  }
+
+  private complete(): void {
     const p = this.pending;
     if (!p || this.queue.length === 0) return;
     this.pending = undefined;

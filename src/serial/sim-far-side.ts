@@ -18,6 +18,8 @@ const DIAL = /^DIAL(?:\s+(\S+))?(?:\s+(.+))?$/i;
 
 /** Bytes a caller may send before the modem answers; more are dropped (no data passes before CONNECT). */
 const EARLY_BYTES = 4096;
+/** Bytes queued to a caller that does not read before the modem holds CTS off. */
+const MAX_QUEUED = 64 * 1024;
 
 export interface FarSide {
   /** Where it listens (the port the kernel picked for port 0). */
@@ -74,8 +76,26 @@ function answerCaller(modem: SimModem, socket: Socket, log: Logger): void {
     }
     const c = caller;
     log.info('far side dialled', { callerNumber: c.options.number });
-    c.onReceive((bytes) => socket.write(bytes));
-    c.onEnd(() => socket.end());
+    // A caller that does not read is a far end applying flow control: the modem's buffer fills
+    // and it holds CTS off until the caller reads again (the DTE's own bounded queue applies).
+    let holding = false;
+    const release = () => {
+      if (!holding) return;
+      holding = false;
+      modem.releaseCts();
+    };
+    c.onReceive((bytes) => {
+      socket.write(bytes);
+      if (!holding && socket.writableLength > MAX_QUEUED) {
+        holding = true;
+        modem.holdCts();
+        socket.once('drain', release);
+      }
+    });
+    c.onEnd(() => {
+      release();
+      socket.end();
+    });
     c.onConnect(() => {
       for (const b of early) c.type(b);
       early = [];

@@ -48,20 +48,28 @@ export interface DialOptions {
 
 type CallerState = 'ringing' | 'connected' | 'ended';
 
+/** How much of what it received a SimCaller keeps (`received`, for tests and demos). */
+const RECEIVED_KEPT = 64 * 1024;
+
 /** The person (or script) on the far side of the telephone line. */
 export class SimCaller {
   state: CallerState = 'ringing';
   private readonly receivers = new Set<(bytes: Buffer) => void>();
   private readonly connectListeners = new Set<() => void>();
   private readonly endListeners = new Set<() => void>();
-  private chunks: Buffer[] = [];
+  /** The last RECEIVED_KEPT bytes received (a call may carry any amount). */
+  private kept: Buffer[] = [];
+  private keptBytes = 0;
+  /** Every byte received in data mode, counted. */
+  receivedBytes = 0;
   rings = 0;
 
   constructor(private readonly modem: SimModem, readonly options: Required<Pick<DialOptions, 'number' | 'date' | 'time'>> & DialOptions) {}
 
-  /** Everything received in data mode so far, as latin1 text. */
+  /** What was received in data mode, as latin1 text: the last RECEIVED_KEPT bytes of it. */
   get received(): string {
-    return Buffer.concat(this.chunks).toString('latin1');
+    const all = Buffer.concat(this.kept);
+    return all.subarray(Math.max(0, all.length - RECEIVED_KEPT)).toString('latin1');
   }
 
   /** Send keystrokes to the answering side (only once connected). */
@@ -101,7 +109,10 @@ export class SimCaller {
 
   /** @internal modem side */
   deliver(bytes: Buffer): void {
-    this.chunks.push(bytes);
+    this.receivedBytes += bytes.length;
+    this.kept.push(bytes);
+    this.keptBytes += bytes.length;
+    while (this.keptBytes - this.kept[0]!.length >= RECEIVED_KEPT) this.keptBytes -= this.kept.shift()!.length;
     for (const l of this.receivers) l(bytes);
   }
 
@@ -341,7 +352,9 @@ export class SimModem {
   callerHungUp(caller: SimCaller): void {
     if (caller !== this.caller) return caller.end();
     const wasConnected = caller.state === 'connected';
-    this.stopRinging();
+    // An answer in progress (ATA) runs on: its handshake fails with NO CARRIER, as a real
+    // modem's would, instead of leaving the DTE waiting for a result that never comes.
+    this.stopRinging({ keepAnswer: true });
     this.caller = undefined;
     caller.end();
     if (wasConnected) {
@@ -382,9 +395,10 @@ export class SimModem {
     this.ringTimer = this.clock.setTimeout(() => this.ring(), this.opts.ringIntervalMs);
   }
 
-  private stopRinging(): void {
-    for (const t of [this.ringTimer, this.cidTimer, this.answerTimer]) if (t !== undefined) this.clock.clearTimeout(t);
-    this.ringTimer = this.cidTimer = this.answerTimer = undefined;
+  private stopRinging(o: { keepAnswer?: boolean } = {}): void {
+    for (const t of [this.ringTimer, this.cidTimer, ...(o.keepAnswer ? [] : [this.answerTimer])]) if (t !== undefined) this.clock.clearTimeout(t);
+    this.ringTimer = this.cidTimer = undefined;
+    if (!o.keepAnswer) this.answerTimer = undefined;
   }
 
   private connectText(): string | undefined {
@@ -409,6 +423,14 @@ export class SimModem {
 
   /** Hang up the telephone line. `report`: print NO CARRIER if a call or attempt was cut (DTR drop; ATH prints OK). */
   private dropCall(report: boolean): void {
+    if (this.caller?.state === 'ringing' && !this.attempt) {
+      // Not answered: the modem is on hook already and the telephone rings on (ATZ or ATH while
+      // a line re-initialises must not hang up a caller it never answered).
+      if (this.escapeTimer !== undefined) this.clock.clearTimeout(this.escapeTimer);
+      this.escapeTimer = undefined;
+      this.mode = 'command';
+      return;
+    }
     this.stopRinging();
     for (const t of [this.escapeTimer, this.dialTimer]) if (t !== undefined) this.clock.clearTimeout(t);
     this.escapeTimer = this.dialTimer = undefined;

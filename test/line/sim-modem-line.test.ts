@@ -74,6 +74,35 @@ test('sim line: caller hangs up mid-call: NO CARRIER ends the call as carrier-lo
   await advanceUntil(clock, () => line.status().state === 'idle', 'idle again');
 });
 
+test('sim line: a caller hanging up while the line answers frees the line at once for the next caller', async () => {
+  const { clock, modem, line } = await rig();
+  const first = modem.dial();
+  await advanceUntil(clock, () => line.status().state === 'answering', 'answering');
+  first.hangup();
+  // NO CARRIER ends the answer: idle again well before the answer timeout (80 s, simulated time).
+  await advanceUntil(clock, () => line.status().state === 'idle', 'idle again', 10_000);
+  const seen: string[] = [];
+  line.on('call', greeter(seen));
+  const second = modem.dial();
+  await advanceUntil(clock, () => second.received.includes('login: '), 'prompt for the next caller', 10_000);
+  second.type('carol\r');
+  await advanceUntil(clock, () => second.state === 'ended', 'hang-up');
+  assert.deepEqual(seen, ['carol']);
+});
+
+test('sim line: a caller hanging up in the quiet period after CONNECT: NO CARRIER is heard, no call starts', async () => {
+  const { clock, modem, line } = await rig({ quietMs: 300 });
+  let calls = 0;
+  line.on('call', () => calls++);
+  const caller = modem.dial();
+  await advanceUntil(clock, () => caller.state === 'connected' && line.status().state === 'connected', 'CONNECT');
+  assert.equal(line.status().activeCalls, 0, 'still in the quiet period');
+  caller.hangup();
+  await advanceUntil(clock, () => line.status().state === 'idle', 'idle again', 5000);
+  // A call started now would talk to a modem in command mode (its prompts answered by ERROR).
+  assert.equal(calls, 0);
+});
+
 test('sim line: DCD loss without NO CARRIER is caught by polling DCD', async () => {
   const { clock, modem, line } = await rig({ dcdPollMs: 500 });
   modem.reportNoCarrier = false;
@@ -242,10 +271,10 @@ test('sim line: output to a stalled device (CTS held) is bounded, the call still
   modem.holdCts();
   for (let i = 0; i < 100; i++) call!.write(Buffer.alloc(4096, 0x41));
   await advance(clock, 100);
-  assert.ok(caller.received.length < 64 * 1024 + 4096, `delivered ${caller.received.length}`);
+  assert.ok(caller.receivedBytes < 64 * 1024 + 4096, `delivered ${caller.receivedBytes}`);
   modem.releaseCts();
   await advance(clock, 100);
-  assert.ok(caller.received.length <= 64 * 1024 + 4096, 'the excess was dropped, not queued');
+  assert.ok(caller.receivedBytes <= 64 * 1024 + 4096, 'the excess was dropped, not queued');
   caller.hangup();
   await advanceUntil(clock, () => line.status().state === 'idle', 'idle');
 });

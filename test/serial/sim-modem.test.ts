@@ -109,6 +109,62 @@ test('sim modem: DTR drop hangs up (&D2) unless ignored; caller hang-up gives NO
   assert.equal(out(), '\r\nNO CARRIER\r\n');
 });
 
+test('sim modem: the caller hanging up during the answer handshake ends it with NO CARRIER; the next caller rings', () => {
+  const { clock, modem, at, out, clear } = rig({ connectDelayMs: 1500 });
+  at('ATE0');
+  const caller = modem.dial();
+  assert.equal(at('ATA'), '');
+  clock.increment(500);
+  caller.hangup();
+  clear();
+  clock.increment(1000);
+  // A modem that went off hook always reports how the handshake ended: the DTE waits for it.
+  assert.equal(out(), '\r\nNO CARRIER\r\n');
+  assert.equal(modem.dcd, false);
+  clear();
+  const next = modem.dial();
+  assert.equal(out(), '\r\nRING\r\n');
+  at('ATA');
+  clock.increment(1500);
+  assert.equal(next.state, 'connected');
+});
+
+test('sim modem: a caller still ringing is not hung up by ATZ or ATH (the modem is on hook): it rings on', () => {
+  const { clock, modem, at, out, clear } = rig({ ringIntervalMs: 6000, connectDelayMs: 1500 });
+  at('ATE0');
+  const caller = modem.dial();
+  // A line re-initialising when the call comes in: reset, hang up.
+  at('ATZ');
+  at('ATE0');
+  at('ATH0');
+  assert.equal(caller.state, 'ringing');
+  clear();
+  clock.increment(6000);
+  assert.equal(out(), '\r\nRING\r\n');
+  at('ATA');
+  clock.increment(1500);
+  assert.equal(caller.state, 'connected');
+  // Answered, ATH does hang up (after the escape: guard time, +++, guard time).
+  clock.increment(1100);
+  modem.fromDte(Buffer.from('+++'));
+  clock.increment(1100);
+  at('ATH0');
+  assert.equal(caller.state, 'ended');
+});
+
+test('sim modem: the caller keeps the last 64 KiB of what it received, and counts it all', () => {
+  const { clock, modem, at } = rig({ connectDelayMs: 10 });
+  at('ATE0S0=1');
+  const caller = modem.dial();
+  clock.increment(10);
+  assert.equal(caller.state, 'connected');
+  for (let i = 0; i < 100; i++) modem.fromDte(Buffer.alloc(4096, 0x42));
+  modem.fromDte(Buffer.from('the end'));
+  assert.equal(caller.receivedBytes, 100 * 4096 + 7);
+  assert.ok(caller.received.length <= 64 * 1024, `kept ${caller.received.length}`);
+  assert.ok(caller.received.endsWith('B'.repeat(100) + 'the end'));
+});
+
 test('sim modem: wedged modem ignores commands until DTR drops', () => {
   const { modem, at } = rig();
   at('ATE0');
@@ -180,4 +236,28 @@ test('sim modems: a registry holds a bounded number of modems', () => {
   assert.equal(modems.delete('m0'), true);
   assert.equal(modems.find('m0'), undefined);
   modems.get('one-more');
+});
+
+test('sim binding: a DTE and the modem answering each other forever still let the event loop turn', async () => {
+  // Like a real port, a read completes from the event loop (I/O), never in the same run of
+  // promise callbacks: a feedback loop (the modem echoing in command mode, a program echoing
+  // back what it reads) must not starve timers, e.g. the DCD poll that would end the call.
+  const modems = new SimModems();
+  modems.get('echo');
+  const port = await simModemBinding(modems).open({ path: 'sim://echo', baudRate: 9600 });
+  try {
+    let timerRan = false;
+    setTimeout(() => (timerRan = true), 0);
+    const buf = Buffer.alloc(64);
+    await port.write(Buffer.from('A')); // E1 after power-up: the modem echoes it
+    let rounds = 0;
+    while (!timerRan && rounds < 100_000) {
+      const { bytesRead } = await port.read(buf, 0, buf.length);
+      await port.write(buf.subarray(0, bytesRead));
+      rounds++;
+    }
+    assert.ok(timerRan, `a 0 ms timer starved for ${rounds} read/write rounds`);
+  } finally {
+    await port.close();
+  }
 });
