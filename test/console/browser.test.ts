@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import winston from 'winston';
-import { chromium, type BrowserContext, type Page, type Response } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { InspectionEvent, Observer } from 'xstate';
 import { Gateway } from '../../src/gateway/daemon.js';
 import { parseConfig } from '../../src/gateway/config.js';
@@ -26,7 +26,7 @@ import { createLogger } from '../../src/observe/logger.js';
 import { RecentCalls, gatewaySource, startConsole, type RunningConsole } from '../../src/observe/console/index.js';
 import { gatewayConsoleActions } from '../../src/gateway/console.js';
 import { needs, toolPath } from '../helpers/tools.js';
-import { testCertificate } from './harness.js';
+import { testCertificate, visit } from './harness.js';
 
 /** Where the screenshots go (gitignored). */
 export const SHOTS = resolve(import.meta.dirname, '../../test-results/console');
@@ -146,21 +146,6 @@ shutdown: { grace: 0 }
     });
     page.on('pageerror', (e) => problems.push(e.message));
     return { page, requests, problems };
-  }
-
-  /** The last answer to a navigation; Chromium fails a navigation whose error answer has no body, so read the response itself. */
-  async function visit(page: Page, url: string): Promise<Response | undefined> {
-    let last: Response | undefined;
-    const seen = (r: Response) => {
-      if (r.url() === url) last = r;
-    };
-    page.on('response', seen);
-    try {
-      await page.goto(url).catch(() => undefined);
-    } finally {
-      page.off('response', seen);
-    }
-    return last;
   }
 
   test('sign-in: right password 200, wrong 401, none 401 offering Negotiate and NTLM; not in requireGroup 403', async () => {

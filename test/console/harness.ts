@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toolPath } from '../helpers/tools.js';
 import winston from 'winston';
+import type { Page, Response } from 'playwright-core';
 import { createActor, fromCallback, fromPromise, type InspectionEvent, type Observer } from 'xstate';
 import { callMachine, type CallInput } from '../../machines/call.js';
 import { createLogger, type Logger } from '../../src/observe/logger.js';
@@ -151,4 +152,19 @@ export function testCertificate(dir: string): { cert: Buffer; key: Buffer; certF
   const r = spawnSync(toolPath('openssl'), ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=rasgate console test', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`openssl failed: ${r.stderr}`);
   return { cert: readFileSync(certFile), key: readFileSync(keyFile), certFile, keyFile };
+}
+
+/** The last answer to a navigation; Chromium fails a navigation whose error answer has no body, so read the response itself. */
+export async function visit(page: Page, url: string): Promise<Response | undefined> {
+  let last: Response | undefined;
+  const seen = (r: Response) => {
+    if (r.url() === url) last = r;
+  };
+  page.on('response', seen);
+  try {
+    await page.goto(url).catch(() => undefined);
+  } finally {
+    page.off('response', seen);
+  }
+  return last;
 }

@@ -3,7 +3,7 @@
  * provisioning), talk to code running inside its namespace through test/domain/driver.ts,
  * tear everything down at the end.
  */
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,6 +85,48 @@ export class Driver {
       this.child.once('exit', () => res());
       this.child.stdin.end();
       setTimeout(() => this.child.kill('SIGKILL'), 5000).unref();
+    });
+  }
+}
+
+/** `authority:` for rasgate's config: the ldap authority relaying to this DC, with its service account for the policy lookups. */
+export function ldapAuthorityYaml(dc: DcInfo): string {
+  return `authority:
+  type: ldap
+  servers: [ldap://127.0.0.1]
+  caFile: ${dc.DC_DIR}/private/tls/ca.pem
+  tlsServername: dc1.example.test
+  bindDn: Administrator@example.test
+  bindPassword: "${dc.DC_ADMIN_PASSWORD}"
+`;
+}
+
+/** `rasgate serve --config FILE` inside the DC's namespace, in a process group of its own; its output collected. */
+export class ServeInDc {
+  readonly child: ChildProcess;
+  private chunks: Buffer[] = [];
+
+  constructor(dcName: string, config: string) {
+    this.child = spawn('bash', [script, 'exec', dcName, process.execPath, '--import', 'tsx', resolve(root, 'src/cli/main.ts'), 'serve', '--config', config], { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child.stdout!.on('data', (d: Buffer) => this.chunks.push(d));
+    this.child.stderr!.on('data', (d: Buffer) => this.chunks.push(d));
+  }
+
+  /** Everything it wrote so far (JSON log lines). */
+  log(): string {
+    return Buffer.concat(this.chunks).toString('utf8');
+  }
+
+  /** SIGTERM to its group, SIGKILL 5 s later if it is still there. */
+  async stop(): Promise<void> {
+    const c = this.child;
+    if (c.exitCode !== null || c.signalCode !== null || !c.pid) return;
+    await new Promise<void>((res) => {
+      c.once('exit', () => res());
+      process.kill(-c.pid!, 'SIGTERM');
+      setTimeout(() => {
+        if (c.exitCode === null) process.kill(-c.pid!, 'SIGKILL');
+      }, 5000).unref();
     });
   }
 }
