@@ -235,6 +235,7 @@ export class TcpLine extends EventEmitter implements Line {
       ...(telnet ? { echoSuppressed: () => telnet.enabled('us', Opt.ECHO) } : {}),
     });
     const call: ActiveCall = { socket, channel, source };
+    let protocolErrors = 0;
     this.calls.add(call);
     this.actor.send({ type: 'CALL_STARTED' });
     log.debug('call connected', { peer }); // the call's own records say it at info
@@ -250,7 +251,10 @@ export class TcpLine extends EventEmitter implements Line {
       const r = telnet.feed(chunk);
       toCaller(r.reply);
       for (const ev of r.events) {
-        if (ev.type === 'error') log.warn('telnet protocol error', { error: errorSummary(ev.error) });
+        if (ev.type === 'error') {
+          // A caller decides how many errors it sends: the first is a record, the rest a count (at the end).
+          if (++protocolErrors === 1) log.warn('telnet protocol error', { error: errorSummary(ev.error), note: 'further errors on this call are counted, not logged' });
+        }
         else if (ev.type === 'option') log.debug('telnet option', { side: ev.side, option: ev.option, enabled: ev.enabled });
         else if (ev.type === 'ttype') log.debug('telnet terminal type', { terminal: ev.name });
         else log.debug('telnet window size', { width: ev.width, height: ev.height });
@@ -266,6 +270,7 @@ export class TcpLine extends EventEmitter implements Line {
       if (left > 0) this.perSource.set(source, left);
       else this.perSource.delete(source);
       channel.finish(cutOff ? 'overrun' : 'carrier-lost');
+      if (protocolErrors > 1) log.warn('telnet protocol errors on this call', { count: protocolErrors });
       log.debug('call ended', { calls: this.calls.size });
       this.actor.send({ type: 'CALL_ENDED' });
     });

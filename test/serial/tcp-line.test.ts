@@ -6,6 +6,7 @@ import { TcpLine, type TcpLineDeps } from '../../src/serial/tcp-line.js';
 import { resolveTcpLine } from '../../src/serial/options.js';
 import type { CallChannel, CallEndReason } from '../../src/serial/types.js';
 import { nullLogger } from '../../src/observe/logger.js';
+import type { Logger } from '../../src/logging.js';
 import { needs } from '../helpers/tools.js';
 import { waitFor } from '../helpers/net.js';
 
@@ -243,6 +244,38 @@ test('tcp line: telnet negotiation replies count against the write limit (a non-
     c.sock.destroy();
     await line.stop();
   }
+});
+
+test('tcp line: a caller repeating telnet protocol errors gets one warning record, and a count when the call ends', async () => {
+  const records: Array<{ level: string; message: string; meta?: Record<string, unknown> }> = [];
+  const logger: Logger = {
+    error: (message, meta) => records.push({ level: 'error', message, meta }),
+    warn: (message, meta) => records.push({ level: 'warn', message, meta }),
+    info: (message, meta) => records.push({ level: 'info', message, meta }),
+    debug: () => undefined,
+    log: (level, message, meta) => records.push({ level, message, meta }),
+    child: () => logger,
+  };
+  const line = new TcpLine(resolveTcpLine({ id: 'tcp0', listen: 'tcp://127.0.0.1:0', mode: 'telnet' }), { logger });
+  await line.start();
+  let call: CallChannel | undefined;
+  line.on('call', (c: CallChannel) => (call = c));
+  const c = rawClient(line.port!);
+  try {
+    // IAC SB TTYPE, 100 bytes, IAC SE: longer than the subnegotiation limit, 200 times.
+    const tooLong = Buffer.concat([Buffer.from([255, 250, 24]), Buffer.alloc(100, 0x41), Buffer.from([255, 240])]);
+    for (let i = 0; i < 200; i++) c.sock.write(tooLong);
+    await waitFor(() => call, 'the call');
+    c.sock.destroy();
+    await waitFor(() => line.status().activeCalls === 0, 'the call over');
+  } finally {
+    c.sock.destroy();
+    await line.stop();
+  }
+  const warnings = records.filter((r) => r.message === 'telnet protocol error');
+  assert.equal(warnings.length, 1, 'one record, however many errors');
+  const total = records.find((r) => r.message === 'telnet protocol errors on this call');
+  assert.equal(total?.meta?.count, 200);
 });
 
 test('tcp line: connection reset ends the call; pause stops accepting', async () => {
