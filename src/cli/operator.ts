@@ -84,7 +84,7 @@ export async function ask(who: string, args: Pick<CommonArgs, 'config' | 'socket
   }
 }
 
-/** Run a command body: usage errors print the usage and exit 2. */
+/** Run a command body: --help prints `usage`; a UsageError prints it and exits 2; other errors go to the caller. */
 export async function withUsage(who: string, usage: string, argv: string[], body: () => Promise<number>): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(usage);
@@ -138,22 +138,18 @@ export async function auditOperator(config: RasgateConfig, event: Parameters<Aud
 }
 
 /**
- * A command's body with the common frame: --help prints `usage`; a UsageError is exit 2 with the
- * usage; any other error is exit 1 with its message, prefixed `rasgate NAME:`.
+ * A command's body with the common frame: withUsage's, and any other error is exit 1 with its
+ * message, prefixed `rasgate NAME:`.
  */
-export async function runCommand(command: string, usage: string, argv: string[], body: () => Promise<number>): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(usage);
-    return 0;
-  }
-  try {
-    return await body();
-  } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`rasgate ${command}: ${err.message}\n${usage}`);
-      return 2;
+export function runCommand(command: string, usage: string, argv: string[], body: () => Promise<number>): Promise<number> {
+  const who = `rasgate ${command}`;
+  return withUsage(who, usage, argv, async () => {
+    try {
+      return await body();
+    } catch (err) {
+      if (err instanceof UsageError) throw err;
+      process.stderr.write(`${who}: ${(err as Error).message}\n`);
+      return 1;
     }
-    process.stderr.write(`rasgate ${command}: ${(err as Error).message}\n`);
-    return 1;
-  }
+  });
 }

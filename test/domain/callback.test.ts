@@ -8,12 +8,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { needsDc, startDc, stopDc, type DcInfo } from './dc.js';
+import { ServeInDc, ldapAuthorityYaml, needsDc, startDc, stopDc, type DcInfo } from './dc.js';
 import { waitFor } from '../helpers/net.js';
 
 const skip = needsDc();
@@ -26,8 +26,7 @@ const PHONE = 6400;
 
 let dc: DcInfo;
 let dir: string;
-let gateway: ChildProcess | undefined;
-const chunks: Buffer[] = [];
+let gateway: ServeInDc | undefined;
 
 /** Run in the DC's namespace; returns stdout (latin1) and the exit code. */
 function inNs(args: string[], o: { timeout?: number; input?: string } = {}): { code: number | null; out: string; err: string } {
@@ -57,7 +56,7 @@ function simCaller(args: string[]): { code: number | null; out: string; err: str
   return inNs([process.execPath, '--import', 'tsx', join(root, 'scripts/sim-caller.ts'), '--to', `tcp://127.0.0.1:${FAR}`, '--timeout', '90', ...args], { timeout: 120_000 });
 }
 
-const logText = () => Buffer.concat(chunks).toString('utf8');
+const logText = () => gateway?.log() ?? '';
 const summaries = () =>
   logText()
     .split('\n')
@@ -78,33 +77,15 @@ describe('callback against the domain (msRADIUSServiceType, msRADIUSCallbackNumb
     device: "sim://dom?far=tcp://127.0.0.1:${FAR}&dial=5551234=tcp://127.0.0.1:${PHONE}"
     action: hangup
     callback: { delaySeconds: 2, allow: ['555*'] }
-authority:
-  type: ldap
-  servers: [ldap://127.0.0.1]
-  caFile: ${dc.DC_DIR}/private/tls/ca.pem
-  tlsServername: dc1.example.test
-  bindDn: Administrator@example.test
-  bindPassword: "${dc.DC_ADMIN_PASSWORD}"
-log: { transitions: true }
+${ldapAuthorityYaml(dc)}log: { transitions: true }
 `,
     );
-    gateway = spawn('bash', [script, 'exec', NAME, process.execPath, '--import', 'tsx', resolve(root, 'src/cli/main.ts'), 'serve', '--config', config], { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    gateway.stdout!.on('data', (d: Buffer) => chunks.push(d));
-    gateway.stderr!.on('data', (d: Buffer) => chunks.push(d));
+    gateway = new ServeInDc(NAME, config);
     await waitFor(() => logText().includes('"gateway started"'), 'gateway started', 30_000, 200);
   });
 
   after(async () => {
-    const g = gateway;
-    if (g && g.exitCode === null && g.pid) {
-      await new Promise<void>((res) => {
-        g.once('exit', () => res());
-        process.kill(-g.pid!, 'SIGTERM');
-        setTimeout(() => {
-          if (g.exitCode === null) process.kill(-g.pid!, 'SIGKILL');
-        }, 5000).unref();
-      });
-    }
+    await gateway?.stop();
     stopDc(NAME);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });

@@ -29,7 +29,7 @@ test('a device the service user may not open: retried, cause and fix logged, oth
   const ptyLink = join(tmp.dir, 'ttyMODEM');
   const socat = spawn('socat', [`pty,raw,echo=0,link=${ptyLink}`, `pty,raw,echo=0,link=${join(tmp.dir, 'ttyFAR')}`], { stdio: 'ignore' });
   t.after(() => socat.kill());
-  await waitFor(() => existsSync(ptyLink), 'socat pty');
+  await waitFor(() => existsSync(ptyLink) && existsSync(join(tmp.dir, 'ttyFAR')), 'socat ptys');
   const device = realpathSync(ptyLink);
   chmodSync(device, 0o600); // root only: the service user cannot open it
   const yaml = `lines:\n  - { id: dev0, device: ${ptyLink}, modem: { reopenBaseMs: 200, reopenMaxMs: 1000, chatTimeoutMs: 300 } }\n  - { id: tcp0, listen: tcp://127.0.0.1:0, mode: raw }\nauthority: { file: ./smbpasswd }\nshutdown: { grace: 1 }\n`;

@@ -145,7 +145,8 @@ test('SIGKILL of the daemon mid-call, five times over: every restart serves, its
   const ptyLink = join(dir, 'ttyMODEM');
   const socat = spawn('socat', [`pty,raw,echo=0,link=${ptyLink}`, `pty,raw,echo=0,link=${join(dir, 'ttyFAR')}`], { stdio: 'ignore' });
   t.after(() => socat.kill());
-  await waitFor(() => existsSync(ptyLink), 'socat pty');
+  // socat makes the two links one after the other: wait for both.
+  await waitFor(() => existsSync(ptyLink) && existsSync(join(dir, 'ttyFAR')), 'socat ptys');
   const lockFile = join(dir, 'lock', `LCK..${realpathSync(ptyLink).slice(5).replace(/\//g, '_')}`);
   // A modem on the far end of the pty (the simulated modem's interpreter), so that the line
   // gets through its init chat; it outlives the daemons.

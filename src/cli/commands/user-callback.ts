@@ -9,11 +9,9 @@ import { callbackNumberProblem } from '../../callback/number.js';
 import { UserPolicyFile, callbackPolicyOf, type UserPolicy } from '../../callback/user-policy.js';
 import { resolveLocalStore } from './user.js';
 import { unixOperator } from '../../audit/index.js';
-import { auditOperator } from '../operator.js';
+import { auditOperator, runCommand, UsageError } from '../operator.js';
 
 export const CALLBACK_USAGE = 'usage: rasgate user callback NAME [--preset NUMBER | --caller-set [--default NUMBER] | --none] [--config FILE]\n';
-
-class UsageError extends Error {}
 
 type Mode = { mode: 'show' } | { mode: 'none' } | { mode: 'preset'; number: string } | { mode: 'caller'; defaultNumber?: string };
 
@@ -61,11 +59,7 @@ function describe(p: UserPolicy | undefined): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(CALLBACK_USAGE);
-    return 0;
-  }
-  try {
+  return runCommand('user callback', CALLBACK_USAGE, argv, async () => {
     const { name, config, want } = parseArgs(argv);
     const { path, policyFile, config: loaded } = resolveLocalStore(config);
     const store = new SmbpasswdStore(path, { recheckMs: 0 });
@@ -94,12 +88,5 @@ export async function run(argv: string[]): Promise<number> {
     await auditOperator(loaded, { event: 'operator', action: 'user-callback', target: account.name, result: 'done', reason: describe(now), ...unixOperator() });
     process.stdout.write(`${account.name}: callback ${describe(now)} (${policyFile})\n`);
     return 0;
-  } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`rasgate user callback: ${err.message}\n${CALLBACK_USAGE}`);
-      return 2;
-    }
-    process.stderr.write(`rasgate user callback: ${(err as Error).message}\n`);
-    return 1;
-  }
+  });
 }
