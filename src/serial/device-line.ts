@@ -332,6 +332,8 @@ export class DeviceLine extends EventEmitter implements Line {
   }
 
   private endCall(reason: 'carrier-lost' | 'hangup' | 'device-lost' | 'shutdown'): void {
+    // The modem is back in command mode: what the call still had queued must not reach it.
+    if (reason === 'carrier-lost') this.port.discardOutput().catch((err: unknown) => this.log.debug('output not flushed after carrier loss', { error: errorSummary(err) }));
     // A call waiting for its callback hears the end instead (its callBack() is abandoned with it).
     this.pendingCallback = undefined;
     const call = this.call;

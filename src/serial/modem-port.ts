@@ -133,12 +133,14 @@ export class ModemPort extends EventEmitter {
     });
     if (!sim) await this.takeUucpLock(device, port);
     this.port = port;
+    this.resetOutput();
     this.commandParser.reset();
     port.on('data', (chunk: Buffer) => this.received(chunk));
     port.on('error', (err) => this.log.warn('serial port error', { error: errorSummary(err) }));
     port.on('close', (err?: { disconnected?: boolean }) => {
       if (this.port !== port) return;
       this.port = undefined;
+      this.resetOutput();
       if (err?.disconnected) this.emit('lost', new LineDisconnectedError(device, { cause: err }));
     });
   }
@@ -187,6 +189,7 @@ export class ModemPort extends EventEmitter {
   async close(): Promise<void> {
     const port = this.port;
     this.port = undefined;
+    this.resetOutput();
     if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
     const lock = this.lockFile;
     this.lockFile = undefined;
@@ -202,21 +205,68 @@ export class ModemPort extends EventEmitter {
 
   /**
    * Queue bytes to the modem. Past `maxWriteQueue` (flow control held off by CTS, a wedged
-   * device) bytes are dropped and logged instead of growing memory.
+   * device) bytes are dropped and logged instead of growing memory. The queue is ours, not the
+   * stream's: one chunk at a time goes to the device, so that discardOutput() can take back
+   * everything not yet written (see there).
    */
   write(bytes: Uint8Array): void {
-    const port = this.port;
-    if (!port) return;
-    if (port.writableLength + bytes.length > (this.settings.maxWriteQueue ?? SERIAL_WRITE_LIMIT)) {
-      if (!this.dropping) this.log.warn('serial output not draining: dropping output', { queued: port.writableLength });
+    if (!this.port) return;
+    const queued = this.outQueued + this.inFlight;
+    if (queued + bytes.length > (this.settings.maxWriteQueue ?? SERIAL_WRITE_LIMIT)) {
+      if (!this.dropping) this.log.warn('serial output not draining: dropping output', { queued });
       this.dropping = true;
       return;
     }
     this.dropping = false;
-    port.write(Buffer.from(bytes));
+    this.outQueue.push(Buffer.from(bytes));
+    this.outQueued += bytes.length;
+    this.pump();
   }
 
   private dropping = false;
+
+  /** A closed port writes nothing more; whoever waits for a drain is let go. */
+  private resetOutput(): void {
+    this.outQueue = [];
+    this.outQueued = 0;
+    this.inFlight = 0;
+    for (const w of this.drainWaiters.splice(0)) w();
+  }
+
+  private outQueue: Buffer[] = [];
+  private outQueued = 0;
+  /** Bytes handed to the device and not yet written (at most one chunk). */
+  private inFlight = 0;
+  private drainWaiters: Array<() => void> = [];
+
+  private pump(): void {
+    const port = this.port;
+    if (this.inFlight > 0 || !port) return;
+    if (this.outQueue.length === 0) {
+      for (const w of this.drainWaiters.splice(0)) w();
+      return;
+    }
+    const chunk = this.outQueue.length === 1 ? this.outQueue[0]! : Buffer.concat(this.outQueue);
+    this.outQueue = [];
+    this.outQueued = 0;
+    this.inFlight = chunk.length;
+    port.write(chunk, () => {
+      if (this.port !== port) return; // closed meanwhile: resetOutput() did the rest
+      this.inFlight = 0;
+      this.pump();
+    });
+  }
+
+  /**
+   * The carrier is gone: the modem is in command mode, and whatever we still send it would be
+   * read as a command line (a caller's echoed "ATDT..." would dial). Drop our queue and flush the
+   * device's output (tcflush TCOFLUSH also takes back the chunk the kernel holds for CTS).
+   */
+  discardOutput(): Promise<void> {
+    this.outQueue = [];
+    this.outQueued = 0;
+    return this.flush();
+  }
 
   command(text: string): void {
     this.log.debug('modem command', { command: text });
@@ -244,10 +294,11 @@ export class ModemPort extends EventEmitter {
   }
 
   /** Resolve when queued output has been handed to the device. */
-  drain(): Promise<void> {
+  async drain(): Promise<void> {
+    if (this.port && (this.inFlight > 0 || this.outQueue.length > 0)) await new Promise<void>((r) => this.drainWaiters.push(r));
     const port = this.port;
-    if (!port) return Promise.resolve();
-    return new Promise((resolve, reject) => port.drain((err) => (err ? reject(err) : resolve())));
+    if (!port) return;
+    await new Promise<void>((resolve, reject) => port.drain((err) => (err ? reject(err) : resolve())));
   }
 
   private received(chunk: Buffer): void {

@@ -109,10 +109,16 @@ class SimPort implements BindingPortInterface {
 
   async write(buffer: Buffer): Promise<void> {
     this.check();
+    const flushes = this.flushes;
     await this.modem.clearToSend();
     this.check();
+    // Flushed while CTS held it: gone, as tcflush(TCOFLUSH) drops what the kernel still holds.
+    if (flushes !== this.flushes) return;
     this.modem.fromDte(Buffer.from(buffer));
   }
+
+  /** How many times output was flushed (a write waiting for CTS across a flush is dropped). */
+  private flushes = 0;
 
   async update(options: UpdateOptions): Promise<void> {
     this.check();
@@ -140,6 +146,7 @@ class SimPort implements BindingPortInterface {
     this.check();
     this.queue = [];
     this.queued = 0;
+    this.flushes++;
   }
 
   async drain(): Promise<void> {

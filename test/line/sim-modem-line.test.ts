@@ -279,6 +279,27 @@ test('sim line: output to a stalled device (CTS held) is bounded, the call still
   await advanceUntil(clock, () => line.status().state === 'idle', 'idle');
 });
 
+test('sim line: output still queued when the carrier drops never reaches the modem as a command (a caller cannot make it dial)', async () => {
+  const { clock, modem, line } = await rig();
+  let call: CallChannel | undefined;
+  line.on('call', (c: CallChannel) => (call = c));
+  const caller = modem.dial();
+  await advanceUntil(clock, () => call !== undefined, 'call');
+  // The caller typed a dial command and hung up; our echo of it is held (CTS off) when the carrier drops.
+  modem.holdCts();
+  call!.write(Buffer.from('xx\r'));
+  call!.write(Buffer.from('ATDT5550000\r'));
+  call!.write(Buffer.from('ATDT5550001\r'));
+  await advance(clock, 50);
+  caller.hangup();
+  await advanceUntil(clock, () => call!.ended, 'the call ends on the carrier loss');
+  modem.releaseCts();
+  await advanceUntil(clock, () => line.status().state === 'idle', 'idle again');
+  await advance(clock, 2000);
+  assert.deepEqual(modem.commands.filter((c) => /ATD/i.test(c)), [], 'nothing the call wrote was taken as a command');
+  assert.equal(line.status().state, 'idle');
+});
+
 test('sim line: pause() leaves rings unanswered, start() answers again', async () => {
   const { clock, modem, line } = await rig({ ringTimeoutMs: 8000 });
   line.pause();
