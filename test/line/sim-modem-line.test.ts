@@ -6,6 +6,7 @@ import type { Input } from '../../src/options/fields.js';
 import { SimModems, type SimModem } from '../../src/serial/sim-modem.js';
 import type { CallChannel, CallEndReason } from '../../src/serial/types.js';
 import { nullLogger } from '../../src/observe/logger.js';
+import { LineDiscipline } from '../../src/terminal/discipline.js';
 import { SimulatedClock, advance, advanceUntil, greeter, settle } from './helpers.js';
 
 let n = 0;
@@ -298,6 +299,35 @@ test('sim line: output still queued when the carrier drops never reaches the mod
   await advance(clock, 2000);
   assert.deepEqual(modem.commands.filter((c) => /ATD/i.test(c)), [], 'nothing the call wrote was taken as a command');
   assert.equal(line.status().state, 'idle');
+});
+
+test('sim line: a caller typing +++ with pauses (our echo escapes the modem) cannot make the modem run what it types next', async () => {
+  const { clock, modem, line } = await rig();
+  let call: CallChannel | undefined;
+  line.on('call', (c: CallChannel) => {
+    call = c;
+    // The login dialogue's echo, as the gateway runs it: the user-name field echoes what is typed.
+    const d = new LineDiscipline();
+    d.setField({ echo: 'on', maxChars: 256 });
+    c.onData((b) => {
+      for (const e of d.feed(b)) if (e.type === 'echo') c.write(e.bytes);
+    });
+  });
+  const caller = modem.dial();
+  await advanceUntil(clock, () => call !== undefined, 'call');
+  // Hayes: guard time (S12, 1 s), +++, guard time. Typed one '+' at a time, echoed at once.
+  await advance(clock, 1500);
+  for (let i = 0; i < 3; i++) {
+    caller.type('+');
+    await advance(clock, 100);
+  }
+  await advance(clock, 1500);
+  caller.type('ATH\r');
+  await advance(clock, 500);
+  // In online command mode the modem passes nothing from the far side to us, so nothing typed is echoed into it.
+  assert.equal(caller.state, 'connected', 'still connected: no ATH reached the modem');
+  assert.deepEqual(modem.commands.filter((c) => c.includes('ATH')), []);
+  assert.ok(caller.received.includes('+'), 'the caller saw the + echoed');
 });
 
 test('sim line: pause() leaves rings unanswered, start() answers again', async () => {
