@@ -18,6 +18,8 @@ export const Byte = {
   NAK: 0x15,
   ESC: 0x1b,
   SPACE: 0x20,
+  /** `+`: the Hayes escape character (S2), never echoed three in a row (discipline.ts). */
+  PLUS: 0x2b,
   /** `[` after ESC opens a CSI sequence (ECMA-48 §5.4). */
   CSI_INTRO: 0x5b,
   /** `O` after ESC is SS3 (one following character: application keypad / cursor keys). */

@@ -387,7 +387,23 @@ export class LineDiscipline {
 
   private flushEcho(): void {
     if (this.echoBuf.length === 0) return;
-    this.out.push({ type: 'echo', bytes: Buffer.from(this.echoBuf) });
+    this.out.push({ type: 'echo', bytes: breakModemEscape(this.echoBuf) });
     this.echoBuf = [];
   }
+}
+
+/**
+ * A Hayes modem leaves data mode on a second of silence, `+++` (S2) and a second of silence in
+ * what its DTE sends (V.250 S12): a caller typing `+++` with pauses would escape the modem
+ * through our echo. A NUL after each echoed `+` breaks the sequence; terminals ignore NUL
+ * (ECMA-48), and so do telnet clients (RFC 854: NUL is a no-op).
+ */
+function breakModemEscape(echo: number[]): Buffer {
+  if (!echo.includes(Byte.PLUS)) return Buffer.from(echo);
+  const out: number[] = [];
+  for (const b of echo) {
+    out.push(b);
+    if (b === Byte.PLUS) out.push(Byte.NUL);
+  }
+  return Buffer.from(out);
 }

@@ -215,3 +215,16 @@ describe('LineDiscipline random input', () => {
     }
   });
 });
+
+test('echo: a NUL follows each echoed +, so the echo can never carry a Hayes +++ escape; the text keeps its +', () => {
+  const d = new LineDiscipline();
+  d.setField(USER);
+  const echoed = [...d.feed(Buffer.from('a+')), ...d.feed(Buffer.from('+')), ...d.feed(Buffer.from('+b\r'))]
+    .filter((e) => e.type === 'echo')
+    .map((e) => (e as { bytes: Buffer }).bytes.toString('latin1'))
+    .join('');
+  assert.ok(!echoed.includes('++'), JSON.stringify(echoed));
+  assert.equal(echoed.replace(/\0/g, '').slice(0, 5), 'a+++b');
+  const line = run(USER, [Buffer.from('a+++b\r')]).find((e) => e.type === 'line');
+  assert.deepEqual(line, { type: 'line', text: 'a+++b' });
+});
