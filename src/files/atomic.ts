@@ -7,7 +7,7 @@
 import { closeSync, fchmodSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
-import { pidAlive, writeFully } from './lock.js';
+import { ASIDE_MARK, pidAlive, writeFully } from './lock.js';
 
 /** mkdir -p with mode 0700, a level at a time: Node's recursive mkdir reports EROFS as ENOENT. */
 export function makeFolders(dir: string): void {
@@ -69,8 +69,18 @@ export function tempFileOwner(path: string, name: string): number | undefined {
   return pid === undefined ? undefined : Number(pid);
 }
 
-/** Remove temp files of `path` whose writer is dead; returns the files removed. Call under the file's lock. */
-export function removeDeadTempFiles(path: string, owner: (name: string) => number | undefined = (n) => tempFileOwner(path, n)): string[] {
+/**
+ * The pid that left `name` beside `path`: a temp file of writeFileAtomic, or a lock file that
+ * withFileLock set aside (`.lock.stale-PID-...`). Either is left by a writer killed midway.
+ */
+export function leftoverOwner(path: string, name: string): number | undefined {
+  const aside = `${basename(path)}.lock${ASIDE_MARK}`;
+  if (name.startsWith(aside)) return Number(/^(\d+)-/.exec(name.slice(aside.length))?.[1]) || undefined;
+  return tempFileOwner(path, name);
+}
+
+/** Remove what dead writers left beside `path` (leftoverOwner); returns the files removed. Call under the file's lock. */
+export function removeDeadTempFiles(path: string, owner: (name: string) => number | undefined = (n) => leftoverOwner(path, n)): string[] {
   const dir = dirname(path);
   let names: string[];
   try {

@@ -12,7 +12,7 @@
 import { readFileSync, renameSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../files/atomic.js';
+import { removeDeadTempFiles, writeFileAtomic } from '../files/atomic.js';
 import { FileIoError } from '../files/errors.js';
 import { withFileLock } from '../files/lock.js';
 import type { Operator } from '../audit/events.js';
@@ -99,7 +99,9 @@ export function readState(path: string): GuardState {
   return parseState(text);
 }
 
+/** Write the whole state (call under the file's lock: what killed writers left is removed first). */
 export function writeState(path: string, state: GuardState, now: number): void {
+  removeDeadTempFiles(path);
   try {
     writeFileAtomic(path, formatState(state, now));
   } catch (err) {

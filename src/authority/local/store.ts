@@ -6,12 +6,12 @@
  * file; temp files of writers that were killed are removed by the next write.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { dirname, basename } from 'node:path';
+import { dirname } from 'node:path';
 import type { Logger } from '../../logging.js';
 import { nullLogger } from '../../logging.js';
 import { formatLine, nameKey, parseLine, parseSmbpasswd, type LineProblem, type SmbpasswdEntry } from './smbpasswd.js';
-import { ASIDE_MARK, withFileLock, type LockOptions } from '../../files/lock.js';
-import { makeFolders, removeDeadTempFiles, tempFileOwner, writeFileAtomic } from '../../files/atomic.js';
+import { withFileLock, type LockOptions } from '../../files/lock.js';
+import { makeFolders, removeDeadTempFiles, writeFileAtomic } from '../../files/atomic.js';
 import { FileIoError } from '../../files/errors.js';
 
 export interface SmbpasswdStoreOptions {
@@ -211,12 +211,7 @@ export class SmbpasswdStore {
    * writer is dead. Run under the lock, so no live writer of this process is mid-write.
    */
   private removeLeftovers(): void {
-    const base = basename(this.path);
-    const owner = (name: string): number | undefined => {
-      if (name.startsWith(`${base}.lock${ASIDE_MARK}`)) return Number(/^(\d+)-/.exec(name.slice(base.length + 5 + ASIDE_MARK.length))?.[1]);
-      return tempFileOwner(this.path, name);
-    };
-    for (const file of removeDeadTempFiles(this.path, owner)) this.logger.warn('removed a file a killed writer left', { file });
+    for (const file of removeDeadTempFiles(this.path)) this.logger.warn('removed a file a killed writer left', { file });
   }
 
   private writeAtomic(content: string): void {
