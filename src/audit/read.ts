@@ -99,7 +99,7 @@ export function recordFilter(f: AuditFilter): (rec: AuditRecord) => boolean {
     if (f.result !== undefined && field(rec, 'result') !== f.result && rec.event !== f.result) return false;
     if (user !== undefined) {
       const identity = field(rec, 'identity');
-      const targetIsUser = rec.event === 'operator' && (rec.action.startsWith('user-') || rec.action === 'lockout-clear');
+      const targetIsUser = rec.event === 'operator' && (rec.action?.startsWith('user-') || rec.action === 'lockout-clear');
       const names = [field(rec, 'user'), identity?.slice(identity.indexOf('\\') + 1), targetIsUser ? field(rec, 'target') : undefined];
       if (!names.some((n) => n !== undefined && accountKey(n) === user)) return false;
     }
@@ -141,8 +141,7 @@ function sourceMatcher(wanted: string): (source: string) => boolean {
 /** `--since` / `--until`: ISO 8601 (a date alone is midnight UTC), or a span before now: 30m, 12h, 7d. */
 export function parseTime(text: string, now = Date.now()): number | undefined {
   const span = /^(\d+)\s*([smhdw])$/.exec(text.trim());
-  if (span) return now - Number(span[1]) * { s: 1e3, m: 6e4, h: 36e5, d: 864e5, w: 6048e5 }[span[2] as 's']!;
-  if (!/^\d{4}-\d{2}-\d{2}/.test(text.trim())) return undefined;
-  const t = Date.parse(text.trim());
-  return Number.isNaN(t) ? undefined : t;
+  // A time no Date can hold (`1000000000d`) is no time: a usage error, not a RangeError later.
+  const t = span ? now - Number(span[1]) * { s: 1e3, m: 6e4, h: 36e5, d: 864e5, w: 6048e5 }[span[2] as 's']! : /^\d{4}-\d{2}-\d{2}/.test(text.trim()) ? Date.parse(text.trim()) : NaN;
+  return Number.isFinite(new Date(t).getTime()) ? t : undefined;
 }

@@ -99,7 +99,7 @@ export function formatTable(records: AuditRecord[]): string {
   for (const r of records) {
     const f = r as unknown as Record<string, unknown>;
     const s = (k: string) => (typeof f[k] === 'string' ? (f[k] as string) : '');
-    const user = s('user') || (r.event === 'operator' && r.action.startsWith('user-') ? r.target : '');
+    const user = s('user') || (r.event === 'operator' && r.action?.startsWith('user-') ? r.target : '');
     lines.push(row([r.time.replace('T', ' ').slice(0, 19), r.event, s('line'), s('call'), s('source'), user, s('result'), detail(r)]));
   }
   return `${lines.join('\n')}\n`;

@@ -35,6 +35,7 @@ export interface AskOptions {
 /** Prompt and read one line (^C starts it again); resolves with the text. `signal` stops listening. */
 export function askLine(channel: CallChannel, o: AskOptions, signal: AbortSignal): Promise<string> {
   return new Promise((resolve) => {
+    if (signal.aborted) return; // stopped before it began: nothing is listened to (as after an abort)
     const discipline = new LineDiscipline({ sevenBit: o.sevenBit ?? false });
     const open = () => {
       channel.write(crlf(`\n${o.prompt}`, { sevenBit: o.sevenBit ?? false }));

@@ -42,6 +42,13 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`rasgate: unknown command "${name}"\n${usage()}`);
     return 2;
   }
+  // `rasgate status | head`: the reader going away ends the command quietly. (serve handles its
+  // own stdout: the log transport is dropped there and the daemon serves on.)
+  if (name !== 'serve') {
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(0);
+    });
+  }
   return (await command.load()).run(rest);
 }
 

@@ -85,6 +85,23 @@ function answer(socket: Socket, response: ControlResponse): void {
   if (!socket.destroyed) socket.write(`${JSON.stringify(response)}\n`);
 }
 
+/** Requests one connection may have waiting for their answers. */
+const MAX_WAITING_REQUESTS = 32;
+
+/** Resolve once what was written to `socket` has gone (or it is gone). */
+function drained(socket: Socket): Promise<void> {
+  if (!socket.writableNeedDrain || socket.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.on('drain', done);
+    socket.on('close', done);
+  });
+}
+
 const failure = (id: number | undefined, code: string, message: string): ControlResponse => ({ ...(id !== undefined ? { id } : {}), ok: false, error: { code, message } });
 
 /** The request's fields, checked (strings bounded); an error text when it is not one. */
@@ -172,6 +189,7 @@ export async function startControlServer(o: ControlServerOptions): Promise<Runni
     socket.on('error', () => undefined);
     let buffered = Buffer.alloc(0);
     let queue = Promise.resolve();
+    let waiting = 0;
     socket.on('data', (chunk: Buffer) => {
       buffered = Buffer.concat([buffered, chunk]);
       let nl: number;
@@ -179,8 +197,19 @@ export async function startControlServer(o: ControlServerOptions): Promise<Runni
         const line = buffered.subarray(0, nl).toString('utf8');
         buffered = buffered.subarray(nl + 1);
         if (line.trim() === '') continue;
-        // One request at a time per connection: answers come in the order asked.
-        queue = queue.then(() => handle(socket, line));
+        // A client that asks and never reads: a few requests wait, then the connection is closed.
+        if (++waiting > MAX_WAITING_REQUESTS) {
+          log.warn('control client not reading its answers: connection closed', { limit: MAX_WAITING_REQUESTS });
+          socket.removeAllListeners('data');
+          socket.destroy();
+          return;
+        }
+        // One request at a time per connection: answers come in the order asked, each after the
+        // last one was taken by the client (never a pile of unread answers in our memory).
+        queue = queue
+          .then(() => handle(socket, line))
+          .then(() => drained(socket))
+          .finally(() => waiting--);
       }
       if (buffered.length > MAX_REQUEST_BYTES) {
         log.warn('control request too long: connection closed', { limit: MAX_REQUEST_BYTES });

@@ -634,7 +634,7 @@ export class Gateway {
   /** A call from a penalised source: one line, hang up, ended as refused-penalty (no dialogue). */
   private refuse(entry: LineEntry, channel: CallChannel, caller: Caller, text: string): void {
     const started = performance.now();
-    this.metrics.callStarted();
+    this.metrics.callStarted(entry.config.id);
     this.guard.callStarted({ line: entry.config.id, call: channel.callId, caller });
     const source = this.guard.sourceOf(channel.callId);
     this.audit.record({ event: 'call-start', line: entry.config.id, call: channel.callId, device: channel.deviceName, ...(source ? { source } : {}) });

@@ -515,10 +515,15 @@ export class Guard {
     this.urgent = false;
     const run = withFileLock(path, () => {
       let onDisk: ClearRecord[] = this.clearsOnDisk;
-      try {
-        onDisk = readState(path).clears;
-      } catch (err) {
-        this.fileErrors.note('warn', 'reread', 'lockout state file unreadable before writing it: rewriting it whole', { file: path, error: errorSummary(err).message });
+      // Read it again only when someone else wrote it since (the CLI adds clears): every write renames, so the stamp changes.
+      if (fileStamp(path) !== this.stamp) {
+        try {
+          onDisk = readState(path).clears;
+        } catch (err) {
+          // Damaged: rewritten whole. Unreadable (EACCES, EIO): not overwritten; kept in memory and retried.
+          if (!(err instanceof SyntaxError)) throw err;
+          this.fileErrors.note('warn', 'reread', 'lockout state file damaged before writing it: rewriting it whole', { file: path, error: err.message });
+        }
       }
       this.applyClears(onDisk);
       const t = this.clock.now();

@@ -6,6 +6,7 @@
  */
 import { BlockList, isIP } from 'node:net';
 import { patternMatches } from '../options/patterns.js';
+import { unmapIpv4 } from '../options/address.js';
 import type { Caller } from '../serial/types.js';
 
 export interface Source {
@@ -63,7 +64,10 @@ export function maskAddress(address: string, ipv4Bits: number, ipv6Bits: number)
 
 /** The source of a caller. */
 export function sourceOf(caller: Caller, ipv4Bits: number, ipv6Bits: number): Source {
-  if (caller.kind === 'tcp') return { key: maskAddress(caller.address, ipv4Bits, ipv6Bits), kind: 'address', raw: caller.address };
+  if (caller.kind === 'tcp') {
+    const address = unmapIpv4(caller.address); // the console hands its socket's address as is
+    return { key: maskAddress(address, ipv4Bits, ipv6Bits), kind: 'address', raw: address };
+  }
   const number = (caller.number ?? '').replace(/[^0-9+*#]/g, '').slice(0, MAX_NUMBER);
   if (!number) return { key: UNKNOWN_CALLER, kind: 'unknown', raw: '' };
   return { key: `tel:${number}`, kind: 'number', raw: number };

@@ -58,3 +58,8 @@ export function isLoopbackHost(host: string): boolean {
   if (isIP(h) === 6) return h === '::1' || h === '0:0:0:0:0:0:0:1' || /^::ffff:127\./.test(h);
   return false;
 }
+
+/** An IPv4 peer on a dual-stack socket is `::ffff:192.0.2.7`: the IPv4 address, as callers and operators write it. */
+export function unmapIpv4(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}

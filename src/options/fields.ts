@@ -92,7 +92,9 @@ export function str<const O extends Common<string> & { check?: (v: string) => st
       // YAML reads `file: 123` as a number: a name-like value is taken as the text it was, unless `exact`.
       if (!o.exact && (typeof v === 'number' || typeof v === 'boolean')) v = String(v);
       if (typeof v !== 'string') return issues.add(path, `${show(v)} is not a string`);
-      if (!o.empty && v.length === 0 && o.required) return issues.add(path, 'must not be empty');
+      // An empty value is refused unless the field says it means something (`empty`): an empty
+      // requiredGroup or bindPassword would otherwise quietly turn a check off.
+      if (!o.empty && v.length === 0) return issues.add(path, 'must not be empty');
       const bad = o.check?.(v);
       if (bad) return issues.add(path, bad, o.hint?.(v));
       return v;

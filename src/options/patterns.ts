@@ -15,8 +15,20 @@ export function patternProblem(pattern: string): string | undefined {
   }
 }
 
+/** Compiled patterns: the same few come from the configuration on every call. */
+const compiled = new Map<string, RegExp>();
+const MAX_COMPILED = 1024;
+
+/** Does `pattern` match the whole of `value`? (A `/regex/` is anchored too: `/0711[0-9]+/` is not "contains".) */
 export function patternMatches(pattern: string, value: string): boolean {
-  if (pattern.length > 2 && pattern.startsWith('/') && pattern.endsWith('/')) return new RegExp(pattern.slice(1, -1)).test(value);
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  let re = compiled.get(pattern);
+  if (!re) {
+    re =
+      pattern.length > 2 && pattern.startsWith('/') && pattern.endsWith('/')
+        ? new RegExp(`^(?:${pattern.slice(1, -1)})$`)
+        : new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+    if (compiled.size >= MAX_COMPILED) compiled.clear();
+    compiled.set(pattern, re);
+  }
   return re.test(value);
 }

@@ -49,6 +49,7 @@ export interface RasSecurityHostOptions {
   /** Checks typed credentials (src/ras/verify.ts). Required by the built-in dialogue. */
   verifier?: Verifier;
   /** Prompts, messages, timeouts, attempts: resolveDialogueOptions({ ... }) completes a partial set (defaults in src/ras/options.ts). Default: all defaults. */
+  /** Resolved dialogue settings (resolveDialogueOptions(partial) fills in the defaults); default: all defaults. */
   dialogue?: DialogueOptions;
   /** Default: a silent logger. */
   logger?: Logger;

@@ -24,6 +24,8 @@ export type InputMode = 'command' | 'quiet' | 'data';
 
 /** Bytes queued to a serial device (flow control held off, a wedged modem) before output is dropped. */
 export const SERIAL_WRITE_LIMIT = 64 * 1024;
+/** Bytes handed to the device at a time. */
+const MAX_CHUNK = 256;
 
 /** The serial side of a device line: its config keys (defaults in src/serial/options.ts), resolved. */
 export type SerialSettings = { path: string } & Pick<DeviceLineConfig, 'baudRate' | 'dataBits' | 'parity' | 'stopBits' | 'rtscts' | 'lockDir'> & {
@@ -246,9 +248,11 @@ export class ModemPort extends EventEmitter {
       for (const w of this.drainWaiters.splice(0)) w();
       return;
     }
-    const chunk = this.outQueue.length === 1 ? this.outQueue[0]! : Buffer.concat(this.outQueue);
-    this.outQueue = [];
-    this.outQueued = 0;
+    // A small chunk: what is in the device when the carrier drops is all discardOutput() cannot take back.
+    const all = this.outQueue.length === 1 ? this.outQueue[0]! : Buffer.concat(this.outQueue);
+    const chunk = all.subarray(0, MAX_CHUNK);
+    this.outQueue = all.length > MAX_CHUNK ? [all.subarray(MAX_CHUNK)] : [];
+    this.outQueued -= chunk.length;
     this.inFlight = chunk.length;
     port.write(chunk, () => {
       if (this.port !== port) return; // closed meanwhile: resetOutput() did the rest
@@ -260,7 +264,7 @@ export class ModemPort extends EventEmitter {
   /**
    * The carrier is gone: the modem is in command mode, and whatever we still send it would be
    * read as a command line (a caller's echoed "ATDT..." would dial). Drop our queue and flush the
-   * device's output (tcflush TCOFLUSH also takes back the chunk the kernel holds for CTS).
+   * device (tcflush TCIOFLUSH also takes back what the kernel holds for CTS).
    */
   discardOutput(): Promise<void> {
     this.outQueue = [];
@@ -295,9 +299,10 @@ export class ModemPort extends EventEmitter {
 
   /** Resolve when queued output has been handed to the device. */
   async drain(): Promise<void> {
-    if (this.port && (this.inFlight > 0 || this.outQueue.length > 0)) await new Promise<void>((r) => this.drainWaiters.push(r));
+    if (this.port?.isOpen && (this.inFlight > 0 || this.outQueue.length > 0)) await new Promise<void>((r) => this.drainWaiters.push(r));
     const port = this.port;
-    if (!port) return;
+    // A port closing (a device gone) would never answer a drain.
+    if (!port?.isOpen) return;
     await new Promise<void>((resolve, reject) => port.drain((err) => (err ? reject(err) : resolve())));
   }
 

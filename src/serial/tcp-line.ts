@@ -11,7 +11,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../logging.js';
 import { errorSummary } from '../errors.js';
 import { LogThrottle } from '../observe/throttle.js';
-import { formatTcpUrl } from '../options/address.js';
+import { formatTcpUrl, unmapIpv4 } from '../options/address.js';
 import type { TcpLineConfig } from './options.js';
 import { BasicCallChannel } from './call-channel.js';
 import { realClock, type LineClock } from './clock.js';
@@ -44,8 +44,7 @@ interface ActiveCall {
 
 /** The address a connection comes from, one spelling per host (IPv4-mapped IPv6 as IPv4). */
 export function sourceAddress(socket: Pick<Socket, 'remoteAddress'>): string {
-  const a = socket.remoteAddress ?? 'unknown';
-  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
+  return unmapIpv4(socket.remoteAddress ?? 'unknown');
 }
 
 export class TcpLine extends EventEmitter implements Line {

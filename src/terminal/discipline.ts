@@ -154,8 +154,8 @@ export class LineDiscipline {
   /** What to send to show the field again after an interruption (nothing for a hidden field). */
   redraw(): Buffer {
     if (!this.field || this.field.echo === 'off') return Buffer.alloc(0);
-    if (this.field.echo === 'mask') return Buffer.from(this.field.mask.repeat(this.starts.length), 'latin1');
-    return Buffer.from(this.bytes);
+    if (this.field.echo === 'mask') return breakModemEscape([...Buffer.from(this.field.mask.repeat(this.starts.length), 'latin1')]);
+    return breakModemEscape(this.bytes);
   }
 
   /** Add caller bytes and process them until the open field ends; the rest is held. */

@@ -86,14 +86,14 @@ describe('login over a real kernel pty pair (socat)', { skip: needs('socat') }, 
         const { result } = host.beginCall(channel, (m) => resolve(m));
         assert.equal(result, 0);
       });
-      await waitFor(() => text().endsWith('login: '), 'login prompt');
+      await waitFor(() => text().endsWith('login: '), 'login prompt', 60_000);
       caller.write('alice\r');
-      await waitFor(() => text().endsWith('Password: '), 'password prompt: ' + JSON.stringify(text()));
+      await waitFor(() => text().endsWith('Password: '), 'password prompt: ' + JSON.stringify(text()), 60_000);
       caller.write(`${SECRET}\r\n`);
       const message = await done;
       assert.equal(message.msgId, SECURITYMSG_SUCCESS);
       assert.equal(message.userName, 'alice');
-      await waitFor(() => text().endsWith('Password: \r\n'), 'newline after the password');
+      await waitFor(() => text().endsWith('Password: \r\n'), 'newline after the password', 60_000);
       assert.equal(text(), `rasgate on ${realpathSync(pair.a)}\r\nlogin: alice\r\nPassword: \r\n`);
       assert.ok(!text().includes(SECRET));
       assert.equal(host.end(message.port), ERROR_PORT_DISCONNECTED);
@@ -112,9 +112,9 @@ describe('login over a real kernel pty pair (socat)', { skip: needs('socat') }, 
       const seen: Buffer[] = [];
       caller.on('data', (d: Buffer) => seen.push(d));
       const done = new Promise<SecurityMessage>((resolve) => host.beginCall(channel, (m) => resolve(m)));
-      await waitFor(() => Buffer.concat(seen).toString().endsWith('login: '), 'login prompt');
+      await waitFor(() => Buffer.concat(seen).toString().endsWith('login: '), 'login prompt', 60_000);
       caller.write('bob\r');
-      await waitFor(() => Buffer.concat(seen).toString().endsWith('Password: '), 'password prompt');
+      await waitFor(() => Buffer.concat(seen).toString().endsWith('Password: '), 'password prompt', 60_000);
       pair.socat.kill('SIGTERM'); // the pty masters close: serialport reports a disconnect
       const message = await done;
       assert.equal(message.msgId, SECURITYMSG_ERROR);

@@ -77,7 +77,9 @@ export interface ResolvedLdapOptions {
 function readFirst(file: string, key: string, whole: boolean): string {
   try {
     const text = readFileSync(file, 'utf8');
-    return whole ? text : text.split(/\r?\n/)[0]!;
+    const first = whole ? text : text.split(/\r?\n/)[0]!;
+    if (first === '') throw new OptionError(key, 'is empty');
+    return first;
   } catch (err) {
     throw new OptionError(key, `cannot be read: ${(err as Error).message}`);
   }

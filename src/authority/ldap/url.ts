@@ -18,6 +18,8 @@ export function parseLdapUrl(href: string, key: string): LdapUrl {
   }
   if (u.protocol !== 'ldap:' && u.protocol !== 'ldaps:') throw new OptionError(key, `"${href}": scheme must be ldap:// or ldaps://`);
   if (!u.hostname) throw new OptionError(key, `"${href}" has no host`);
+  // Never echo a URL with a password in it: the message would carry the secret.
+  if (u.password) throw new OptionError(key, 'a server URL must not carry a password (use bindPassword or bindPasswordFile)');
   if ((u.pathname && u.pathname !== '/') || u.search || u.username) throw new OptionError(key, `"${href}": only scheme, host and port are allowed`);
   const secure = u.protocol === 'ldaps:';
   const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;

@@ -14,10 +14,7 @@ const USAGE = `usage: rasgate audit [--since TIME] [--until TIME] [--user NAME] 
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  // `rasgate audit | head`: the reader going away ends the listing, quietly.
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(0);
-  });
+  // `rasgate audit | head`: the reader going away ends the listing quietly (src/cli/main.ts).
   return runCommand('audit', USAGE, argv, async () => {
     const { flags, rest } = parseFlags(argv, { config: 'value', since: 'value', until: 'value', user: 'value', line: 'value', source: 'value', result: 'value', json: 'flag' });
     if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}"`);

@@ -104,6 +104,9 @@ function checkName(name: string | undefined): string {
 }
 
 /** One line from a pipe: everything up to the first newline (CR stripped). */
+/** The most of a line read from standard input (far more than PWLEN). */
+const MAX_STDIN_LINE = 64 * 1024;
+
 export function readStdinLine(): Promise<string> {
   return new Promise((resolveLine, reject) => {
     const chunks: Buffer[] = [];
@@ -115,11 +118,13 @@ export function readStdinLine(): Promise<string> {
       stdin.pause();
       resolveLine(line.replace(/\r$/, ''));
     };
+    let size = 0;
     const onData = (chunk: Buffer) => {
-      chunks.push(chunk);
-      const all = Buffer.concat(chunks);
-      const nl = all.indexOf(0x0a);
-      if (nl >= 0) done(all.subarray(0, nl).toString('utf8'));
+      const nl = chunk.indexOf(0x0a);
+      chunks.push(nl >= 0 ? chunk.subarray(0, nl) : chunk);
+      size += chunk.length;
+      // A line longer than any password is refused by the caller; never read on without end.
+      if (nl >= 0 || size > MAX_STDIN_LINE) done(Buffer.concat(chunks).subarray(0, MAX_STDIN_LINE).toString('utf8'));
     };
     const onEnd = () => done(Buffer.concat(chunks).toString('utf8'));
     stdin.on('data', onData);

@@ -38,6 +38,15 @@ import { type ConsoleSource, livePayload, machinesPayload, statusPayload } from 
 import { createSignIn, operatorName, type ConsoleHooks, type ConsoleRecord, type Operator, type SignInOptions } from './sign-in.js';
 import { actionsOffered, parseActionRequest, runAction, type ConsoleActions } from './actions.js';
 
+/** A path segment decoded; a bad %-escape is no name at all (a 404, never a 500 and an error record). */
+const decodePath = (s: string): string => {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return '';
+  }
+};
+
 export interface ConsoleOptions {
   /** Interface to bind. Beyond loopback, `tls` and `signIn` are required. */
   host: string;
@@ -215,7 +224,12 @@ export async function startConsole(o: ConsoleOptions): Promise<RunningConsole> {
   const route = (req: http.IncomingMessage, res: http.ServerResponse, method: string, path: string, operator: Operator | undefined) => {
     if (path === '/metrics' && o.routes?.(req, res)) return;
     const head = method === 'HEAD';
-    if (method === 'POST') return void takeAction(req, res, operator);
+    // A client that drops its request mid-body makes the body read throw: that ends this request only.
+    if (method === 'POST')
+      return void takeAction(req, res, operator).catch((err: unknown) => {
+        log.warn('console: action request failed', { err: errorSummary(err) });
+        if (!res.headersSent) res.destroy();
+      });
     const asset = ASSETS[path];
     if (asset) {
       res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': asset.type, 'Content-Length': String(Buffer.byteLength(asset.body)) });
@@ -227,13 +241,13 @@ export async function startConsole(o: ConsoleOptions): Promise<RunningConsole> {
       res.end(head ? undefined : body);
     };
     if (path.startsWith('/diagrams/') && path.endsWith('.svg')) {
-      const svg = diagramSvgs().get(decodeURIComponent(path.slice('/diagrams/'.length, -'.svg'.length)));
+      const svg = diagramSvgs().get(decodePath(path.slice('/diagrams/'.length, -'.svg'.length)));
       if (!svg) return plain(res, 404, 'no such statechart');
       res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'image/svg+xml; charset=utf-8', 'Content-Length': String(Buffer.byteLength(svg)) });
       return res.end(head ? undefined : svg);
     }
     if (path.startsWith('/api/calls/')) {
-      const h = history.get(decodeURIComponent(path.slice('/api/calls/'.length)));
+      const h = history.get(decodePath(path.slice('/api/calls/'.length)));
       return h ? json(sanitizeForViewer(h)) : plain(res, 404, 'no history for that call');
     }
     switch (path) {
